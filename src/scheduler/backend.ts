@@ -1,0 +1,71 @@
+// What the Cloud Controller asks of a runtime backend, and what a backend reports back.
+// Both the Diego engine and the DEA pool implement RuntimeBackend; the CC's bridges speak only this.
+
+export type BackendName = 'diego' | 'dea'
+
+/** A started app as the CC describes it to a backend. */
+export interface AppSpec {
+  appGuid: string
+  name: string
+  /** Changes on every restart; instances of an older version are replaced. */
+  version: string
+  instances: number
+  memoryMb: number
+  diskMb: number
+  stack: string
+  /** Hostnames the app answers on, e.g. `myapp.apps.internal`. */
+  routes: string[]
+  placementTags?: string[]
+}
+
+/** Instance states as each backend really reports them: DEA uses FLAPPING, Diego uses CRASHED. */
+export type InstanceState = 'STARTING' | 'RUNNING' | 'CRASHED' | 'FLAPPING' | 'DOWN'
+
+export interface InstanceStatus {
+  index: number
+  state: InstanceState
+  /** When the instance entered this state (ms since the epoch, on the backend's clock). */
+  since: number
+  backend: BackendName
+  /** Cell or DEA id the instance is placed on, when it has one. */
+  host?: string
+  port?: number
+  uptimeSec?: number
+  /** Why it is not running, e.g. a placement error. */
+  details?: string
+  memoryMb?: number
+  diskMb?: number
+}
+
+export interface ResourceTotals {
+  memoryMb: number
+  diskMb: number
+  containers: number
+}
+
+export interface BackendCapacity {
+  total: ResourceTotals
+  used: ResourceTotals
+  /** Cells (Diego) or DEAs that exist, and those that are up and taking work. */
+  nodes: number
+  nodesUp: number
+}
+
+/** The CC's view that a backend's own sync loop reads: every started app that should run on it. */
+export interface DesiredStateSource {
+  desiredApps(backend: BackendName): Iterable<AppSpec>
+}
+
+export interface RuntimeBackend {
+  readonly name: BackendName
+  /** The CC's start/update message: run this app, at this size, now. */
+  desire(spec: AppSpec): void
+  /** The CC's stop message. */
+  stop(appGuid: string): void
+  /** One status per desired index (missing ones DOWN), plus any extra instances still running. */
+  instances(appGuid: string): InstanceStatus[]
+  capacity(): BackendCapacity
+  /** Starts the backend's own loops (convergence, health management, sync) on its clock. */
+  start(): void
+  shutdown(): void
+}

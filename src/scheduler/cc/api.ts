@@ -1,0 +1,363 @@
+// The CC API v2 surface as a node:http request handler: routing, bearer-token checks, visibility,
+// and the endpoints cfctl needs, answering with CC's shapes and CC's errors. Bad input is always a
+// CF error; anything unexpected is logged and answered as CC's UnknownError (500), never a crash.
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Clock } from '../clock.js'
+import type { Access } from './access.js'
+import type { AppLimits } from './app-limits.js'
+import { needsNewVersion, parseAppUpdate, validateAppUpdate } from './app-update.js'
+import type { BackendBridge } from './bridge.js'
+import { CfError, UNKNOWN_ERROR_BODY } from './errors.js'
+import { compileFilters, envelopeJson, type FilterFields, paginate, parseFilters, parsePageRequest } from './query.js'
+import {
+  appResourceJson,
+  appSummary,
+  featureFlagsBody,
+  type InfoConfig,
+  infoBody,
+  instancesReport,
+  orgResource,
+  runningInstanceCount,
+  spaceResource,
+  statsReport,
+} from './resources.js'
+import type { AppRecord, OrgRecord, SpaceRecord, Store } from './store.js'
+import { BodyTooLargeError, type Principal, readBody, type TokenService } from './uaa.js'
+
+export interface ApiSettings {
+  /** The API's external URL; when absent, taken from each request's Host header. */
+  baseUrl: string | undefined
+  /** CC's users_can_select_backend: may space developers change `diego`? */
+  usersCanSelectBackend: boolean
+  limits: AppLimits
+  info: InfoConfig
+}
+
+export interface ApiDependencies {
+  store: Store
+  clock: Clock
+  tokens: TokenService
+  access: Access
+  bridge: BackendBridge
+  settings: ApiSettings
+  log: (line: string) => void
+}
+
+/** `q` keys of /v2/apps: CC's, plus `state` (an extension of this CC, for `cfctl apps`). */
+export const APP_FILTERS: FilterFields<AppRecord> = {
+  name: { type: 'string', get: (a) => a.name },
+  space_guid: { type: 'string', get: (a) => a.spaceGuid },
+  organization_guid: { type: 'string', get: (a) => a.orgGuid },
+  diego: { type: 'boolean', get: (a) => a.diego },
+  stack_guid: { type: 'string', get: (a) => a.stackGuid },
+  state: { type: 'string', get: (a) => a.state },
+}
+
+export const ORG_FILTERS: FilterFields<OrgRecord> = {
+  name: { type: 'string', get: (o) => o.name },
+  status: { type: 'string', get: () => 'active' },
+}
+
+export const SPACE_FILTERS: FilterFields<SpaceRecord> = {
+  name: { type: 'string', get: (s) => s.name },
+  organization_guid: { type: 'string', get: (s) => s.orgGuid },
+}
+
+const MAX_BODY_BYTES = 1024 * 1024
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
+
+export function createApiHandler(deps: ApiDependencies): RequestHandler {
+  const api = new Api(deps)
+  return (req, res) => {
+    api.route(req, res).catch((error: unknown) => api.fail(res, error, req))
+  }
+}
+
+class Api {
+  private readonly store: Store
+  private readonly clock: Clock
+  private readonly tokens: TokenService
+  private readonly access: Access
+  private readonly bridge: BackendBridge
+  private readonly settings: ApiSettings
+  private readonly log: (line: string) => void
+  private readonly featureFlagsJson = JSON.stringify(featureFlagsBody())
+
+  constructor(deps: ApiDependencies) {
+    this.store = deps.store
+    this.clock = deps.clock
+    this.tokens = deps.tokens
+    this.access = deps.access
+    this.bridge = deps.bridge
+    this.settings = deps.settings
+    this.log = deps.log
+  }
+
+  async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/'
+    const mark = url.indexOf('?')
+    const path = mark < 0 ? url : url.slice(0, mark)
+    const query = mark < 0 ? '' : url.slice(mark + 1)
+    const method = req.method ?? 'GET'
+
+    if (path === '/oauth/token') return this.tokens.handleTokenRequest(req, res, this.baseUrl(req))
+    // /v2/... split: ['', 'v2', collection, guid?, sub?]
+    const parts = path.split('/')
+    if (parts[1] !== 'v2' || parts.length > 5) throw new CfError('NotFound')
+    const [, , collection = '', guid, sub] = parts
+    if (guid === '' || sub === '') throw new CfError('NotFound')
+
+    if (collection === 'info' && guid === undefined && method === 'GET') return this.info(req, res)
+    if (collection === 'config' && guid === 'feature_flags' && sub === undefined && method === 'GET') {
+      this.read(req)
+      return send(res, 200, this.featureFlagsJson)
+    }
+    if (collection === 'apps') {
+      if (guid === undefined) {
+        if (method === 'GET') return this.listApps(req, res, query)
+      } else if (sub === undefined) {
+        if (method === 'GET') return this.getApp(req, res, guid)
+        if (method === 'PUT') return this.updateApp(req, res, guid)
+        if (method === 'DELETE') return this.deleteApp(req, res, guid)
+      } else if (method === 'GET') {
+        if (sub === 'stats') return this.appStats(req, res, guid)
+        if (sub === 'instances') return this.appInstances(req, res, guid)
+        if (sub === 'summary') return this.appSummary(req, res, guid)
+      }
+    }
+    if (collection === 'organizations' && sub === undefined && method === 'GET') {
+      return guid === undefined ? this.listOrgs(req, res, query) : this.getOrg(req, res, guid)
+    }
+    if (collection === 'spaces' && sub === undefined && method === 'GET') {
+      return guid === undefined ? this.listSpaces(req, res, query) : this.getSpace(req, res, guid)
+    }
+    throw new CfError('NotFound')
+  }
+
+  /** Answers an error: CF errors as themselves, anything else as UnknownError, logged. */
+  fail(res: ServerResponse, error: unknown, req: IncomingMessage): void {
+    if (res.headersSent) {
+      this.log(`cc: ${req.method} ${req.url} failed after the answer began: ${(error as Error)?.stack ?? error}`)
+      res.destroy()
+      return
+    }
+    if (error instanceof BodyTooLargeError) error = new CfError('InvalidRequest')
+    if (error instanceof CfError) {
+      send(res, error.status, JSON.stringify(error.body()))
+      return
+    }
+    this.log(`cc: ${req.method} ${req.url} answered UnknownError: ${(error as Error)?.stack ?? error}`)
+    send(res, 500, JSON.stringify(UNKNOWN_ERROR_BODY))
+  }
+
+  private baseUrl(req: IncomingMessage): string {
+    return this.settings.baseUrl ?? `http://${req.headers.host ?? '127.0.0.1'}`
+  }
+
+  private read(req: IncomingMessage): Principal {
+    const principal = this.tokens.authenticate(req.headers.authorization)
+    this.access.requireRead(principal)
+    return principal
+  }
+
+  private write(req: IncomingMessage): Principal {
+    const principal = this.tokens.authenticate(req.headers.authorization)
+    this.access.requireWrite(principal)
+    return principal
+  }
+
+  // ---- /v2/info ----
+
+  private info(req: IncomingMessage, res: ServerResponse): void {
+    let userGuid: string | null = null
+    if (req.headers.authorization) {
+      try {
+        userGuid = this.tokens.authenticate(req.headers.authorization).userGuid
+      } catch {
+        // /v2/info needs no token; a bad one just means no `user` field.
+      }
+    }
+    send(res, 200, JSON.stringify(infoBody(this.baseUrl(req), this.settings.info, userGuid)))
+  }
+
+  // ---- apps ----
+
+  private listApps(req: IncomingMessage, res: ServerResponse, query: string): void {
+    const principal = this.read(req)
+    const params = new URLSearchParams(query)
+    const request = parsePageRequest(params)
+    const filters = parseFilters(request.q, APP_FILTERS)
+    let candidates = this.access.visibleApps(principal)
+    // A space filter (what a client paging one space sends) starts from that space's index.
+    const bySpace = filters.find((f) => f.key === 'space_guid' && f.op === ':')
+    if (bySpace) {
+      const spaceGuid = bySpace.values[0]!
+      candidates = this.access.canSeeSpace(principal, spaceGuid) ? this.store.appsInSpace(spaceGuid) : []
+    }
+    const predicate = compileFilters(filters, APP_FILTERS)
+    const items = predicate ? candidates.filter(predicate) : candidates
+    send(res, 200, envelopeJson(paginate(items, request), '/v2/apps', request, appResourceJson))
+  }
+
+  private visibleApp(principal: Principal, guid: string): AppRecord {
+    const app = this.store.app(guid)
+    if (!app || !this.access.canSeeSpace(principal, app.spaceGuid)) throw new CfError('AppNotFound', guid)
+    return app
+  }
+
+  private getApp(req: IncomingMessage, res: ServerResponse, guid: string): void {
+    const app = this.visibleApp(this.read(req), guid)
+    send(res, 200, appResourceJson(app))
+  }
+
+  private async updateApp(req: IncomingMessage, res: ServerResponse, guid: string): Promise<void> {
+    const principal = this.write(req)
+    const update = parseAppUpdate(await readBody(req, MAX_BODY_BYTES))
+    const app = this.visibleApp(principal, guid)
+    if (!this.access.canChangeApp(principal, app)) throw new CfError('NotAuthorized')
+    // AppAccess#read_for_update?: with selection off only an admin may *change* the flag; a PUT
+    // that repeats the current value is fine. Checked before anything is applied.
+    if (
+      !principal.admin &&
+      !this.settings.usersCanSelectBackend &&
+      update.diego !== undefined &&
+      update.diego !== app.diego
+    ) {
+      throw new CfError('BackendSelectionNotAuthorized')
+    }
+    const next = validateAppUpdate(
+      app,
+      update,
+      this.settings.limits,
+      (name) => this.store.appNamed(app.spaceGuid, name) !== undefined,
+    )
+    const after = this.store.updateApp(
+      app.guid,
+      {
+        name: next.name,
+        instances: next.instances,
+        memoryMb: next.memoryMb,
+        state: next.state,
+        diego: next.diego,
+        version: needsNewVersion(app, next) ? randomUUID() : app.version,
+      },
+      this.clock.now(),
+    )
+    this.bridge.appChanged(app, after)
+    // CC answers an update with 201 Created and the app.
+    send(res, 201, appResourceJson(after))
+  }
+
+  private deleteApp(req: IncomingMessage, res: ServerResponse, guid: string): void {
+    const app = this.visibleApp(this.write(req), guid)
+    this.store.deleteApp(app.guid)
+    this.bridge.appChanged(app, undefined)
+    res.writeHead(204, { 'X-VCAP-Request-ID': randomUUID() })
+    res.end()
+  }
+
+  private appStats(req: IncomingMessage, res: ServerResponse, guid: string): void {
+    const app = this.visibleApp(this.read(req), guid)
+    if (app.state === 'STOPPED') throw new CfError('AppStoppedStatsError', app.name)
+    const statuses = this.backendReport(
+      app,
+      () => new CfError('StatsUnavailable', 'Stats server temporarily unavailable.'),
+    )
+    send(res, 200, JSON.stringify(statsReport(app, statuses, this.clock.now())))
+  }
+
+  private appInstances(req: IncomingMessage, res: ServerResponse, guid: string): void {
+    const app = this.visibleApp(this.read(req), guid)
+    if (app.state === 'STOPPED') {
+      throw new CfError('InstancesError', `Request failed for app: ${app.name} as the app is in stopped state.`)
+    }
+    const statuses = this.backendReport(
+      app,
+      () => new CfError('InstancesUnavailable', `the ${app.diego ? 'Diego' : 'DEA'} backend is not available`),
+    )
+    send(res, 200, JSON.stringify(instancesReport(app, statuses, this.clock.now())))
+  }
+
+  private appSummary(req: IncomingMessage, res: ServerResponse, guid: string): void {
+    const app = this.visibleApp(this.read(req), guid)
+    let running = 0
+    if (app.state === 'STARTED') {
+      try {
+        running = runningInstanceCount(app, this.bridge.instancesOf(app) ?? [])
+      } catch (error) {
+        this.log(`cc: instances of ${app.guid} for its summary failed: ${(error as Error).stack ?? error}`)
+      }
+    }
+    send(res, 200, JSON.stringify(appSummary(app, running, this.store.domains())))
+  }
+
+  /** What the app's backend runs; `unavailable` when no backend is attached or it fails. */
+  private backendReport(app: AppRecord, unavailable: () => CfError) {
+    let statuses: ReturnType<BackendBridge['instancesOf']>
+    try {
+      statuses = this.bridge.instancesOf(app)
+    } catch (error) {
+      this.log(`cc: instances of ${app.guid} failed: ${(error as Error).stack ?? error}`)
+      throw unavailable()
+    }
+    if (!statuses) throw unavailable()
+    return statuses
+  }
+
+  // ---- organizations and spaces ----
+
+  private listOrgs(req: IncomingMessage, res: ServerResponse, query: string): void {
+    const principal = this.read(req)
+    const request = parsePageRequest(new URLSearchParams(query))
+    const predicate = compileFilters(parseFilters(request.q, ORG_FILTERS), ORG_FILTERS)
+    const orgs = this.access.visibleOrgs(principal)
+    const items = predicate ? orgs.filter(predicate) : orgs
+    const quota = this.store.defaultQuotaDefinitionGuid
+    send(
+      res,
+      200,
+      envelopeJson(paginate(items, request), '/v2/organizations', request, (o) =>
+        JSON.stringify(orgResource(o, quota)),
+      ),
+    )
+  }
+
+  private getOrg(req: IncomingMessage, res: ServerResponse, guid: string): void {
+    const principal = this.read(req)
+    const org = this.store.org(guid)
+    if (!org || !this.access.canSeeOrg(principal, guid)) throw new CfError('OrganizationNotFound', guid)
+    send(res, 200, JSON.stringify(orgResource(org, this.store.defaultQuotaDefinitionGuid)))
+  }
+
+  private listSpaces(req: IncomingMessage, res: ServerResponse, query: string): void {
+    const principal = this.read(req)
+    const request = parsePageRequest(new URLSearchParams(query))
+    const predicate = compileFilters(parseFilters(request.q, SPACE_FILTERS), SPACE_FILTERS)
+    const spaces = this.access.visibleSpaces(principal)
+    const items = predicate ? spaces.filter(predicate) : spaces
+    send(
+      res,
+      200,
+      envelopeJson(paginate(items, request), '/v2/spaces', request, (s) => JSON.stringify(spaceResource(s))),
+    )
+  }
+
+  private getSpace(req: IncomingMessage, res: ServerResponse, guid: string): void {
+    const principal = this.read(req)
+    const space = this.store.space(guid)
+    if (!space || !this.access.canSeeSpace(principal, guid)) throw new CfError('SpaceNotFound', guid)
+    send(res, 200, JSON.stringify(spaceResource(space)))
+  }
+}
+
+function send(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, {
+    'Content-Type': 'application/json;charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'X-Content-Type-Options': 'nosniff',
+    'X-VCAP-Request-ID': randomUUID(),
+  })
+  res.end(body)
+}

@@ -1,0 +1,121 @@
+// The CC's side of the runtime backends, as cc-bridge and the DEA client were: the desired state each
+// backend's sync loop reads (every STARTED app whose `diego` flag points at it), and the start, update
+// and stop messages sent when an app changes. A flip of `diego` on a started app desires it on the new
+// backend only; the old one winds it down on its own clock, because its source no longer lists it.
+import type { AppSpec, BackendName, DesiredStateSource, InstanceStatus, RuntimeBackend } from '../backend.js'
+import type { AppRecord, Store } from './store.js'
+
+export type BackendCall = { backend: BackendName; action: 'desire' | 'stop' }
+
+const BOTH: readonly BackendName[] = ['dea', 'diego']
+
+export function backendNameOf(app: { diego: boolean }): BackendName {
+  return app.diego ? 'diego' : 'dea'
+}
+
+/**
+ * The messages one change of an app sends (pure). `before` undefined is a new app, `after` undefined
+ * a deleted one. Desires carry the app as it is after the change.
+ */
+export function backendCalls(before: AppRecord | undefined, after: AppRecord | undefined): BackendCall[] {
+  if (!after) return before ? BOTH.map((backend) => ({ backend, action: 'stop' })) : []
+  const target = backendNameOf(after)
+  const wasStarted = before?.state === 'STARTED'
+  const isStarted = after.state === 'STARTED'
+  if (!isStarted) {
+    if (!wasStarted) return []
+    // Stopped and flipped in one request: both may run it now, and a stop should stop it everywhere.
+    if (before && before.diego !== after.diego) return BOTH.map((backend) => ({ backend, action: 'stop' }))
+    return [{ backend: target, action: 'stop' }]
+  }
+  if (!wasStarted || !before) return [{ backend: target, action: 'desire' }]
+  const changed =
+    before.diego !== after.diego ||
+    before.instances !== after.instances ||
+    before.memoryMb !== after.memoryMb ||
+    before.diskMb !== after.diskMb ||
+    before.version !== after.version
+  return changed ? [{ backend: target, action: 'desire' }] : []
+}
+
+// Specs are cached per record: a backend that reads the desired state every few seconds over 50,000
+// apps allocates nothing until an app changes (which replaces its record).
+const specCache = new WeakMap<AppRecord, AppSpec>()
+
+/** What a backend is told to run for an app. */
+export function appSpecOf(app: AppRecord): AppSpec {
+  let spec = specCache.get(app)
+  if (!spec) {
+    spec = Object.freeze({
+      appGuid: app.guid,
+      name: app.name,
+      version: app.version,
+      instances: app.instances,
+      memoryMb: app.memoryMb,
+      diskMb: app.diskMb,
+      stack: app.stackName,
+      routes: app.routes.map((r) => r.hostname),
+    })
+    specCache.set(app, spec)
+  }
+  return spec
+}
+
+export class BackendBridge implements DesiredStateSource {
+  private readonly store: Store
+  private readonly log: (line: string) => void
+  private readonly backends: Partial<Record<BackendName, RuntimeBackend>> = {}
+
+  constructor(store: Store, log: (line: string) => void) {
+    this.store = store
+    this.log = log
+  }
+
+  /**
+   * Connects the backends (they are built with this bridge as their source, so they come after it).
+   * Attaching again replaces a backend; an app's messages go to whatever is attached at the time.
+   */
+  attach(backends: Partial<Record<BackendName, RuntimeBackend>>): void {
+    for (const name of BOTH) {
+      const backend = backends[name]
+      if (!backend) continue
+      if (backend.name !== name) throw new Error(`the backend attached as "${name}" calls itself "${backend.name}"`)
+      this.backends[name] = backend
+    }
+  }
+
+  backend(name: BackendName): RuntimeBackend | undefined {
+    return this.backends[name]
+  }
+
+  /** Every STARTED app whose flag points at `backend`, in id order. */
+  *desiredApps(backend: BackendName): Iterable<AppSpec> {
+    const diego = backend === 'diego'
+    for (const app of this.store.apps()) {
+      if (app.state === 'STARTED' && app.diego === diego) yield appSpecOf(app)
+    }
+  }
+
+  /** What the app's backend (by its flag) reports, or undefined while no such backend is attached. */
+  instancesOf(app: AppRecord): InstanceStatus[] | undefined {
+    return this.backends[backendNameOf(app)]?.instances(app.guid)
+  }
+
+  /**
+   * Sends the messages for a committed change. A backend that throws is logged, not propagated: the
+   * change is already the CC's truth, and the backend's own sync from desiredApps() converges on it.
+   */
+  appChanged(before: AppRecord | undefined, after: AppRecord | undefined): void {
+    for (const call of backendCalls(before, after)) {
+      const backend = this.backends[call.backend]
+      if (!backend) continue
+      const guid = (after ?? before)!.guid
+      try {
+        if (call.action === 'desire') backend.desire(appSpecOf(after!))
+        else backend.stop(guid)
+      } catch (error) {
+        this.log(`cc: ${call.action} of app ${guid} on ${call.backend} failed: ${(error as Error).stack ?? error}`)
+      }
+    }
+  }
+}

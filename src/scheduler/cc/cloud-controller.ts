@@ -1,0 +1,149 @@
+// The embedded Cloud Controller as one object: a request handler (CC API v2 and UAA's token endpoint)
+// over a store, the desired-state source the backends read, and the hook that connects the backends.
+// The backends take `source` in their constructors and the CC takes the backends afterwards:
+//
+//   const cc = createCloudController({ store, clock, config: { usersCanSelectBackend: false } })
+//   const diego = new Diego({ clock, source: cc.source, ... })
+//   const dea = new DeaPool({ clock, source: cc.source, ... })
+//   cc.attachBackends({ diego, dea })
+//   createServer(cc.handle).listen(port)
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { BackendName, DesiredStateSource, RuntimeBackend } from '../backend.js'
+import type { Clock } from '../clock.js'
+import { Access } from './access.js'
+import { createApiHandler } from './api.js'
+import { type AppLimits, DEFAULT_APP_LIMITS } from './app-limits.js'
+import { BackendBridge } from './bridge.js'
+import { DEFAULT_INFO, type InfoConfig } from './resources.js'
+import { type SeedOptions, type SeedResult, type SeedSize, seed } from './seed.js'
+import type { Store } from './store.js'
+import { adminClient, CF_CLIENT, type OAuthClient, TokenService } from './uaa.js'
+
+export interface CloudControllerConfig {
+  /** The URL clients reach the API at (also the token endpoint's); default: each request's Host. */
+  baseUrl?: string
+  /** CC's users_can_select_backend (default true): may space developers change `diego`? */
+  usersCanSelectBackend?: boolean
+  /** CC's default_to_diego_backend (default false): `diego` of apps created without one. */
+  defaultToDiegoBackend?: boolean
+  /** Access token lifetime in seconds (default 1200, UAA's for the cf client). */
+  tokenTtlSec?: number
+  /** Refresh token lifetime in seconds (default 30 days). */
+  refreshTokenTtlSec?: number
+  /** The client_credentials admin client for CI (default cfctl-ci / cfctl-ci); null for none. */
+  adminClient?: { id: string; secret: string } | null
+  limits?: Partial<AppLimits>
+  info?: Partial<InfoConfig>
+  /** Where unexpected errors and backend failures are reported (default: stderr). */
+  log?: (line: string) => void
+}
+
+export interface ResolvedConfig {
+  baseUrl: string | undefined
+  usersCanSelectBackend: boolean
+  defaultToDiegoBackend: boolean
+  tokenTtlSec: number
+  refreshTokenTtlSec: number
+  adminClient: { id: string; secret: string } | null
+  limits: AppLimits
+  info: InfoConfig
+}
+
+export interface CloudController {
+  /** The node:http handler: `/v2/...` and `POST /oauth/token`. */
+  readonly handle: (req: IncomingMessage, res: ServerResponse) => void
+  /** What each backend's sync loop reads: the STARTED apps whose flag points at it. */
+  readonly source: DesiredStateSource
+  readonly store: Store
+  readonly tokens: TokenService
+  readonly config: Readonly<ResolvedConfig>
+  /** Connects the backends, which were built with `source`. */
+  attachBackends(backends: Partial<Record<BackendName, RuntimeBackend>>): void
+  /** Whether some app owns this route (`host.domain`), running or not: the router's 404 vs 502. */
+  isKnownRoute(hostname: string): boolean
+  /** Fills an empty store (built-in size or seed file), with this CC's default_to_diego_backend. */
+  seed(source: SeedSize | string, options?: Omit<SeedOptions, 'defaultToDiegoBackend' | 'limits'>): SeedResult
+}
+
+export interface CloudControllerOptions {
+  store: Store
+  clock: Clock
+  config?: CloudControllerConfig
+}
+
+export const DEFAULT_ADMIN_CLIENT = Object.freeze({ id: 'cfctl-ci', secret: 'cfctl-ci' })
+
+export function createCloudController(options: CloudControllerOptions): CloudController {
+  const { store, clock } = options
+  const config = resolveConfig(options.config ?? {})
+  const log = options.config?.log ?? ((line: string) => process.stderr.write(`${line}\n`))
+  const clients: OAuthClient[] = [CF_CLIENT]
+  if (config.adminClient) clients.push(adminClient(config.adminClient.id, config.adminClient.secret))
+  const tokens = new TokenService({
+    store,
+    clock,
+    accessTokenTtlSec: config.tokenTtlSec,
+    refreshTokenTtlSec: config.refreshTokenTtlSec,
+    clients,
+    log,
+  })
+  const bridge = new BackendBridge(store, log)
+  const handle = createApiHandler({
+    store,
+    clock,
+    tokens,
+    access: new Access(store),
+    bridge,
+    settings: {
+      baseUrl: config.baseUrl,
+      usersCanSelectBackend: config.usersCanSelectBackend,
+      limits: config.limits,
+      info: config.info,
+    },
+    log,
+  })
+  return {
+    handle,
+    source: bridge,
+    store,
+    tokens,
+    config,
+    attachBackends: (backends) => bridge.attach(backends),
+    isKnownRoute: (hostname) => store.appByHostname(hostname) !== undefined,
+    seed: (source, seedOptions) =>
+      seed(store, source, {
+        ...seedOptions,
+        defaultToDiegoBackend: config.defaultToDiegoBackend,
+        limits: config.limits,
+      }),
+  }
+}
+
+function resolveConfig(config: CloudControllerConfig): ResolvedConfig {
+  if (config.baseUrl !== undefined) {
+    let url: URL
+    try {
+      url = new URL(config.baseUrl)
+    } catch {
+      throw new Error(`baseUrl must be an absolute http(s) URL, got "${config.baseUrl}"`)
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new Error(`baseUrl must be an http or https URL, got "${config.baseUrl}"`)
+    }
+  }
+  const limits = { ...DEFAULT_APP_LIMITS, ...config.limits }
+  for (const [key, value] of Object.entries(limits)) {
+    if (!Number.isInteger(value) || value <= 0)
+      throw new Error(`limits.${key} must be a positive integer, got ${value}`)
+  }
+  return {
+    baseUrl: config.baseUrl?.replace(/\/+$/, ''),
+    usersCanSelectBackend: config.usersCanSelectBackend ?? true,
+    defaultToDiegoBackend: config.defaultToDiegoBackend ?? false,
+    tokenTtlSec: config.tokenTtlSec ?? 1200,
+    refreshTokenTtlSec: config.refreshTokenTtlSec ?? 2_592_000,
+    adminClient: config.adminClient === undefined ? DEFAULT_ADMIN_CLIENT : config.adminClient,
+    limits,
+    info: { ...DEFAULT_INFO, ...config.info },
+  }
+}

@@ -1,0 +1,221 @@
+// CC v2 list queries: the `q=` filter language of VCAP::RestAPI::Query, the paging parameters, and the
+// paginated envelope with prev_url/next_url built as PaginatedCollectionRenderer builds them. Pure:
+// no store, no HTTP, so the parser and the pager can be tested on their own.
+import { CfError } from './errors.js'
+
+export type FilterOp = ':' | '>=' | '<=' | '<' | '>' | ' IN '
+
+export interface Filter {
+  key: string
+  op: FilterOp
+  /** One value, or the comma-separated values of ` IN `. */
+  values: string[]
+}
+
+/** How a list exposes one queryable key: the value compared, and its type. */
+export type FilterField<T> =
+  | { type: 'string'; get: (item: T) => string }
+  | { type: 'boolean'; get: (item: T) => boolean }
+
+export type FilterFields<T> = Readonly<Record<string, FilterField<T>>>
+
+// Leftmost operator wins; at one position the alternation order decides, so `a>=b` is `>=`, not `>`.
+const OPERATOR = /(:|>=|<=|<|>| IN )/
+
+/**
+ * Parses every `q` value (each may join several filters with `;`, and `;;` stands for a literal `;`)
+ * into filters on the allowed keys. All filters are ANDed. An unknown key or a segment with no
+ * operator is CF-BadQueryParameter, naming the key as CC does.
+ */
+export function parseFilters<T>(q: readonly string[], allowed: ReadonlySet<string> | FilterFields<T>): Filter[] {
+  const keys = allowed instanceof Set ? allowed : new Set(Object.keys(allowed))
+  const filters: Filter[] = []
+  for (const raw of q) {
+    for (const segment of splitSegments(raw)) {
+      const match = OPERATOR.exec(segment)
+      if (!match) throw new CfError('BadQueryParameter', segment)
+      const key = segment.slice(0, match.index)
+      const op = match[1] as FilterOp
+      const value = segment.slice(match.index + op.length)
+      if (!keys.has(key)) throw new CfError('BadQueryParameter', key)
+      filters.push({ key, op, values: op === ' IN ' ? value.split(',') : [value] })
+    }
+  }
+  return filters
+}
+
+function splitSegments(q: string): string[] {
+  // `;;` escapes a semicolon inside a value; a NUL never occurs in a URL parameter we accept.
+  return q
+    .replaceAll(';;', '\u0000')
+    .split(';')
+    .map((s) => s.replaceAll('\u0000', ';'))
+}
+
+/**
+ * Compiles filters into one predicate. Strings compare as strings (CC compares in the database with
+ * the same operators); booleans accept `true`/`t`/`1` and `false`/`f`/`0`, anything else is a bad query.
+ */
+export function compileFilters<T>(filters: readonly Filter[], fields: FilterFields<T>): ((item: T) => boolean) | null {
+  if (filters.length === 0) return null
+  const tests = filters.map((filter) => compileOne(filter, fields[filter.key]!))
+  if (tests.length === 1) return tests[0]!
+  return (item) => {
+    for (const test of tests) if (!test(item)) return false
+    return true
+  }
+}
+
+function compileOne<T>(filter: Filter, field: FilterField<T>): (item: T) => boolean {
+  if (field.type === 'boolean') {
+    const values = filter.values.map((v) => parseBoolean(v, filter))
+    const get = field.get
+    const rank = (b: boolean) => (b ? 1 : 0)
+    switch (filter.op) {
+      case ':':
+        return (item) => get(item) === values[0]
+      case ' IN ':
+        return (item) => values.includes(get(item))
+      default:
+        return compare(filter.op, (item: T) => rank(get(item)), rank(values[0]!))
+    }
+  }
+  const get = field.get
+  const [first] = filter.values
+  switch (filter.op) {
+    case ':':
+      return (item) => get(item) === first
+    case ' IN ': {
+      const set = new Set(filter.values)
+      return (item) => set.has(get(item))
+    }
+    default:
+      return compare(filter.op, get, first!)
+  }
+}
+
+function compare<T, V extends string | number>(op: FilterOp, get: (item: T) => V, value: V): (item: T) => boolean {
+  switch (op) {
+    case '>=':
+      return (item) => get(item) >= value
+    case '<=':
+      return (item) => get(item) <= value
+    case '<':
+      return (item) => get(item) < value
+    case '>':
+      return (item) => get(item) > value
+    default:
+      throw new Error(`not an ordering operator: ${op}`)
+  }
+}
+
+function parseBoolean(value: string, filter: Filter): boolean {
+  if (value === 'true' || value === 't' || value === '1') return true
+  if (value === 'false' || value === 'f' || value === '0') return false
+  throw new CfError('BadQueryParameter', `${filter.key}${filter.op}${filter.values.join(',')}`)
+}
+
+export type OrderDirection = 'asc' | 'desc'
+
+export interface PageRequest {
+  page: number
+  resultsPerPage: number
+  orderDirection: OrderDirection
+  /** The raw `q` values, kept to carry them into next_url and prev_url. */
+  q: string[]
+}
+
+export const MAX_RESULTS_PER_PAGE = 100
+export const DEFAULT_RESULTS_PER_PAGE = 50
+
+/** Reads `page`, `results-per-page`, `order-direction` and `q` as CC's CommonParams does. */
+export function parsePageRequest(params: URLSearchParams): PageRequest {
+  const page = integerParam(params, 'page', 1)
+  if (page < 1) throw new CfError('BadQueryParameter', 'page')
+  const resultsPerPage = integerParam(params, 'results-per-page', DEFAULT_RESULTS_PER_PAGE)
+  if (resultsPerPage > MAX_RESULTS_PER_PAGE) {
+    // CC's own wording for this one (PaginatedCollectionRenderer).
+    throw new CfError('BadQueryParameter', `results_per_page must be <= ${MAX_RESULTS_PER_PAGE}`)
+  }
+  if (resultsPerPage < 1) throw new CfError('BadQueryParameter', 'results-per-page')
+  const direction = params.get('order-direction') ?? 'asc'
+  if (direction !== 'asc' && direction !== 'desc') throw new CfError('BadQueryParameter', 'order-direction')
+  return { page, resultsPerPage, orderDirection: direction, q: params.getAll('q') }
+}
+
+function integerParam(params: URLSearchParams, name: string, fallback: number): number {
+  const raw = params.get(name)
+  if (raw === null) return fallback
+  // Ruby's Integer() takes an optional sign and digits, nothing else.
+  if (!/^[+-]?\d+$/.test(raw.trim())) throw new CfError('BadQueryParameter', name)
+  return Number.parseInt(raw, 10)
+}
+
+export interface Page<T> {
+  totalResults: number
+  totalPages: number
+  items: T[]
+  prevPage: number | null
+  nextPage: number | null
+}
+
+/**
+ * One page of `items` (already in ascending order). As Sequel's paginate: at least one page even when
+ * empty, a prev page whenever page > 1 (even past the end), a next page while page < total pages.
+ */
+export function paginate<T>(items: readonly T[], request: PageRequest): Page<T> {
+  const total = items.length
+  const size = request.resultsPerPage
+  const totalPages = Math.max(1, Math.ceil(total / size))
+  const start = (request.page - 1) * size
+  let slice: T[]
+  if (request.orderDirection === 'asc') {
+    slice = items.slice(start, start + size)
+  } else {
+    slice = []
+    for (let i = total - 1 - start; i >= 0 && i > total - 1 - start - size; i--) slice.push(items[i]!)
+  }
+  return {
+    totalResults: total,
+    totalPages,
+    items: slice,
+    prevPage: request.page > 1 ? request.page - 1 : null,
+    nextPage: request.page < totalPages ? request.page + 1 : null,
+  }
+}
+
+/**
+ * A page link as CC renders it: Addressable sorts the parameters (order-direction, page, q,
+ * results-per-page), repeats `q` for each filter, and leaves `:` `,` `=` and `@` readable.
+ */
+export function pageUrl(path: string, page: number, request: PageRequest): string {
+  let url = `${path}?order-direction=${request.orderDirection}&page=${page}`
+  for (const q of request.q) url += `&q=${encodeQueryValue(q)}`
+  return `${url}&results-per-page=${request.resultsPerPage}`
+}
+
+function encodeQueryValue(value: string): string {
+  return encodeURIComponent(value).replace(/%(3A|2C|3D|40)/g, (_, hex: string) =>
+    String.fromCharCode(Number.parseInt(hex, 16)),
+  )
+}
+
+/**
+ * The v2 envelope around resources that are already JSON text, so a page of cached resources is
+ * joined, never re-serialized.
+ */
+export function envelopeJson<T>(
+  page: Page<T>,
+  path: string,
+  request: PageRequest,
+  resourceJson: (item: T) => string,
+): string {
+  const prev = page.prevPage === null ? 'null' : JSON.stringify(pageUrl(path, page.prevPage, request))
+  const next = page.nextPage === null ? 'null' : JSON.stringify(pageUrl(path, page.nextPage, request))
+  let body = `{"total_results":${page.totalResults},"total_pages":${page.totalPages},"prev_url":${prev},"next_url":${next},"resources":[`
+  for (let i = 0; i < page.items.length; i++) {
+    if (i > 0) body += ','
+    body += resourceJson(page.items[i]!)
+  }
+  return `${body}]}`
+}

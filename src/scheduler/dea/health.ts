@@ -1,0 +1,431 @@
+// The health manager's decisions, after HM9000's analyzer: compare what the CC wants on the DEAs
+// with what the DEAs' heartbeats say they run, and queue starts and stops. Pure: no clock, no timers,
+// no I/O. The shell (health-manager.ts) keeps the queues and sends what falls due.
+//
+// One pass touches every heartbeat once or twice and every desired index once, through flat typed
+// scratch arrays, so a pass over 100,000 instances allocates only for the orders it issues.
+
+/** A DEA's own state for an instance, as its heartbeat reports it. */
+export type HeartbeatState = 'STARTING' | 'RUNNING' | 'CRASHED'
+
+export interface InstanceHeartbeat {
+  readonly instanceGuid: string
+  readonly appGuid: string
+  readonly version: string
+  readonly index: number
+  readonly state: HeartbeatState
+  /** When the instance entered its state (ms); for a crashed one, when it crashed. */
+  readonly since: number
+}
+
+/** The last heartbeat the HM holds from one DEA. */
+export interface DeaHeartbeat {
+  readonly deaId: string
+  /** When it arrived (ms). */
+  readonly at: number
+  /** An evacuating DEA's instances are to be started elsewhere, then stopped. */
+  readonly evacuating: boolean
+  readonly instances: readonly InstanceHeartbeat[]
+}
+
+/** What the CC wants on the DEAs for one app. */
+export interface DesiredApp {
+  readonly appGuid: string
+  readonly version: string
+  readonly instances: number
+  /** When the CC last asked for this version or more instances; a never-placed index's grace runs from here. */
+  readonly desiredAt: number
+}
+
+/** The CC's desired state, indexed for the pass. Build it with desiredState(). */
+export interface DesiredState {
+  readonly apps: readonly DesiredApp[]
+  /** App guid -> position in `apps`. */
+  readonly slots: ReadonlyMap<string, number>
+}
+
+/** Crashes of one index of one version of an app, since the count was last reset. */
+export interface CrashCount {
+  readonly version: string
+  readonly index: number
+  count: number
+  /** First crash since the last reset: the CC reports a FLAPPING instance `since` then. */
+  firstCrashAt: number
+  lastCrashAt: number
+}
+
+export type StartReason = 'missing' | 'crashed' | 'evacuating'
+export type StopReason = 'extra' | 'duplicate' | 'evacuated'
+
+export interface PendingStart {
+  readonly appGuid: string
+  readonly version: string
+  readonly index: number
+  /** Not sent before this instant (ms): the grace period, or the crash backoff. */
+  readonly sendAt: number
+  readonly reason: StartReason
+}
+
+export interface PendingStop {
+  readonly instanceGuid: string
+  readonly appGuid: string
+  readonly version: string
+  readonly index: number
+  readonly deaId: string
+  readonly sendAt: number
+  readonly reason: StopReason
+}
+
+/** The HM's store, as the analysis reads it. */
+export interface HealthView {
+  readonly heartbeats: readonly DeaHeartbeat[]
+  /** By app guid. */
+  readonly crashCounts: ReadonlyMap<string, readonly CrashCount[]>
+  /** By app guid: starts queued in earlier passes and not yet sent. */
+  readonly pendingStarts: ReadonlyMap<string, readonly PendingStart[]>
+  /** By instance guid. */
+  readonly pendingStops: ReadonlyMap<string, PendingStop>
+}
+
+/** Diego's crash restart curve, which HM9000 shares. */
+export interface CrashRestartPolicy {
+  /** Crash counts up to this restart at once. */
+  immediateRestarts: number
+  /** The first backoff; each further crash doubles it. */
+  minBackoffMs: number
+  maxBackoffMs: number
+  /** Past this many crashes the instance is left crashed. */
+  maxRestarts: number
+  /** An instance that ran this long before crashing starts counting from zero again. */
+  resetAfterRunningMs: number
+}
+
+export interface HealthConfig {
+  heartbeatIntervalMs: number
+  /** An instance is missing once its DEA has missed this many heartbeats. */
+  missedHeartbeats: number
+  /** A missing instance is started this long after it went missing; duplicates are stopped this far apart. */
+  gracePeriodMs: number
+  crash: CrashRestartPolicy
+}
+
+export const DEFAULT_CRASH_POLICY: CrashRestartPolicy = Object.freeze({
+  immediateRestarts: 2,
+  minBackoffMs: 30_000,
+  maxBackoffMs: 16 * 60_000,
+  maxRestarts: 200,
+  resetAfterRunningMs: 5 * 60_000,
+})
+
+export const DEFAULT_HEALTH_CONFIG: HealthConfig = Object.freeze({
+  heartbeatIntervalMs: 10_000,
+  missedHeartbeats: 3,
+  gracePeriodMs: 30_000,
+  crash: DEFAULT_CRASH_POLICY,
+})
+
+export interface Analysis {
+  /** New starts to queue (or earlier ones brought forward). */
+  starts: PendingStart[]
+  /** New stops to queue. */
+  stops: PendingStop[]
+}
+
+/**
+ * How long after its latest crash an instance with `crashCount` crashes is restarted, or undefined
+ * when it is never restarted again: counts 1 and 2 at once, then 30 s doubling to 16 min, none past 200.
+ */
+export function restartDelayMs(
+  crashCount: number,
+  policy: CrashRestartPolicy = DEFAULT_CRASH_POLICY,
+): number | undefined {
+  if (crashCount > policy.maxRestarts) return undefined
+  if (crashCount <= policy.immediateRestarts) return 0
+  const doublings = Math.min(crashCount - policy.immediateRestarts - 1, 30)
+  return Math.min(policy.minBackoffMs * 2 ** doublings, policy.maxBackoffMs)
+}
+
+/** Indexes the CC's desired apps by guid; rejects what the analysis cannot reason about. */
+export function desiredState(apps: Iterable<DesiredApp>): DesiredState {
+  const list: DesiredApp[] = []
+  const slots = new Map<string, number>()
+  for (const app of apps) {
+    if (typeof app.appGuid !== 'string' || app.appGuid === '') throw new TypeError('desired app without an appGuid')
+    if (!Number.isSafeInteger(app.instances) || app.instances < 0) {
+      throw new RangeError(`desired app ${app.appGuid}: instances must be a whole number >= 0, got ${app.instances}`)
+    }
+    if (slots.has(app.appGuid)) throw new Error(`desired app ${app.appGuid} is listed twice`)
+    slots.set(app.appGuid, list.length)
+    list.push(app)
+  }
+  return { apps: list, slots }
+}
+
+export function findCrashCount(
+  counts: ReadonlyMap<string, readonly CrashCount[]>,
+  appGuid: string,
+  version: string,
+  index: number,
+): CrashCount | undefined {
+  const list = counts.get(appGuid)
+  if (list === undefined) return undefined
+  for (const c of list) if (c.index === index && c.version === version) return c
+  return undefined
+}
+
+export function findPendingStart(
+  pending: ReadonlyMap<string, readonly PendingStart[]>,
+  appGuid: string,
+  version: string,
+  index: number,
+): PendingStart | undefined {
+  const list = pending.get(appGuid)
+  if (list === undefined) return undefined
+  for (const p of list) if (p.index === index && p.version === version) return p
+  return undefined
+}
+
+// Scratch space reused across passes (the analysis is synchronous, so one set suffices). Per desired
+// index: live = STARTING/RUNNING instances on DEAs that are not evacuating, running = of those RUNNING,
+// evacuating = STARTING/RUNNING on evacuating DEAs, crashedAt = latest crash (-1: none), marks = what
+// the second scan must stop, stagger = duplicates seen so far. Per app slot: offsets into the above,
+// liveInApp = STARTING/RUNNING instances of the desired version, startQueued = a start was queued.
+const DUPLICATE = 1
+const EVACUATED = 2
+let live = new Int32Array(0)
+let running = new Int32Array(0)
+let evacuating = new Int32Array(0)
+let stagger = new Int32Array(0)
+let crashedAt = new Float64Array(0)
+let marks = new Uint8Array(0)
+let offsets = new Int32Array(0)
+let liveInApp = new Int32Array(0)
+let startQueued = new Uint8Array(0)
+const extras: InstanceHeartbeat[] = []
+const extraDeas: DeaHeartbeat[] = []
+
+function reserve(indexes: number, apps: number): void {
+  if (live.length < indexes) {
+    const size = Math.max(indexes, live.length * 2, 1024)
+    live = new Int32Array(size)
+    running = new Int32Array(size)
+    evacuating = new Int32Array(size)
+    stagger = new Int32Array(size)
+    crashedAt = new Float64Array(size)
+    marks = new Uint8Array(size)
+  }
+  if (offsets.length < apps) {
+    const size = Math.max(apps, offsets.length * 2, 256)
+    offsets = new Int32Array(size)
+    liveInApp = new Int32Array(size)
+    startQueued = new Uint8Array(size)
+  }
+}
+
+/**
+ * One health-manager pass, HM9000's rules:
+ * - a desired index with no STARTING/RUNNING/CRASHED instance is missing: start it one grace period
+ *   after it went missing (after the app was desired, for an index never placed);
+ * - a desired index with only a CRASHED instance is restarted on the crash curve, counted from the
+ *   crash; indexes above 0 wait while the app runs nothing at all, so a broken app crashes one at a time;
+ * - an evacuating DEA's instance is started elsewhere at once, and stopped once its replacement RUNS;
+ * - an instance of an app or version no longer desired, or at an index >= the desired count, is
+ *   extra, and several at one index are duplicates (stopped a grace period apart, so that the shell
+ *   can keep the last); extras and duplicates are stopped only in a pass that queued no start for
+ *   the app, so that a scale-down racing a crash does not stop what is about to be needed.
+ * Instances of a DEA whose heartbeat is older than `missedHeartbeats` intervals count as gone.
+ * Orders already pending (same app, version and index; same instance) are not queued again.
+ */
+export function analyze(desired: DesiredState, actual: HealthView, now: number, config: HealthConfig): Analysis {
+  const apps = desired.apps
+  const slots = desired.slots
+  let total = 0
+  for (const app of apps) total += app.instances
+  reserve(total, apps.length)
+  for (let s = 0, offset = 0; s < apps.length; s++) {
+    offsets[s] = offset
+    offset += apps[s]!.instances
+  }
+  live.fill(0, 0, total)
+  running.fill(0, 0, total)
+  evacuating.fill(0, 0, total)
+  crashedAt.fill(-1, 0, total)
+  marks.fill(0, 0, total)
+  liveInApp.fill(0, 0, apps.length)
+  startQueued.fill(0, 0, apps.length)
+  extras.length = 0
+  extraDeas.length = 0
+
+  const expiry = config.missedHeartbeats * config.heartbeatIntervalMs
+  const heartbeats = actual.heartbeats
+
+  // 1. Tally what the fresh heartbeats report, per desired index; set the extras aside.
+  for (let h = 0; h < heartbeats.length; h++) {
+    const hb = heartbeats[h]!
+    if (now - hb.at >= expiry) continue
+    const list = hb.instances
+    for (let k = 0; k < list.length; k++) {
+      const inst = list[k]!
+      const slot = slots.get(inst.appGuid)
+      const app = slot === undefined ? undefined : apps[slot]
+      if (app === undefined || app.version !== inst.version || inst.index >= app.instances) {
+        extras.push(inst)
+        extraDeas.push(hb)
+        if (app !== undefined && app.version === inst.version && inst.state !== 'CRASHED' && !hb.evacuating) {
+          liveInApp[slot!]!++
+        }
+        continue
+      }
+      const pos = offsets[slot!]! + inst.index
+      if (inst.state === 'CRASHED') {
+        if (inst.since > crashedAt[pos]!) crashedAt[pos] = inst.since
+      } else if (hb.evacuating) {
+        evacuating[pos]!++
+      } else {
+        live[pos]!++
+        liveInApp[slot!]!++
+        if (inst.state === 'RUNNING') running[pos]!++
+      }
+    }
+  }
+
+  // 2. Decide per desired index.
+  const starts: PendingStart[] = []
+  const stops: PendingStop[] = []
+  const grace = config.gracePeriodMs
+  let secondScan = false
+  const queueStart = (slot: number, app: DesiredApp, index: number, sendAt: number, reason: StartReason): void => {
+    const pending = findPendingStart(actual.pendingStarts, app.appGuid, app.version, index)
+    if (pending !== undefined && pending.sendAt <= sendAt) return
+    starts.push({ appGuid: app.appGuid, version: app.version, index, sendAt, reason })
+    startQueued[slot] = 1
+  }
+  for (let s = 0; s < apps.length; s++) {
+    const app = apps[s]!
+    const base = offsets[s]!
+    for (let i = 0; i < app.instances; i++) {
+      const pos = base + i
+      if (evacuating[pos]! > 0) {
+        if (running[pos]! > 0) {
+          marks[pos]! |= EVACUATED
+          secondScan = true
+        } else if (live[pos] === 0) {
+          queueStart(s, app, i, now, 'evacuating')
+        }
+      } else if (live[pos] === 0) {
+        if (crashedAt[pos]! < 0) {
+          const sinceDesired = app.desiredAt + grace
+          queueStart(s, app, i, sinceDesired > now ? sinceDesired : now + grace, 'missing')
+        } else if (i === 0 || liveInApp[s]! > 0) {
+          const crashes = findCrashCount(actual.crashCounts, app.appGuid, app.version, i)?.count ?? 1
+          const delay = restartDelayMs(crashes, config.crash)
+          if (delay !== undefined) queueStart(s, app, i, crashedAt[pos]! + delay, 'crashed')
+        }
+      }
+      if (live[pos]! > 1) {
+        marks[pos]! |= DUPLICATE
+        secondScan = true
+      }
+    }
+  }
+
+  // 3. Extras: stopped at once, unless this pass queued a start for the app.
+  for (let k = 0; k < extras.length; k++) {
+    const inst = extras[k]!
+    const slot = slots.get(inst.appGuid)
+    if (slot !== undefined && startQueued[slot] === 1) continue
+    if (actual.pendingStops.has(inst.instanceGuid)) continue
+    stops.push(stopOrder(inst, extraDeas[k]!.deaId, now, 'extra'))
+  }
+  extras.length = 0
+  extraDeas.length = 0
+
+  // 4. Duplicates and evacuated instances, found by a second look at the heartbeats.
+  if (secondScan) {
+    stagger.fill(0, 0, total)
+    for (let h = 0; h < heartbeats.length; h++) {
+      const hb = heartbeats[h]!
+      if (now - hb.at >= expiry) continue
+      const list = hb.instances
+      for (let k = 0; k < list.length; k++) {
+        const inst = list[k]!
+        if (inst.state === 'CRASHED') continue
+        const slot = slots.get(inst.appGuid)
+        if (slot === undefined) continue
+        const app = apps[slot]!
+        if (app.version !== inst.version || inst.index >= app.instances) continue
+        const pos = offsets[slot]! + inst.index
+        const mark = marks[pos]!
+        if (mark === 0 || actual.pendingStops.has(inst.instanceGuid)) continue
+        if (hb.evacuating) {
+          if (mark & EVACUATED) stops.push(stopOrder(inst, hb.deaId, now, 'evacuated'))
+        } else if (mark & DUPLICATE && startQueued[slot] === 0) {
+          const nth = ++stagger[pos]!
+          stops.push(stopOrder(inst, hb.deaId, now + nth * grace, 'duplicate'))
+        }
+      }
+    }
+  }
+  return { starts, stops }
+}
+
+function stopOrder(inst: InstanceHeartbeat, deaId: string, sendAt: number, reason: StopReason): PendingStop {
+  return {
+    instanceGuid: inst.instanceGuid,
+    appGuid: inst.appGuid,
+    version: inst.version,
+    index: inst.index,
+    deaId,
+    sendAt,
+    reason,
+  }
+}
+
+/** An instance as the sender sees it just before sending: what the DEAs run now. */
+export interface LiveInstance extends InstanceHeartbeat {
+  readonly deaId: string
+}
+
+/**
+ * HM9000's sender re-checks a due start against the latest state before sending it: the app is still
+ * desired at this version and index, and no DEA that is not evacuating runs (or is starting) the index.
+ */
+export function startStillNeeded(
+  order: PendingStart,
+  app: DesiredApp | undefined,
+  current: readonly LiveInstance[],
+  isEvacuating: (deaId: string) => boolean,
+): boolean {
+  if (app === undefined || app.version !== order.version || order.index >= app.instances) return false
+  for (const inst of current) {
+    if (inst.index !== order.index || inst.version !== order.version || inst.state === 'CRASHED') continue
+    if (!isEvacuating(inst.deaId)) return false
+  }
+  return true
+}
+
+/**
+ * The same check for a due stop: the instance is still there, and stopping it loses nothing: an extra
+ * is still extra; a duplicate still has a twin (a RUNNING one, if it is RUNNING itself); an evacuated
+ * instance has a RUNNING replacement or is no longer wanted.
+ */
+export function stopStillWanted(
+  order: PendingStop,
+  app: DesiredApp | undefined,
+  current: readonly LiveInstance[],
+  isEvacuating: (deaId: string) => boolean,
+): boolean {
+  let target: LiveInstance | undefined
+  for (const inst of current) if (inst.instanceGuid === order.instanceGuid) target = inst
+  if (target === undefined) return false
+  const wanted = app !== undefined && app.version === target.version && target.index < app.instances
+  if (order.reason === 'extra') return !wanted
+  if (!wanted) return true
+  for (const inst of current) {
+    if (inst === target || inst.index !== target.index || inst.version !== target.version) continue
+    if (inst.state === 'CRASHED' || isEvacuating(inst.deaId)) continue
+    if (order.reason === 'evacuated' && inst.state === 'RUNNING') return true
+    if (order.reason === 'duplicate' && (inst.state === 'RUNNING' || target.state !== 'RUNNING')) return true
+  }
+  return false
+}

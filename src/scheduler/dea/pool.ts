@@ -1,0 +1,441 @@
+// The DEAs themselves: what each one has, runs, advertises to the CC and heartbeats to the health
+// manager, all as state moved along by the injected clock rather than as NATS messages.
+
+import type { AppSpec } from '../backend.js'
+import type { Clock, Timer } from '../clock.js'
+import type { RouteTable } from '../routes.js'
+import type { DeaHeartbeat, HeartbeatState, LiveInstance } from './health.js'
+import type { DeaAdvertisement } from './placement.js'
+
+/** The stack the DEA era ran on. */
+export const DEFAULT_STACK = 'cflinuxfs2'
+
+export interface DeaSpec {
+  id: string
+  /** `placement_properties.zone`; `default` when unset, as the CC reads it. */
+  zone?: string
+  memoryMb: number
+  diskMb: number
+  stacks?: readonly string[]
+  /** How long its instances take from STARTING to RUNNING; the pool's default when unset. */
+  bootMs?: number
+}
+
+/** One app instance on a DEA. It doubles as its own heartbeat entry: the HM reads these objects. */
+export interface DeaInstance extends LiveInstance {
+  state: HeartbeatState
+  since: number
+  readonly port: number
+  readonly memoryMb: number
+  readonly diskMb: number
+  /** The hostnames it is registered under while RUNNING. */
+  routes: readonly string[]
+  /** When it last became RUNNING. */
+  runningSince: number | undefined
+  bootTimer: Timer | undefined
+}
+
+export function validateDeaSpec(spec: DeaSpec): void {
+  if (typeof spec?.id !== 'string' || spec.id.trim() === '')
+    throw new TypeError('DEA spec: id must be a non-empty string')
+  const where = `DEA ${spec.id}`
+  if (spec.zone !== undefined && (typeof spec.zone !== 'string' || spec.zone === '')) {
+    throw new TypeError(`${where}: zone must be a non-empty string when given`)
+  }
+  for (const key of ['memoryMb', 'diskMb'] as const) {
+    const value = spec[key]
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw new RangeError(`${where}: ${key} must be a number above 0, got ${value}`)
+    }
+  }
+  if (spec.stacks !== undefined) {
+    if (!Array.isArray(spec.stacks) || spec.stacks.length === 0)
+      throw new TypeError(`${where}: stacks must be a non-empty list`)
+    for (const stack of spec.stacks) {
+      if (typeof stack !== 'string' || stack === '')
+        throw new TypeError(`${where}: each stack must be a non-empty string`)
+    }
+  }
+  if (spec.bootMs !== undefined) validateBootMs(where, spec.bootMs)
+}
+
+export function validateBootMs(where: string, ms: number): void {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+    throw new RangeError(`${where}: boot delay must be a number of ms >= 0, got ${ms}`)
+  }
+}
+
+export class Dea {
+  readonly id: string
+  readonly zone: string
+  readonly stacks: readonly string[]
+  readonly memoryMb: number
+  readonly diskMb: number
+  bootMs: number
+  alive = true
+  evacuating = false
+  /**
+   * What it runs, crashed instances included (they hold no resources). Replaced, never emptied in
+   * place, when the DEA is lost: the HM keeps reading the list from the last heartbeat it got.
+   */
+  instances: DeaInstance[] = []
+  reservedMemoryMb = 0
+  reservedDiskMb = 0
+  private readonly appCounts = new Map<string, number>()
+  private nextPort = 61_001
+
+  constructor(spec: DeaSpec, defaultBootMs: number) {
+    validateDeaSpec(spec)
+    this.id = spec.id
+    this.zone = spec.zone ?? 'default'
+    this.stacks = [...(spec.stacks ?? [DEFAULT_STACK])]
+    this.memoryMb = spec.memoryMb
+    this.diskMb = spec.diskMb
+    this.bootMs = spec.bootMs ?? defaultBootMs
+  }
+
+  get availableMemoryMb(): number {
+    return this.memoryMb - this.reservedMemoryMb
+  }
+
+  get availableDiskMb(): number {
+    return this.diskMb - this.reservedDiskMb
+  }
+
+  /** Why the DEA itself would refuse a start (its resource manager's check), or undefined if it fits. */
+  refusal(spec: AppSpec): string | undefined {
+    if (!this.stacks.includes(spec.stack)) return `DEA ${this.id} does not run stack "${spec.stack}"`
+    if (spec.memoryMb > this.availableMemoryMb) return `DEA ${this.id} refused the start: insufficient memory`
+    if (spec.diskMb > this.availableDiskMb) return `DEA ${this.id} refused the start: insufficient disk`
+    return undefined
+  }
+
+  /** Creates a STARTING instance and reserves its memory and disk. */
+  admit(instanceGuid: string, spec: AppSpec, index: number, now: number): DeaInstance {
+    const instance: DeaInstance = {
+      instanceGuid,
+      appGuid: spec.appGuid,
+      version: spec.version,
+      index,
+      state: 'STARTING',
+      since: now,
+      deaId: this.id,
+      port: this.nextPort++,
+      memoryMb: spec.memoryMb,
+      diskMb: spec.diskMb,
+      routes: spec.routes,
+      runningSince: undefined,
+      bootTimer: undefined,
+    }
+    this.instances.push(instance)
+    this.hold(instance)
+    return instance
+  }
+
+  /** Frees what a STARTING or RUNNING instance held, when it crashes or stops. */
+  release(instance: DeaInstance): void {
+    if (instance.state === 'CRASHED') return
+    this.reservedMemoryMb -= instance.memoryMb
+    this.reservedDiskMb -= instance.diskMb
+    const left = (this.appCounts.get(instance.appGuid) ?? 0) - 1
+    if (left > 0) this.appCounts.set(instance.appGuid, left)
+    else this.appCounts.delete(instance.appGuid)
+  }
+
+  /** Takes an instance off the DEA, releasing what it held. */
+  remove(instance: DeaInstance): void {
+    const at = this.instances.indexOf(instance)
+    if (at < 0) return
+    this.release(instance)
+    const last = this.instances.pop()!
+    if (at < this.instances.length) this.instances[at] = last
+  }
+
+  /** The `dea.advertise` message, as the CC stores it. */
+  advertise(expiresAt: number): DeaAdvertisement {
+    return {
+      deaId: this.id,
+      zone: this.zone,
+      stacks: this.stacks,
+      availableMemoryMb: this.availableMemoryMb,
+      availableDiskMb: this.availableDiskMb,
+      appInstanceCounts: new Map(this.appCounts),
+      expiresAt,
+    }
+  }
+
+  heartbeat(at: number): DeaHeartbeat {
+    return { deaId: this.id, at, evacuating: this.evacuating, instances: this.instances }
+  }
+
+  /** The DEA vanishes: it runs nothing from now on; the instances it ran are returned. */
+  lose(): DeaInstance[] {
+    const lost = this.instances
+    this.alive = false
+    this.instances = []
+    this.reservedMemoryMb = 0
+    this.reservedDiskMb = 0
+    this.appCounts.clear()
+    return lost
+  }
+
+  private hold(instance: DeaInstance): void {
+    this.reservedMemoryMb += instance.memoryMb
+    this.reservedDiskMb += instance.diskMb
+    this.appCounts.set(instance.appGuid, (this.appCounts.get(instance.appGuid) ?? 0) + 1)
+  }
+}
+
+export interface DeaFleetOptions {
+  clock: Clock
+  routes: RouteTable
+  defaultBootMs: number
+  advertiseIntervalMs: number
+  advertisementTtlMs: number
+  heartbeatIntervalMs: number
+  /** Where heartbeats go (the health manager). */
+  onHeartbeat: (heartbeat: DeaHeartbeat) => void
+  /** `droplet.exited` with reason CRASHED; `ranForMs` is how long it had been RUNNING. */
+  onCrash: (instance: DeaInstance, ranForMs: number) => void
+}
+
+/**
+ * Every DEA, plus the CC's table of their advertisements and an index of instances by app. Lost DEAs
+ * stay listed (not alive) so that a report can say so; a DEA added again under the same id replaces one.
+ */
+export class DeaFleet {
+  private readonly deas = new Map<string, Dea>()
+  private readonly ads = new Map<string, DeaAdvertisement>()
+  private adList: DeaAdvertisement[] = []
+  private adsChanged = false
+  private earliestExpiry = Number.POSITIVE_INFINITY
+  private readonly byApp = new Map<string, DeaInstance[]>()
+  private readonly timers: Timer[] = []
+  private instanceSeq = 0
+
+  constructor(private readonly options: DeaFleetOptions) {}
+
+  get size(): number {
+    return this.deas.size
+  }
+
+  all(): IterableIterator<Dea> {
+    return this.deas.values()
+  }
+
+  get(deaId: string): Dea | undefined {
+    return this.deas.get(deaId)
+  }
+
+  /** The DEA by id, or an error naming it. */
+  require(deaId: string): Dea {
+    const dea = this.deas.get(deaId)
+    if (!dea) throw new Error(`no DEA with id ${JSON.stringify(deaId)}`)
+    return dea
+  }
+
+  /** Boots a DEA: it advertises and heartbeats at once, as a DEA does when it comes up. */
+  add(spec: DeaSpec): Dea {
+    const existing = this.deas.get(spec?.id)
+    if (existing?.alive) throw new Error(`a DEA with id ${JSON.stringify(spec.id)} is already running`)
+    const dea = new Dea(spec, this.options.defaultBootMs)
+    this.deas.set(dea.id, dea)
+    this.advertise(dea)
+    this.options.onHeartbeat(dea.heartbeat(this.options.clock.now()))
+    return dea
+  }
+
+  /** Starts the advertisement and heartbeat loops. */
+  start(): void {
+    if (this.timers.length > 0) return
+    const { clock } = this.options
+    this.timers.push(
+      clock.every(this.options.advertiseIntervalMs, () => {
+        for (const dea of this.deas.values()) if (dea.alive && !dea.evacuating) this.advertise(dea)
+      }),
+      clock.every(this.options.heartbeatIntervalMs, () => {
+        const now = clock.now()
+        for (const dea of this.deas.values()) if (dea.alive) this.options.onHeartbeat(dea.heartbeat(now))
+      }),
+    )
+  }
+
+  shutdown(): void {
+    for (const timer of this.timers.splice(0)) timer.cancel()
+    for (const dea of this.deas.values()) {
+      for (const instance of dea.instances) {
+        instance.bootTimer?.cancel()
+        instance.bootTimer = undefined
+      }
+    }
+  }
+
+  /** The CC's advertisement table, without the stale entries (prune_stale_deas). */
+  advertisements(): readonly DeaAdvertisement[] {
+    const now = this.options.clock.now()
+    if (now >= this.earliestExpiry) {
+      this.earliestExpiry = Number.POSITIVE_INFINITY
+      for (const [id, ad] of this.ads) {
+        if (ad.expiresAt <= now) this.ads.delete(id)
+        else this.earliestExpiry = Math.min(this.earliestExpiry, ad.expiresAt)
+      }
+      this.adsChanged = true
+    }
+    if (this.adsChanged) {
+      this.adList = [...this.ads.values()]
+      this.adsChanged = false
+    }
+    return this.adList
+  }
+
+  /** What the CC does to its copy of an advertisement after sending a start there (mark_app_started, reserve_app_memory). */
+  noteStartSent(deaId: string, appGuid: string, memoryMb: number): void {
+    const ad = this.ads.get(deaId)
+    if (!ad) return
+    ad.availableMemoryMb -= memoryMb
+    ad.appInstanceCounts.set(appGuid, (ad.appInstanceCounts.get(appGuid) ?? 0) + 1)
+  }
+
+  /** Live instances of an app, on DEAs that are up (evacuating ones included), crashed ones included. */
+  instancesOf(appGuid: string): readonly DeaInstance[] {
+    return this.byApp.get(appGuid) ?? []
+  }
+
+  appGuids(): IterableIterator<string> {
+    return this.byApp.keys()
+  }
+
+  /**
+   * The DEA's side of `dea.<id>.start`: admits the instance if it has room, boots it after its boot
+   * delay, then registers its routes. Returns the instance, or why the DEA did not start it.
+   */
+  startInstance(dea: Dea, spec: AppSpec, index: number): DeaInstance | string {
+    if (!dea.alive) return `DEA ${dea.id} is gone`
+    const refusal = dea.refusal(spec)
+    if (refusal !== undefined) return refusal
+    // A crashed record at this index is superseded by the new instance (the DEA would reap it later).
+    for (const old of [...this.instancesOf(spec.appGuid)]) {
+      if (old.index === index && old.state === 'CRASHED') this.removeInstance(old)
+    }
+    const { clock } = this.options
+    const instance = dea.admit(this.nextInstanceGuid(), spec, index, clock.now())
+    this.index(instance)
+    instance.bootTimer = clock.after(dea.bootMs, () => {
+      instance.bootTimer = undefined
+      if (instance.state !== 'STARTING' || !dea.alive || !dea.instances.includes(instance)) return
+      instance.state = 'RUNNING'
+      instance.since = clock.now()
+      instance.runningSince = instance.since
+      this.register(instance)
+    })
+    return instance
+  }
+
+  /** The DEA's side of a stop: the instance goes away, its routes first. */
+  stopInstance(instance: DeaInstance): boolean {
+    const dea = this.deas.get(instance.deaId)
+    if (!dea?.alive || !dea.instances.includes(instance)) return false
+    this.removeInstance(instance)
+    return true
+  }
+
+  /** The crash fault: the instance exits, its routes go, and the DEA reports droplet.exited. */
+  crash(instance: DeaInstance): void {
+    if (instance.state === 'CRASHED') throw new Error(`instance ${instance.instanceGuid} has already crashed`)
+    const dea = this.require(instance.deaId)
+    const now = this.options.clock.now()
+    const ranForMs = instance.runningSince === undefined ? 0 : now - instance.runningSince
+    this.unregister(instance)
+    instance.bootTimer?.cancel()
+    instance.bootTimer = undefined
+    dea.release(instance)
+    instance.state = 'CRASHED'
+    instance.since = now
+    instance.runningSince = undefined
+    this.options.onCrash(instance, ranForMs)
+  }
+
+  /** The DEA vanishes with its instances; the CC keeps its last advertisement until it goes stale. */
+  lose(deaId: string): DeaInstance[] {
+    const dea = this.require(deaId)
+    if (!dea.alive) throw new Error(`DEA ${deaId} is already gone`)
+    const lost = dea.lose()
+    for (const instance of lost) {
+      instance.bootTimer?.cancel()
+      instance.bootTimer = undefined
+      this.unregister(instance)
+      this.unindex(instance)
+    }
+    return lost
+  }
+
+  /** dea_ng's evacuation: stop advertising (dea.shutdown drops the CC's entry) and say so in a heartbeat now. */
+  evacuate(deaId: string): void {
+    const dea = this.require(deaId)
+    if (!dea.alive) throw new Error(`DEA ${deaId} is gone; there is nothing to evacuate`)
+    if (dea.evacuating) return
+    dea.evacuating = true
+    this.adsChanged ||= this.ads.delete(deaId)
+    this.options.onHeartbeat(dea.heartbeat(this.options.clock.now()))
+  }
+
+  private advertise(dea: Dea): void {
+    const ad = dea.advertise(this.options.clock.now() + this.options.advertisementTtlMs)
+    this.ads.set(dea.id, ad)
+    this.earliestExpiry = Math.min(this.earliestExpiry, ad.expiresAt)
+    this.adsChanged = true
+  }
+
+  private removeInstance(instance: DeaInstance): void {
+    instance.bootTimer?.cancel()
+    instance.bootTimer = undefined
+    this.unregister(instance)
+    this.deas.get(instance.deaId)?.remove(instance)
+    this.unindex(instance)
+  }
+
+  private register(instance: DeaInstance): void {
+    for (const hostname of instance.routes) {
+      this.options.routes.register(hostname, {
+        appGuid: instance.appGuid,
+        backend: 'dea',
+        index: instance.index,
+        instanceGuid: instance.instanceGuid,
+        host: instance.deaId,
+      })
+    }
+  }
+
+  private unregister(instance: DeaInstance): void {
+    if (instance.state !== 'RUNNING') return
+    for (const hostname of instance.routes) this.options.routes.unregister(hostname, instance.instanceGuid)
+  }
+
+  /** `dea.update`: a running instance's routes change in place. */
+  updateRoutes(instance: DeaInstance, routes: readonly string[]): void {
+    this.unregister(instance)
+    instance.routes = routes
+    if (instance.state === 'RUNNING') this.register(instance)
+  }
+
+  private index(instance: DeaInstance): void {
+    const list = this.byApp.get(instance.appGuid)
+    if (list) list.push(instance)
+    else this.byApp.set(instance.appGuid, [instance])
+  }
+
+  private unindex(instance: DeaInstance): void {
+    const list = this.byApp.get(instance.appGuid)
+    if (!list) return
+    const at = list.indexOf(instance)
+    if (at < 0) return
+    const last = list.pop()!
+    if (at < list.length) list[at] = last
+    if (list.length === 0) this.byApp.delete(instance.appGuid)
+  }
+
+  private nextInstanceGuid(): string {
+    this.instanceSeq++
+    return `de000000-0000-4000-8000-${this.instanceSeq.toString(16).padStart(12, '0')}`
+  }
+}

@@ -1,0 +1,207 @@
+// The auctioneer: collects start requests into batches and runs the pure auction over the cells' state on
+// its clock. Requests that arrive while a batch is being decided or applied wait for the next one, as in
+// Diego's batch. A failed LRP stays UNCLAIMED with its placement error for the converger to retry; a failed
+// Task is retried in the next batches up to maxTaskRetries times, then completed as failed.
+
+import type { Clock, Timer } from '../clock.js'
+import {
+  type AuctionCell,
+  type AuctionResults,
+  type AuctionState,
+  type LrpStartRequest,
+  runAuction,
+  type TaskStartRequest,
+} from './auction.js'
+import type { ActualLrp, Bbs, Cell, Task } from './bbs.js'
+import type { Rep } from './rep.js'
+
+export interface AuctioneerOptions {
+  /** The wait between a request and its batch, and between batches. */
+  intervalMs: number
+  startingContainerWeight: number
+  maxTaskRetries: number
+}
+
+export interface AuctioneerHooks {
+  lrpPlaced(lrp: ActualLrp): void
+  lrpUnplaced(lrp: ActualLrp): void
+  taskStarted(task: Task): void
+  taskCompleted(task: Task): void
+  batchDone(report: AuctionReport): void
+}
+
+export interface AuctionReport {
+  at: number
+  lrpsPlaced: number
+  lrpsFailed: number
+  tasksPlaced: number
+  tasksFailed: number
+}
+
+export class Auctioneer {
+  private lrpQueue = new Map<string, { processGuid: string; index: number }>()
+  private taskQueue = new Set<string>()
+  private timer: Timer | undefined
+  private started = false
+
+  constructor(
+    private readonly bbs: Bbs,
+    private readonly rep: Rep,
+    private readonly clock: Clock,
+    private readonly options: AuctioneerOptions,
+    private readonly hooks: AuctioneerHooks,
+  ) {}
+
+  requestLrp(processGuid: string, index: number): void {
+    this.lrpQueue.set(`${processGuid}\u0000${index}`, { processGuid, index })
+    this.schedule()
+  }
+
+  requestTask(taskGuid: string): void {
+    this.taskQueue.add(taskGuid)
+    this.schedule()
+  }
+
+  get queued(): number {
+    return this.lrpQueue.size + this.taskQueue.size
+  }
+
+  start(): void {
+    this.started = true
+    this.schedule()
+  }
+
+  stop(): void {
+    this.started = false
+    this.timer?.cancel()
+    this.timer = undefined
+  }
+
+  private schedule(): void {
+    if (!this.started || this.timer || this.queued === 0) return
+    this.timer = this.clock.after(this.options.intervalMs, () => {
+      this.timer = undefined
+      this.runBatch()
+      this.schedule()
+    })
+  }
+
+  /** Takes everything queued so far as one batch, decides it, and applies the results. */
+  runBatch(): AuctionReport {
+    const lrpRequests = this.lrpQueue
+    const taskRequests = this.taskQueue
+    this.lrpQueue = new Map()
+    this.taskQueue = new Set()
+
+    const lrps: LrpStartRequest[] = []
+    const records = new Map<LrpStartRequest, ActualLrp>()
+    for (const { processGuid, index } of lrpRequests.values()) {
+      const lrp = this.bbs.actual(processGuid, index)
+      const desired = this.bbs.desiredLrp(processGuid)
+      // The world moves between request and batch: skip what got placed, stopped or scaled away meanwhile.
+      if (lrp?.state !== 'UNCLAIMED' || !desired || index >= desired.instances) continue
+      const start: LrpStartRequest = {
+        processGuid,
+        index,
+        memoryMb: desired.memoryMb,
+        diskMb: desired.diskMb,
+        rootfs: desired.rootfs,
+        placementTags: desired.placementTags,
+      }
+      lrps.push(start)
+      records.set(start, lrp)
+    }
+    const tasks: TaskStartRequest[] = []
+    for (const taskGuid of taskRequests) {
+      const task = this.bbs.task(taskGuid)
+      if (task?.state !== 'PENDING' || task.startedAt !== 0) continue
+      const def = task.definition
+      tasks.push({
+        taskGuid,
+        memoryMb: def.memoryMb,
+        diskMb: def.diskMb,
+        rootfs: def.rootfs,
+        placementTags: def.placementTags,
+      })
+    }
+    const results =
+      lrps.length + tasks.length === 0
+        ? { placedLrps: [], failedLrps: [], placedTasks: [], failedTasks: [] }
+        : runAuction(this.auctionState(), { lrps, tasks }, this.options)
+    return this.apply(results, records)
+  }
+
+  /** The cells that take work, as the reps would report them now. */
+  auctionState(): AuctionState {
+    const cells: AuctionCell[] = []
+    for (const cell of this.bbs.cells()) if (cell.takesWork) cells.push(auctionCellOf(cell))
+    const bbs = this.bbs
+    return {
+      cells,
+      cellsHolding(processGuid: string): string[] {
+        const group = bbs.group(processGuid)
+        const ids: string[] = []
+        if (!group) return ids
+        for (const lrp of group.instances) if (lrp && lrp.cellId !== '') ids.push(lrp.cellId)
+        if (group.copies) for (const copy of group.copies) ids.push(copy.cellId)
+        return ids
+      },
+    }
+  }
+
+  private apply(results: AuctionResults, records: Map<LrpStartRequest, ActualLrp>): AuctionReport {
+    const now = this.clock.now()
+    for (const { start, cellId } of results.placedLrps) {
+      const lrp = records.get(start)!
+      this.bbs.claim(lrp, this.bbs.cell(cellId)!, now)
+      this.rep.boot(lrp)
+      this.hooks.lrpPlaced(lrp)
+    }
+    for (const { start, error } of results.failedLrps) {
+      const lrp = records.get(start)!
+      this.bbs.failPlacement(lrp, error)
+      this.hooks.lrpUnplaced(lrp)
+    }
+    for (const { start, cellId } of results.placedTasks) {
+      const task = this.bbs.task(start.taskGuid)!
+      task.auctionAttempts++
+      this.bbs.startTask(task, this.bbs.cell(cellId)!, now)
+      this.rep.run(task)
+      this.hooks.taskStarted(task)
+    }
+    for (const { start, error } of results.failedTasks) {
+      const task = this.bbs.task(start.taskGuid)!
+      task.auctionAttempts++
+      task.updatedAt = now
+      if (task.auctionAttempts <= this.options.maxTaskRetries) {
+        this.requestTask(task.taskGuid)
+        continue
+      }
+      this.bbs.completeTask(task, now, { failed: true, failureReason: error, result: '' })
+      this.hooks.taskCompleted(task)
+    }
+    const report: AuctionReport = {
+      at: now,
+      lrpsPlaced: results.placedLrps.length,
+      lrpsFailed: results.failedLrps.length,
+      tasksPlaced: results.placedTasks.length,
+      tasksFailed: results.failedTasks.length,
+    }
+    this.hooks.batchDone(report)
+    return report
+  }
+}
+
+export function auctionCellOf(cell: Cell): AuctionCell {
+  return {
+    id: cell.id,
+    zone: cell.zone,
+    total: cell.capacity,
+    available: cell.available,
+    startingContainers: cell.startingContainers,
+    tasks: cell.tasks.size,
+    rootfsProviders: cell.rootfsProviders,
+    placementTags: cell.placementTags,
+    optionalPlacementTags: cell.optionalPlacementTags,
+  }
+}

@@ -1,0 +1,663 @@
+// The BBS: Diego's in-memory record of what should run (DesiredLRPs, Tasks), what does (ActualLRPs), and
+// where (Cells). Every state change goes through a method here, so the indexes (by process guid, by cell,
+// by state) and the cells' resource accounts can never drift from the records. No timers: the shells
+// (auctioneer, reps, converger) decide when; the BBS only records.
+
+import { matchesPlacementTags, matchesRootfs, type Resources } from './auction.js'
+import { type RestartPolicy, shouldRestartImmediately } from './restart-calculator.js'
+
+export type ActualLrpState = 'UNCLAIMED' | 'CLAIMED' | 'RUNNING' | 'CRASHED'
+export type ActualLrpPresence = 'ORDINARY' | 'EVACUATING' | 'SUSPECT'
+export type TaskState = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'RESOLVING'
+
+export const ACTUAL_LRP_STATES: readonly ActualLrpState[] = ['UNCLAIMED', 'CLAIMED', 'RUNNING', 'CRASHED']
+
+/** Diego's rep advertises 250 containers unless told otherwise. */
+export const DEFAULT_CELL_CONTAINERS = 250
+export const DEFAULT_ROOTFS_PROVIDERS: readonly string[] = ['cflinuxfs2', 'cflinuxfs3', 'cflinuxfs4', 'docker']
+
+export interface DesiredLrp {
+  processGuid: string
+  appGuid: string
+  version: string
+  instances: number
+  memoryMb: number
+  diskMb: number
+  /** A preloaded stack (`cflinuxfs4`, `preloaded:cflinuxfs4`) or `docker:///image`. */
+  rootfs: string
+  placementTags: readonly string[]
+  routes: readonly string[]
+}
+
+/**
+ * One ActualLRP record. Kept small and of one shape: 250,000 of them must fit comfortably in one process.
+ * Times are ms on the engine's clock; an empty cellId or a zero instanceId means "none".
+ */
+export class ActualLrp {
+  cellId = ''
+  instanceId = 0
+  crashCount = 0
+  placementError = ''
+  crashReason = ''
+  lastStartedAt = 0
+  /** What the container reserved on its cell, so that releasing it gives back exactly that. */
+  memoryMb = 0
+  diskMb = 0
+
+  constructor(
+    readonly processGuid: string,
+    readonly index: number,
+    public state: ActualLrpState,
+    public presence: ActualLrpPresence,
+    public since: number,
+  ) {}
+
+  get instanceGuid(): string {
+    return this.instanceId === 0 ? '' : formatInstanceGuid(this.instanceId)
+  }
+}
+
+/** Instance guids are formatted on demand from a counter: a string per record would cost more than the record. */
+export function formatInstanceGuid(id: number): string {
+  return `d1e90000-0000-4000-8000-${id.toString(16).padStart(12, '0')}`
+}
+
+/** Every ActualLRP of one process guid: the ORDINARY record per index, and any EVACUATING or SUSPECT copies. */
+export class ActualGroup {
+  readonly instances: (ActualLrp | undefined)[] = []
+  copies: ActualLrp[] | undefined = undefined
+  desired: DesiredLrp | undefined = undefined
+  /** The routes running instances are registered under (the route emitter keeps this in step). */
+  registeredRoutes: readonly string[] = []
+
+  constructor(
+    readonly processGuid: string,
+    readonly appGuid: string,
+  ) {}
+
+  get isEmpty(): boolean {
+    return this.desired === undefined && this.instances.length === 0 && !this.copies?.length
+  }
+
+  /** Every record, ordinary and copies. */
+  *records(): IterableIterator<ActualLrp> {
+    for (const lrp of this.instances) if (lrp) yield lrp
+    if (this.copies) yield* this.copies
+  }
+}
+
+export interface CellSpec {
+  id: string
+  zone: string
+  memoryMb: number
+  diskMb: number
+  containers?: number
+  rootfsProviders?: readonly string[]
+  placementTags?: readonly string[]
+  optionalPlacementTags?: readonly string[]
+  /** How long an instance takes from CLAIMED to RUNNING on this cell; the engine's default when absent. */
+  bootDelayMs?: number
+}
+
+export class Cell {
+  alive = true
+  evacuating = false
+  usedMemoryMb = 0
+  usedDiskMb = 0
+  usedContainers = 0
+  startingContainers = 0
+  readonly lrps = new Set<ActualLrp>()
+  readonly tasks = new Set<Task>()
+
+  constructor(
+    readonly id: string,
+    readonly zone: string,
+    readonly capacity: Readonly<Resources>,
+    readonly rootfsProviders: readonly string[],
+    readonly placementTags: readonly string[],
+    readonly optionalPlacementTags: readonly string[],
+    public bootDelayMs: number,
+  ) {}
+
+  /** Alive and not evacuating: the auctioneer may give it work. */
+  get takesWork(): boolean {
+    return this.alive && !this.evacuating
+  }
+
+  get available(): Resources {
+    return {
+      memoryMb: this.capacity.memoryMb - this.usedMemoryMb,
+      diskMb: this.capacity.diskMb - this.usedDiskMb,
+      containers: this.capacity.containers - this.usedContainers,
+    }
+  }
+}
+
+export interface TaskDefinition {
+  taskGuid: string
+  memoryMb: number
+  diskMb: number
+  rootfs: string
+  placementTags: readonly string[]
+  /** How long the task runs once its container is up. */
+  runMs: number
+  /** What the task reports on success. */
+  result: string
+  /** When set, the task exits with this failure instead. */
+  failureReason: string | undefined
+}
+
+export class Task {
+  state: TaskState = 'PENDING'
+  cellId = ''
+  failed = false
+  failureReason = ''
+  result = ''
+  auctionAttempts = 0
+  startedAt = 0
+  firstCompletedAt = 0
+
+  constructor(
+    readonly definition: TaskDefinition,
+    readonly createdAt: number,
+    public updatedAt: number,
+  ) {}
+
+  get taskGuid(): string {
+    return this.definition.taskGuid
+  }
+}
+
+/** Told when an instance starts or stops being routable: the route emitter listens. */
+export interface BbsObserver {
+  lrpRunning(group: ActualGroup, lrp: ActualLrp): void
+  lrpNoLongerRunning(group: ActualGroup, lrp: ActualLrp): void
+}
+
+/** What the converger reads. */
+export interface BbsView {
+  groups(): Iterable<ActualGroup>
+  unclaimed(): Iterable<ActualLrp>
+  crashed(): Iterable<ActualLrp>
+  cells(): Iterable<Cell>
+  tasks(): Iterable<Task>
+  group(processGuid: string): ActualGroup | undefined
+}
+
+export function validateCellSpec(spec: CellSpec, defaultBootMs: number): Cell {
+  const where = `cell ${JSON.stringify(spec?.id)}`
+  if (typeof spec?.id !== 'string' || spec.id === '') throw new TypeError('a cell needs a non-empty string id')
+  if (typeof spec.zone !== 'string' || spec.zone === '')
+    throw new TypeError(`${where}: zone must be a non-empty string`)
+  const positive = (name: string, value: unknown) => {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw new RangeError(`${where}: ${name} must be a positive number, got ${value}`)
+    }
+    return value
+  }
+  const containers = spec.containers ?? DEFAULT_CELL_CONTAINERS
+  if (!Number.isInteger(containers) || containers <= 0) {
+    throw new RangeError(`${where}: containers must be a positive integer, got ${containers}`)
+  }
+  const bootDelayMs = spec.bootDelayMs ?? defaultBootMs
+  if (!Number.isFinite(bootDelayMs) || bootDelayMs < 0) {
+    throw new RangeError(`${where}: bootDelayMs must be 0 or more, got ${bootDelayMs}`)
+  }
+  const strings = (name: string, value: readonly string[] | undefined, fallback: readonly string[]) => {
+    if (value === undefined) return fallback
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === '')) {
+      throw new TypeError(`${where}: ${name} must be a list of non-empty strings`)
+    }
+    return [...value]
+  }
+  return new Cell(
+    spec.id,
+    spec.zone,
+    { memoryMb: positive('memoryMb', spec.memoryMb), diskMb: positive('diskMb', spec.diskMb), containers },
+    strings('rootfsProviders', spec.rootfsProviders, DEFAULT_ROOTFS_PROVIDERS),
+    strings('placementTags', spec.placementTags, []),
+    strings('optionalPlacementTags', spec.optionalPlacementTags, []),
+    bootDelayMs,
+  )
+}
+
+export class Bbs implements BbsView {
+  private readonly desiredByGuid = new Map<string, DesiredLrp>()
+  private readonly groupByGuid = new Map<string, ActualGroup>()
+  /** Process guids (desired or with records) of each app: an app has several while versions overlap. */
+  private readonly processesByApp = new Map<string, Set<string>>()
+  private readonly cellById = new Map<string, Cell>()
+  private readonly taskByGuid = new Map<string, Task>()
+  // By state: counts of every ordinary record, and the two sets the converger walks.
+  private readonly stateCounts: Record<ActualLrpState, number> = { UNCLAIMED: 0, CLAIMED: 0, RUNNING: 0, CRASHED: 0 }
+  private readonly unclaimedSet = new Set<ActualLrp>()
+  private readonly crashedSet = new Set<ActualLrp>()
+  private copyCount = 0
+  private nextInstanceId = 1
+  observer: BbsObserver | undefined
+
+  // ---- queries -------------------------------------------------------------------------------------
+
+  desiredLrp(processGuid: string): DesiredLrp | undefined {
+    return this.desiredByGuid.get(processGuid)
+  }
+
+  desiredLrps(): IterableIterator<DesiredLrp> {
+    return this.desiredByGuid.values()
+  }
+
+  /** The app's current DesiredLRP (an app has at most one desired version at a time). */
+  desiredForApp(appGuid: string): DesiredLrp | undefined {
+    for (const guid of this.processesByApp.get(appGuid) ?? []) {
+      const desired = this.desiredByGuid.get(guid)
+      if (desired) return desired
+    }
+    return undefined
+  }
+
+  group(processGuid: string): ActualGroup | undefined {
+    return this.groupByGuid.get(processGuid)
+  }
+
+  groups(): IterableIterator<ActualGroup> {
+    return this.groupByGuid.values()
+  }
+
+  groupsOfApp(appGuid: string): ActualGroup[] {
+    const groups: ActualGroup[] = []
+    for (const guid of this.processesByApp.get(appGuid) ?? []) {
+      const group = this.groupByGuid.get(guid)
+      if (group) groups.push(group)
+    }
+    return groups
+  }
+
+  actual(processGuid: string, index: number): ActualLrp | undefined {
+    return this.groupByGuid.get(processGuid)?.instances[index]
+  }
+
+  /** Ordinary records in this state. */
+  count(state: ActualLrpState): number {
+    return this.stateCounts[state]
+  }
+
+  /** EVACUATING and SUSPECT copies. */
+  get copies(): number {
+    return this.copyCount
+  }
+
+  unclaimed(): IterableIterator<ActualLrp> {
+    return this.unclaimedSet.values()
+  }
+
+  crashed(): IterableIterator<ActualLrp> {
+    return this.crashedSet.values()
+  }
+
+  cell(id: string): Cell | undefined {
+    return this.cellById.get(id)
+  }
+
+  cells(): IterableIterator<Cell> {
+    return this.cellById.values()
+  }
+
+  task(taskGuid: string): Task | undefined {
+    return this.taskByGuid.get(taskGuid)
+  }
+
+  tasks(): IterableIterator<Task> {
+    return this.taskByGuid.values()
+  }
+
+  // ---- cells ---------------------------------------------------------------------------------------
+
+  addCell(cell: Cell): void {
+    if (this.cellById.has(cell.id)) throw new Error(`cell ${cell.id} already exists`)
+    this.cellById.set(cell.id, cell)
+  }
+
+  /** The cell vanished: it takes no work and its containers are gone, but its records stay until convergence. */
+  loseCell(cell: Cell): void {
+    cell.alive = false
+    cell.evacuating = false
+    this.forgetCellIfEmpty(cell)
+  }
+
+  private forgetCellIfEmpty(cell: Cell): void {
+    if (!cell.alive && cell.lrps.size === 0 && cell.tasks.size === 0) this.cellById.delete(cell.id)
+  }
+
+  // ---- desired state -------------------------------------------------------------------------------
+
+  desireLrp(desired: DesiredLrp): ActualGroup {
+    if (this.desiredByGuid.has(desired.processGuid)) throw new Error(`DesiredLRP ${desired.processGuid} already exists`)
+    this.desiredByGuid.set(desired.processGuid, desired)
+    const group = this.ensureGroup(desired.processGuid, desired.appGuid)
+    group.desired = desired
+    return group
+  }
+
+  /** Replaces the DesiredLRP record (same process guid); the caller reconciles instances and routes. */
+  updateDesiredLrp(desired: DesiredLrp): void {
+    const group = this.groupByGuid.get(desired.processGuid)
+    if (!group?.desired) throw new Error(`DesiredLRP ${desired.processGuid} does not exist`)
+    this.desiredByGuid.set(desired.processGuid, desired)
+    group.desired = desired
+  }
+
+  /** Forgets the DesiredLRP; its records stay until someone retires them. */
+  removeDesiredLrp(processGuid: string): void {
+    const group = this.groupByGuid.get(processGuid)
+    this.desiredByGuid.delete(processGuid)
+    if (!group) return
+    group.desired = undefined
+    this.forgetGroupIfEmpty(group)
+  }
+
+  private ensureGroup(processGuid: string, appGuid: string): ActualGroup {
+    let group = this.groupByGuid.get(processGuid)
+    if (!group) {
+      group = new ActualGroup(processGuid, appGuid)
+      this.groupByGuid.set(processGuid, group)
+      let processes = this.processesByApp.get(appGuid)
+      if (!processes) this.processesByApp.set(appGuid, (processes = new Set()))
+      processes.add(processGuid)
+    }
+    return group
+  }
+
+  private forgetGroupIfEmpty(group: ActualGroup): void {
+    if (!group.isEmpty) return
+    this.groupByGuid.delete(group.processGuid)
+    const processes = this.processesByApp.get(group.appGuid)
+    processes?.delete(group.processGuid)
+    if (processes?.size === 0) this.processesByApp.delete(group.appGuid)
+  }
+
+  // ---- ActualLRP lifecycle -------------------------------------------------------------------------
+
+  /** A new ORDINARY record in UNCLAIMED for a desired index that has none. */
+  createUnclaimed(processGuid: string, index: number, now: number): ActualLrp {
+    const group = this.groupByGuid.get(processGuid)
+    if (!group?.desired) throw new Error(`cannot create ActualLRP ${processGuid}/${index}: no such DesiredLRP`)
+    if (group.instances[index]) throw new Error(`ActualLRP ${processGuid}/${index} already exists`)
+    const lrp = new ActualLrp(processGuid, index, 'UNCLAIMED', 'ORDINARY', now)
+    while (group.instances.length < index) group.instances.push(undefined)
+    group.instances[index] = lrp
+    this.enterState(lrp)
+    return lrp
+  }
+
+  /** The auction's winner claims it: a container is reserved on the cell, and the instance is starting. */
+  claim(lrp: ActualLrp, cell: Cell, now: number): void {
+    this.expect(lrp, 'UNCLAIMED', 'claim')
+    const desired = this.groupByGuid.get(lrp.processGuid)?.desired
+    if (!desired) throw new Error(`cannot claim ${describe(lrp)}: its DesiredLRP is gone`)
+    if (!cell.takesWork) throw new Error(`cannot claim ${describe(lrp)} on cell ${cell.id}: it takes no work`)
+    if (!matchesRootfs(cell.rootfsProviders, desired.rootfs) || !matchesPlacementTags(cell, desired.placementTags)) {
+      throw new Error(`cannot claim ${describe(lrp)} on cell ${cell.id}: rootfs or placement tags do not match`)
+    }
+    const free = cell.available
+    if (free.containers < 1 || free.memoryMb < desired.memoryMb || free.diskMb < desired.diskMb) {
+      throw new Error(`cannot claim ${describe(lrp)} on cell ${cell.id}: not enough room`)
+    }
+    this.leaveState(lrp)
+    lrp.state = 'CLAIMED'
+    lrp.since = now
+    lrp.cellId = cell.id
+    lrp.instanceId = this.nextInstanceId++
+    lrp.placementError = ''
+    lrp.memoryMb = desired.memoryMb
+    lrp.diskMb = desired.diskMb
+    this.occupy(cell, lrp)
+    cell.startingContainers++
+    this.enterState(lrp)
+  }
+
+  /** The auction found no cell: the record stays UNCLAIMED with Diego's placement error. */
+  failPlacement(lrp: ActualLrp, error: string): void {
+    this.expect(lrp, 'UNCLAIMED', 'fail placement of')
+    lrp.placementError = error
+  }
+
+  /** The rep reports the container running. Any EVACUATING or SUSPECT copy of this index has served its turn. */
+  start(lrp: ActualLrp, now: number): void {
+    this.expect(lrp, 'CLAIMED', 'start')
+    const cell = this.cellById.get(lrp.cellId)
+    if (cell) cell.startingContainers--
+    this.leaveState(lrp)
+    lrp.state = 'RUNNING'
+    lrp.since = now
+    lrp.lastStartedAt = now
+    this.enterState(lrp)
+    const group = this.groupByGuid.get(lrp.processGuid)!
+    this.observer?.lrpRunning(group, lrp)
+    for (const copy of [...(group.copies ?? [])]) if (copy.index === lrp.index) this.removeCopy(copy)
+  }
+
+  /**
+   * The container exited. Diego's CrashActualLRP: the count restarts at 1 when the instance had been running
+   * longer than the reset timeout; the first crashes restart at once (back to UNCLAIMED), later ones wait
+   * in CRASHED for the converger. Returns whether it restarts at once.
+   */
+  crash(lrp: ActualLrp, now: number, reason: string, policy: RestartPolicy): boolean {
+    if (lrp.presence !== 'ORDINARY') throw new Error(`crash of a ${lrp.presence} copy: remove it instead`)
+    if (lrp.state !== 'CLAIMED' && lrp.state !== 'RUNNING') {
+      throw new Error(`cannot crash ${describe(lrp)}: it is ${lrp.state}, not CLAIMED or RUNNING`)
+    }
+    const ranLongEnough = lrp.state === 'RUNNING' && now - lrp.since > policy.crashResetMs
+    const crashCount = ranLongEnough ? 1 : lrp.crashCount + 1
+    this.releaseContainer(lrp)
+    this.leaveState(lrp)
+    lrp.crashCount = crashCount
+    lrp.crashReason = reason
+    lrp.since = now
+    const restartNow = shouldRestartImmediately(policy, crashCount)
+    lrp.state = restartNow ? 'UNCLAIMED' : 'CRASHED'
+    this.enterState(lrp)
+    return restartNow
+  }
+
+  /** A CRASHED record whose backoff is over, or a CLAIMED one whose cell vanished, goes back to the auction. */
+  unclaim(lrp: ActualLrp, now: number): void {
+    if (lrp.presence !== 'ORDINARY' || (lrp.state !== 'CRASHED' && lrp.state !== 'CLAIMED')) {
+      throw new Error(`cannot unclaim ${describe(lrp)}`)
+    }
+    if (lrp.state === 'CLAIMED') this.releaseContainer(lrp)
+    this.leaveState(lrp)
+    lrp.state = 'UNCLAIMED'
+    lrp.since = now
+    this.enterState(lrp)
+  }
+
+  /** Stops an instance and deletes its record (ordinary or copy). */
+  retire(lrp: ActualLrp): void {
+    if (lrp.presence !== 'ORDINARY') {
+      this.removeCopy(lrp)
+      return
+    }
+    const group = this.groupByGuid.get(lrp.processGuid)
+    if (group?.instances[lrp.index] !== lrp) throw new Error(`${describe(lrp)} is not a current record`)
+    this.releaseContainer(lrp)
+    this.leaveState(lrp)
+    group.instances[lrp.index] = undefined
+    while (group.instances.length > 0 && group.instances.at(-1) === undefined) group.instances.pop()
+    this.forgetGroupIfEmpty(group)
+  }
+
+  /**
+   * Evacuation: the running instance keeps serving as an EVACUATING copy on its cell (same instance guid,
+   * still routable), while the ordinary record goes back to UNCLAIMED to be placed elsewhere.
+   */
+  evacuate(lrp: ActualLrp, now: number): ActualLrp {
+    this.expect(lrp, 'RUNNING', 'evacuate')
+    return this.splitOff(lrp, 'EVACUATING', now)
+  }
+
+  /** The cell vanished under a running instance: it lives on as SUSPECT until a replacement runs. */
+  markSuspect(lrp: ActualLrp, now: number): ActualLrp {
+    this.expect(lrp, 'RUNNING', 'mark suspect')
+    return this.splitOff(lrp, 'SUSPECT', now)
+  }
+
+  private splitOff(lrp: ActualLrp, presence: 'EVACUATING' | 'SUSPECT', now: number): ActualLrp {
+    const group = this.groupByGuid.get(lrp.processGuid)!
+    const cell = this.cellById.get(lrp.cellId)
+    const copy = new ActualLrp(lrp.processGuid, lrp.index, 'RUNNING', presence, lrp.since)
+    copy.cellId = lrp.cellId
+    copy.instanceId = lrp.instanceId
+    copy.crashCount = lrp.crashCount
+    copy.lastStartedAt = lrp.lastStartedAt
+    copy.memoryMb = lrp.memoryMb
+    copy.diskMb = lrp.diskMb
+    // The copy takes over the container; the ordinary record holds nothing until it is claimed again.
+    if (cell) {
+      cell.lrps.delete(lrp)
+      cell.lrps.add(copy)
+    }
+    if (!group.copies) group.copies = []
+    group.copies.push(copy)
+    this.copyCount++
+    this.leaveState(lrp)
+    lrp.state = 'UNCLAIMED'
+    lrp.since = now
+    lrp.cellId = ''
+    lrp.instanceId = 0
+    lrp.memoryMb = 0
+    lrp.diskMb = 0
+    this.enterState(lrp)
+    return copy
+  }
+
+  private removeCopy(copy: ActualLrp): void {
+    const group = this.groupByGuid.get(copy.processGuid)
+    const at = group?.copies?.indexOf(copy) ?? -1
+    if (!group || at < 0) throw new Error(`${describe(copy)} is not a current copy`)
+    group.copies!.splice(at, 1)
+    if (group.copies!.length === 0) group.copies = undefined
+    this.copyCount--
+    // Copies are always running; the emitter unregisters by instance guid, so tell it before the container goes.
+    this.observer?.lrpNoLongerRunning(group, copy)
+    this.releaseContainer(copy)
+    this.forgetGroupIfEmpty(group)
+  }
+
+  // ---- Tasks -----------------------------------------------------------------------------------------
+
+  desireTask(definition: TaskDefinition, now: number): Task {
+    if (this.taskByGuid.has(definition.taskGuid)) throw new Error(`task ${definition.taskGuid} already exists`)
+    const task = new Task(definition, now, now)
+    this.taskByGuid.set(definition.taskGuid, task)
+    return task
+  }
+
+  /** The rep starts the task as it takes it, so a placed task is RUNNING: it can never be started twice. */
+  startTask(task: Task, cell: Cell, now: number): void {
+    if (task.state !== 'PENDING' || task.startedAt !== 0)
+      throw new Error(`task ${task.taskGuid} cannot start: ${task.state}`)
+    const def = task.definition
+    if (!cell.takesWork) throw new Error(`cannot start task ${task.taskGuid} on cell ${cell.id}: it takes no work`)
+    const free = cell.available
+    if (free.containers < 1 || free.memoryMb < def.memoryMb || free.diskMb < def.diskMb) {
+      throw new Error(`cannot start task ${task.taskGuid} on cell ${cell.id}: not enough room`)
+    }
+    task.state = 'RUNNING'
+    task.cellId = cell.id
+    task.startedAt = now
+    task.updatedAt = now
+    cell.usedMemoryMb += def.memoryMb
+    cell.usedDiskMb += def.diskMb
+    cell.usedContainers++
+    cell.tasks.add(task)
+  }
+
+  completeTask(task: Task, now: number, outcome: { failed: boolean; failureReason: string; result: string }): void {
+    if (task.state !== 'PENDING' && task.state !== 'RUNNING') {
+      throw new Error(`task ${task.taskGuid} cannot complete: ${task.state}`)
+    }
+    const cell = task.cellId ? this.cellById.get(task.cellId) : undefined
+    if (cell?.tasks.delete(task)) {
+      cell.usedMemoryMb -= task.definition.memoryMb
+      cell.usedDiskMb -= task.definition.diskMb
+      cell.usedContainers--
+      this.forgetCellIfEmpty(cell)
+    }
+    task.state = 'COMPLETED'
+    task.failed = outcome.failed
+    task.failureReason = outcome.failureReason
+    task.result = outcome.result
+    task.updatedAt = now
+    task.firstCompletedAt = now
+  }
+
+  /** Someone took charge of the completed task's outcome (Diego's ResolvingTask). */
+  resolvingTask(task: Task, now: number): void {
+    if (task.state !== 'COMPLETED') throw new Error(`task ${task.taskGuid} cannot be resolving: it is ${task.state}`)
+    task.state = 'RESOLVING'
+    task.updatedAt = now
+  }
+
+  deleteTask(task: Task): void {
+    if (task.state !== 'COMPLETED' && task.state !== 'RESOLVING') {
+      throw new Error(`task ${task.taskGuid} cannot be deleted: it is ${task.state}`)
+    }
+    this.taskByGuid.delete(task.taskGuid)
+  }
+
+  // ---- bookkeeping -----------------------------------------------------------------------------------
+
+  private occupy(cell: Cell, lrp: ActualLrp): void {
+    cell.usedMemoryMb += lrp.memoryMb
+    cell.usedDiskMb += lrp.diskMb
+    cell.usedContainers++
+    cell.lrps.add(lrp)
+  }
+
+  /** Frees the record's container (if it holds one) and clears its instance. */
+  private releaseContainer(lrp: ActualLrp): void {
+    if (lrp.cellId === '') return
+    const cell = this.cellById.get(lrp.cellId)
+    if (cell?.lrps.delete(lrp)) {
+      cell.usedMemoryMb -= lrp.memoryMb
+      cell.usedDiskMb -= lrp.diskMb
+      cell.usedContainers--
+      if (lrp.state === 'CLAIMED') cell.startingContainers--
+      this.forgetCellIfEmpty(cell)
+    }
+    if (lrp.state === 'RUNNING' && lrp.presence === 'ORDINARY') {
+      this.observer?.lrpNoLongerRunning(this.groupByGuid.get(lrp.processGuid)!, lrp)
+    }
+    lrp.cellId = ''
+    lrp.instanceId = 0
+    lrp.memoryMb = 0
+    lrp.diskMb = 0
+  }
+
+  private enterState(lrp: ActualLrp): void {
+    if (lrp.presence !== 'ORDINARY') return
+    this.stateCounts[lrp.state]++
+    if (lrp.state === 'UNCLAIMED') this.unclaimedSet.add(lrp)
+    else if (lrp.state === 'CRASHED') this.crashedSet.add(lrp)
+  }
+
+  private leaveState(lrp: ActualLrp): void {
+    if (lrp.presence !== 'ORDINARY') return
+    this.stateCounts[lrp.state]--
+    if (lrp.state === 'UNCLAIMED') this.unclaimedSet.delete(lrp)
+    else if (lrp.state === 'CRASHED') this.crashedSet.delete(lrp)
+  }
+
+  private expect(lrp: ActualLrp, state: ActualLrpState, action: string): void {
+    if (lrp.presence !== 'ORDINARY' || lrp.state !== state) {
+      throw new Error(`cannot ${action} ${describe(lrp)}: expected an ORDINARY ${state} record`)
+    }
+    if (this.groupByGuid.get(lrp.processGuid)?.instances[lrp.index] !== lrp) {
+      throw new Error(`cannot ${action} ${describe(lrp)}: it is no longer the current record`)
+    }
+  }
+}
+
+function describe(lrp: ActualLrp): string {
+  return `ActualLRP ${lrp.processGuid}/${lrp.index} (${lrp.state}, ${lrp.presence})`
+}

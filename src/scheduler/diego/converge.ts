@@ -1,0 +1,190 @@
+// Convergence as pure decisions over the BBS: what to start, stop, restart and re-auction so that what runs
+// matches what is desired. Also nsync's bulker: how the DesiredLRPs must change to match the CC's view.
+// Nothing here changes state or reads a clock; the converger shell applies the answers.
+
+import type { AppSpec } from '../backend.js'
+import type { ActualLrp, BbsView, DesiredLrp, Task } from './bbs.js'
+import { type RestartPolicy, shouldRestart } from './restart-calculator.js'
+
+export interface ConvergeConfig {
+  /** UNCLAIMED records older than this go back to the auction (Diego: 30 s). */
+  staleUnclaimedMs: number
+  /** PENDING Tasks untouched this long are auctioned again (Diego's kick duration: 30 s). */
+  kickPendingTaskMs: number
+  /** COMPLETED or RESOLVING Tasks nobody deleted within this are deleted (Diego: 2 min). */
+  expireCompletedTaskMs: number
+  restart: RestartPolicy
+}
+
+export interface MissingInstance {
+  processGuid: string
+  index: number
+}
+
+export interface ConvergeActions {
+  /** Desired indexes with no record: create them UNCLAIMED and auction them. */
+  startMissing: MissingInstance[]
+  /** Records past the desired count, or of a DesiredLRP that is gone (an old version included): stop them. */
+  retire: ActualLrp[]
+  /** CRASHED records whose backoff is over: back to UNCLAIMED and the auction. */
+  restartCrashed: ActualLrp[]
+  /** UNCLAIMED records left unplaced too long (a failed or lost auction): auction them again. */
+  reauctionUnclaimed: ActualLrp[]
+  /** RUNNING records on a cell that vanished: keep them as SUSPECT, auction replacements. */
+  suspectLost: ActualLrp[]
+  /** CLAIMED records on a cell that vanished: back to UNCLAIMED and the auction. */
+  unclaimLost: ActualLrp[]
+  /** EVACUATING or SUSPECT copies that no longer serve: their cell is gone, or their index is no longer desired. */
+  removeCopies: ActualLrp[]
+  /** PENDING Tasks whose auction was lost. */
+  auctionTasks: Task[]
+  /** RUNNING Tasks on a cell that vanished: complete them as failed (a Task never runs twice). */
+  failTasks: Task[]
+  /** Completed Tasks nobody resolved in time. */
+  expireTasks: Task[]
+}
+
+export const CELL_DISAPPEARED = 'cell disappeared before completion'
+
+function emptyActions(): ConvergeActions {
+  return {
+    startMissing: [],
+    retire: [],
+    restartCrashed: [],
+    reauctionUnclaimed: [],
+    suspectLost: [],
+    unclaimLost: [],
+    removeCopies: [],
+    auctionTasks: [],
+    failTasks: [],
+    expireTasks: [],
+  }
+}
+
+/**
+ * One convergence pass. The hot loop walks every ordinary record once by index and allocates only for the
+ * records it acts on; crashed, unclaimed and lost records are found through the BBS's own indexes.
+ */
+export function converge(view: BbsView, now: number, config: ConvergeConfig): ConvergeActions {
+  const actions = emptyActions()
+
+  for (const group of view.groups()) {
+    const desired = group.desired
+    const wanted = desired ? desired.instances : 0
+    const instances = group.instances
+    const end = Math.max(wanted, instances.length)
+    for (let index = 0; index < end; index++) {
+      const lrp = instances[index]
+      if (index < wanted) {
+        if (lrp === undefined) actions.startMissing.push({ processGuid: group.processGuid, index })
+      } else if (lrp !== undefined) {
+        actions.retire.push(lrp)
+      }
+    }
+    if (group.copies !== undefined) {
+      for (const copy of group.copies) if (copy.index >= wanted) actions.removeCopies.push(copy)
+    }
+  }
+
+  for (const lrp of view.crashed()) {
+    if (!isWanted(view, lrp)) continue
+    if (shouldRestart(config.restart, now, lrp.since, lrp.crashCount)) actions.restartCrashed.push(lrp)
+  }
+
+  for (const lrp of view.unclaimed()) {
+    if (!isWanted(view, lrp)) continue
+    if (now - lrp.since >= config.staleUnclaimedMs) actions.reauctionUnclaimed.push(lrp)
+  }
+
+  for (const cell of view.cells()) {
+    if (cell.alive) continue
+    for (const lrp of cell.lrps) {
+      if (lrp.presence === 'EVACUATING') actions.removeCopies.push(lrp)
+      else if (lrp.presence === 'SUSPECT' || !isWanted(view, lrp)) continue
+      else if (lrp.state === 'RUNNING') actions.suspectLost.push(lrp)
+      else if (lrp.state === 'CLAIMED') actions.unclaimLost.push(lrp)
+    }
+    for (const task of cell.tasks) if (task.state === 'RUNNING') actions.failTasks.push(task)
+  }
+
+  for (const task of view.tasks()) {
+    if (task.state === 'PENDING' && now - task.updatedAt >= config.kickPendingTaskMs) actions.auctionTasks.push(task)
+    else if (
+      (task.state === 'COMPLETED' || task.state === 'RESOLVING') &&
+      now - task.firstCompletedAt >= config.expireCompletedTaskMs
+    ) {
+      actions.expireTasks.push(task)
+    }
+  }
+
+  return actions
+}
+
+/** Still within its DesiredLRP's instance count (records past it are retired by the same pass instead). */
+function isWanted(view: BbsView, lrp: ActualLrp): boolean {
+  const desired = view.group(lrp.processGuid)?.desired
+  return desired !== undefined && lrp.index < desired.instances
+}
+
+/** The CC's version of an app maps to one process guid, as CC's ProcessGuid does: `APPGUID-VERSION`. */
+export function processGuidFor(appGuid: string, version: string): string {
+  return `${appGuid}-${version}`
+}
+
+export function desiredLrpFrom(spec: AppSpec): DesiredLrp {
+  return {
+    processGuid: processGuidFor(spec.appGuid, spec.version),
+    appGuid: spec.appGuid,
+    version: spec.version,
+    instances: spec.instances,
+    memoryMb: spec.memoryMb,
+    diskMb: spec.diskMb,
+    rootfs: spec.stack,
+    placementTags: [...(spec.placementTags ?? [])],
+    routes: [...spec.routes],
+  }
+}
+
+export interface DesiredChanges {
+  create: AppSpec[]
+  update: AppSpec[]
+  /** Process guids the CC no longer wants: apps moved off Diego, stopped, deleted, or restarted as a new version. */
+  remove: string[]
+}
+
+/**
+ * nsync's bulker: compare the CC's started Diego apps with the DesiredLRPs and say what to create, update
+ * and remove. A new version is a new process guid, so a restarted app shows up as one create and one remove.
+ */
+export function diffDesired(current: Iterable<DesiredLrp>, wanted: Iterable<AppSpec>): DesiredChanges {
+  const changes: DesiredChanges = { create: [], update: [], remove: [] }
+  const wantedByGuid = new Map<string, AppSpec>()
+  for (const spec of wanted) wantedByGuid.set(processGuidFor(spec.appGuid, spec.version), spec)
+  const seen = new Set<string>()
+  for (const desired of current) {
+    const spec = wantedByGuid.get(desired.processGuid)
+    if (!spec) {
+      changes.remove.push(desired.processGuid)
+      continue
+    }
+    seen.add(desired.processGuid)
+    if (!sameDesire(desired, desiredLrpFrom(spec))) changes.update.push(spec)
+  }
+  for (const [guid, spec] of wantedByGuid) if (!seen.has(guid)) changes.create.push(spec)
+  return changes
+}
+
+export function sameDesire(a: DesiredLrp, b: DesiredLrp): boolean {
+  return (
+    a.instances === b.instances &&
+    a.memoryMb === b.memoryMb &&
+    a.diskMb === b.diskMb &&
+    a.rootfs === b.rootfs &&
+    sameList(a.routes, b.routes) &&
+    sameList(a.placementTags, b.placementTags)
+  )
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i])
+}

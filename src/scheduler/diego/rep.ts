@@ -1,0 +1,71 @@
+// The cells' reps: they run what the auction gave them. A claimed instance becomes RUNNING after its cell's
+// boot delay (a slow cell is the "slow to start" fault); a Task runs for its run time and completes. Every
+// wait is a timer on the injected clock, and each callback checks that the world it was set up for still
+// holds, since a cell can vanish, drain or lose the instance before the timer fires.
+
+import type { Clock, Timer } from '../clock.js'
+import type { ActualLrp, Bbs, Task } from './bbs.js'
+
+export interface RepHooks {
+  lrpRunning(lrp: ActualLrp): void
+  taskCompleted(task: Task): void
+}
+
+export class Rep {
+  private readonly timers = new Set<Timer>()
+
+  constructor(
+    private readonly bbs: Bbs,
+    private readonly clock: Clock,
+    private readonly hooks: RepHooks,
+  ) {}
+
+  /** Starts the container of a freshly claimed instance; it reports RUNNING after the cell's boot delay. */
+  boot(lrp: ActualLrp): void {
+    const cell = this.bbs.cell(lrp.cellId)
+    if (!cell) throw new Error(`cannot boot ${lrp.processGuid}/${lrp.index}: cell ${lrp.cellId} is unknown`)
+    const instanceId = lrp.instanceId
+    this.wait(cell.bootDelayMs, () => {
+      const current = this.bbs.actual(lrp.processGuid, lrp.index)
+      if (current !== lrp || lrp.state !== 'CLAIMED' || lrp.instanceId !== instanceId || !cell.alive) return
+      this.bbs.start(lrp, this.clock.now())
+      this.hooks.lrpRunning(lrp)
+    })
+  }
+
+  /** Runs a started Task: its container boots, it runs for its run time, and it completes with its outcome. */
+  run(task: Task): void {
+    const cell = this.bbs.cell(task.cellId)
+    if (!cell) throw new Error(`cannot run task ${task.taskGuid}: cell ${task.cellId} is unknown`)
+    const def = task.definition
+    this.wait(cell.bootDelayMs + def.runMs, () => {
+      // A vanished cell takes its task with it; the converger fails it, it never completes here.
+      if (task.state !== 'RUNNING' || task.cellId !== cell.id || !cell.alive) return
+      const failed = def.failureReason !== undefined
+      this.bbs.completeTask(task, this.clock.now(), {
+        failed,
+        failureReason: def.failureReason ?? '',
+        result: failed ? '' : def.result,
+      })
+      this.hooks.taskCompleted(task)
+    })
+  }
+
+  /** Cancels every pending boot and run. */
+  shutdown(): void {
+    for (const timer of this.timers) timer.cancel()
+    this.timers.clear()
+  }
+
+  get pendingTimers(): number {
+    return this.timers.size
+  }
+
+  private wait(ms: number, fn: () => void): void {
+    const timer = this.clock.after(ms, () => {
+      this.timers.delete(timer)
+      fn()
+    })
+    this.timers.add(timer)
+  }
+}

@@ -1,0 +1,256 @@
+// The embedded foundation, assembled: a store, the Cloud Controller (API and UAA) over it, a Diego
+// engine and a DEA pool sized to hold what the store starts, a route table both backends fill, and
+// the router reading it. `cfctl server`, `--embedded` and the integration tests all start this.
+//
+// The CC keeps real time (tokens expire as a real UAA's do); the backends run on their own clock,
+// `speed` times faster than the base one, so boots and convergence intervals shrink for demos and tests.
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { BackendName } from './backend.js'
+import {
+  appSpecOf,
+  type CloudController,
+  type Credentials,
+  createCloudController,
+  isSeedSize,
+  openStore,
+  type SeedSize,
+  type StartedDemand,
+  type Store,
+  startedDemand,
+} from './cc/index.js'
+import { type Clock, RealClock, ScaledClock } from './clock.js'
+import { DeaPool } from './dea/dea.js'
+import type { DeaSpec } from './dea/pool.js'
+import type { CellSpec } from './diego/bbs.js'
+import { Diego } from './diego/diego.js'
+import { Router } from './router.js'
+import { RouteTable } from './routes.js'
+
+export interface FoundationOptions {
+  /** Address to bind (default 127.0.0.1). */
+  host?: string
+  /** API port; 0 (the default) picks a free one. */
+  port?: number
+  routerPort?: number
+  /** SQLite file that survives restarts; in memory when absent. */
+  dataFile?: string
+  /** What an empty store is filled with: a built-in size, a seed file's path, or false for nothing. */
+  seed?: SeedSize | string | false
+  usersCanSelectBackend?: boolean
+  defaultToDiegoBackend?: boolean
+  /** The backends run this many times faster than the base clock (default 1). */
+  speed?: number
+  users?: { admin?: Credentials; developer?: Credentials }
+  /** The CC's clock (default: real time). */
+  clock?: Clock
+  /** The backends' clock (default: the CC's clock scaled by `speed`). */
+  engineClock?: Clock
+  /** Explicit fleets instead of ones sized from the seed. */
+  cells?: CellSpec[]
+  deas?: DeaSpec[]
+  /** Where the CC reports unexpected errors (default stderr). */
+  log?: (line: string) => void
+}
+
+export const ZONES = ['z1', 'z2', 'z3'] as const
+
+// Node sizes of the kind a 2016 foundation ran: DEAs and cells of 32 GiB with room for 250 containers.
+const NODE_MEMORY_MB = 32 * 1024
+const NODE_DISK_MB = 64 * 1024
+const NODE_CONTAINERS = 250
+const HEADROOM = 1.5
+const MIN_NODES = 3
+
+/**
+ * How many nodes of one size hold `demand` with headroom (at least one per zone, and enough that
+ * losing a zone's worth still leaves the rest able to run everything), spread across the zones.
+ */
+export function fleetFor(
+  demand: StartedDemand,
+  prefix: string,
+): Array<{ id: string; zone: string; memoryMb: number; diskMb: number }> {
+  const memoryMb = Math.max(NODE_MEMORY_MB, demand.largestInstance.memoryMb * 2)
+  const diskMb = Math.max(NODE_DISK_MB, demand.largestInstance.diskMb * 2)
+  const needed = Math.max(
+    MIN_NODES,
+    Math.ceil((demand.memoryMb * HEADROOM) / memoryMb),
+    Math.ceil((demand.diskMb * HEADROOM) / diskMb),
+    Math.ceil((demand.instances * HEADROOM) / NODE_CONTAINERS),
+  )
+  const count = Math.ceil(needed / ZONES.length) * ZONES.length
+  return Array.from({ length: count }, (_, i) => ({
+    id: `${prefix}-${String(i + 1).padStart(String(count).length, '0')}`,
+    zone: ZONES[i % ZONES.length]!,
+    memoryMb,
+    diskMb,
+  }))
+}
+
+export class Foundation {
+  readonly cc: CloudController
+  readonly store: Store
+  readonly diego: Diego
+  readonly dea: DeaPool
+  readonly routes: RouteTable
+  readonly router: Router
+  readonly speed: number
+  readonly users: { admin: Credentials; developer: Credentials }
+  private readonly api: Server
+  private readonly dataFile: string | undefined
+  private stopped = false
+
+  private constructor(parts: {
+    cc: CloudController
+    diego: Diego
+    dea: DeaPool
+    routes: RouteTable
+    router: Router
+    api: Server
+    speed: number
+    users: { admin: Credentials; developer: Credentials }
+    dataFile: string | undefined
+  }) {
+    this.cc = parts.cc
+    this.store = parts.cc.store
+    this.diego = parts.diego
+    this.dea = parts.dea
+    this.routes = parts.routes
+    this.router = parts.router
+    this.api = parts.api
+    this.speed = parts.speed
+    this.users = parts.users
+    this.dataFile = parts.dataFile
+  }
+
+  static async start(options: FoundationOptions = {}): Promise<Foundation> {
+    const host = options.host ?? '127.0.0.1'
+    const speed = options.speed ?? 1
+    if (!(Number.isFinite(speed) && speed > 0)) throw new RangeError(`speed must be a number above 0, got ${speed}`)
+    const seedSource = options.seed ?? 'small'
+    if (seedSource !== false && !isSeedSize(seedSource) && seedSource.trim() === '')
+      throw new Error('seed must be small, medium, large or the path of a seed file')
+    const clock = options.clock ?? new RealClock()
+    const engineClock = options.engineClock ?? (speed === 1 ? clock : new ScaledClock(speed, clock))
+
+    const store = openStore(options.dataFile ? { path: options.dataFile } : {})
+    let api: Server | undefined
+    let router: Router | undefined
+    let backends: Array<{ shutdown(): void }> = []
+    try {
+      const cc = createCloudController({
+        store,
+        clock,
+        config: {
+          usersCanSelectBackend: options.usersCanSelectBackend ?? true,
+          defaultToDiegoBackend: options.defaultToDiegoBackend ?? false,
+          log: options.log,
+        },
+      })
+      if (seedSource !== false) cc.seed(seedSource, { users: options.users })
+      const users = {
+        admin: options.users?.admin ?? { username: 'admin', password: 'admin' },
+        developer: options.users?.developer ?? { username: 'developer', password: 'developer' },
+      }
+
+      // Either backend must be able to hold every started app: all of them move to Diego in a
+      // migration, and all of them may come back to the DEAs in a rollback.
+      const demand = startedDemand(store)
+      const routes = new RouteTable()
+      const diego = new Diego({
+        clock: engineClock,
+        source: cc.source,
+        routes,
+        cells: options.cells ?? fleetFor(demand, 'cell').map((node) => ({ ...node, containers: NODE_CONTAINERS })),
+      })
+      const dea = new DeaPool({
+        clock: engineClock,
+        source: cc.source,
+        routes,
+        deas: options.deas ?? fleetFor(demand, 'dea'),
+      })
+      backends = [diego, dea]
+      cc.attachBackends({ diego, dea })
+      // What the store says is started runs from the first moment, as it would have on a foundation
+      // that was up all along; the backends' own loops keep it so from here on.
+      const byName: Record<BackendName, Diego | DeaPool> = { diego, dea }
+      for (const app of store.apps()) {
+        if (app.state === 'STARTED') byName[app.diego ? 'diego' : 'dea'].desire(appSpecOf(app))
+      }
+      diego.start()
+      dea.start()
+
+      router = new Router({ routes, isKnownRoute: (hostname) => cc.isKnownRoute(hostname) })
+      await router.listen(options.routerPort ?? 0, host)
+      api = createServer(cc.handle)
+      api.keepAliveTimeout = 5_000
+      await listen(api, options.port ?? 0, host)
+      return new Foundation({ cc, diego, dea, routes, router, api, speed, users, dataFile: options.dataFile })
+    } catch (error) {
+      for (const backend of backends) backend.shutdown()
+      await router?.close().catch(() => {})
+      if (api?.listening) await closeServer(api)
+      store.close()
+      throw error
+    }
+  }
+
+  /** `http://127.0.0.1:PORT`: the CC API (and its token endpoint). */
+  get apiUrl(): string {
+    return urlOf(this.api)
+  }
+
+  get routerUrl(): string {
+    return this.router.url
+  }
+
+  /** What `cfctl server` prints: where to point cfctl, curl or the cf CLI, and how to log in. */
+  describe(): string {
+    const apps = this.store.apps()
+    const onDiego = apps.filter((app) => app.diego).length
+    const diego = this.diego.capacity()
+    const dea = this.dea.capacity()
+    return [
+      `API:      ${this.apiUrl}`,
+      `Router:   ${this.routerUrl}  (send Host: APP.${this.cc.store.domains()[0]?.name ?? 'apps.internal'})`,
+      `Token:    ${this.apiUrl}/oauth/token  (client "cf", empty secret)`,
+      `Logins:   ${this.users.admin.username}/${this.users.admin.password} (cloud_controller.admin), ${this.users.developer.username}/${this.users.developer.password} (space developer)`,
+      `Apps:     ${apps.length} (${apps.length - onDiego} on DEA, ${onDiego} on Diego)`,
+      `Backends: ${dea.nodes} DEAs, ${diego.nodes} Diego cells${this.speed === 1 ? '' : `, running ${this.speed}x real time`}`,
+      `Data:     ${this.dataFile ?? 'in memory (use --data FILE to keep it)'}`,
+      '',
+      `Try:      curl -s -d grant_type=password -d username=${this.users.admin.username} -d password=${this.users.admin.password} -u cf: ${this.apiUrl}/oauth/token`,
+    ].join('\n')
+  }
+
+  /** Stops listening, then the backends, then closes the store. Safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    await Promise.all([closeServer(this.api), this.router.close()])
+    this.diego.shutdown()
+    this.dea.shutdown()
+    this.store.close()
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+}
+
+function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections()
+  return new Promise((resolve) => server.close(() => resolve()))
+}
+
+function urlOf(server: Server): string {
+  const address = server.address() as AddressInfo
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return `http://${host}:${address.port}`
+}

@@ -1,0 +1,145 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { openStore, type Store, StoreError } from '../../../src/scheduler/cc/index.js'
+
+const AT = Date.UTC(2026, 0, 1)
+
+function aSpace(store: Store) {
+  const org = store.createOrg({ name: 'acme', at: AT })
+  const space = store.createSpace({ orgGuid: org.guid, name: 'dev', at: AT })
+  const domain = store.createDomain('apps.test')
+  return { org, space, domain }
+}
+
+function anApp(store: Store, spaceGuid: string, name: string, extra: { host?: string; domainGuid?: string } = {}) {
+  return store.createApp({
+    spaceGuid,
+    name,
+    instances: 2,
+    memoryMb: 512,
+    diskMb: 1024,
+    state: 'STARTED',
+    diego: false,
+    at: AT,
+    routes: extra.host && extra.domainGuid ? [{ host: extra.host, domainGuid: extra.domainGuid }] : [],
+  })
+}
+
+describe('the CC store', () => {
+  let dir: string
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cfctl-store-'))
+  })
+  afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('writes nothing of a transaction that fails, in memory or on disk', () => {
+    const path = join(dir, 'cc.db')
+    const store = openStore({ path })
+    const generation = store.generation
+    expect(() =>
+      store.transaction(() => {
+        const { space } = aSpace(store)
+        anApp(store, space.guid, 'web')
+        throw new Error('boom')
+      }),
+    ).toThrow('boom')
+    expect(store.orgs()).toEqual([])
+    expect(store.apps()).toEqual([])
+    expect(store.domains()).toEqual([])
+    expect(store.generation).toBe(generation)
+    store.close()
+    const reopened = openStore({ path })
+    expect(reopened.orgs()).toEqual([])
+    expect(reopened.apps()).toEqual([])
+    reopened.close()
+  })
+
+  it('rolls back an app whose route is taken: the app row and its route go together', () => {
+    const store = openStore()
+    const { space, domain } = aSpace(store)
+    anApp(store, space.guid, 'web', { host: 'web', domainGuid: domain.guid })
+    expect(() => anApp(store, space.guid, 'api', { host: 'web', domainGuid: domain.guid })).toThrow(StoreError)
+    expect(store.apps().map((a) => a.name)).toEqual(['web'])
+    expect(store.appNamed(space.guid, 'api')).toBeUndefined()
+    // The rolled-back insert left no row behind: the name is free again.
+    expect(anApp(store, space.guid, 'api', { host: 'api', domainGuid: domain.guid }).name).toBe('api')
+  })
+
+  it('refuses a second app of the same name in a space', () => {
+    const store = openStore()
+    const { space } = aSpace(store)
+    anApp(store, space.guid, 'web')
+    expect(() => anApp(store, space.guid, 'web')).toThrow('app "web" already exists in space "dev"')
+  })
+
+  it('refuses impossible sizes with a message naming the field', () => {
+    const store = openStore()
+    const { space } = aSpace(store)
+    const base = { spaceGuid: space.guid, name: 'x', diskMb: 1024, state: 'STARTED' as const, diego: false, at: AT }
+    expect(() => store.createApp({ ...base, instances: -1, memoryMb: 256 })).toThrow(
+      /instances must be an integer >= 0/,
+    )
+    expect(() => store.createApp({ ...base, instances: 1, memoryMb: 0 })).toThrow(/memory must be/)
+    expect(store.apps()).toEqual([])
+  })
+
+  it('replaces a record on update and leaves the old one as it was', () => {
+    const store = openStore()
+    const { space } = aSpace(store)
+    const before = anApp(store, space.guid, 'web')
+    const after = store.updateApp(before.guid, { diego: true, instances: 5 }, AT + 1000)
+    expect(after).not.toBe(before)
+    expect(before).toMatchObject({ diego: false, instances: 2 })
+    expect(after).toMatchObject({ diego: true, instances: 5, updatedAt: AT + 1000, createdAt: AT })
+    expect(store.app(before.guid)).toBe(after)
+    expect(store.apps()).toEqual([after])
+    expect(store.appsInSpace(space.guid)).toEqual([after])
+  })
+
+  it('keeps apps in id order through deletes and inserts', () => {
+    const store = openStore()
+    const { space, domain } = aSpace(store)
+    const names = ['a', 'b', 'c', 'd']
+    const apps = names.map((n) => anApp(store, space.guid, n, { host: n, domainGuid: domain.guid }))
+    store.deleteApp(apps[1]!.guid)
+    store.deleteApp(apps[3]!.guid)
+    anApp(store, space.guid, 'e')
+    expect(store.apps().map((a) => a.name)).toEqual(['a', 'c', 'e'])
+    expect(store.apps().map((a) => a.id)).toEqual([...store.apps().map((a) => a.id)].sort((x, y) => x - y))
+    expect(store.appByHostname('b.apps.test')).toBeUndefined()
+    expect(store.appByHostname('C.APPS.TEST')?.name).toBe('c')
+  })
+
+  it('checks passwords with scrypt', async () => {
+    const store = openStore()
+    store.createUser({ username: 'ana', password: 's3cret', admin: false, at: AT })
+    expect((await store.authenticate('ana', 's3cret'))?.username).toBe('ana')
+    expect(await store.authenticate('ana', 'S3cret')).toBeUndefined()
+    expect(await store.authenticate('bob', 's3cret')).toBeUndefined()
+  })
+
+  it('persists everything, roles and the token signing key included', () => {
+    const path = join(dir, 'cc.db')
+    const store = openStore({ path })
+    const { space, domain } = aSpace(store)
+    const app = anApp(store, space.guid, 'web', { host: 'web', domainGuid: domain.guid })
+    store.updateApp(app.guid, { diego: true }, AT + 5)
+    const user = store.createUser({ username: 'dev', password: 'pw', admin: false, at: AT })
+    store.addSpaceDeveloper(user.guid, space.guid)
+    const key = Buffer.from(store.signingKey)
+    const snapshot = store.apps()
+    store.close()
+    const reopened = openStore({ path })
+    expect(reopened.apps()).toEqual(snapshot)
+    expect([...reopened.developerSpaceGuids(user.guid)]).toEqual([space.guid])
+    expect(reopened.signingKey.equals(key)).toBe(true)
+    expect(reopened.defaultStack.name).toBe('cflinuxfs2')
+    reopened.close()
+  })
+
+  it('gives an in-memory store its own signing key each time', () => {
+    expect(openStore().signingKey.equals(openStore().signingKey)).toBe(false)
+  })
+})

@@ -1,0 +1,164 @@
+// Test support for the CC: a recording RuntimeBackend (the edge the CC talks to; the real engines are
+// tested on their own) and a harness that serves a real CC on 127.0.0.1:0 for plain-HTTP tests.
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type {
+  AppSpec,
+  BackendCapacity,
+  BackendName,
+  InstanceStatus,
+  RuntimeBackend,
+} from '../../../src/scheduler/backend.js'
+import {
+  type CloudController,
+  type CloudControllerConfig,
+  createCloudController,
+  openStore,
+  type SeedSize,
+  type Store,
+  seed,
+} from '../../../src/scheduler/cc/index.js'
+import { FakeClock } from '../../../src/scheduler/clock.js'
+
+export type BackendCallRecord = { action: 'desire'; spec: AppSpec } | { action: 'stop'; appGuid: string }
+
+/** Records the CC's messages and reports whatever instances a test sets. */
+export class RecordingBackend implements RuntimeBackend {
+  readonly calls: BackendCallRecord[] = []
+  private readonly reports = new Map<string, InstanceStatus[]>()
+
+  constructor(readonly name: BackendName) {}
+
+  desire(spec: AppSpec): void {
+    this.calls.push({ action: 'desire', spec })
+  }
+
+  stop(appGuid: string): void {
+    this.calls.push({ action: 'stop', appGuid })
+  }
+
+  instances(appGuid: string): InstanceStatus[] {
+    return this.reports.get(appGuid) ?? []
+  }
+
+  report(appGuid: string, statuses: InstanceStatus[]): void {
+    this.reports.set(appGuid, statuses)
+  }
+
+  capacity(): BackendCapacity {
+    const zero = { memoryMb: 0, diskMb: 0, containers: 0 }
+    return { total: zero, used: zero, nodes: 0, nodesUp: 0 }
+  }
+
+  start(): void {}
+
+  shutdown(): void {}
+}
+
+export interface Foundation {
+  url: string
+  cc: CloudController
+  store: Store
+  clock: FakeClock
+  dea: RecordingBackend
+  diego: RecordingBackend
+  close(): Promise<void>
+}
+
+export interface FoundationOptions {
+  seed?: SeedSize | false
+  config?: CloudControllerConfig
+  store?: Store
+  clock?: FakeClock
+  attach?: boolean
+}
+
+export async function startFoundation(options: FoundationOptions = {}): Promise<Foundation> {
+  const clock = options.clock ?? new FakeClock()
+  const store = options.store ?? openStore()
+  if (options.seed !== false) seed(store, options.seed ?? 'small')
+  const logs: string[] = []
+  const cc = createCloudController({ store, clock, config: { log: (line) => logs.push(line), ...options.config } })
+  const dea = new RecordingBackend('dea')
+  const diego = new RecordingBackend('diego')
+  if (options.attach !== false) cc.attachBackends({ dea, diego })
+  const server = createServer(cc.handle)
+  const url = await listen(server)
+  return {
+    url,
+    cc,
+    store,
+    clock,
+    dea,
+    diego,
+    close: () => close(server),
+  }
+}
+
+function listen(server: Server): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`))
+  })
+}
+
+function close(server: Server): Promise<void> {
+  server.closeAllConnections()
+  return new Promise((resolve) => server.close(() => resolve()))
+}
+
+/** The cf CLI's login: password grant for client `cf` with an empty secret, via HTTP Basic. */
+export async function login(url: string, username: string, password: string): Promise<TokenAnswer> {
+  const res = await fetch(`${url}/oauth/token`, {
+    method: 'POST',
+    headers: { authorization: 'Basic Y2Y6', 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'password', username, password, scope: '' }),
+  })
+  if (res.status !== 200) throw new Error(`login as ${username} answered ${res.status}: ${await res.text()}`)
+  return (await res.json()) as TokenAnswer
+}
+
+export interface TokenAnswer {
+  access_token: string
+  token_type: string
+  refresh_token?: string
+  expires_in: number
+  scope: string
+  jti: string
+}
+
+/** Parsed JSON that tests assert on shape by shape; typed loosely on purpose, here only. */
+// biome-ignore lint/suspicious/noExplicitAny: answers are checked by the assertions, not by the compiler
+export type Json = any
+
+export interface Answer<T = Json> {
+  status: number
+  body: T
+  headers: Headers
+}
+
+/** A call to the API with a bearer token (or none), answering the status and the parsed JSON. */
+export async function call<T = Json>(
+  url: string,
+  path: string,
+  token: string | null,
+  init: { method?: string; body?: unknown; rawBody?: string } = {},
+): Promise<Answer<T>> {
+  const headers: Record<string, string> = {}
+  if (token !== null) headers.authorization = `bearer ${token}`
+  let body: string | undefined
+  if (init.rawBody !== undefined) body = init.rawBody
+  else if (init.body !== undefined) body = JSON.stringify(init.body)
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  const res = await fetch(`${url}${path}`, { method: init.method ?? 'GET', headers, body })
+  const text = await res.text()
+  return { status: res.status, body: text ? (JSON.parse(text) as T) : (undefined as T), headers: res.headers }
+}
+
+/** The first-org/second-org split of the small seed: what the developer can and cannot see. */
+export function orgsOf(store: Store) {
+  const [first, second] = store.orgs()
+  if (!first || !second) throw new Error('the seed has fewer than two orgs')
+  const appsOf = (orgGuid: string) => store.apps().filter((a) => a.orgGuid === orgGuid)
+  return { first, second, firstApps: appsOf(first.guid), secondApps: appsOf(second.guid) }
+}
