@@ -58,16 +58,26 @@ export interface AuctionState {
   cellsHolding(processGuid: string): Iterable<string>
 }
 
-export interface AuctionBatch {
-  lrps: readonly LrpStartRequest[]
-  tasks: readonly TaskStartRequest[]
+/**
+ * One batch of start requests. The results hand back the very request objects of the batch, so a caller may
+ * extend them (the auctioneer carries its BBS record along) instead of keeping a lookup table beside them.
+ */
+export interface AuctionBatch<
+  L extends LrpStartRequest = LrpStartRequest,
+  T extends TaskStartRequest = TaskStartRequest,
+> {
+  lrps: readonly L[]
+  tasks: readonly T[]
 }
 
-export interface AuctionResults {
-  placedLrps: { start: LrpStartRequest; cellId: string }[]
-  failedLrps: { start: LrpStartRequest; error: string }[]
-  placedTasks: { start: TaskStartRequest; cellId: string }[]
-  failedTasks: { start: TaskStartRequest; error: string }[]
+export interface AuctionResults<
+  L extends LrpStartRequest = LrpStartRequest,
+  T extends TaskStartRequest = TaskStartRequest,
+> {
+  placedLrps: { start: L; cellId: string }[]
+  failedLrps: { start: L; error: string }[]
+  placedTasks: { start: T; cellId: string }[]
+  failedTasks: { start: T; error: string }[]
 }
 
 export interface AuctionConfig {
@@ -120,10 +130,12 @@ export function matchesPlacementTags(
  * Diego's order within a batch: LRPs of index 0, then Tasks, then LRPs of index 1 and up. LRPs sort by
  * index and then larger memory first (auctionrunner's SortableLRPAuctions), Tasks by larger memory first.
  */
-export function auctionOrder(batch: AuctionBatch): {
-  lrpsBeforeTasks: LrpStartRequest[]
-  tasks: TaskStartRequest[]
-  lrpsAfterTasks: LrpStartRequest[]
+export function auctionOrder<L extends LrpStartRequest, T extends TaskStartRequest>(
+  batch: AuctionBatch<L, T>,
+): {
+  lrpsBeforeTasks: L[]
+  tasks: T[]
+  lrpsAfterTasks: L[]
 } {
   const lrps = [...batch.lrps].sort((a, b) => a.index - b.index || b.memoryMb - a.memoryMb)
   const split = lrps.findIndex((l) => l.index > 0)
@@ -254,7 +266,7 @@ function validateConfig(config: AuctionConfig): AuctionConfig {
   return config
 }
 
-function emptyResults(): AuctionResults {
+function emptyResults<L extends LrpStartRequest, T extends TaskStartRequest>(): AuctionResults<L, T> {
   return { placedLrps: [], failedLrps: [], placedTasks: [], failedTasks: [] }
 }
 
@@ -262,7 +274,11 @@ function emptyResults(): AuctionResults {
  * Tasks go to the best-scoring compatible cell in any zone; their locality term counts the cell's Tasks.
  * Both implementations place Tasks this way (a scan of every cell): Tasks are few, LRPs are the volume.
  */
-function placeTask(ledger: Ledger, task: TaskStartRequest, results: AuctionResults): void {
+function placeTask<T extends TaskStartRequest>(
+  ledger: Ledger,
+  task: T,
+  results: AuctionResults<LrpStartRequest, T>,
+): void {
   const compatible = (i: number) => ledger.compatible(i, task)
   const mismatch = ledger.constraintError(task, compatible)
   if (mismatch) {
@@ -296,18 +312,18 @@ function placeTask(ledger: Ledger, task: TaskStartRequest, results: AuctionResul
   results.placedTasks.push({ start: task, cellId: ledger.cells[best]!.id })
 }
 
-function auctionWith(
+function auctionWith<L extends LrpStartRequest, T extends TaskStartRequest>(
   state: AuctionState,
-  batch: AuctionBatch,
+  batch: AuctionBatch<L, T>,
   config: AuctionConfig,
   makePlacer: (ledger: Ledger) => (lrp: LrpStartRequest) => number | string,
-): AuctionResults {
+): AuctionResults<L, T> {
   validateConfig(config)
   const ledger = new Ledger(state, config)
   const placeLrp = makePlacer(ledger)
-  const results = emptyResults()
+  const results = emptyResults<L, T>()
   const { lrpsBeforeTasks, tasks, lrpsAfterTasks } = auctionOrder(batch)
-  const auctionLrps = (lrps: LrpStartRequest[]) => {
+  const auctionLrps = (lrps: L[]) => {
     for (const lrp of lrps) {
       const outcome = placeLrp(lrp)
       if (typeof outcome === 'string') {
@@ -341,11 +357,11 @@ function instancesPerCell(ledger: Ledger, state: AuctionState, processGuid: stri
  * from the fewest instances of this process upward, zones with equal counts together; the first zone
  * group with a winner ends the search.
  */
-export function runAuctionByFullScan(
+export function runAuctionByFullScan<L extends LrpStartRequest, T extends TaskStartRequest>(
   state: AuctionState,
-  batch: AuctionBatch,
+  batch: AuctionBatch<L, T>,
   config: AuctionConfig = DEFAULT_CONFIG,
-): AuctionResults {
+): AuctionResults<L, T> {
   return auctionWith(state, batch, config, (ledger) => (lrp) => {
     const compatible = (i: number) => ledger.compatible(i, lrp)
     const mismatch = ledger.constraintError(lrp, compatible)
@@ -396,13 +412,15 @@ interface CellClass {
  * walks its compatible classes' heaps best-first and stops as soon as no unseen cell can beat the best found,
  * so it usually looks at one cell per class. Only the winner's key changes afterwards.
  */
-export function runAuction(
+export function runAuction<L extends LrpStartRequest, T extends TaskStartRequest>(
   state: AuctionState,
-  batch: AuctionBatch,
+  batch: AuctionBatch<L, T>,
   config: AuctionConfig = DEFAULT_CONFIG,
-): AuctionResults {
+): AuctionResults<L, T> {
   return auctionWith(state, batch, config, (ledger) => new ScoreIndex(ledger, state).placer())
 }
+
+const NONE = new Int32Array(0)
 
 class ScoreIndex {
   private readonly classes: CellClass[] = []
@@ -411,6 +429,11 @@ class ScoreIndex {
   private readonly key: Float64Array
   /** Per constraint: the compatible classes, or why there are none. */
   private readonly constraintCache = new Map<string, number[] | string>()
+  /**
+   * Per process: the cell indexes holding its containers when the batch began. The cells' state does not
+   * change during a batch, so each process's holdings are read once, not once per instance placed.
+   */
+  private readonly holding = new Map<string, Int32Array>()
   // Scratch space reused by every placement, so the hot path allocates nothing per cell.
   private readonly count: Int32Array
   private readonly touched: Int32Array
@@ -590,24 +613,43 @@ class ScoreIndex {
 
   /** Fills `count` for the cells holding this process; returns how many entries of `touched` to reset. */
   private countInstances(processGuid: string): number {
+    const count = this.count
+    const touched = this.touched
     let touchedCount = 0
-    const add = (i: number) => {
-      const before = this.count[i]!
-      this.count[i] = before + 1
-      if (before === 0) this.touched[touchedCount++] = i
-    }
-    for (const id of this.state.cellsHolding(processGuid)) {
-      const i = this.ledger.indexById.get(id)
-      if (i !== undefined) add(i)
+    const held = this.holdingOf(processGuid)
+    for (let k = 0; k < held.length; k++) {
+      const i = held[k]!
+      if (count[i]! === 0) touched[touchedCount++] = i
+      count[i]! += 1
     }
     const placed = this.ledger.placedInBatch.get(processGuid)
-    if (placed) for (const i of placed) add(i)
+    if (placed) {
+      for (let k = 0; k < placed.length; k++) {
+        const i = placed[k]!
+        if (count[i]! === 0) touched[touchedCount++] = i
+        count[i]! += 1
+      }
+    }
     this.zoneInstances.fill(0)
     for (let t = 0; t < touchedCount; t++) {
       const i = this.touched[t]!
       this.zoneInstances[this.ledger.zoneOf[i]!]! += this.count[i]!
     }
     return touchedCount
+  }
+
+  private holdingOf(processGuid: string): Int32Array {
+    let held = this.holding.get(processGuid)
+    if (held === undefined) {
+      const indexes: number[] = []
+      for (const id of this.state.cellsHolding(processGuid)) {
+        const i = this.ledger.indexById.get(id)
+        if (i !== undefined) indexes.push(i)
+      }
+      held = indexes.length === 0 ? NONE : Int32Array.from(indexes)
+      this.holding.set(processGuid, held)
+    }
+    return held
   }
 
   /** Writes the zones that have a compatible class into zoneOrder, fewest instances first; returns how many. */

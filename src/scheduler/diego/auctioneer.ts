@@ -38,8 +38,14 @@ export interface AuctionReport {
   tasksFailed: number
 }
 
+/** A start request that carries its BBS record, so that applying the results needs no lookup. */
+interface QueuedLrp extends LrpStartRequest {
+  record: ActualLrp
+}
+
 export class Auctioneer {
-  private lrpQueue = new Map<string, { processGuid: string; index: number }>()
+  /** The records to place; a record that is no longer current by its batch (retired, replaced) is skipped. */
+  private lrpQueue = new Set<ActualLrp>()
   private taskQueue = new Set<string>()
   private timer: Timer | undefined
   private started = false
@@ -52,8 +58,8 @@ export class Auctioneer {
     private readonly hooks: AuctioneerHooks,
   ) {}
 
-  requestLrp(processGuid: string, index: number): void {
-    this.lrpQueue.set(`${processGuid}\u0000${index}`, { processGuid, index })
+  requestLrp(lrp: ActualLrp): void {
+    this.lrpQueue.add(lrp)
     this.schedule()
   }
 
@@ -90,26 +96,27 @@ export class Auctioneer {
   runBatch(): AuctionReport {
     const lrpRequests = this.lrpQueue
     const taskRequests = this.taskQueue
-    this.lrpQueue = new Map()
+    this.lrpQueue = new Set()
     this.taskQueue = new Set()
 
-    const lrps: LrpStartRequest[] = []
-    const records = new Map<LrpStartRequest, ActualLrp>()
-    for (const { processGuid, index } of lrpRequests.values()) {
-      const lrp = this.bbs.actual(processGuid, index)
-      const desired = this.bbs.desiredLrp(processGuid)
-      // The world moves between request and batch: skip what got placed, stopped or scaled away meanwhile.
-      if (lrp?.state !== 'UNCLAIMED' || !desired || index >= desired.instances) continue
-      const start: LrpStartRequest = {
+    const lrps: QueuedLrp[] = []
+    for (const record of lrpRequests) {
+      const { processGuid, index } = record
+      const group = this.bbs.group(processGuid)
+      const desired = group?.desired
+      // The world moves between request and batch: skip what got placed, stopped, replaced or scaled away meanwhile.
+      if (record.state !== 'UNCLAIMED' || !desired || group.instances[index] !== record || index >= desired.instances) {
+        continue
+      }
+      lrps.push({
         processGuid,
         index,
         memoryMb: desired.memoryMb,
         diskMb: desired.diskMb,
         rootfs: desired.rootfs,
         placementTags: desired.placementTags,
-      }
-      lrps.push(start)
-      records.set(start, lrp)
+        record,
+      })
     }
     const tasks: TaskStartRequest[] = []
     for (const taskGuid of taskRequests) {
@@ -124,11 +131,11 @@ export class Auctioneer {
         placementTags: def.placementTags,
       })
     }
-    const results =
+    const results: AuctionResults<QueuedLrp> =
       lrps.length + tasks.length === 0
         ? { placedLrps: [], failedLrps: [], placedTasks: [], failedTasks: [] }
         : runAuction(this.auctionState(), { lrps, tasks }, this.options)
-    return this.apply(results, records)
+    return this.apply(results)
   }
 
   /** The cells that take work, as the reps would report them now. */
@@ -149,16 +156,16 @@ export class Auctioneer {
     }
   }
 
-  private apply(results: AuctionResults, records: Map<LrpStartRequest, ActualLrp>): AuctionReport {
+  private apply(results: AuctionResults<QueuedLrp>): AuctionReport {
     const now = this.clock.now()
     for (const { start, cellId } of results.placedLrps) {
-      const lrp = records.get(start)!
+      const lrp = start.record
       this.bbs.claim(lrp, this.bbs.cell(cellId)!, now)
       this.rep.boot(lrp)
       this.hooks.lrpPlaced(lrp)
     }
     for (const { start, error } of results.failedLrps) {
-      const lrp = records.get(start)!
+      const lrp = start.record
       this.bbs.failPlacement(lrp, error)
       this.hooks.lrpUnplaced(lrp)
     }

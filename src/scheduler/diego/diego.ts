@@ -119,7 +119,7 @@ export class Diego implements RuntimeBackend {
   private readonly defaultBootMs: number
   private readonly evacuationTimeoutMs: number
   private readonly defaultTaskRunMs: number
-  private readonly observe: (event: DiegoEvent) => void
+  private readonly observe: ((event: DiegoEvent) => void) | undefined
   private readonly evacuationTimers = new Map<string, Timer>()
 
   constructor(options: DiegoOptions) {
@@ -129,7 +129,7 @@ export class Diego implements RuntimeBackend {
     if (!Array.isArray(options.cells)) throw new TypeError('Diego needs a list of cells (it may be empty)')
     this.clock = options.clock
     this.source = options.source
-    this.observe = options.observe ?? (() => {})
+    this.observe = options.observe
     this.defaultBootMs = nonNegative('defaultBootMs', options.defaultBootMs ?? 5_000)
     this.evacuationTimeoutMs = nonNegative('evacuationTimeoutMs', options.evacuationTimeoutMs ?? 600_000)
     this.defaultTaskRunMs = nonNegative('defaultTaskRunMs', options.defaultTaskRunMs ?? 1_000)
@@ -145,13 +145,16 @@ export class Diego implements RuntimeBackend {
     this.bbs.observer = this.emitter
     this.rep = new Rep(this.bbs, this.clock, {
       lrpRunning: (lrp) => {
-        this.emit({
-          type: 'lrp-running',
-          at: this.clock.now(),
-          ...keyOf(lrp),
-          cellId: lrp.cellId,
-          instanceGuid: lrp.instanceGuid,
-        })
+        // Events per instance are built only when someone listens: a batch places thousands.
+        if (this.observe) {
+          this.emit({
+            type: 'lrp-running',
+            at: this.clock.now(),
+            ...keyOf(lrp),
+            cellId: lrp.cellId,
+            instanceGuid: lrp.instanceGuid,
+          })
+        }
         this.retireDrainedCells()
       },
       taskCompleted: (task) => {
@@ -172,7 +175,9 @@ export class Diego implements RuntimeBackend {
         maxTaskRetries: nonNegative('maxTaskAuctionRetries', options.maxTaskAuctionRetries ?? 3),
       },
       {
-        lrpPlaced: (lrp) => this.emit({ type: 'lrp-placed', at: this.clock.now(), ...keyOf(lrp), cellId: lrp.cellId }),
+        lrpPlaced: (lrp) => {
+          if (this.observe) this.emit({ type: 'lrp-placed', at: this.clock.now(), ...keyOf(lrp), cellId: lrp.cellId })
+        },
         lrpUnplaced: (lrp) =>
           this.emit({ type: 'lrp-unplaced', at: this.clock.now(), ...keyOf(lrp), error: lrp.placementError }),
         taskStarted: (task) =>
@@ -286,7 +291,7 @@ export class Diego implements RuntimeBackend {
     if (lrp && (lrp.state === 'RUNNING' || lrp.state === 'CLAIMED')) {
       const restartsNow = this.bbs.crash(lrp, this.clock.now(), reason, this.restartPolicy)
       this.emit({ type: 'lrp-crashed', at: this.clock.now(), ...keyOf(lrp), crashCount: lrp.crashCount, restartsNow })
-      if (restartsNow) this.auctioneer.requestLrp(lrp.processGuid, lrp.index)
+      if (restartsNow) this.auctioneer.requestLrp(lrp)
       return
     }
     // While its replacement is not yet running, the instance serving this index is an evacuating or suspect copy.
@@ -319,7 +324,7 @@ export class Diego implements RuntimeBackend {
       if (lrp.state === 'RUNNING') this.bbs.evacuate(lrp, now)
       else if (lrp.state === 'CLAIMED') this.bbs.unclaim(lrp, now)
       else continue
-      this.auctioneer.requestLrp(lrp.processGuid, lrp.index)
+      this.auctioneer.requestLrp(lrp)
     }
     this.evacuationTimers.set(
       cellId,
@@ -404,26 +409,25 @@ export class Diego implements RuntimeBackend {
     for (const { processGuid, index } of actions.startMissing) {
       const desired = bbs.desiredLrp(processGuid)
       if (!desired || index >= desired.instances || bbs.actual(processGuid, index)) continue
-      bbs.createUnclaimed(processGuid, index, now)
-      this.auctioneer.requestLrp(processGuid, index)
+      this.auctioneer.requestLrp(bbs.createUnclaimed(processGuid, index, now))
     }
     for (const lrp of actions.restartCrashed) {
       if (!isCurrent(lrp) || lrp.state !== 'CRASHED') continue
       bbs.unclaim(lrp, now)
-      this.auctioneer.requestLrp(lrp.processGuid, lrp.index)
+      this.auctioneer.requestLrp(lrp)
     }
     for (const lrp of actions.reauctionUnclaimed) {
-      if (isCurrent(lrp) && lrp.state === 'UNCLAIMED') this.auctioneer.requestLrp(lrp.processGuid, lrp.index)
+      if (isCurrent(lrp) && lrp.state === 'UNCLAIMED') this.auctioneer.requestLrp(lrp)
     }
     for (const lrp of actions.suspectLost) {
       if (!isCurrent(lrp) || lrp.state !== 'RUNNING') continue
       bbs.markSuspect(lrp, now)
-      this.auctioneer.requestLrp(lrp.processGuid, lrp.index)
+      this.auctioneer.requestLrp(lrp)
     }
     for (const lrp of actions.unclaimLost) {
       if (!isCurrent(lrp) || lrp.state !== 'CLAIMED') continue
       bbs.unclaim(lrp, now)
-      this.auctioneer.requestLrp(lrp.processGuid, lrp.index)
+      this.auctioneer.requestLrp(lrp)
     }
     for (const task of actions.failTasks) {
       if (task.state !== 'RUNNING') continue
@@ -455,7 +459,7 @@ export class Diego implements RuntimeBackend {
     const now = this.clock.now()
     for (let index = 0; index < desired.instances; index++) {
       const lrp = group.instances[index] ?? this.bbs.createUnclaimed(group.processGuid, index, now)
-      if (lrp.state === 'UNCLAIMED') this.auctioneer.requestLrp(group.processGuid, index)
+      if (lrp.state === 'UNCLAIMED') this.auctioneer.requestLrp(lrp)
     }
   }
 
@@ -508,6 +512,7 @@ export class Diego implements RuntimeBackend {
 
   /** An evacuating cell with nothing left on it is done: its rep exits and the cell leaves. */
   private retireDrainedCells(): void {
+    if (this.evacuationTimers.size === 0) return
     for (const cellId of this.evacuationTimers.keys()) {
       const cell = this.bbs.cell(cellId)
       if (!cell?.alive) continue
@@ -530,7 +535,7 @@ export class Diego implements RuntimeBackend {
   }
 
   private emit(event: DiegoEvent): void {
-    this.observe(event)
+    this.observe?.(event)
   }
 }
 
