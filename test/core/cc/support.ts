@@ -42,10 +42,13 @@ export async function mockNetwork(): Promise<MockNetwork> {
 /** A FakeClock whose sleeps return at once (moving the time on) and are recorded. */
 export class SleepRecorder extends FakeClock {
   readonly sleeps: number[] = []
+  /** Runs at the end of each sleep, with how many there have been: the world changing while one waits. */
+  onSleep: ((count: number) => Promise<void> | void) | undefined
 
-  override sleep(ms: number): Promise<void> {
+  override async sleep(ms: number): Promise<void> {
     this.sleeps.push(ms)
-    return this.advance(ms)
+    await this.advance(ms)
+    await this.onSleep?.(this.sleeps.length)
   }
 }
 
@@ -168,6 +171,7 @@ export interface RawServer {
 /** A node:http server on 127.0.0.1:0 whose handler sees the n-th request (1-based). */
 export async function rawServer(
   handle: (req: IncomingMessage, res: ServerResponse, n: number) => void,
+  port = 0,
 ): Promise<RawServer> {
   const requests: RawServer['requests'] = []
   const server: Server = createServer((req, res) => {
@@ -176,11 +180,11 @@ export async function rawServer(
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
+    server.listen(port, '127.0.0.1', () => resolve())
   })
-  const { port } = server.address() as AddressInfo
+  const bound = (server.address() as AddressInfo).port
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
     requests,
     close: () =>
       new Promise<void>((resolve) => {
