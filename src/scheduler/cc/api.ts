@@ -9,9 +9,17 @@ import type { AppLimits } from './app-limits.js'
 import { needsNewVersion, parseAppUpdate, validateAppUpdate } from './app-update.js'
 import type { BackendBridge } from './bridge.js'
 import { CfError, UNKNOWN_ERROR_BODY } from './errors.js'
-import { compileFilters, envelopeJson, type FilterFields, paginate, parseFilters, parsePageRequest } from './query.js'
 import {
-  appResourceJson,
+  compileFilters,
+  envelopeBytes,
+  envelopeJson,
+  type FilterFields,
+  paginate,
+  parseFilters,
+  parsePageRequest,
+} from './query.js'
+import {
+  appResourceBytes,
   appSummary,
   featureFlagsBody,
   type InfoConfig,
@@ -22,6 +30,7 @@ import {
   spaceResource,
   statsReport,
 } from './resources.js'
+import { ResponseBuffers } from './response-buffers.js'
 import type { AppRecord, OrgRecord, SpaceRecord, Store } from './store.js'
 import { BodyTooLargeError, type Principal, readBody, type TokenService } from './uaa.js'
 
@@ -84,6 +93,7 @@ class Api {
   private readonly settings: ApiSettings
   private readonly log: (line: string) => void
   private readonly featureFlagsJson = JSON.stringify(featureFlagsBody())
+  private readonly buffers = new ResponseBuffers()
 
   constructor(deps: ApiDependencies) {
     this.store = deps.store
@@ -198,7 +208,11 @@ class Api {
     }
     const predicate = compileFilters(filters, APP_FILTERS)
     const items = predicate ? candidates.filter(predicate) : candidates
-    send(res, 200, envelopeJson(paginate(items, request), '/v2/apps', request, appResourceJson))
+    const body = envelopeBytes(paginate(items, request), '/v2/apps', request, appResourceBytes, (length) =>
+      this.buffers.take(length),
+    )
+    this.buffers.releaseAfter(res, body)
+    send(res, 200, body)
   }
 
   private visibleApp(principal: Principal, guid: string): AppRecord {
@@ -209,7 +223,7 @@ class Api {
 
   private getApp(req: IncomingMessage, res: ServerResponse, guid: string): void {
     const app = this.visibleApp(this.read(req), guid)
-    send(res, 200, appResourceJson(app))
+    send(res, 200, appResourceBytes(app))
   }
 
   private async updateApp(req: IncomingMessage, res: ServerResponse, guid: string): Promise<void> {
@@ -247,7 +261,7 @@ class Api {
     )
     this.bridge.appChanged(app, after)
     // CC answers an update with 201 Created and the app.
-    send(res, 201, appResourceJson(after))
+    send(res, 201, appResourceBytes(after))
   }
 
   private deleteApp(req: IncomingMessage, res: ServerResponse, guid: string): void {
@@ -352,10 +366,10 @@ class Api {
   }
 }
 
-function send(res: ServerResponse, status: number, body: string): void {
+function send(res: ServerResponse, status: number, body: string | Buffer): void {
   res.writeHead(status, {
     'Content-Type': 'application/json;charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
+    'Content-Length': typeof body === 'string' ? Buffer.byteLength(body) : body.length,
     'X-Content-Type-Options': 'nosniff',
     'X-VCAP-Request-ID': randomUUID(),
   })

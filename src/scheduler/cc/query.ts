@@ -210,12 +210,48 @@ export function envelopeJson<T>(
   request: PageRequest,
   resourceJson: (item: T) => string,
 ): string {
-  const prev = page.prevPage === null ? 'null' : JSON.stringify(pageUrl(path, page.prevPage, request))
-  const next = page.nextPage === null ? 'null' : JSON.stringify(pageUrl(path, page.nextPage, request))
-  let body = `{"total_results":${page.totalResults},"total_pages":${page.totalPages},"prev_url":${prev},"next_url":${next},"resources":[`
+  let body = envelopeHead(page, path, request)
   for (let i = 0; i < page.items.length; i++) {
     if (i > 0) body += ','
     body += resourceJson(page.items[i]!)
   }
   return `${body}]}`
+}
+
+const COMMA = 0x2c
+const TAIL = Buffer.from(']}')
+
+/**
+ * The same envelope as UTF-8 bytes, around resources that are already bytes: one copy per resource
+ * into a buffer from `alloc` (exactly the envelope's length), no string joining or encoding.
+ */
+export function envelopeBytes<T>(
+  page: Page<T>,
+  path: string,
+  request: PageRequest,
+  resourceBytes: (item: T) => Buffer,
+  alloc: (length: number) => Buffer = Buffer.allocUnsafe,
+): Buffer {
+  const head = Buffer.from(envelopeHead(page, path, request), 'utf8')
+  const parts: Buffer[] = new Array(page.items.length)
+  let length = head.length + TAIL.length + Math.max(0, page.items.length - 1)
+  for (let i = 0; i < page.items.length; i++) {
+    const part = resourceBytes(page.items[i]!)
+    parts[i] = part
+    length += part.length
+  }
+  const body = alloc(length)
+  let at = head.copy(body, 0)
+  for (let i = 0; i < parts.length; i++) {
+    if (i > 0) body[at++] = COMMA
+    at += parts[i]!.copy(body, at)
+  }
+  TAIL.copy(body, at)
+  return body
+}
+
+function envelopeHead<T>(page: Page<T>, path: string, request: PageRequest): string {
+  const prev = page.prevPage === null ? 'null' : JSON.stringify(pageUrl(path, page.prevPage, request))
+  const next = page.nextPage === null ? 'null' : JSON.stringify(pageUrl(path, page.nextPage, request))
+  return `{"total_results":${page.totalResults},"total_pages":${page.totalPages},"prev_url":${prev},"next_url":${next},"resources":[`
 }
