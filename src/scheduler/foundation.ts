@@ -182,6 +182,7 @@ export class Foundation {
 
       router = new Router({ routes, isKnownRoute: (hostname) => cc.isKnownRoute(hostname) })
       await router.listen(options.routerPort ?? 0, host)
+      cc.setRouterUrl(router.url)
       api = createServer(cc.handle)
       api.keepAliveTimeout = 5_000
       await listen(api, options.port ?? 0, host)

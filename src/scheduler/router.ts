@@ -33,7 +33,8 @@ export class Router {
 
   get url(): string {
     const address = this.server.address() as AddressInfo
-    return `http://${address.address}:${address.port}`
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+    return `http://${host}:${address.port}`
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@
 // CF error; anything unexpected is logged and answered as CC's UnknownError (500), never a crash.
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { BackendName } from '../backend.js'
 import type { Clock } from '../clock.js'
 import type { Access } from './access.js'
 import type { AppLimits } from './app-limits.js'
@@ -21,6 +22,8 @@ import {
 import {
   appResourceBytes,
   appSummary,
+  type BackendCapacityBody,
+  backendCapacityBody,
   featureFlagsBody,
   type InfoConfig,
   infoBody,
@@ -37,6 +40,8 @@ import { BodyTooLargeError, type Principal, readBody, type TokenService } from '
 export interface ApiSettings {
   /** The API's external URL; when absent, taken from each request's Host header. */
   baseUrl: string | undefined
+  /** The embedded router's URL for /v2/info's `x_cfctl_router_url`; read per request, so it may be set late. */
+  routerUrl: string | undefined
   /** CC's users_can_select_backend: may space developers change `diego`? */
   usersCanSelectBackend: boolean
   limits: AppLimits
@@ -74,6 +79,7 @@ export const SPACE_FILTERS: FilterFields<SpaceRecord> = {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024
+const BACKEND_NAMES: readonly BackendName[] = ['dea', 'diego']
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
 
@@ -137,6 +143,10 @@ class Api {
         if (sub === 'summary') return this.appSummary(req, res, guid)
       }
     }
+    // Extension: a real CC has no /v2/x-cfctl; `cfctl backends` reads capacity here.
+    if (collection === 'x-cfctl' && guid === 'backends' && sub === undefined && method === 'GET') {
+      return this.backends(req, res)
+    }
     if (collection === 'organizations' && sub === undefined && method === 'GET') {
       return guid === undefined ? this.listOrgs(req, res, query) : this.getOrg(req, res, guid)
     }
@@ -189,7 +199,21 @@ class Api {
         // /v2/info needs no token; a bad one just means no `user` field.
       }
     }
-    send(res, 200, JSON.stringify(infoBody(this.baseUrl(req), this.settings.info, userGuid)))
+    send(res, 200, JSON.stringify(infoBody(this.baseUrl(req), this.settings.info, userGuid, this.settings.routerUrl)))
+  }
+
+  // ---- /v2/x-cfctl/backends (an extension) ----
+
+  /** Each attached backend's capacity from its own capacity(); admins only, as an operator's view. */
+  private backends(req: IncomingMessage, res: ServerResponse): void {
+    const principal = this.read(req)
+    if (!principal.admin) throw new CfError('NotAuthorized')
+    const body: Partial<Record<BackendName, BackendCapacityBody>> = {}
+    for (const name of BACKEND_NAMES) {
+      const backend = this.bridge.backend(name)
+      if (backend) body[name] = backendCapacityBody(backend.capacity())
+    }
+    send(res, 200, JSON.stringify(body))
   }
 
   // ---- apps ----

@@ -22,6 +22,11 @@ import { adminClient, CF_CLIENT, type OAuthClient, TokenService } from './uaa.js
 export interface CloudControllerConfig {
   /** The URL clients reach the API at (also the token endpoint's); default: each request's Host. */
   baseUrl?: string
+  /**
+   * The embedded router's URL, shown in /v2/info as `x_cfctl_router_url` (an extension: a real CC has
+   * no such field). Usually set later with setRouterUrl, once the router listens.
+   */
+  routerUrl?: string
   /** CC's users_can_select_backend (default true): may space developers change `diego`? */
   usersCanSelectBackend?: boolean
   /** CC's default_to_diego_backend (default false): `diego` of apps created without one. */
@@ -40,6 +45,7 @@ export interface CloudControllerConfig {
 
 export interface ResolvedConfig {
   baseUrl: string | undefined
+  routerUrl: string | undefined
   usersCanSelectBackend: boolean
   defaultToDiegoBackend: boolean
   tokenTtlSec: number
@@ -59,6 +65,8 @@ export interface CloudController {
   readonly config: Readonly<ResolvedConfig>
   /** Connects the backends, which were built with `source`. */
   attachBackends(backends: Partial<Record<BackendName, RuntimeBackend>>): void
+  /** Tells the CC where the router listens (or undefined: no router), for /v2/info. */
+  setRouterUrl(url: string | undefined): void
   /** Whether some app owns this route (`host.domain`), running or not: the router's 404 vs 502. */
   isKnownRoute(hostname: string): boolean
   /** Fills an empty store (built-in size or seed file), with this CC's default_to_diego_backend. */
@@ -88,20 +96,14 @@ export function createCloudController(options: CloudControllerOptions): CloudCon
     log,
   })
   const bridge = new BackendBridge(store, log)
-  const handle = createApiHandler({
-    store,
-    clock,
-    tokens,
-    access: new Access(store),
-    bridge,
-    settings: {
-      baseUrl: config.baseUrl,
-      usersCanSelectBackend: config.usersCanSelectBackend,
-      limits: config.limits,
-      info: config.info,
-    },
-    log,
-  })
+  const settings = {
+    baseUrl: config.baseUrl,
+    routerUrl: config.routerUrl,
+    usersCanSelectBackend: config.usersCanSelectBackend,
+    limits: config.limits,
+    info: config.info,
+  }
+  const handle = createApiHandler({ store, clock, tokens, access: new Access(store), bridge, settings, log })
   return {
     handle,
     source: bridge,
@@ -109,6 +111,11 @@ export function createCloudController(options: CloudControllerOptions): CloudCon
     tokens,
     config,
     attachBackends: (backends) => bridge.attach(backends),
+    setRouterUrl: (url) => {
+      const checked = url === undefined ? undefined : httpUrl(url, 'routerUrl')
+      settings.routerUrl = checked
+      config.routerUrl = checked
+    },
     isKnownRoute: (hostname) => store.appByHostname(hostname) !== undefined,
     seed: (source, seedOptions) =>
       seed(store, source, {
@@ -119,25 +126,31 @@ export function createCloudController(options: CloudControllerOptions): CloudCon
   }
 }
 
-function resolveConfig(config: CloudControllerConfig): ResolvedConfig {
-  if (config.baseUrl !== undefined) {
-    let url: URL
-    try {
-      url = new URL(config.baseUrl)
-    } catch {
-      throw new Error(`baseUrl must be an absolute http(s) URL, got "${config.baseUrl}"`)
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new Error(`baseUrl must be an http or https URL, got "${config.baseUrl}"`)
-    }
+/** `value` without trailing slashes, if it is an absolute http(s) URL; throws naming `field` if not. */
+function httpUrl(value: string, field: string): string {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new Error(`${field} must be an absolute http(s) URL, got "${value}"`)
   }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`${field} must be an http or https URL, got "${value}"`)
+  }
+  return value.replace(/\/+$/, '')
+}
+
+function resolveConfig(config: CloudControllerConfig): ResolvedConfig {
+  const baseUrl = config.baseUrl === undefined ? undefined : httpUrl(config.baseUrl, 'baseUrl')
+  const routerUrl = config.routerUrl === undefined ? undefined : httpUrl(config.routerUrl, 'routerUrl')
   const limits = { ...DEFAULT_APP_LIMITS, ...config.limits }
   for (const [key, value] of Object.entries(limits)) {
     if (!Number.isInteger(value) || value <= 0)
       throw new Error(`limits.${key} must be a positive integer, got ${value}`)
   }
   return {
-    baseUrl: config.baseUrl?.replace(/\/+$/, ''),
+    baseUrl,
+    routerUrl,
     usersCanSelectBackend: config.usersCanSelectBackend ?? true,
     defaultToDiegoBackend: config.defaultToDiegoBackend ?? false,
     tokenTtlSec: config.tokenTtlSec ?? 1200,

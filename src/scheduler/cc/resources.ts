@@ -1,7 +1,7 @@
 // How this CC renders its records: the v2 resources (`{metadata, entity}`) of apps, orgs and spaces,
 // an app's summary, the `/instances` and `/stats` maps built from what a backend reports, /v2/info
 // and the feature flag list. Field names and their order follow CC's API docs for v2 (2016).
-import type { InstanceStatus } from '../backend.js'
+import type { BackendCapacity, InstanceStatus } from '../backend.js'
 import type { AppRecord, DomainRecord, OrgRecord, SpaceRecord } from './store.js'
 
 /** CC's timestamps: ISO 8601 in UTC, to the second. */
@@ -278,6 +278,32 @@ function usageTime(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} +0000`
 }
 
+// ---- backends (an extension) ----
+
+interface UsedOfTotal {
+  total: number
+  used: number
+}
+
+export interface BackendCapacityBody {
+  nodes: number
+  nodes_up: number
+  memory_mb: UsedOfTotal
+  disk_mb: UsedOfTotal
+  containers: UsedOfTotal
+}
+
+/** One backend's entry of `GET /v2/x-cfctl/backends` (an extension of this CC). */
+export function backendCapacityBody(capacity: BackendCapacity): BackendCapacityBody {
+  return {
+    nodes: capacity.nodes,
+    nodes_up: capacity.nodesUp,
+    memory_mb: { total: capacity.total.memoryMb, used: capacity.used.memoryMb },
+    disk_mb: { total: capacity.total.diskMb, used: capacity.used.diskMb },
+    containers: { total: capacity.total.containers, used: capacity.used.containers },
+  }
+}
+
 // ---- /v2/info and feature flags ----
 
 export interface InfoConfig {
@@ -297,8 +323,16 @@ export const DEFAULT_INFO: Readonly<InfoConfig> = Object.freeze({
   apiVersion: '2.54.0',
 })
 
-/** `GET /v2/info`: the fields InfoController renders; UAA is this same server. */
-export function infoBody(baseUrl: string, info: InfoConfig, userGuid: string | null): Record<string, unknown> {
+/**
+ * `GET /v2/info`: the fields InfoController renders; UAA is this same server. `routerUrl` adds the
+ * extension field `x_cfctl_router_url` (a real CC has none), so a client can find the embedded router.
+ */
+export function infoBody(
+  baseUrl: string,
+  info: InfoConfig,
+  userGuid: string | null,
+  routerUrl?: string,
+): Record<string, unknown> {
   const body: Record<string, unknown> = {
     name: info.name,
     build: info.build,
@@ -315,6 +349,7 @@ export function infoBody(baseUrl: string, info: InfoConfig, userGuid: string | n
     app_ssh_oauth_client: null,
   }
   if (userGuid) body.user = userGuid
+  if (routerUrl) body.x_cfctl_router_url = routerUrl
   return body
 }
 

@@ -45,9 +45,16 @@ export class RecordingBackend implements RuntimeBackend {
     this.reports.set(appGuid, statuses)
   }
 
+  /** What capacity() answers; a test may set it. */
+  capacityReport: BackendCapacity = {
+    total: { memoryMb: 0, diskMb: 0, containers: 0 },
+    used: { memoryMb: 0, diskMb: 0, containers: 0 },
+    nodes: 0,
+    nodesUp: 0,
+  }
+
   capacity(): BackendCapacity {
-    const zero = { memoryMb: 0, diskMb: 0, containers: 0 }
-    return { total: zero, used: zero, nodes: 0, nodesUp: 0 }
+    return this.capacityReport
   }
 
   start(): void {}
