@@ -211,13 +211,14 @@ export class CcClient {
 
   /**
    * Capacity per backend, from `GET /v2/x-cfctl/backends`: an extension only the embedded foundation
-   * serves. Undefined where it is not served (404), as on a real Cloud Foundry.
+   * serves, to admins. Undefined where it is not served (404, as on a real Cloud Foundry) or not shown
+   * to this user (403): capacity is extra information, never a reason for a command to fail.
    */
   async backendsCapacity(): Promise<BackendsCapacity | undefined> {
     try {
       return toBackendsCapacity(await this.get('/v2/x-cfctl/backends', BackendsCapacityBody))
     } catch (error) {
-      if (error instanceof CfApiError && error.status === 404) return undefined
+      if (error instanceof CfApiError && (error.status === 404 || error.status === 403)) return undefined
       throw error
     }
   }
