@@ -98,6 +98,9 @@ export class Foundation {
   readonly users: { admin: Credentials; developer: Credentials }
   private readonly api: Server
   private readonly dataFile: string | undefined
+  // Kept from when the listeners were up, so the URLs still read (say, in a log line) after stop().
+  private readonly apiUrlValue: string
+  private readonly routerUrlValue: string
   private stopped = false
 
   private constructor(parts: {
@@ -121,6 +124,8 @@ export class Foundation {
     this.speed = parts.speed
     this.users = parts.users
     this.dataFile = parts.dataFile
+    this.apiUrlValue = urlOf(parts.api)
+    this.routerUrlValue = parts.router.url
   }
 
   static async start(options: FoundationOptions = {}): Promise<Foundation> {
@@ -198,11 +203,11 @@ export class Foundation {
 
   /** `http://127.0.0.1:PORT`: the CC API (and its token endpoint). */
   get apiUrl(): string {
-    return urlOf(this.api)
+    return this.apiUrlValue
   }
 
   get routerUrl(): string {
-    return this.router.url
+    return this.routerUrlValue
   }
 
   /** What `cfctl server` prints: where to point cfctl, curl or the cf CLI, and how to log in. */
