@@ -422,6 +422,13 @@ export function runAuction<L extends LrpStartRequest, T extends TaskStartRequest
 
 const NONE = new Int32Array(0)
 
+/** The same key for the same set of names, whatever their order. */
+function listKey(names: readonly string[]): string {
+  if (names.length === 0) return ''
+  if (names.length === 1) return names[0]!
+  return [...names].sort().join(',')
+}
+
 class ScoreIndex {
   private readonly classes: CellClass[] = []
   private readonly classOf: Int32Array
@@ -464,9 +471,9 @@ class ScoreIndex {
         cell.total.memoryMb,
         cell.total.diskMb,
         cell.total.containers,
-        [...cell.rootfsProviders].sort().join(','),
-        [...cell.placementTags].sort().join(','),
-        [...cell.optionalPlacementTags].sort().join(','),
+        listKey(cell.rootfsProviders),
+        listKey(cell.placementTags),
+        listKey(cell.optionalPlacementTags),
       ].join('\u0000')
       let c = byShape.get(shape)
       if (c === undefined) {
@@ -597,7 +604,9 @@ class ScoreIndex {
   }
 
   private compatibleClasses(constraint: PlacementConstraint): number[] | string {
-    const cacheKey = `${constraint.rootfs}\u0000${constraint.placementTags.join('\u0000')}`
+    const tags = constraint.placementTags
+    // Most requests carry no placement tags: their key is the rootfs alone, with nothing built per placement.
+    const cacheKey = tags.length === 0 ? constraint.rootfs : `${constraint.rootfs}\u0000${tags.join('\u0000')}`
     let cached = this.constraintCache.get(cacheKey)
     if (cached === undefined) {
       const classes: number[] = []

@@ -39,7 +39,6 @@ export class ActualLrp {
   crashCount = 0
   placementError = ''
   crashReason = ''
-  lastStartedAt = 0
   /** What the container reserved on its cell, so that releasing it gives back exactly that. */
   memoryMb = 0
   diskMb = 0
@@ -59,9 +58,13 @@ export class ActualLrp {
   }
 }
 
+const INSTANCE_GUID_PREFIX = 'd1e90000-0000-4000-8000-'
+
 /** Instance guids are formatted on demand from a counter: a string per record would cost more than the record. */
 export function formatInstanceGuid(id: number): string {
-  return `d1e90000-0000-4000-8000-${id.toString(16).padStart(12, '0')}`
+  // join() builds one flat string; a template literal would leave a rope of two, and the route table keeps
+  // one of these per running instance as a map key.
+  return [INSTANCE_GUID_PREFIX, id.toString(16).padStart(12, '0')].join('')
 }
 
 /** Every ActualLRP of one process guid: the ORDINARY record per index, and any EVACUATING or SUSPECT copies. */
@@ -480,7 +483,6 @@ export class Bbs implements BbsView {
     this.leaveState(lrp)
     lrp.state = 'RUNNING'
     lrp.since = now
-    lrp.lastStartedAt = now
     this.enterState(lrp)
     const group = this.groupByGuid.get(lrp.processGuid)!
     this.observer?.lrpRunning(group, lrp)
@@ -559,7 +561,6 @@ export class Bbs implements BbsView {
     copy.cellId = lrp.cellId
     copy.instanceId = lrp.instanceId
     copy.crashCount = lrp.crashCount
-    copy.lastStartedAt = lrp.lastStartedAt
     copy.memoryMb = lrp.memoryMb
     copy.diskMb = lrp.diskMb
     // The copy takes over the container; the ordinary record holds nothing until it is claimed again.
