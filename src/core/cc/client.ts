@@ -89,8 +89,6 @@ interface CallOptions {
   body?: unknown
   /** Send the access token (default). /v2/info needs none. */
   auth?: boolean
-  /** Statuses that count as success; default any 2xx. */
-  expect?: readonly number[]
   /** How the request is named in errors; default method and path. */
   label?: string
 }
@@ -286,8 +284,7 @@ export class CcClient {
       }
     }
     if (answer.status === 401) throw authError(answer, label, { refreshed, hadToken: token !== undefined })
-    const ok = options.expect ? options.expect.includes(answer.status) : answer.status >= 200 && answer.status < 300
-    if (!ok) throw apiError(answer, method, stripQuery(path))
+    if (answer.status < 200 || answer.status >= 300) throw apiError(answer, method, stripQuery(path))
     let json: unknown
     try {
       json = JSON.parse(answer.text)
