@@ -1,0 +1,146 @@
+// What every cfctl command shares: `--embedded`, connecting to the target (a Session and a CC client),
+// and the one place errors become a line on stderr, a hint and an exit code (0 ok, 1 failure, 2 usage).
+import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
+import { loadSession, memorySession, type Session } from '../core/auth/session.js'
+import { CcClient, CfApiError, CfAuthError, CfNetworkError, CfSchemaError } from '../core/cc/index.js'
+import { UserError } from '../core/errors.js'
+import { painterFor } from '../ui/text.js'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof CfctlCommand)['baseFlags'] & T['flags']
+>
+
+/** How fast the in-process foundation of `--embedded` runs its backends: boots take a fraction of a second. */
+export const EMBEDDED_SPEED = 20
+
+export interface Connection {
+  session: Session
+  client: CcClient
+  /** Set when `--embedded` started a foundation in this process. */
+  embedded?: { apiUrl: string; routerUrl: string; stop(): Promise<void> }
+}
+
+export abstract class CfctlCommand extends Command {
+  static override baseFlags = {
+    embedded: Flags.boolean({
+      description:
+        'start an embedded foundation (small seed) in this process and target it, instead of the saved target',
+      helpGroup: 'GLOBAL',
+      default: false,
+    }),
+  }
+
+  private connection: Connection | undefined
+
+  /** The target and a client for it: the saved one (cfctl's, else the cf CLI's), or an embedded foundation. */
+  protected async connect(flags: { embedded?: boolean }): Promise<Connection> {
+    if (this.connection) return this.connection
+    this.connection = flags.embedded ? await startEmbedded() : connectSaved()
+    return this.connection
+  }
+
+  protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    const problem = describeError(error)
+    const paint = painterFor(process.stderr)
+    if (!problem) return super.catch(error)
+    process.stderr.write(`${paint.red('error:')} ${problem.message}\n`)
+    if (problem.hint) process.stderr.write(`${paint.dim('hint:')}  ${problem.hint}\n`)
+    if (this.jsonEnabled()) {
+      process.stdout.write(
+        `${JSON.stringify({ error: { message: problem.message, hint: problem.hint, ...problem.cf } })}\n`,
+      )
+    }
+    throw new Errors.ExitError(problem.exitCode)
+  }
+
+  protected override async finally(error: Error | undefined): Promise<unknown> {
+    const connection = this.connection
+    this.connection = undefined
+    if (connection) {
+      await connection.client.close().catch(() => {})
+      await connection.embedded?.stop().catch(() => {})
+    }
+    return super.finally(error)
+  }
+}
+
+function connectSaved(): Connection {
+  const session = loadSession()
+  const client = new CcClient({
+    apiUrl: session.target.api,
+    auth: session,
+    skipSslValidation: session.target.skipSslValidation,
+  })
+  return { session, client }
+}
+
+async function startEmbedded(): Promise<Connection> {
+  // Loaded only here: the engine is not part of a command that talks to a real foundation.
+  const { Foundation } = await import('../scheduler/foundation.js')
+  const foundation = await Foundation.start({ port: 0, routerPort: 0, seed: 'small', speed: EMBEDDED_SPEED })
+  try {
+    const info = await new CcClient({ apiUrl: foundation.apiUrl }).info()
+    const session = memorySession({
+      api: foundation.apiUrl,
+      tokenEndpoint: info.tokenEndpoint,
+      skipSslValidation: false,
+      routerUrl: info.routerUrl ?? foundation.routerUrl,
+    })
+    const { username, password } = foundation.users.admin
+    await session.login({ type: 'password', username, password })
+    const client = new CcClient({ apiUrl: foundation.apiUrl, auth: session })
+    return {
+      session,
+      client,
+      embedded: { apiUrl: foundation.apiUrl, routerUrl: foundation.routerUrl, stop: () => foundation.stop() },
+    }
+  } catch (error) {
+    await foundation.stop()
+    throw error
+  }
+}
+
+interface Problem {
+  message: string
+  hint?: string
+  exitCode: number
+  cf?: { status: number; code: number; error_code: string }
+}
+
+/** A user-facing description of an error cfctl expects, or undefined for a bug (which keeps its stack). */
+export function describeError(error: unknown): Problem | undefined {
+  if (error instanceof UserError) return { message: error.message, hint: error.hint, exitCode: error.exitCode }
+  if (error instanceof CfApiError) {
+    return {
+      message: `${error.description} (${error.errorCode}, code ${error.code})`,
+      hint: hintFor(error),
+      exitCode: 1,
+      cf: { status: error.status, code: error.code, error_code: error.errorCode },
+    }
+  }
+  if (error instanceof CfAuthError) return { message: error.message, hint: 'run: cfctl login', exitCode: 1 }
+  if (error instanceof CfNetworkError)
+    return { message: error.message, hint: 'check the target URL and that the foundation is up', exitCode: 1 }
+  if (error instanceof CfSchemaError)
+    return {
+      message: error.message,
+      hint: 'the target answered in a shape cfctl does not know; is it a CC v2 API?',
+      exitCode: 1,
+    }
+  return undefined
+}
+
+function hintFor(error: CfApiError): string | undefined {
+  switch (error.errorCode) {
+    case 'CF-BackendSelectionNotAuthorized':
+      return "users_can_select_backend is off on this foundation: ask an admin to flip the app's backend"
+    case 'CF-NotAuthorized':
+      return 'this needs more rights than your user has (cloud_controller.admin, or space developer)'
+    case 'CF-InvalidAuthToken':
+      return 'run: cfctl login'
+    case 'CF-AppNotFound':
+      return 'check the app guid, or name the app instead'
+    default:
+      return undefined
+  }
+}
