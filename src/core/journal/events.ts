@@ -1,0 +1,41 @@
+// Every transition of a migration is an event: the runner hands it to its listeners (live progress, JSON
+// lines) and the journal keeps it in an append-only table, so `migrations show` can tell the whole story
+// after the fact and a CI job can read the same lines it would have seen live.
+import type { Backend } from './types.js'
+
+interface StepRef {
+  appGuid: string
+  appName: string
+  position: number
+}
+
+export type MigrationEventBody =
+  | { type: 'planned'; to: Backend; steps: number; canary: number }
+  /** A run began: first time, or after a pause, an interrupt or a crash (`recovered`). */
+  | { type: 'started'; recovered: boolean }
+  | { type: 'lock-taken-over'; fromPid: number; fromHostname: string; heartbeatAt: number; reason: 'stale' | 'dead' }
+  | ({ type: 'step-started'; attempt: number } & StepRef)
+  /** The flag now has the target value: set by this run, found set after a crash, or already set before. */
+  | ({ type: 'step-flipped'; diego: boolean; how: 'flipped' | 'reconciled' | 'already' } & StepRef)
+  | ({ type: 'step-verified'; ms: number } & StepRef)
+  | ({ type: 'step-rolling-back'; reason: string; auto: boolean } & StepRef)
+  | ({ type: 'step-rolled-back'; diego: boolean; verified: boolean; auto: boolean } & StepRef)
+  | ({ type: 'step-failed'; error: string; restored: boolean; phase: 'migrate' | 'rollback' } & StepRef)
+  /** No instance answered the app's route from `startedAt` to `endedAt`; `open` when the step ended inside it. */
+  | ({ type: 'gap'; startedAt: number; endedAt: number; ms: number; open: boolean } & Omit<StepRef, 'position'>)
+  | { type: 'paused'; by: string }
+  | { type: 'resumed'; by: string }
+  | { type: 'rate-changed'; rate: string | null; maxInFlight: number }
+  | { type: 'completed'; done: number; failed: number; skipped: number }
+  | { type: 'failed'; done: number; failed: number }
+  | { type: 'aborted'; by: string; pending: number }
+  | { type: 'rollback-started'; steps: number; verify: boolean }
+  | { type: 'rolled-back'; steps: number; failed: number }
+
+export type MigrationEventType = MigrationEventBody['type']
+
+/** An event as emitted and stored: the body plus the migration it belongs to and when it happened. */
+export type MigrationEvent = MigrationEventBody & { migrationId: string; at: number }
+
+/** An event read back from the journal, with its place in the append-only log. */
+export type JournalEvent = MigrationEvent & { seq: number }

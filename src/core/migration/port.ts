@@ -1,0 +1,70 @@
+// The runner's only way to the foundation. The CLI adapts the CC client to it (and the embedded router or
+// the app's routes for probe); the tests adapt an in-memory foundation on a fake clock. Keeping it this
+// narrow is what lets the runner be tested at the scale of a real fleet without a server.
+import type { Backend } from '../journal/types.js'
+
+export interface PortApp {
+  guid: string
+  name: string
+  diego: boolean
+  state: 'STARTED' | 'STOPPED'
+  instances: number
+}
+
+export interface PortInstance {
+  index: number
+  /** RUNNING, STARTING, CRASHED, FLAPPING, DOWN: as the CC's /v2/apps/:guid/instances reports them. */
+  state: string
+  details?: string
+}
+
+export interface BackendCapacity {
+  memoryMb: { total: number; used: number }
+  containers?: { total: number; used: number }
+}
+
+export interface MigrationPort {
+  /** The CC's current view of one app. */
+  getApp(guid: string): Promise<PortApp>
+  /**
+   * Sets the app's `diego` flag. Throws on a CF error, keeping what the CC said: an error with a numeric
+   * `status` (HTTP) and, when the CC sent one, `code`, `errorCode` (`CF-...`) and `description`.
+   */
+  setDiego(guid: string, diego: boolean): Promise<void>
+  /** The instances of the backend the app's flag points at, by index. */
+  instances(guid: string): Promise<PortInstance[]>
+  /** One HTTP probe of the app's route: true when an instance answered (2xx, 3xx, or a 4xx other than 404). */
+  probe(guid: string): Promise<boolean>
+  /** Capacity of a backend, when the foundation shows it. */
+  capacity?(backend: Backend): Promise<BackendCapacity | undefined>
+}
+
+/** What the runner reads off a thrown error; CfApiError and CfNetworkError of src/core/cc fit it. */
+interface ErrorFields {
+  status?: unknown
+  code?: unknown
+  errorCode?: unknown
+  description?: unknown
+}
+
+/** Statuses that mean "not now": rate limited, or a CC or gateway that is restarting. */
+const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504])
+
+/** Whether trying the same call again could succeed: a transient status, or no answer at all. */
+export function isTransient(error: unknown): boolean {
+  const status = (error as ErrorFields | null)?.status
+  if (typeof status === 'number') return TRANSIENT_STATUSES.has(status)
+  return true
+}
+
+/** One line for the journal and the summary: the CF error code and description when there are some. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const fields = error as Error & ErrorFields
+    if (typeof fields.errorCode === 'string' && typeof fields.description === 'string' && !error.message) {
+      return `${fields.errorCode}: ${fields.description}`
+    }
+    return error.message || error.name
+  }
+  return String(error)
+}

@@ -1,0 +1,965 @@
+// The migration runner: takes a planned migration from the journal and moves its apps one step at a time,
+// at the pace the rate gate allows, with every transition written to the journal before the call it
+// announces. The journal plus the CC's current flag is all it needs to carry on after a crash, so no app is
+// flipped twice: a step found half-done is read back from the CC and only verified when the flag is set.
+//
+// A step: flipping (intent) -> setDiego -> verifying (poll instances, probe the route) -> done. A step that
+// fails or times out is put back on its own (flag restored, app verified on its source) and ends failed.
+// More failures than `maxFailures` in one run pause the migration with paused_by 'failure-threshold' and
+// return from run(): the operator looks, then resumes (with a fresh allowance) or rolls back.
+import { existsSync } from 'node:fs'
+import type { Clock, Timer } from '../../clock.js'
+import type { MigrationEventBody } from '../journal/events.js'
+import type { Journal } from '../journal/journal.js'
+import { currentProcessOwner, DEFAULT_LOCK_STALE_MS, isProcessAlive } from '../journal/lock.js'
+import type { Backend, LockOwner, MigrationRecord, MigrationState, StepRecord, StepState } from '../journal/types.js'
+import { formatDuration } from './duration.js'
+import { LockLostError, MigrationStateError } from './errors.js'
+import { instancesHealth } from './health.js'
+import { expectedDuration } from './plan.js'
+import { describeError, isTransient, type MigrationPort, type PortApp } from './port.js'
+import { failureAllowance, type GateTicket, parseMaxFailures, type Rate, RateGate, rateFrom } from './rate.js'
+import { RoutabilityMonitor, type RouteGap } from './routability.js'
+
+export interface RunnerOptions {
+  journal: Journal
+  port: MigrationPort
+  clock: Clock
+  migrationId: string
+  /** While this file exists, no new step starts (paused_by 'pause-file'). */
+  pauseFile?: string | null
+  pauseFilePollMs?: number
+  /** How often the lock's heartbeat is refreshed. */
+  heartbeatMs?: number
+  /** How often commands left in the journal by another process are picked up. */
+  controlPollMs?: number
+  /** A lock whose heartbeat is older than this may be taken over. */
+  lockStaleMs?: number
+  isAlive?: (pid: number) => boolean
+  owner?: LockOwner
+  /** Calls of setDiego per flip before the step gives up (transient errors only). */
+  flipAttempts?: number
+  /** Calls of getApp before a read gives up (transient errors only). */
+  readAttempts?: number
+  /** Wait before the first retry; the n-th waits n times as long. */
+  retryDelayMs?: number
+}
+
+export interface RollbackOptions {
+  /** False for an emergency rollback: flip back at once, without waiting on health. */
+  verify?: boolean
+  /** Defaults to the migration's rate when verifying, and to no limit for an emergency rollback. */
+  rate?: Rate | string | null
+  maxInFlight?: number
+  timeoutMs?: number
+}
+
+export interface StepFailure {
+  appGuid: string
+  appName: string
+  position: number
+  error: string
+  /** The app's flag is back on its original value. */
+  restored: boolean
+}
+
+export interface MigrationOutcome {
+  migrationId: string
+  state: MigrationState
+  pausedBy: string | null
+  steps: Record<StepState, number>
+  failures: StepFailure[]
+  gaps: Array<RouteGap & { appGuid: string; appName: string }>
+  longestGapMs: number
+}
+
+export interface MigrationProgress {
+  migrationId: string
+  state: MigrationState
+  pausedBy: string | null
+  total: number
+  steps: Record<StepState, number>
+  inFlight: number
+  maxInFlight: number
+  rate: string | null
+  /** Steps started over the last rate period (a minute when there is no rate). */
+  startsInLastPeriod: number
+  etaMs: number
+}
+
+export type MigrationListener = Parameters<Journal['subscribe']>[0]
+
+type StopKind = 'abort' | 'interrupt' | 'failure-threshold' | 'lock-lost' | 'fatal'
+
+type FlagChange = { kind: 'set' } | { kind: 'not-set'; error: string } | { kind: 'unknown'; error: string }
+
+type Verdict = { ok: true } | { ok: false; error: string }
+
+const RUNNABLE: readonly MigrationState[] = ['planned', 'running', 'paused']
+const IN_DOUBT: readonly StepState[] = ['flipping', 'verifying', 'rolling-back']
+
+export class MigrationRunner {
+  readonly migrationId: string
+  private readonly journal: Journal
+  private readonly port: MigrationPort
+  private readonly clock: Clock
+  private readonly pauseFile: string | null
+  private readonly pauseFilePollMs: number
+  private readonly heartbeatMs: number
+  private readonly controlPollMs: number
+  private readonly lockStaleMs: number
+  private readonly isAlive: (pid: number) => boolean
+  private readonly owner: LockOwner
+  private readonly flipAttempts: number
+  private readonly readAttempts: number
+  private readonly retryDelayMs: number
+
+  private mode: 'idle' | 'migrate' | 'rollback' = 'idle'
+  private paused = false
+  private pausedBy: string | null = null
+  private stopRequest: { kind: StopKind; by: string } | undefined
+  private fatalError: unknown
+  private gate: RateGate | undefined
+  private readonly inFlight = new Set<Promise<void>>()
+  private changeWaiters: Array<() => void> = []
+  private timers: Timer[] = []
+  private canaryTimer: Timer | undefined
+  private lockTarget: string | undefined
+  private failures = 0
+  private failureLimit = Number.POSITIVE_INFINITY
+  private timeoutMs = 0
+  private verifyIntervalMs = 0
+  private probeIntervalMs = 0
+  private verifyOnRollback = true
+
+  constructor(options: RunnerOptions) {
+    this.migrationId = options.migrationId
+    this.journal = options.journal
+    this.port = options.port
+    this.clock = options.clock
+    this.pauseFile = options.pauseFile ?? null
+    this.pauseFilePollMs = options.pauseFilePollMs ?? 1_000
+    this.heartbeatMs = options.heartbeatMs ?? 5_000
+    this.controlPollMs = options.controlPollMs ?? 1_000
+    this.lockStaleMs = options.lockStaleMs ?? DEFAULT_LOCK_STALE_MS
+    this.isAlive = options.isAlive ?? isProcessAlive
+    this.owner = options.owner ?? currentProcessOwner()
+    this.flipAttempts = options.flipAttempts ?? 3
+    this.readAttempts = options.readAttempts ?? 3
+    this.retryDelayMs = options.retryDelayMs ?? 1_000
+    this.journal.requireMigration(this.migrationId)
+  }
+
+  /** Hears every event of this migration as it is written to the journal. */
+  on(listener: MigrationListener): () => void {
+    return this.journal.subscribe((event) => {
+      if (event.migrationId === this.migrationId) listener(event)
+    })
+  }
+
+  get running(): boolean {
+    return this.mode !== 'idle'
+  }
+
+  /**
+   * Runs a planned, paused or crashed migration until every step is settled (completed or failed), it is
+   * aborted, or it stops paused (interrupt, failure threshold). A pause by an operator, the pause file or
+   * the canary holds the run until resume(). After a crash, the steps in flight are reconciled with the CC
+   * before any new one starts.
+   */
+  async run(): Promise<MigrationOutcome> {
+    this.begin('migrate')
+    try {
+      const migration = this.journal.requireMigration(this.migrationId)
+      if (!RUNNABLE.includes(migration.state)) {
+        throw new MigrationStateError(
+          `migration ${this.migrationId} is ${migration.state}; only a planned, running or paused migration can run`,
+          migration.state === 'rolled-back' ? undefined : `roll it back with: cfctl rollback ${this.migrationId}`,
+        )
+      }
+      const { parameters } = migration
+      this.takeLock(migration)
+      this.gate = new RateGate(this.clock, { rate: rateFrom(parameters.rate), maxInFlight: parameters.maxInFlight })
+      this.timeoutMs = parameters.timeoutMs
+      this.verifyIntervalMs = parameters.verifyIntervalMs
+      this.probeIntervalMs = parameters.probeIntervalMs
+      const total = this.journal.steps(this.migrationId).length
+      this.failureLimit = failureAllowance(parseMaxFailures(parameters.maxFailures, 'maxFailures'), total)
+      // Resuming a migration held after its canary is the operator's go-ahead.
+      if (migration.state === 'paused' && migration.pausedBy === 'canary') this.journal.confirmCanary(this.migrationId)
+      this.journal.setMigrationState(this.migrationId, 'running', {
+        pausedBy: null,
+        event: { type: 'started', recovered: migration.state === 'running' },
+      })
+      if (migration.state === 'paused') this.record({ type: 'resumed', by: 'resume' })
+      this.startTimers()
+      await this.migrate(this.journal.requireMigration(this.migrationId))
+      return this.finishMigration()
+    } finally {
+      this.end()
+    }
+  }
+
+  /**
+   * Returns every app this migration moved to its original flag, last moved first, verifying each on its
+   * source unless `verify: false`. Resumable: an interrupted rollback picks up where it stood.
+   */
+  async rollback(options: RollbackOptions = {}): Promise<MigrationOutcome> {
+    this.begin('rollback')
+    try {
+      const migration = this.journal.requireMigration(this.migrationId)
+      if (migration.state === 'rolled-back') return this.outcome()
+      const verify = options.verify ?? true
+      const { parameters } = migration
+      this.takeLock(migration)
+      const rate = options.rate !== undefined ? rateFrom(options.rate) : verify ? rateFrom(parameters.rate) : null
+      this.gate = new RateGate(this.clock, { rate, maxInFlight: options.maxInFlight ?? parameters.maxInFlight })
+      this.timeoutMs = options.timeoutMs ?? parameters.timeoutMs
+      this.verifyIntervalMs = parameters.verifyIntervalMs
+      this.probeIntervalMs = parameters.probeIntervalMs
+      this.verifyOnRollback = verify
+      const candidates = this.journal.steps(this.migrationId).filter(needsRollback).reverse()
+      this.journal.setMigrationState(this.migrationId, 'rolling-back', {
+        pausedBy: null,
+        error: null,
+        event: { type: 'rollback-started', steps: candidates.length, verify },
+      })
+      this.startTimers()
+      for (const step of candidates) {
+        const ticket = await this.admit()
+        if (!ticket) break
+        this.launch(ticket, () => this.rollbackStep(step))
+      }
+      await this.drain()
+      this.throwIfBroken()
+      const left = this.journal.steps(this.migrationId).filter(needsRollback)
+      if (left.length === 0) {
+        this.journal.setMigrationState(this.migrationId, 'rolled-back', {
+          pausedBy: null,
+          event: { type: 'rolled-back', steps: candidates.length, failed: 0 },
+        })
+      } else if (!this.stopRequest && !this.paused) {
+        this.journal.setMigrationState(this.migrationId, 'rolling-back', {
+          error: `${left.length} app${left.length === 1 ? '' : 's'} could not be rolled back; run the rollback again`,
+        })
+      }
+      return this.outcome()
+    } finally {
+      this.end()
+    }
+  }
+
+  // ---- control: in this process, or through the journal from another (see controlMigration) ----
+
+  /** No new step starts until resume(); the steps in flight finish. */
+  pause(by = 'operator'): void {
+    this.requireActive('pause')
+    if (this.paused && this.pausedBy === by) return
+    this.paused = true
+    this.pausedBy = by
+    this.journal.setMigrationState(this.migrationId, this.mode === 'rollback' ? 'rolling-back' : 'paused', {
+      pausedBy: by,
+      event: { type: 'paused', by },
+    })
+    this.signal()
+  }
+
+  resume(by = 'operator'): void {
+    this.requireActive('resume')
+    if (!this.paused || this.stopRequest) return
+    if (this.pausedBy === 'canary') {
+      this.canaryTimer?.cancel()
+      this.journal.confirmCanary(this.migrationId)
+    }
+    this.paused = false
+    this.pausedBy = null
+    this.journal.setMigrationState(this.migrationId, this.mode === 'rollback' ? 'rolling-back' : 'running', {
+      pausedBy: null,
+      event: { type: 'resumed', by },
+    })
+    this.signal()
+  }
+
+  /** Starts no further step; once the steps in flight settle the migration is aborted (it can be rolled back). */
+  abort(by = 'operator'): void {
+    this.requireActive('abort')
+    if (this.stopRequest?.kind !== 'fatal' && this.stopRequest?.kind !== 'lock-lost') {
+      this.stopRequest = { kind: 'abort', by }
+    }
+    this.signal()
+  }
+
+  /** Ctrl-C: pauses, lets the steps in flight finish, and returns from run() with the migration paused. */
+  interrupt(by = 'interrupt'): void {
+    this.requireActive('interrupt')
+    if (!this.paused) this.pause(by)
+    this.stopRequest ??= { kind: 'interrupt', by }
+    this.signal()
+  }
+
+  /** Changes the pace live (and in the journal, so a resumed run keeps it); null lifts the limit. */
+  setRate(rate: Rate | string | null): void {
+    const parsed = rateFrom(rate)
+    this.gate?.setRate(parsed)
+    const migration = this.journal.updateParameters(this.migrationId, { rate: parsed?.text ?? null })
+    this.record({ type: 'rate-changed', rate: parsed?.text ?? null, maxInFlight: migration.parameters.maxInFlight })
+  }
+
+  setMaxInFlight(maxInFlight: number): void {
+    this.gate?.setMaxInFlight(maxInFlight)
+    const migration = this.journal.updateParameters(this.migrationId, { maxInFlight })
+    this.record({ type: 'rate-changed', rate: migration.parameters.rate, maxInFlight })
+  }
+
+  /** For live views: counts, the pace now against its limit, and the time left at that pace. */
+  progress(): MigrationProgress {
+    const migration = this.journal.requireMigration(this.migrationId)
+    const steps = this.journal.stepCounts(this.migrationId)
+    const total = Object.values(steps).reduce((sum, n) => sum + n, 0)
+    const rate = this.gate ? this.gate.rate : rateFrom(migration.parameters.rate)
+    const maxInFlight = this.gate?.maxInFlight ?? migration.parameters.maxInFlight
+    const left = steps.pending + steps.flipping + steps.verifying
+    return {
+      migrationId: this.migrationId,
+      state: migration.state,
+      pausedBy: migration.pausedBy,
+      total,
+      steps,
+      inFlight: this.gate?.inFlight ?? 0,
+      maxInFlight,
+      rate: rate?.text ?? null,
+      startsInLastPeriod: this.gate?.startsWithin() ?? 0,
+      etaMs: expectedDuration({ apps: left, started: left }, { rate, maxInFlight }),
+    }
+  }
+
+  // ---- the forward run ----
+
+  private async migrate(migration: MigrationRecord): Promise<void> {
+    const steps = this.journal.steps(this.migrationId)
+    // Steps a crashed run left in flight go first; the rate already counted them, the in-flight limit still holds.
+    for (const step of steps.filter((s) => IN_DOUBT.includes(s.state))) {
+      const ticket = await this.gate!.acquire({ rateLimited: false })
+      this.launch(ticket!, () => this.recoverStep(step))
+    }
+    let holdForCanary =
+      migration.parameters.canary > 0 &&
+      migration.canaryConfirmedAt === null &&
+      steps.some((s) => !s.canary && s.state === 'pending')
+    for (const step of steps.filter((s) => s.state === 'pending')) {
+      if (holdForCanary && !step.canary) {
+        holdForCanary = false
+        await this.drain()
+        if (this.stopRequest) break
+        this.holdAfterCanary(migration.parameters.canaryWaitMs)
+      }
+      const ticket = await this.admit()
+      if (!ticket) break
+      this.launch(ticket, () => this.migrateStep(step))
+    }
+    await this.drain()
+  }
+
+  private finishMigration(): MigrationOutcome {
+    this.throwIfBroken()
+    const counts = this.journal.stepCounts(this.migrationId)
+    const unsettled = counts.pending + counts.flipping + counts.verifying + counts['rolling-back']
+    if (unsettled > 0) {
+      if (this.stopRequest?.kind === 'abort') {
+        this.journal.setMigrationState(this.migrationId, 'aborted', {
+          pausedBy: null,
+          event: { type: 'aborted', by: this.stopRequest.by, pending: counts.pending },
+        })
+      }
+      // An interrupt or the failure threshold has already left it paused.
+    } else if (counts.failed > 0) {
+      this.journal.setMigrationState(this.migrationId, 'failed', {
+        pausedBy: null,
+        event: { type: 'failed', done: counts.done, failed: counts.failed },
+      })
+    } else {
+      const skipped = this.journal.steps(this.migrationId, { states: ['done'] }).filter((s) => !s.flipped).length
+      this.journal.setMigrationState(this.migrationId, 'completed', {
+        pausedBy: null,
+        event: { type: 'completed', done: counts.done, failed: 0, skipped },
+      })
+    }
+    return this.outcome()
+  }
+
+  private holdAfterCanary(waitMs: number | null): void {
+    const failed = this.journal.steps(this.migrationId).some((s) => s.canary && s.state === 'failed')
+    this.pause('canary')
+    // A failed canary waits for an operator whatever --canary-wait says.
+    if (waitMs === null || failed) return
+    this.canaryTimer = this.clock.after(waitMs, () => {
+      if (this.paused && this.pausedBy === 'canary' && !this.stopRequest) this.guard(() => this.resume('canary-wait'))
+    })
+  }
+
+  private async migrateStep(planned: StepRecord): Promise<void> {
+    const startedAt = this.clock.now()
+    const step = this.journal.transitionStep(
+      this.migrationId,
+      planned.position,
+      'flipping',
+      {},
+      { type: 'step-started', attempt: 1, ...ref(planned) },
+    )
+    await this.moveApp(step, startedAt, false)
+  }
+
+  /** From flipping: read the app, flip it unless the flag is already set, then verify. */
+  private async moveApp(step: StepRecord, startedAt: number, recovering: boolean): Promise<void> {
+    let app: PortApp
+    try {
+      app = await this.readApp(step.appGuid)
+    } catch (error) {
+      const message = `could not read the app: ${describeError(error)}`
+      // After a crash the flag may have been set before the read failed; the rollback path finds out.
+      if (recovering) return this.restoreApp(this.toRollingBack(step, message, true), message, { auto: true })
+      this.failStep(step, message, { flipped: false, restored: true })
+      return
+    }
+    const monitor = this.watch(step, app)
+    try {
+      if (app.diego === step.targetDiego) {
+        // Found set: after a crash it was this migration's flip; on a fresh step someone was first.
+        const how = recovering ? 'reconciled' : 'already'
+        step = this.journal.transitionStep(
+          this.migrationId,
+          step.position,
+          'verifying',
+          { flipped: recovering, note: recovering ? null : `already on ${backendOf(step.targetDiego)}` },
+          { type: 'step-flipped', diego: step.targetDiego, how, ...ref(step) },
+        )
+      } else {
+        const change = await this.setFlag(step, step.targetDiego, true)
+        if (change.kind === 'not-set') {
+          this.failStep(step, change.error, { flipped: false, restored: true })
+          return
+        }
+        if (change.kind === 'unknown') {
+          await this.restoreApp(this.toRollingBack(step, change.error, true), change.error, { auto: true, monitor })
+          return
+        }
+        step = this.journal.transitionStep(
+          this.migrationId,
+          step.position,
+          'verifying',
+          { flipped: true },
+          { type: 'step-flipped', diego: step.targetDiego, how: 'flipped', ...ref(step) },
+        )
+      }
+      await this.verifyMove(step, app, startedAt, monitor)
+    } finally {
+      monitor?.stop()
+    }
+  }
+
+  private async verifyMove(
+    step: StepRecord,
+    app: PortApp,
+    startedAt: number,
+    monitor: RoutabilityMonitor | undefined,
+  ): Promise<void> {
+    const verdict = await this.verifyApp(step.appGuid, app, step.targetDiego, monitor)
+    if (verdict.ok) {
+      this.journal.transitionStep(
+        this.migrationId,
+        step.position,
+        'done',
+        {},
+        { type: 'step-verified', ms: this.clock.now() - startedAt, ...ref(step) },
+      )
+      return
+    }
+    await this.restoreApp(this.toRollingBack(step, verdict.error, true), verdict.error, { auto: true, monitor })
+  }
+
+  /** A step a crashed run left in flight: read the CC, and carry on from what it says. */
+  private async recoverStep(step: StepRecord): Promise<void> {
+    const startedAt = this.clock.now()
+    if (step.state === 'flipping') return this.moveApp(step, startedAt, true)
+    if (step.state === 'rolling-back') {
+      return this.restoreApp(step, step.error ?? 'interrupted while being put back', { auto: true })
+    }
+    let app: PortApp
+    try {
+      app = await this.readApp(step.appGuid)
+    } catch (error) {
+      const message = `could not read the app: ${describeError(error)}`
+      return this.restoreApp(this.toRollingBack(step, message, true), message, { auto: true })
+    }
+    if (app.diego !== step.targetDiego) {
+      const message = `its flag was set back to ${backendOf(app.diego)} outside this migration while it was verified`
+      this.failStep(step, message, { flipped: false, restored: true })
+      return
+    }
+    const monitor = this.watch(step, app)
+    try {
+      await this.verifyMove(step, app, startedAt, monitor)
+    } finally {
+      monitor?.stop()
+    }
+  }
+
+  private failStep(step: StepRecord, error: string, how: { flipped: boolean; restored: boolean }): void {
+    this.journal.transitionStep(
+      this.migrationId,
+      step.position,
+      'failed',
+      { error, flipped: how.flipped },
+      { type: 'step-failed', error, restored: how.restored, phase: 'migrate', ...ref(step) },
+    )
+    this.countFailure()
+  }
+
+  private countFailure(): void {
+    this.failures++
+    if (this.failures > this.failureLimit && !this.stopRequest) {
+      this.pause('failure-threshold')
+      this.stopRequest = { kind: 'failure-threshold', by: 'failure-threshold' }
+      this.signal()
+    }
+  }
+
+  // ---- the way back, for one app (auto) or for the whole migration ----
+
+  private toRollingBack(step: StepRecord, reason: string, auto: boolean): StepRecord {
+    return this.journal.transitionStep(this.migrationId, step.position, 'rolling-back', auto ? { error: reason } : {}, {
+      type: 'step-rolling-back',
+      reason,
+      auto,
+      ...ref(step),
+    })
+  }
+
+  private async rollbackStep(candidate: StepRecord): Promise<void> {
+    const step =
+      candidate.state === 'rolling-back'
+        ? candidate
+        : this.toRollingBack(candidate, 'the migration is rolled back', false)
+    await this.restoreApp(step, 'the migration is rolled back', { auto: false })
+  }
+
+  /**
+   * From rolling-back: sets the flag back unless the CC shows it back already, verifies the app on its
+   * source (unless an emergency rollback), and settles the step: failed (auto) or rolled-back.
+   */
+  private async restoreApp(
+    step: StepRecord,
+    reason: string,
+    options: { auto: boolean; monitor?: RoutabilityMonitor | undefined },
+  ): Promise<void> {
+    const { auto } = options
+    const verify = auto || this.verifyOnRollback
+    let app: PortApp
+    try {
+      app = await this.readApp(step.appGuid)
+    } catch (error) {
+      return this.restoreFailed(step, reason, `could not read the app: ${describeError(error)}`, auto)
+    }
+    const monitor = options.monitor ?? (verify ? this.watch(step, app) : undefined)
+    try {
+      if (app.diego !== step.originalDiego) {
+        const change = await this.setFlag(step, step.originalDiego, false)
+        if (change.kind !== 'set') return this.restoreFailed(step, reason, change.error, auto)
+      }
+      const verdict = verify ? await this.verifyApp(step.appGuid, app, step.originalDiego, monitor) : undefined
+      const unhealthy = verdict && !verdict.ok ? verdict.error : undefined
+      const rolledBack: MigrationEventBody = {
+        type: 'step-rolled-back',
+        diego: step.originalDiego,
+        verified: verdict?.ok ?? false,
+        auto,
+        ...ref(step),
+      }
+      if (auto) {
+        this.record(rolledBack)
+        const error = unhealthy ? `${reason}; back on ${backendOf(step.originalDiego)} but ${unhealthy}` : reason
+        this.journal.transitionStep(
+          this.migrationId,
+          step.position,
+          'failed',
+          { error, flipped: false },
+          { type: 'step-failed', error, restored: true, phase: 'migrate', ...ref(step) },
+        )
+        this.countFailure()
+      } else {
+        this.journal.transitionStep(
+          this.migrationId,
+          step.position,
+          'rolled-back',
+          {
+            flipped: false,
+            error: unhealthy ? `back on ${backendOf(step.originalDiego)} but ${unhealthy}` : undefined,
+          },
+          rolledBack,
+        )
+      }
+    } finally {
+      if (!options.monitor) monitor?.stop()
+    }
+  }
+
+  private restoreFailed(step: StepRecord, reason: string, error: string, auto: boolean): void {
+    if (auto) {
+      const message = `${reason}; putting it back failed: ${error}`
+      this.journal.transitionStep(
+        this.migrationId,
+        step.position,
+        'failed',
+        { error: message, flipped: true },
+        { type: 'step-failed', error: message, restored: false, phase: 'migrate', ...ref(step) },
+      )
+      this.countFailure()
+      return
+    }
+    // Stays rolling-back, so running the rollback again retries it.
+    this.journal.updateStep(
+      this.migrationId,
+      step.position,
+      { error },
+      { type: 'step-failed', error, restored: false, phase: 'rollback', ...ref(step) },
+    )
+  }
+
+  // ---- talking to the foundation ----
+
+  private async readApp(guid: string): Promise<PortApp> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.port.getApp(guid)
+      } catch (error) {
+        if (!isTransient(error) || attempt >= this.readAttempts) throw error
+        await this.clock.sleep(this.retryDelayMs * attempt)
+      }
+    }
+  }
+
+  /** Sets the flag, trying again on transient errors, but never without first reading whether it took. */
+  private async setFlag(step: StepRecord, diego: boolean, towardTarget: boolean): Promise<FlagChange> {
+    let lastError: unknown
+    for (let attempt = 1; attempt <= this.flipAttempts; attempt++) {
+      if (towardTarget) this.journal.updateStep(this.migrationId, step.position, { attempts: 1 })
+      try {
+        await this.port.setDiego(step.appGuid, diego)
+        return { kind: 'set' }
+      } catch (error) {
+        lastError = error
+        let now: PortApp
+        try {
+          // The CC may have made the change and lost the answer: a second PUT would be a second flip.
+          now = await this.readApp(step.appGuid)
+        } catch (readError) {
+          return {
+            kind: 'unknown',
+            error: `${describeError(error)}; reading the app afterwards failed too: ${describeError(readError)}`,
+          }
+        }
+        if (now.diego === diego) return { kind: 'set' }
+        if (!isTransient(error)) break
+        if (attempt < this.flipAttempts) await this.clock.sleep(this.retryDelayMs * attempt)
+      }
+    }
+    const tries = this.flipAttempts === 1 ? '' : ` (after ${this.flipAttempts} tries)`
+    return { kind: 'not-set', error: `setting diego=${diego} failed${tries}: ${describeError(lastError)}` }
+  }
+
+  /** Until every desired instance runs on the backend the flag names and the route answers, or the timeout. */
+  private async verifyApp(
+    guid: string,
+    app: PortApp,
+    diego: boolean,
+    monitor: RoutabilityMonitor | undefined,
+  ): Promise<Verdict> {
+    if (app.state !== 'STARTED' || app.instances === 0) return { ok: true }
+    const deadline = this.clock.now() + this.timeoutMs
+    for (;;) {
+      let detail: string
+      try {
+        const health = instancesHealth(await this.port.instances(guid), app.instances)
+        if (health.healthy) {
+          const answered = await this.port.probe(guid).catch(() => false)
+          monitor?.observe(answered)
+          if (answered) return { ok: true }
+          detail = `${health.summary}, but its route did not answer`
+        } else detail = health.summary
+      } catch (error) {
+        detail = `its instances could not be read: ${describeError(error)}`
+      }
+      const now = this.clock.now()
+      if (now >= deadline) {
+        return {
+          ok: false,
+          error: `not healthy on ${backendOf(diego)} within ${formatDuration(this.timeoutMs)}: ${detail}`,
+        }
+      }
+      await this.clock.sleep(Math.min(this.verifyIntervalMs, deadline - now))
+    }
+  }
+
+  private watch(step: StepRecord, app: PortApp): RoutabilityMonitor | undefined {
+    if (app.state !== 'STARTED' || app.instances === 0) return undefined
+    const monitor = new RoutabilityMonitor(
+      this.clock,
+      () => this.port.probe(step.appGuid),
+      this.probeIntervalMs,
+      (gap) => this.guard(() => this.record({ type: 'gap', appGuid: step.appGuid, appName: step.appName, ...gap })),
+    )
+    monitor.start()
+    return monitor
+  }
+
+  // ---- admission: pause, pause file, stop, and the gate ----
+
+  /** A ticket for the next step, or null when the run is stopping. Holds while paused. */
+  private async admit(): Promise<GateTicket | null> {
+    for (;;) {
+      if (this.stopRequest) return null
+      this.checkPauseFile()
+      if (this.paused) {
+        await this.waitForChange(this.pausedBy === 'pause-file' ? this.pauseFilePollMs : this.controlPollMs)
+        continue
+      }
+      const controller = new AbortController()
+      this.changeWaiters.push(() => controller.abort())
+      const ticket = await this.gate!.acquire({ signal: controller.signal })
+      if (!ticket) continue
+      if (this.stopRequest || this.paused || this.pauseFilePresent()) {
+        ticket.refund()
+        continue
+      }
+      return ticket
+    }
+  }
+
+  private checkPauseFile(): void {
+    if (!this.pauseFile) return
+    const present = this.pauseFilePresent()
+    if (present && !this.paused) this.pause('pause-file')
+    else if (!present && this.paused && this.pausedBy === 'pause-file') this.resume('pause-file')
+  }
+
+  private pauseFilePresent(): boolean {
+    return this.pauseFile !== null && existsSync(this.pauseFile)
+  }
+
+  private launch(ticket: GateTicket, work: () => Promise<void>): void {
+    const task: Promise<void> = work()
+      .catch((error) => this.breakRun(error))
+      .finally(() => {
+        ticket.release()
+        this.inFlight.delete(task)
+        this.signal()
+      })
+    this.inFlight.add(task)
+  }
+
+  private async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight])
+  }
+
+  /** Resolves on the next control change, or after `ms` (a sleep, so a real clock keeps the process alive). */
+  private waitForChange(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.changeWaiters.push(resolve)
+      this.clock.sleep(ms).then(resolve)
+    })
+  }
+
+  private signal(): void {
+    const waiters = this.changeWaiters
+    this.changeWaiters = []
+    for (const wake of waiters) wake()
+  }
+
+  // ---- lifecycle, lock, timers ----
+
+  private begin(mode: 'migrate' | 'rollback'): void {
+    if (this.mode !== 'idle')
+      throw new MigrationStateError(`this runner is already running migration ${this.migrationId}`)
+    this.mode = mode
+    this.paused = false
+    this.pausedBy = null
+    this.stopRequest = undefined
+    this.fatalError = undefined
+    this.failures = 0
+    this.failureLimit = Number.POSITIVE_INFINITY
+    this.verifyOnRollback = true
+  }
+
+  private end(): void {
+    for (const timer of this.timers) timer.cancel()
+    this.timers = []
+    this.canaryTimer?.cancel()
+    this.canaryTimer = undefined
+    if (this.lockTarget !== undefined && this.stopRequest?.kind !== 'lock-lost') {
+      this.journal.releaseLock(this.lockTarget, this.owner.token)
+    }
+    this.lockTarget = undefined
+    this.mode = 'idle'
+    this.signal()
+  }
+
+  private takeLock(migration: MigrationRecord): void {
+    const acquired = this.journal.acquireLock(migration.target, this.migrationId, this.owner, {
+      staleAfterMs: this.lockStaleMs,
+      isAlive: this.isAlive,
+    })
+    this.lockTarget = migration.target
+    if (acquired.tookOver) {
+      const { previous, reason } = acquired.tookOver
+      this.record({
+        type: 'lock-taken-over',
+        fromPid: previous.pid,
+        fromHostname: previous.hostname,
+        heartbeatAt: previous.heartbeatAt,
+        reason,
+      })
+    }
+  }
+
+  private startTimers(): void {
+    const target = this.lockTarget!
+    this.timers.push(
+      this.clock.every(this.heartbeatMs, () =>
+        this.guard(() => {
+          if (this.journal.heartbeat(target, this.owner.token)) return
+          this.stopRequest = { kind: 'lock-lost', by: 'lock-lost' }
+          this.signal()
+        }),
+      ),
+      this.clock.every(this.controlPollMs, () => this.guard(() => this.applyControls())),
+    )
+  }
+
+  private applyControls(): void {
+    for (const { command } of this.journal.takeControls(this.migrationId)) {
+      switch (command.type) {
+        case 'pause':
+          this.pause(command.by)
+          break
+        case 'resume':
+          this.resume(command.by)
+          break
+        case 'abort':
+          this.abort(command.by)
+          break
+        case 'set-rate':
+          this.setRate(command.rate)
+          break
+        case 'set-max-in-flight':
+          this.setMaxInFlight(command.maxInFlight)
+          break
+      }
+    }
+  }
+
+  /** Runs work from a timer; an error there stops the run like one in a step. */
+  private guard(work: () => void): void {
+    if (this.mode === 'idle') return
+    try {
+      work()
+    } catch (error) {
+      this.breakRun(error)
+    }
+  }
+
+  /** An error no step can absorb (the journal failed): stop starting steps and rethrow from run(). */
+  private breakRun(error: unknown): void {
+    this.fatalError ??= error
+    this.stopRequest = { kind: 'fatal', by: 'error' }
+    this.signal()
+  }
+
+  private throwIfBroken(): void {
+    if (this.fatalError !== undefined) throw this.fatalError
+    if (this.stopRequest?.kind === 'lock-lost') throw new LockLostError(this.migrationId)
+  }
+
+  private requireActive(what: string): void {
+    if (this.mode === 'idle') {
+      throw new MigrationStateError(
+        `cannot ${what} migration ${this.migrationId}: this runner is not running it`,
+        'use controlMigration() to leave the command for the process that runs it',
+      )
+    }
+  }
+
+  private record(body: MigrationEventBody): void {
+    this.journal.appendEvent(this.migrationId, body)
+  }
+
+  private outcome(): MigrationOutcome {
+    return migrationOutcome(this.journal, this.migrationId)
+  }
+}
+
+/** The summary of a migration as the journal tells it: counts, failures, and every routability gap. */
+export function migrationOutcome(journal: Journal, migrationId: string): MigrationOutcome {
+  const migration = journal.requireMigration(migrationId)
+  const steps = journal.steps(migrationId)
+  const gaps: MigrationOutcome['gaps'] = []
+  for (const event of journal.events(migrationId)) {
+    if (event.type === 'gap') {
+      const { appGuid, appName, startedAt, endedAt, ms, open } = event
+      gaps.push({ appGuid, appName, startedAt, endedAt, ms, open })
+    }
+  }
+  return {
+    migrationId,
+    state: migration.state,
+    pausedBy: migration.pausedBy,
+    steps: journal.stepCounts(migrationId),
+    failures: steps
+      .filter((s) => s.error !== null && (s.state === 'failed' || s.state === 'rolling-back'))
+      .map((s) => ({
+        appGuid: s.appGuid,
+        appName: s.appName,
+        position: s.position,
+        error: s.error!,
+        restored: !s.flipped,
+      })),
+    gaps,
+    longestGapMs: gaps.reduce((longest, gap) => Math.max(longest, gap.ms), 0),
+  }
+}
+
+/** 0 all moved (or all put back), 1 some failed, 3 paused, aborted or not finished. */
+export function exitCodeOf(outcome: Pick<MigrationOutcome, 'state' | 'pausedBy' | 'failures'>): number {
+  switch (outcome.state) {
+    case 'completed':
+    case 'rolled-back':
+      return 0
+    case 'failed':
+      return 1
+    case 'rolling-back':
+      return outcome.pausedBy === null && outcome.failures.length > 0 ? 1 : 3
+    default:
+      return 3
+  }
+}
+
+function needsRollback(step: StepRecord): boolean {
+  switch (step.state) {
+    case 'done':
+    case 'failed':
+      return step.flipped
+    case 'flipping':
+    case 'verifying':
+    case 'rolling-back':
+      return true
+    default:
+      return false
+  }
+}
+
+function ref(step: StepRecord): { appGuid: string; appName: string; position: number } {
+  return { appGuid: step.appGuid, appName: step.appName, position: step.position }
+}
+
+function backendOf(diego: boolean): Backend {
+  return diego ? 'diego' : 'dea'
+}
