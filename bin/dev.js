@@ -1,5 +1,13 @@
 #!/usr/bin/env -S node --import tsx
 // Runs the TypeScript sources directly (no build step); used while developing.
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { execute } from '@oclif/core'
 
-await execute({ development: true, dir: import.meta.url })
+// oclif maps dist/ to src/ through tsconfig's rootDir and outDir, which it reads with the TypeScript
+// API; TypeScript 7 no longer offers that API, so point oclif at the sources itself.
+const root = fileURLToPath(new URL('..', import.meta.url))
+const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+pjson.oclif = { ...pjson.oclif, commands: './src/commands' }
+
+await execute({ development: true, dir: import.meta.url, loadOptions: { root, pjson, isRoot: true } })

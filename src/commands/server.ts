@@ -1,12 +1,34 @@
-import { Command, Flags } from '@oclif/core'
-import { Foundation } from '../scheduler/foundation.js'
+import { Command, Errors, Flags } from '@oclif/core'
+import { Foundation, FoundationOptionError } from '../scheduler/foundation.js'
+
+/** The flag behind each foundation option, to name it in a message. */
+const FLAG_OF: Record<FoundationOptionError['option'], string> = {
+  host: '--host',
+  port: '--port',
+  routerPort: '--router-port',
+  dataFile: '--data',
+  seed: '--seed',
+  speed: '--speed',
+  users: '--admin-user/--developer-user',
+}
+
+/** A flag value the server cannot use: one line on stderr, exit 2. */
+class FlagError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message)
+  }
+}
 
 export default class Server extends Command {
   static override summary =
     'Run the embedded foundation: a CC v2-compatible API, UAA-style tokens, Diego and DEA backends, a router'
   static override description =
     `Binds 127.0.0.1 by default. Every cfctl command can target it; so can curl and the cf CLI.
-Boot times and convergence intervals shrink with --speed, so demos and tests run fast.`
+Boot times and convergence intervals shrink with --speed, so demos and tests run fast.
+Stops cleanly on SIGINT (Ctrl-C) and SIGTERM. Exit codes: 0 stopped, 1 failed, 2 bad flags.`
 
   static override examples = [
     '<%= config.bin %> server',
@@ -50,6 +72,12 @@ Boot times and convergence intervals shrink with --speed, so demos and tests run
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Server)
+    const users = {
+      admin: credentials(flags['admin-user'], '--admin-user'),
+      developer: credentials(flags['developer-user'], '--developer-user'),
+    }
+    if (users.admin.username === users.developer.username)
+      throw new FlagError(`--admin-user and --developer-user name the same user "${users.admin.username}"`)
     const foundation = await Foundation.start({
       host: flags.host,
       port: flags.port,
@@ -59,27 +87,44 @@ Boot times and convergence intervals shrink with --speed, so demos and tests run
       usersCanSelectBackend: flags['users-can-select-backend'],
       defaultToDiegoBackend: flags['default-to-diego-backend'],
       speed: flags.speed,
-      users: {
-        admin: credentials(flags['admin-user'], '--admin-user'),
-        developer: credentials(flags['developer-user'], '--developer-user'),
-      },
+      users,
     })
     this.log(foundation.describe())
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        this.logToStderr(`\n${signal}: stopping the foundation`)
-        resolve()
-      }
-      process.once('SIGINT', () => stop('SIGINT'))
-      process.once('SIGTERM', () => stop('SIGTERM'))
+    const signal = await new Promise<string>((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'))
+      process.once('SIGTERM', () => resolve('SIGTERM'))
     })
+    this.logToStderr(`${signal}: stopping the foundation`)
     await foundation.stop()
+  }
+
+  /** Flag problems are one line and exit 2; a taken port exits 1; anything else is a bug and keeps its stack. */
+  protected override async catch(error: Error & { oclif?: { exit?: number } }): Promise<unknown> {
+    let line: string | undefined
+    let exitCode = 1
+    if (error instanceof FlagError) {
+      line = error.message
+      exitCode = error.exitCode
+    } else if (error instanceof FoundationOptionError) {
+      line = `${FLAG_OF[error.option]}: ${error.message}`
+      exitCode = error.option === 'port' || error.option === 'routerPort' || error.option === 'host' ? 1 : 2
+    } else if (error instanceof Errors.CLIError && error.oclif?.exit === 2) {
+      // oclif's own parse errors (unknown flag, value out of range) span lines; keep them to one.
+      line = error.message
+        .replace(/^Parsing (--[\w-]+)\s*\n\s*/, '$1: ')
+        .replace(/\n\s*See more help with --help\s*$/, '')
+        .replace(/\s*\n\s*/g, ' ')
+      exitCode = 2
+    }
+    if (line === undefined) return super.catch(error)
+    process.stderr.write(`error: ${line}${exitCode === 2 ? ' (see cfctl server --help)' : ''}\n`)
+    throw new Errors.ExitError(exitCode)
   }
 }
 
 function credentials(value: string, flag: string): { username: string; password: string } {
   const at = value.indexOf(':')
   if (at <= 0 || at === value.length - 1)
-    throw new Error(`${flag} takes USER:PASSWORD, got "${value.replace(/:.*/, ':…')}"`)
+    throw new FlagError(`${flag} takes USER:PASSWORD, got "${value.replace(/:.*/, ':…')}"`)
   return { username: value.slice(0, at), password: value.slice(at + 1) }
 }

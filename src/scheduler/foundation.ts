@@ -14,9 +14,11 @@ import {
   createCloudController,
   isSeedSize,
   openStore,
+  SeedError,
   type SeedSize,
   type StartedDemand,
   type Store,
+  StoreError,
   startedDemand,
 } from './cc/index.js'
 import { type Clock, RealClock, ScaledClock } from './clock.js'
@@ -51,6 +53,20 @@ export interface FoundationOptions {
   deas?: DeaSpec[]
   /** Where the CC reports unexpected errors (default stderr). */
   log?: (line: string) => void
+}
+
+/**
+ * An option the foundation cannot start with (a seed file it cannot load, a data file it cannot open,
+ * a port already taken), naming the option, so `cfctl server` can name the flag.
+ */
+export class FoundationOptionError extends Error {
+  constructor(
+    readonly option: 'host' | 'port' | 'routerPort' | 'dataFile' | 'seed' | 'speed' | 'users',
+    message: string,
+  ) {
+    super(message)
+    this.name = 'FoundationOptionError'
+  }
 }
 
 export const ZONES = ['z1', 'z2', 'z3'] as const
@@ -131,14 +147,15 @@ export class Foundation {
   static async start(options: FoundationOptions = {}): Promise<Foundation> {
     const host = options.host ?? '127.0.0.1'
     const speed = options.speed ?? 1
-    if (!(Number.isFinite(speed) && speed > 0)) throw new RangeError(`speed must be a number above 0, got ${speed}`)
+    if (!(Number.isFinite(speed) && speed > 0))
+      throw new FoundationOptionError('speed', `speed must be a number above 0, got ${speed}`)
     const seedSource = options.seed ?? 'small'
     if (seedSource !== false && !isSeedSize(seedSource) && seedSource.trim() === '')
-      throw new Error('seed must be small, medium, large or the path of a seed file')
+      throw new FoundationOptionError('seed', 'seed must be small, medium, large or the path of a seed file')
     const clock = options.clock ?? new RealClock()
     const engineClock = options.engineClock ?? (speed === 1 ? clock : new ScaledClock(speed, clock))
 
-    const store = openStore(options.dataFile ? { path: options.dataFile } : {})
+    const store = openData(options.dataFile)
     let api: Server | undefined
     let router: Router | undefined
     let backends: Array<{ shutdown(): void }> = []
@@ -152,7 +169,7 @@ export class Foundation {
           log: options.log,
         },
       })
-      if (seedSource !== false) cc.seed(seedSource, { users: options.users })
+      if (seedSource !== false) seedStore(cc, seedSource, options.users)
       const users = {
         admin: options.users?.admin ?? { username: 'admin', password: 'admin' },
         developer: options.users?.developer ?? { username: 'developer', password: 'developer' },
@@ -186,11 +203,11 @@ export class Foundation {
       dea.start()
 
       router = new Router({ routes, isKnownRoute: (hostname) => cc.isKnownRoute(hostname) })
-      await router.listen(options.routerPort ?? 0, host)
+      await bound('routerPort', host, options.routerPort ?? 0, () => router!.listen(options.routerPort ?? 0, host))
       cc.setRouterUrl(router.url)
       api = createServer(cc.handle)
       api.keepAliveTimeout = 5_000
-      await listen(api, options.port ?? 0, host)
+      await bound('port', host, options.port ?? 0, () => listen(api!, options.port ?? 0, host))
       return new Foundation({ cc, diego, dea, routes, router, api, speed, users, dataFile: options.dataFile })
     } catch (error) {
       for (const backend of backends) backend.shutdown()
@@ -237,6 +254,47 @@ export class Foundation {
     this.diego.shutdown()
     this.dea.shutdown()
     this.store.close()
+  }
+}
+
+function openData(dataFile: string | undefined): Store {
+  if (!dataFile) return openStore()
+  try {
+    return openStore({ path: dataFile })
+  } catch (error) {
+    throw new FoundationOptionError(
+      'dataFile',
+      `cannot open ${dataFile} as a SQLite database (${(error as Error).message})`,
+    )
+  }
+}
+
+function seedStore(cc: CloudController, source: SeedSize | string, users: FoundationOptions['users']): void {
+  try {
+    cc.seed(source, { users })
+  } catch (error) {
+    if (error instanceof SeedError) throw new FoundationOptionError('seed', error.message)
+    if (error instanceof StoreError) throw new FoundationOptionError('users', error.message)
+    throw error
+  }
+}
+
+/** Runs a listen, turning the errors of a taken port or a foreign address into option errors. */
+async function bound(
+  option: 'port' | 'routerPort',
+  host: string,
+  port: number,
+  listenOn: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await listenOn()
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EADDRINUSE') throw new FoundationOptionError(option, `${host}:${port} is already in use`)
+    if (code === 'EACCES') throw new FoundationOptionError(option, `no permission to listen on ${host}:${port}`)
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+      throw new FoundationOptionError('host', `${host} is not an address of this machine`)
+    throw error
   }
 }
 

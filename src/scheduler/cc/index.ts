@@ -17,6 +17,7 @@ export {
   isSeedSize,
   parseSeedFile,
   SEED_SHAPES,
+  SeedError,
   type SeedOptions,
   type SeedResult,
   type SeedSize,

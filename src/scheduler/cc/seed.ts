@@ -7,9 +7,17 @@ import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 import type { BackendName } from '../backend.js'
 import { type AppLimits, DEFAULT_APP_DISK_MB, DEFAULT_APP_LIMITS, DEFAULT_APP_MEMORY_MB } from './app-limits.js'
-import type { AppRecord, AppState, NewApp, Store } from './store.js'
+import { type AppRecord, type AppState, type Store, StoreError } from './store.js'
 
 export type SeedSize = 'small' | 'medium' | 'large'
+
+/** A seed file that cannot be loaded: unreadable, not JSON, the wrong shape or conflicting names. */
+export class SeedError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'SeedError'
+  }
+}
 
 /** Orgs × spaces × apps per space of each built-in fleet. */
 export const SEED_SHAPES: Readonly<Record<SeedSize, { orgs: number; spacesPerOrg: number; appsPerSpace: number }>> = {
@@ -76,26 +84,13 @@ export function seed(store: Store, source: SeedSize | string, options: SeedOptio
   const domainName = options.domain ?? DEFAULT_DOMAIN
   store.transaction(() => {
     const domain = store.domainByName(domainName) ?? store.createDomain(domainName, plan.guid())
-    const takenHosts = new Set<string>()
-    let appIndex = 0
-    for (const orgPlan of plan.orgs) {
-      const org = store.createOrg({ name: orgPlan.name, at: SEED_EPOCH, guid: plan.guid() })
-      for (const spacePlan of orgPlan.spaces) {
-        const space = store.createSpace({ orgGuid: org.guid, name: spacePlan.name, at: SEED_EPOCH, guid: plan.guid() })
-        for (const appPlan of spacePlan.apps) {
-          const at = SEED_EPOCH + (appIndex++ + 1) * 37_000
-          const host = uniqueHost(`${appPlan.name}-${space.name}-${org.name}`, takenHosts)
-          const app: NewApp = {
-            ...appPlan,
-            spaceGuid: space.guid,
-            at,
-            guid: plan.guid(),
-            version: plan.guid(),
-            routes: [{ host, domainGuid: domain.guid, guid: plan.guid() }],
-          }
-          store.createApp(app)
-        }
-      }
+    try {
+      writeFleet(store, plan, domain.guid)
+    } catch (error) {
+      // A file's own conflicts (two orgs of one name, say) are the file's problem, told as such.
+      if (error instanceof StoreError && !isSeedSize(source))
+        throw new SeedError(`seed file ${source}: ${error.message}`)
+      throw error
     }
     const now = SEED_EPOCH
     store.createUser({ ...users.admin, admin: true, at: now, guid: plan.guid() })
@@ -111,6 +106,30 @@ export function seed(store: Store, source: SeedSize | string, options: SeedOptio
     apps: store.apps().length,
     admin: users.admin.username,
     developer: users.developer.username,
+  }
+}
+
+/** Creates a plan's orgs, spaces and apps, each app with one route on the domain (inside a transaction). */
+function writeFleet(store: Store, plan: FleetPlan, domainGuid: string): void {
+  const takenHosts = new Set<string>()
+  let appIndex = 0
+  for (const orgPlan of plan.orgs) {
+    const org = store.createOrg({ name: orgPlan.name, at: SEED_EPOCH, guid: plan.guid() })
+    for (const spacePlan of orgPlan.spaces) {
+      const space = store.createSpace({ orgGuid: org.guid, name: spacePlan.name, at: SEED_EPOCH, guid: plan.guid() })
+      for (const appPlan of spacePlan.apps) {
+        const at = SEED_EPOCH + (appIndex++ + 1) * 37_000
+        const host = uniqueHost(`${appPlan.name}-${space.name}-${org.name}`, takenHosts)
+        store.createApp({
+          ...appPlan,
+          spaceGuid: space.guid,
+          at,
+          guid: plan.guid(),
+          version: plan.guid(),
+          routes: [{ host, domainGuid, guid: plan.guid() }],
+        })
+      }
+    }
   }
 }
 
@@ -378,12 +397,12 @@ export function parseSeedFile(text: string, origin: string, limits: AppLimits = 
   try {
     json = JSON.parse(text)
   } catch (error) {
-    throw new Error(`seed file ${origin}: not valid JSON (${(error as Error).message})`)
+    throw new SeedError(`seed file ${origin}: not valid JSON (${(error as Error).message})`)
   }
   const parsed = SeedFile.safeParse(json)
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => `${fieldPath(issue.path)}: ${issue.message}`)
-    throw new Error(`seed file ${origin}: ${issues.join('; ')}`)
+    throw new SeedError(`seed file ${origin}: ${issues.join('; ')}`)
   }
   const problems: string[] = []
   for (const [o, org] of parsed.data.orgs.entries()) {
@@ -396,7 +415,7 @@ export function parseSeedFile(text: string, origin: string, limits: AppLimits = 
       }
     }
   }
-  if (problems.length > 0) throw new Error(`seed file ${origin}: ${problems.join('; ')}`)
+  if (problems.length > 0) throw new SeedError(`seed file ${origin}: ${problems.join('; ')}`)
   return parsed.data
 }
 
@@ -410,7 +429,7 @@ function fileFleet(path: string, defaultToDiego: boolean, limits: AppLimits): Fl
   try {
     text = readFileSync(path, 'utf8')
   } catch (error) {
-    throw new Error(
+    throw new SeedError(
       `seed file ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
     )
   }
