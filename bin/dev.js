@@ -10,4 +10,8 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
 pjson.oclif = { ...pjson.oclif, commands: './src/commands' }
 
-await execute({ development: true, dir: import.meta.url, loadOptions: { root, pjson, isRoot: true } })
+await execute({
+  development: true,
+  dir: import.meta.url,
+  loadOptions: { root, pjson, isRoot: true, ignoreManifest: true },
+})
