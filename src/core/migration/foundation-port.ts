@@ -1,0 +1,74 @@
+// The migration runner's port onto a real (or embedded) foundation: the CC client for the app, its flag
+// and its instances, and a RouteProbe for its route. The app's route is looked up once and kept.
+import { type CcClient, CfApiError } from '../cc/index.js'
+import type { RouteProbe } from '../cc/route-probe.js'
+import type { Backend } from '../journal/types.js'
+import type { BackendCapacity, MigrationPort, PortApp, PortInstance } from './port.js'
+
+/** CC codes for "this app has no instances to report": stopped (CF-InstancesError 220001 on /instances), or not staged. */
+const NO_INSTANCES_CODES: ReadonlySet<string> = new Set([
+  'CF-InstancesError',
+  'CF-AppStoppedStatsError',
+  'CF-StagingError',
+  'CF-NotStaged',
+])
+
+export class FoundationPort implements MigrationPort {
+  private readonly routes = new Map<string, Promise<{ hostname: string; path: string } | undefined>>()
+
+  constructor(
+    private readonly client: CcClient,
+    private readonly routeProbe: RouteProbe,
+  ) {}
+
+  async getApp(guid: string): Promise<PortApp> {
+    const app = await this.client.app(guid)
+    return { guid: app.guid, name: app.name, diego: app.diego, state: app.state, instances: app.instances }
+  }
+
+  async setDiego(guid: string, diego: boolean): Promise<void> {
+    await this.client.updateApp(guid, { diego })
+  }
+
+  async instances(guid: string): Promise<PortInstance[]> {
+    try {
+      const map = await this.client.appInstances(guid)
+      return [...map].map(([index, instance]) => ({
+        index,
+        state: instance.state,
+        ...(instance.details ? { details: instance.details } : {}),
+      }))
+    } catch (error) {
+      if (error instanceof CfApiError && NO_INSTANCES_CODES.has(error.errorCode)) return []
+      throw error
+    }
+  }
+
+  /** An app with no route cannot be probed; it counts as routable, and its instances decide. */
+  async probe(guid: string): Promise<boolean> {
+    const route = await this.routeOf(guid)
+    if (!route) return true
+    return this.routeProbe.probe(route.hostname, route.path || '/')
+  }
+
+  async capacity(backend: Backend): Promise<BackendCapacity | undefined> {
+    const capacity = await this.client.backendsCapacity()
+    const one = capacity?.[backend]
+    return one ? { memoryMb: one.memoryMb, containers: one.containers } : undefined
+  }
+
+  private routeOf(guid: string): Promise<{ hostname: string; path: string } | undefined> {
+    let route = this.routes.get(guid)
+    if (!route) {
+      route = this.client.appRoutes(guid).then((routes) => {
+        const first = routes[0]
+        return first
+          ? { hostname: first.host ? `${first.host}.${first.domain}` : first.domain, path: first.path }
+          : undefined
+      })
+      route.catch(() => this.routes.delete(guid))
+      this.routes.set(guid, route)
+    }
+    return route
+  }
+}
