@@ -73,6 +73,8 @@ export class FakeFoundation {
   /** Every change of a flag, in order (calls that set the value it already had are not flips). */
   readonly flips: Flip[] = []
   readonly calls = { getApp: 0, setDiego: 0, instances: 0, probe: 0 }
+  /** Every setDiego the CC carried out, including those that set the value the flag already had. */
+  readonly puts: Flip[] = []
   /** Apps whose setDiego always fails, with the status to answer. */
   readonly refuseFlag = new Map<string, number>()
   /** Windows in which the app's route does not answer whatever runs. */
@@ -164,6 +166,10 @@ export class FakeFoundation {
     return this.flips.filter((f) => f.guid === guid)
   }
 
+  putsOf(guid: string): Flip[] {
+    return this.puts.filter((f) => f.guid === guid)
+  }
+
   /** Heals an app: from now on it runs on either backend. */
   heal(guid: string): void {
     this.app(guid).unhealthyOn = undefined
@@ -215,6 +221,7 @@ export class FakeFoundation {
     }
     if (refused !== undefined) throw new FakeCfError(refused, 10015, 'CF-ServiceUnavailable', 'refused by the test')
     if (this.random() < this.options.setDiegoFailureRate) throw unavailable()
+    this.puts.push({ at: this.clock.now(), guid, name: app.name, diego })
     this.applyFlag(app, diego)
     if (this.random() < this.options.lostAnswerRate) throw new FakeCfError(504, 0, 'UnknownError', 'gateway timeout')
   }
@@ -281,6 +288,8 @@ export class FakeProcess {
   readonly port: MigrationPort
   readonly clock: Clock
   calls = 0
+  /** The port methods called, in order. */
+  readonly log: Array<keyof MigrationPort> = []
   killed = false
   private crashAt: { call: number; when: 'before' | 'after' } | undefined
   private readonly onKill: () => void
@@ -289,12 +298,11 @@ export class FakeProcess {
     this.pid = pid
     this.onKill = onKill
     this.clock = new KillableClock(clock, () => this.killed)
-    const call = <T>(fn: () => Promise<T>): Promise<T> => this.call(fn)
     this.port = {
-      getApp: (guid) => call(() => port.getApp(guid)),
-      setDiego: (guid, diego) => call(() => port.setDiego(guid, diego)),
-      instances: (guid) => call(() => port.instances(guid)),
-      probe: (guid) => call(() => port.probe(guid)),
+      getApp: (guid) => this.call('getApp', () => port.getApp(guid)),
+      setDiego: (guid, diego) => this.call('setDiego', () => port.setDiego(guid, diego)),
+      instances: (guid) => this.call('instances', () => port.instances(guid)),
+      probe: (guid) => this.call('probe', () => port.probe(guid)),
     }
   }
 
@@ -308,9 +316,10 @@ export class FakeProcess {
     this.onKill()
   }
 
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
+  private async call<T>(name: keyof MigrationPort, fn: () => Promise<T>): Promise<T> {
     if (this.killed) return never()
     this.calls++
+    this.log.push(name)
     if (this.crashAt?.call === this.calls && this.crashAt.when === 'before') {
       this.kill()
       return never()
