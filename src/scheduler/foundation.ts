@@ -233,9 +233,10 @@ export class Foundation {
     const onDiego = apps.filter((app) => app.diego).length
     const diego = this.diego.capacity()
     const dea = this.dea.capacity()
+    const example = apps.find((app) => app.state === 'STARTED' && app.routes.length > 0)?.routes[0]!.hostname
     return [
       `API:      ${this.apiUrl}`,
-      `Router:   ${this.routerUrl}  (send Host: APP.${this.cc.store.domains()[0]?.name ?? 'apps.internal'})`,
+      `Router:   ${this.routerUrl}  (send an app's route as the Host header${example ? `, e.g. ${example}` : ''})`,
       `Token:    ${this.apiUrl}/oauth/token  (client "cf", empty secret)`,
       `Logins:   ${this.users.admin.username}/${this.users.admin.password} (cloud_controller.admin), ${this.users.developer.username}/${this.users.developer.password} (space developer)`,
       `Apps:     ${apps.length} (${apps.length - onDiego} on DEA, ${onDiego} on Diego)`,

@@ -54,6 +54,7 @@ export class Router {
         : [404, `Requested route ('${hostname}') does not exist.`]
       res.writeHead(status, {
         'content-type': 'text/plain',
+        'content-length': Buffer.byteLength(`${message}\n`),
         'x-cf-routererror': known ? 'no_endpoints' : 'unknown_route',
       })
       res.end(`${message}\n`)
@@ -69,6 +70,7 @@ export class Router {
     })
     res.writeHead(200, {
       'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
       'x-cf-app-instance': `${endpoint.appGuid}:${endpoint.index}`,
       'x-cfctl-backend': endpoint.backend,
     })
