@@ -36,6 +36,8 @@ export interface DeaPoolOptions {
   deas: DeaSpec[]
   /** Health-manager pass interval; default 10 s (HM9000 analyses on every heartbeat). */
   hmIntervalMs?: number
+  /** An evacuating DEA shuts down after this long even if instances are left on it; default 10 min (dea_ng). */
+  evacuationBailOutMs?: number
   /** DEA heartbeat interval; default 10 s. */
   heartbeatIntervalMs?: number
   /** DEA advertisement interval; default 5 s. */
@@ -141,6 +143,7 @@ export class DeaPool implements RuntimeBackend {
       advertiseIntervalMs: positive('advertiseIntervalMs', options.advertiseIntervalMs, 5_000),
       advertisementTtlMs: positive('advertisementTtlMs', options.advertisementTtlMs, 10_000),
       heartbeatIntervalMs,
+      evacuationBailOutMs: positive('evacuationBailOutMs', options.evacuationBailOutMs, 600_000),
       onHeartbeat: (heartbeat) => this.health.receiveHeartbeat(heartbeat),
       onCrash: (instance, ranForMs) =>
         this.health.recordCrash(instance.appGuid, instance.version, instance.index, instance.since, ranForMs),
@@ -252,7 +255,10 @@ export class DeaPool implements RuntimeBackend {
     this.fleet.lose(deaId)
   }
 
-  /** The DEA stops taking work; the HM starts its instances elsewhere, then stops them here. */
+  /**
+   * The DEA stops taking work; the HM starts its instances elsewhere, then stops them here. The DEA shuts
+   * down once nothing on it runs (crashed instances aside), or at the bail-out time.
+   */
   evacuateDea(deaId: string): void {
     this.fleet.evacuate(deaId)
   }

@@ -74,6 +74,8 @@ export class Dea {
   bootMs: number
   alive = true
   evacuating = false
+  /** When the evacuation began (ms), for the bail-out. */
+  evacuatingSince = 0
   /**
    * What it runs, crashed instances included (they hold no resources). Replaced, never emptied in
    * place, when the DEA is lost: the HM keeps reading the list from the last heartbeat it got.
@@ -197,6 +199,8 @@ export interface DeaFleetOptions {
   onHeartbeat: (heartbeat: DeaHeartbeat) => void
   /** `droplet.exited` with reason CRASHED; `ranForMs` is how long it had been RUNNING. */
   onCrash: (instance: DeaInstance, ranForMs: number) => void
+  /** An evacuating DEA shuts down after this long even with instances left (dea_ng's bail-out). */
+  evacuationBailOutMs: number
 }
 
 /**
@@ -255,7 +259,11 @@ export class DeaFleet {
       }),
       clock.every(this.options.heartbeatIntervalMs, () => {
         const now = clock.now()
-        for (const dea of this.deas.values()) if (dea.alive) this.options.onHeartbeat(dea.heartbeat(now))
+        for (const dea of this.deas.values()) {
+          if (!dea.alive) continue
+          if (dea.evacuating && this.canShutDown(dea, now)) this.lose(dea.id)
+          else this.options.onHeartbeat(dea.heartbeat(now))
+        }
       }),
     )
   }
@@ -369,12 +377,23 @@ export class DeaFleet {
     return lost
   }
 
+  /**
+   * dea_ng's EvacuationHandler: an evacuating DEA shuts down once nothing on it runs or starts any more
+   * (crashed instances do not hold it back), or when the bail-out time has passed. Without this, a crash
+   * on a draining DEA would be reported in its heartbeats for as long as the process lived.
+   */
+  private canShutDown(dea: Dea, now: number): boolean {
+    if (now - dea.evacuatingSince >= this.options.evacuationBailOutMs) return true
+    return dea.instances.every((instance) => instance.state === 'CRASHED')
+  }
+
   /** dea_ng's evacuation: stop advertising (dea.shutdown drops the CC's entry) and say so in a heartbeat now. */
   evacuate(deaId: string): void {
     const dea = this.require(deaId)
     if (!dea.alive) throw new Error(`DEA ${deaId} is gone; there is nothing to evacuate`)
     if (dea.evacuating) return
     dea.evacuating = true
+    dea.evacuatingSince = this.options.clock.now()
     this.adsChanged ||= this.ads.delete(deaId)
     this.options.onHeartbeat(dea.heartbeat(this.options.clock.now()))
   }

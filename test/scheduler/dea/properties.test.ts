@@ -4,6 +4,10 @@ import { describe, expect, it } from 'vitest'
 import { aDea, aFoundation, anApp, type Foundation, runningIndexes } from './builders.js'
 
 const HM = 10_000
+const HEARTBEAT = 10_000
+const MISSED_HEARTBEATS = 3
+const GRACE = 30_000
+const BOOT = 5_000
 const APPS = ['a0', 'a1', 'a2', 'a3', 'a4']
 const DEAS = Array.from({ length: 8 }, (_, i) =>
   aDea(`dea-${i}`, { zone: `z${i % 3}`, memoryMb: 8192, diskMb: 16_384 }),
@@ -149,9 +153,13 @@ class Run {
     }
   }
 
-  /** Every listed app runs exactly its instance count, one per index, at its version, on DEAs taking work. */
+  /**
+   * Every listed app runs exactly its instance count, one per index, at its version, on DEAs taking work;
+   * and every evacuated DEA has shut down, a crash left on it or not.
+   */
   checkConverged(): void {
     const { cc, pool } = this.f
+    expect(pool.deas().filter((d) => d.alive && d.evacuating)).toEqual([])
     for (const guid of APPS) {
       const spec = cc.apps.get(guid)
       const all = pool.instancesOnDeas(guid)
@@ -205,6 +213,37 @@ describe('DeaPool properties', () => {
         }
       }),
       { numRuns: 60 },
+    )
+  })
+
+  it('runs the instances of a lost DEA elsewhere once HM9000 has missed its heartbeats, waited its grace period and sent the starts', async () => {
+    const apps = fc.array(
+      fc.record({ instances: fc.integer({ min: 1, max: 4 }), memoryMb: fc.constantFrom(128, 256, 512, 1024) }),
+      { minLength: 1, maxLength: APPS.length },
+    )
+    await fc.assert(
+      fc.asyncProperty(apps, fc.nat(), fc.integer({ min: 0, max: 3 * HM - 1 }), async (sizes, victimPick, offset) => {
+        const { clock, cc, pool } = aFoundation({ deas: DEAS })
+        try {
+          const specs = sizes.map((s, i) => cc.start(anApp({ appGuid: APPS[i]!, ...s })))
+          await clock.advance(BOOT + 100)
+          await clock.advance(offset)
+          const holding = pool.deas().filter((d) => d.alive && d.instances > 0)
+          const victim = holding[victimPick % holding.length]!.id
+          pool.loseDea(victim)
+          // Its last heartbeat is at most one interval old; it expires after MISSED_HEARTBEATS intervals, the
+          // next pass sees the instances missing, they wait the grace period, the pass after sends the starts.
+          await clock.advance(MISSED_HEARTBEATS * HEARTBEAT + HM + GRACE + HM + BOOT)
+          for (const spec of specs) {
+            expect(runningIndexes(pool, spec.appGuid)).toEqual(Array.from({ length: spec.instances }, (_, i) => i))
+            expect(pool.instancesOnDeas(spec.appGuid).every((i) => i.deaId !== victim)).toBe(true)
+            expect(pool.instances(spec.appGuid).map((s) => s.state)).toEqual(Array(spec.instances).fill('RUNNING'))
+          }
+        } finally {
+          pool.shutdown()
+        }
+      }),
+      { numRuns: 100 },
     )
   })
 })
