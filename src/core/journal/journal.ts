@@ -84,14 +84,15 @@ const STEP_TRANSITIONS: Record<StepState, readonly StepState[]> = {
   'rolled-back': [],
 }
 
-const STEP_STAMP: Record<StepState, string | undefined> = {
+/** The column, and the record field, that a transition into each state stamps. */
+const STEP_STAMP: Record<StepState, { column: string; field: keyof StepRecord } | undefined> = {
   pending: undefined,
-  flipping: 'flipping_at',
-  verifying: 'verifying_at',
-  done: 'done_at',
-  failed: 'failed_at',
-  'rolling-back': 'rolling_back_at',
-  'rolled-back': 'rolled_back_at',
+  flipping: { column: 'flipping_at', field: 'flippingAt' },
+  verifying: { column: 'verifying_at', field: 'verifyingAt' },
+  done: { column: 'done_at', field: 'doneAt' },
+  failed: { column: 'failed_at', field: 'failedAt' },
+  'rolling-back': { column: 'rolling_back_at', field: 'rollingBackAt' },
+  'rolled-back': { column: 'rolled_back_at', field: 'rolledBackAt' },
 }
 
 export class Journal {
@@ -486,24 +487,34 @@ export class Journal {
     event: MigrationEventBody | undefined,
   ): StepRecord {
     const now = this.clock.now()
-    const state = to ?? current.state
     const stamp = to ? STEP_STAMP[to] : undefined
+    // The row after the update, built here rather than read back: a step is written several times per app.
+    const next: StepRecord = {
+      ...current,
+      state: to ?? current.state,
+      error: change.error === undefined ? current.error : change.error,
+      note: change.note === undefined ? current.note : change.note,
+      flipped: change.flipped ?? current.flipped,
+      attempts: current.attempts + (change.attempts ?? 0),
+      updatedAt: now,
+      ...(stamp ? { [stamp.field]: now } : {}),
+    }
     this.run(
-      `UPDATE steps SET state = ?, error = ?, note = ?, flipped = ?, attempts = attempts + ?, updated_at = ?
-         ${stamp ? `, ${stamp} = ?` : ''}
+      `UPDATE steps SET state = ?, error = ?, note = ?, flipped = ?, attempts = ?, updated_at = ?
+         ${stamp ? `, ${stamp.column} = ?` : ''}
        WHERE migration_id = ? AND position = ?`,
-      state,
-      change.error === undefined ? current.error : change.error,
-      change.note === undefined ? current.note : change.note,
-      (change.flipped ?? current.flipped) ? 1 : 0,
-      change.attempts ?? 0,
+      next.state,
+      next.error,
+      next.note,
+      next.flipped ? 1 : 0,
+      next.attempts,
       now,
       ...(stamp ? [now] : []),
       current.migrationId,
       current.position,
     )
     if (event) this.appendEvent(current.migrationId, event)
-    return this.requireStep(current.migrationId, current.position)
+    return next
   }
 
   private upgrade(): void {
@@ -532,11 +543,11 @@ export class Journal {
   /** Runs fn in one IMMEDIATE transaction (joining the one in progress, if any). */
   private transaction<T>(fn: () => T): T {
     if (this.db.isTransaction) return fn()
-    this.db.exec('BEGIN IMMEDIATE')
+    this.statement('BEGIN IMMEDIATE').run()
     let result: T
     try {
       result = fn()
-      this.db.exec('COMMIT')
+      this.statement('COMMIT').run()
     } catch (error) {
       if (this.db.isTransaction) this.db.exec('ROLLBACK')
       this.outbox = []

@@ -1,3 +1,16 @@
+// The migration engine, as the commands use it:
+//
+//   const journal = Journal.open(path, { clock })                        // src/core/journal
+//   const plan = planMigration(fleet, { to: 'diego', org, appPattern, order, canary, rate, maxInFlight })
+//   const check = checkCapacity(plan, { target, source, maxInFlight })   // refuse unless --force when !check.ok
+//   const { id } = createMigration(journal, plan, { target: ccUrl, rate: '10/min', maxInFlight, timeoutMs, ... })
+//   const runner = new MigrationRunner({ journal, port, clock, migrationId: id, pauseFile })
+//   runner.on((event) => ...)                      // every event, as it is written to the journal
+//   const outcome = await runner.run()             // also resumes a paused or crashed migration
+//   process.exitCode = exitCodeOf(outcome)
+//
+// Live: runner.pause(by) / resume(by) / abort(by) / interrupt() / setRate(rate) / setMaxInFlight(n), or from
+// another process controlMigration(journal, id, command). Undo: runner.rollback({ verify, rate, maxInFlight }).
 export { type CapacityCheck, type CapacityVerdict, checkCapacity } from './capacity.js'
 export { type ControlResult, controlMigration } from './control.js'
 export {

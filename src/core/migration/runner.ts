@@ -91,7 +91,10 @@ export type MigrationListener = Parameters<Journal['subscribe']>[0]
 
 type StopKind = 'abort' | 'interrupt' | 'failure-threshold' | 'lock-lost' | 'fatal'
 
-type FlagChange = { kind: 'set' } | { kind: 'not-set'; error: string } | { kind: 'unknown'; error: string }
+/** What became of a flag change, and how many calls it took (each one a try at the target value). */
+type FlagChange = ({ kind: 'set' } | { kind: 'not-set'; error: string } | { kind: 'unknown'; error: string }) & {
+  attempts: number
+}
 
 type Verdict = { ok: true } | { ok: false; error: string }
 
@@ -434,20 +437,21 @@ export class MigrationRunner {
           { type: 'step-flipped', diego: step.targetDiego, how, ...ref(step) },
         )
       } else {
-        const change = await this.setFlag(step, step.targetDiego, true)
+        const change = await this.setFlag(step, step.targetDiego)
         if (change.kind === 'not-set') {
-          this.failStep(step, change.error, { flipped: false, restored: true })
+          this.failStep(step, change.error, { flipped: false, restored: true, attempts: change.attempts })
           return
         }
         if (change.kind === 'unknown') {
-          await this.restoreApp(this.toRollingBack(step, change.error, true), change.error, { auto: true, monitor })
+          const rollingBack = this.toRollingBack(step, change.error, true, change.attempts)
+          await this.restoreApp(rollingBack, change.error, { auto: true, monitor })
           return
         }
         step = this.journal.transitionStep(
           this.migrationId,
           step.position,
           'verifying',
-          { flipped: true },
+          { flipped: true, attempts: change.attempts },
           { type: 'step-flipped', diego: step.targetDiego, how: 'flipped', ...ref(step) },
         )
       }
@@ -504,12 +508,16 @@ export class MigrationRunner {
     }
   }
 
-  private failStep(step: StepRecord, error: string, how: { flipped: boolean; restored: boolean }): void {
+  private failStep(
+    step: StepRecord,
+    error: string,
+    how: { flipped: boolean; restored: boolean; attempts?: number },
+  ): void {
     this.journal.transitionStep(
       this.migrationId,
       step.position,
       'failed',
-      { error, flipped: how.flipped },
+      { error, flipped: how.flipped, attempts: how.attempts ?? 0 },
       { type: 'step-failed', error, restored: how.restored, phase: 'migrate', ...ref(step) },
     )
     this.countFailure()
@@ -526,13 +534,19 @@ export class MigrationRunner {
 
   // ---- the way back, for one app (auto) or for the whole migration ----
 
-  private toRollingBack(step: StepRecord, reason: string, auto: boolean): StepRecord {
-    return this.journal.transitionStep(this.migrationId, step.position, 'rolling-back', auto ? { error: reason } : {}, {
-      type: 'step-rolling-back',
-      reason,
-      auto,
-      ...ref(step),
-    })
+  private toRollingBack(step: StepRecord, reason: string, auto: boolean, attempts = 0): StepRecord {
+    return this.journal.transitionStep(
+      this.migrationId,
+      step.position,
+      'rolling-back',
+      auto ? { error: reason, attempts } : {},
+      {
+        type: 'step-rolling-back',
+        reason,
+        auto,
+        ...ref(step),
+      },
+    )
   }
 
   private async rollbackStep(candidate: StepRecord): Promise<void> {
@@ -563,7 +577,7 @@ export class MigrationRunner {
     const monitor = options.monitor ?? (verify ? this.watch(step, app) : undefined)
     try {
       if (app.diego !== step.originalDiego) {
-        const change = await this.setFlag(step, step.originalDiego, false)
+        const change = await this.setFlag(step, step.originalDiego)
         if (change.kind !== 'set') return this.restoreFailed(step, reason, change.error, auto)
       }
       const verdict = verify ? await this.verifyApp(step.appGuid, app, step.originalDiego, monitor) : undefined
@@ -638,14 +652,18 @@ export class MigrationRunner {
     }
   }
 
-  /** Sets the flag, trying again on transient errors, but never without first reading whether it took. */
-  private async setFlag(step: StepRecord, diego: boolean, towardTarget: boolean): Promise<FlagChange> {
+  /**
+   * Sets the flag, trying again on transient errors, but never without first reading whether it took. The
+   * intent is already in the journal (flipping or rolling-back); the tries are counted with the next transition.
+   */
+  private async setFlag(step: StepRecord, diego: boolean): Promise<FlagChange> {
     let lastError: unknown
+    let attempts = 0
     for (let attempt = 1; attempt <= this.flipAttempts; attempt++) {
-      if (towardTarget) this.journal.updateStep(this.migrationId, step.position, { attempts: 1 })
+      attempts = attempt
       try {
         await this.port.setDiego(step.appGuid, diego)
-        return { kind: 'set' }
+        return { kind: 'set', attempts }
       } catch (error) {
         lastError = error
         let now: PortApp
@@ -656,15 +674,16 @@ export class MigrationRunner {
           return {
             kind: 'unknown',
             error: `${describeError(error)}; reading the app afterwards failed too: ${describeError(readError)}`,
+            attempts,
           }
         }
-        if (now.diego === diego) return { kind: 'set' }
+        if (now.diego === diego) return { kind: 'set', attempts }
         if (!isTransient(error)) break
         if (attempt < this.flipAttempts) await this.clock.sleep(this.retryDelayMs * attempt)
       }
     }
-    const tries = this.flipAttempts === 1 ? '' : ` (after ${this.flipAttempts} tries)`
-    return { kind: 'not-set', error: `setting diego=${diego} failed${tries}: ${describeError(lastError)}` }
+    const tries = attempts === 1 ? '' : ` (after ${attempts} tries)`
+    return { kind: 'not-set', error: `setting diego=${diego} failed${tries}: ${describeError(lastError)}`, attempts }
   }
 
   /** Until every desired instance runs on the backend the flag names and the route answers, or the timeout. */
@@ -724,8 +743,10 @@ export class MigrationRunner {
         continue
       }
       const controller = new AbortController()
-      this.changeWaiters.push(() => controller.abort())
+      const wake = () => controller.abort()
+      this.changeWaiters.push(wake)
       const ticket = await this.gate!.acquire({ signal: controller.signal })
+      removeItem(this.changeWaiters, wake)
       if (!ticket) continue
       if (this.stopRequest || this.paused || this.pauseFilePresent()) {
         ticket.refund()
@@ -752,7 +773,6 @@ export class MigrationRunner {
       .finally(() => {
         ticket.release()
         this.inFlight.delete(task)
-        this.signal()
       })
     this.inFlight.add(task)
   }
@@ -954,6 +974,11 @@ function needsRollback(step: StepRecord): boolean {
     default:
       return false
   }
+}
+
+function removeItem<T>(list: T[], item: T): void {
+  const at = list.indexOf(item)
+  if (at >= 0) list.splice(at, 1)
 }
 
 function ref(step: StepRecord): { appGuid: string; appName: string; position: number } {

@@ -152,6 +152,27 @@ describe('MigrationRunner: live control', () => {
   })
 })
 
+describe('MigrationRunner: progress', () => {
+  it('shows the counts, the pace against its limit, and the time left', async () => {
+    const { clock, world, journal, id } = setUp(30, { settings: { rate: '20/min' }, plan: { maxInFlight: 10 } })
+    const runner = aRunner(journal, id, world.port(), clock)
+    const run = runner.run()
+    // Starts at 0, 3, 6, ... s; the last minute, (1.5 s, 61.5 s], holds those at 3 to 60 s.
+    await advance(clock, 61_500)
+
+    const progress = runner.progress()
+
+    expect(progress).toMatchObject({ migrationId: id, state: 'running', total: 30, rate: '20/min', maxInFlight: 10 })
+    expect(progress.startsInLastPeriod).toBe(20)
+    const left = progress.steps.pending + progress.steps.flipping + progress.steps.verifying
+    expect(progress.inFlight).toBe(progress.steps.flipping + progress.steps.verifying)
+    expect(left).toBe(30 - progress.steps.done)
+    expect(progress.etaMs).toBeGreaterThanOrEqual(left * 3_000)
+    await settle(clock, run)
+    expect(runner.progress()).toMatchObject({ state: 'completed', inFlight: 0, etaMs: 0 })
+  })
+})
+
 describe('MigrationRunner: the pause file', () => {
   it('holds the run while the file exists and goes on by itself once it is gone', async () => {
     const { clock, world, journal, id } = setUp(10)
