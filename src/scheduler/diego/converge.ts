@@ -155,23 +155,39 @@ export interface DesiredChanges {
 /**
  * nsync's bulker: compare the CC's started Diego apps with the DesiredLRPs and say what to create, update
  * and remove. A new version is a new process guid, so a restarted app shows up as one create and one remove.
+ * It runs every converger interval over every app, so it matches by app guid (the CC lists an app once) and
+ * compares fields in place: no process-guid string or DesiredLRP is built per app per pass.
  */
 export function diffDesired(current: Iterable<DesiredLrp>, wanted: Iterable<AppSpec>): DesiredChanges {
   const changes: DesiredChanges = { create: [], update: [], remove: [] }
-  const wantedByGuid = new Map<string, AppSpec>()
-  for (const spec of wanted) wantedByGuid.set(processGuidFor(spec.appGuid, spec.version), spec)
-  const seen = new Set<string>()
+  const wantedByApp = new Map<string, AppSpec>()
+  for (const spec of wanted) wantedByApp.set(spec.appGuid, spec)
+  const matched = new Set<string>()
   for (const desired of current) {
-    const spec = wantedByGuid.get(desired.processGuid)
-    if (!spec) {
+    const spec = wantedByApp.get(desired.appGuid)
+    if (spec === undefined || spec.version !== desired.version) {
       changes.remove.push(desired.processGuid)
       continue
     }
-    seen.add(desired.processGuid)
-    if (!sameDesire(desired, desiredLrpFrom(spec))) changes.update.push(spec)
+    matched.add(desired.appGuid)
+    if (!desiresSpec(desired, spec)) changes.update.push(spec)
   }
-  for (const [guid, spec] of wantedByGuid) if (!seen.has(guid)) changes.create.push(spec)
+  if (matched.size < wantedByApp.size) {
+    for (const spec of wantedByApp.values()) if (!matched.has(spec.appGuid)) changes.create.push(spec)
+  }
   return changes
+}
+
+/** sameDesire(desired, desiredLrpFrom(spec)), without building the DesiredLRP. */
+function desiresSpec(desired: DesiredLrp, spec: AppSpec): boolean {
+  return (
+    desired.instances === spec.instances &&
+    desired.memoryMb === spec.memoryMb &&
+    desired.diskMb === spec.diskMb &&
+    desired.rootfs === spec.stack &&
+    sameList(desired.routes, spec.routes) &&
+    sameList(desired.placementTags, spec.placementTags ?? [])
+  )
 }
 
 export function sameDesire(a: DesiredLrp, b: DesiredLrp): boolean {
