@@ -3,6 +3,8 @@
 // The runner writes each step's intent here before it touches the Cloud Controller, which is what lets a
 // crashed migration be resumed by reading this file and the CC. Timestamps come from the injected clock.
 import { randomBytes } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
 import { type Clock, RealClock } from '../../clock.js'
 import type { JournalEvent, MigrationEvent, MigrationEventBody } from './events.js'
@@ -105,8 +107,10 @@ export class Journal {
   private readonly statements: Map<string, StatementSync> = new Map()
   private closed = false
 
-  /** Opens (creating when missing) the journal at `path`, or an in-memory one for ':memory:'. */
+  /** Opens (creating it and its directory when missing) the journal at `path`, or an in-memory one for ':memory:'. */
   static open(path: string, options: JournalOptions = {}): Journal {
+    // ~/.cfctl may not exist yet on a first run; it is the user's own, so only they may read it.
+    if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
     return new Journal(path, options.clock ?? new RealClock())
   }
 

@@ -947,7 +947,10 @@ export function migrationOutcome(journal: Journal, migrationId: string): Migrati
   }
 }
 
-/** 0 all moved (or all put back), 1 some failed, 3 paused, aborted or not finished. */
+/**
+ * 0 all moved (or all put back), 1 some failed (including a stop at the failure threshold, so CI tells
+ * failing apps from an operator's pause), 3 paused, aborted or not finished.
+ */
 export function exitCodeOf(outcome: Pick<MigrationOutcome, 'state' | 'pausedBy' | 'failures'>): number {
   switch (outcome.state) {
     case 'completed':
@@ -955,6 +958,8 @@ export function exitCodeOf(outcome: Pick<MigrationOutcome, 'state' | 'pausedBy' 
       return 0
     case 'failed':
       return 1
+    case 'paused':
+      return outcome.pausedBy === 'failure-threshold' ? 1 : 3
     case 'rolling-back':
       return outcome.pausedBy === null && outcome.failures.length > 0 ? 1 : 3
     default:

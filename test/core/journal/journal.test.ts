@@ -72,6 +72,13 @@ describe('Journal: schema', () => {
     journal.close()
   })
 
+  it('creates the directory of a journal that does not exist yet', () => {
+    const path = join(aJournalPath(), '..', 'fresh', '.cfctl', 'journal.db')
+    const journal = Journal.open(path, { clock: new FakeClock() })
+    expect(journal.schemaVersion).toBe(SCHEMA_VERSION)
+    journal.close()
+  })
+
   it('refuses a journal written by a newer cfctl', () => {
     const path = aJournalPath()
     const db = new DatabaseSync(path)

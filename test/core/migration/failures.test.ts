@@ -128,7 +128,7 @@ describe('MigrationRunner: failures', () => {
     const outcome = await settle(clock, aRunner(journal, id, world.port(), clock).run())
 
     expect(outcome).toMatchObject({ state: 'paused', pausedBy: 'failure-threshold' })
-    expect(exitCodeOf(outcome)).toBe(3)
+    expect(exitCodeOf(outcome)).toBe(1)
     // The third failure stops new steps; the one still in flight with it finishes (and may fail too).
     expect(outcome.steps.failed).toBeGreaterThanOrEqual(3)
     expect(outcome.steps.failed).toBeLessThanOrEqual(4)
