@@ -65,6 +65,7 @@ export class BackendBridge implements DesiredStateSource {
   private readonly store: Store
   private readonly log: (line: string) => void
   private readonly backends: Partial<Record<BackendName, RuntimeBackend>> = {}
+  private readonly desired: Partial<Record<BackendName, { generation: number; specs: readonly AppSpec[] }>> = {}
 
   constructor(store: Store, log: (line: string) => void) {
     this.store = store
@@ -88,12 +89,23 @@ export class BackendBridge implements DesiredStateSource {
     return this.backends[name]
   }
 
-  /** Every STARTED app whose flag points at `backend`, in id order. */
-  *desiredApps(backend: BackendName): Iterable<AppSpec> {
+  /**
+   * Every STARTED app whose flag points at `backend`, in id order. The backends read this on every
+   * pass (the DEA health manager every 10 s), so the list is kept until the store next changes: on a
+   * foundation of 50,000 apps a fresh walk costs tens of milliseconds of the API's event loop.
+   */
+  desiredApps(backend: BackendName): readonly AppSpec[] {
+    const generation = this.store.generation
+    const cached = this.desired[backend]
+    if (cached && cached.generation === generation) return cached.specs
     const diego = backend === 'diego'
+    const specs: AppSpec[] = []
     for (const app of this.store.apps()) {
-      if (app.state === 'STARTED' && app.diego === diego) yield appSpecOf(app)
+      if (app.state === 'STARTED' && app.diego === diego) specs.push(appSpecOf(app))
     }
+    Object.freeze(specs)
+    this.desired[backend] = { generation, specs }
+    return specs
   }
 
   /** What the app's backend (by its flag) reports, or undefined while no such backend is attached. */
