@@ -2,13 +2,13 @@
 // on 127.0.0.1 ports picked by the OS, driven over plain HTTP. The backends run on a FakeClock, so a
 // boot or a convergence pass costs no wall time; the CC keeps real time, as the server does.
 import { createHmac } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FakeClock } from '../../src/clock.js'
 import type { AppRecord } from '../../src/scheduler/cc/index.js'
-import { Foundation, type FoundationOptions } from '../../src/scheduler/foundation.js'
+import { Foundation, FoundationOptionError, type FoundationOptions } from '../../src/scheduler/foundation.js'
 import { type Answer, api, type Json, login, tokenFor, viaRouter, walk } from './support.js'
 
 interface Running {
@@ -359,6 +359,52 @@ describe('a restart with a data file', () => {
       for (const instance of Object.values(instances.body) as Json[]) expect(instance.state).toBe('RUNNING')
     } finally {
       await second.foundation.stop()
+    }
+  })
+})
+
+describe('options the foundation cannot start with', () => {
+  let dir: string
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cfctl-foundation-options-'))
+  })
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  async function refusal(options: FoundationOptions): Promise<FoundationOptionError> {
+    const error = await Foundation.start({ engineClock: new FakeClock(), log: () => {}, ...options }).then(
+      (f) => f.stop().then(() => undefined),
+      (e: unknown) => e,
+    )
+    expect(error).toBeInstanceOf(FoundationOptionError)
+    return error as FoundationOptionError
+  }
+
+  it('names the seed when its file is missing or malformed', async () => {
+    expect(await refusal({ seed: join(dir, 'missing.json') })).toMatchObject({ option: 'seed' })
+    const duplicate = join(dir, 'duplicate.json')
+    writeFileSync(
+      duplicate,
+      JSON.stringify({ orgs: [{ name: 'acme', spaces: [{ name: 'dev', apps: [] }] }, { name: 'acme' }] }),
+    )
+    const error = await refusal({ seed: duplicate })
+    expect(error.option).toBe('seed')
+    expect(error.message).toMatch(/acme/)
+  })
+
+  it('names the data file when it cannot be opened', async () => {
+    const error = await refusal({ dataFile: join(dir, 'no', 'such', 'dir', 'f.db') })
+    expect(error.option).toBe('dataFile')
+  })
+
+  it('names the port when it is taken', async () => {
+    const { foundation: f } = await startFoundation()
+    try {
+      const port = Number(new URL(f.apiUrl).port)
+      const error = await refusal({ port })
+      expect(error.option).toBe('port')
+      expect(error.message).toBe(`127.0.0.1:${port} is already in use`)
+    } finally {
+      await f.stop()
     }
   })
 })
