@@ -29,7 +29,9 @@ import {
   infoBody,
   instancesReport,
   orgResource,
+  routeResource,
   runningInstanceCount,
+  sharedDomainResource,
   spaceResource,
   statsReport,
 } from './resources.js'
@@ -141,7 +143,16 @@ class Api {
         if (sub === 'stats') return this.appStats(req, res, guid)
         if (sub === 'instances') return this.appInstances(req, res, guid)
         if (sub === 'summary') return this.appSummary(req, res, guid)
+        if (sub === 'routes') return this.appRoutes(req, res, guid, query)
       }
+    }
+    if (
+      (collection === 'shared_domains' || collection === 'domains') &&
+      guid &&
+      sub === undefined &&
+      method === 'GET'
+    ) {
+      return this.getDomain(req, res, guid)
     }
     // Extension: a real CC has no /v2/x-cfctl; `cfctl backends` reads capacity here.
     if (collection === 'x-cfctl' && guid === 'backends' && sub === undefined && method === 'GET') {
@@ -329,6 +340,29 @@ class Api {
       }
     }
     send(res, 200, JSON.stringify(appSummary(app, running, this.store.domains())))
+  }
+
+  /** `GET /v2/apps/:guid/routes`: the app's routes in CC's envelope (an app here has one page of them). */
+  private appRoutes(req: IncomingMessage, res: ServerResponse, guid: string, query: string): void {
+    const app = this.visibleApp(this.read(req), guid)
+    const params = new URLSearchParams(query)
+    const request = parsePageRequest(params)
+    const inline = Number(params.get('inline-relations-depth') ?? '0') >= 1
+    send(
+      res,
+      200,
+      envelopeJson(paginate(app.routes, request), `/v2/apps/${app.guid}/routes`, request, (route) =>
+        JSON.stringify(routeResource(app, route, inline)),
+      ),
+    )
+  }
+
+  /** `GET /v2/shared_domains/:guid` (and `/v2/domains/:guid`): every domain here is shared. */
+  private getDomain(req: IncomingMessage, res: ServerResponse, guid: string): void {
+    this.read(req)
+    const domain = this.store.domains().find((d) => d.guid === guid)
+    if (!domain) throw new CfError('DomainNotFound', guid)
+    send(res, 200, JSON.stringify(sharedDomainResource(domain, this.clock.now())))
   }
 
   /** What the app's backend runs; `unavailable` when no backend is attached or it fails. */

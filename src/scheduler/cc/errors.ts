@@ -20,6 +20,7 @@ export const CF_ERRORS = {
   AppInvalid: { code: 100001, status: 400, message: 'The app is invalid: %s' },
   AppNameTaken: { code: 100002, status: 400, message: 'The app name is taken: %s' },
   AppNotFound: { code: 100004, status: 404, message: 'The app could not be found: %s' },
+  DomainNotFound: { code: 130002, status: 404, message: 'The domain could not be found: %s' },
   AppMemoryInvalid: {
     code: 100006,
     status: 400,

@@ -2,7 +2,7 @@
 // an app's summary, the `/instances` and `/stats` maps built from what a backend reports, /v2/info
 // and the feature flag list. Field names and their order follow CC's API docs for v2 (2016).
 import type { BackendCapacity, InstanceStatus } from '../backend.js'
-import type { AppRecord, DomainRecord, OrgRecord, SpaceRecord } from './store.js'
+import type { AppRecord, DomainRecord, OrgRecord, RouteRecord, SpaceRecord } from './store.js'
 
 /** CC's timestamps: ISO 8601 in UTC, to the second. */
 export function isoTimestamp(ms: number): string {
@@ -107,6 +107,37 @@ export function appSummary(app: AppRecord, runningInstances: number, domains: re
     })),
     ...appFields(app),
   }
+}
+
+// ---- routes and domains ----
+
+/** A shared domain as `/v2/shared_domains/:guid` (and `/v2/domains/:guid`) render it. */
+export function sharedDomainResource(domain: DomainRecord, at: number): unknown {
+  return {
+    metadata: metadata(`/v2/shared_domains/${domain.guid}`, { guid: domain.guid, createdAt: at, updatedAt: at }),
+    entity: { name: domain.name, internal: false, router_group_guid: null, router_group_type: null },
+  }
+}
+
+/** A route of `/v2/apps/:guid/routes`; with inline-relations-depth >= 1 its domain is inlined, as CC does. */
+export function routeResource(app: AppRecord, route: RouteRecord, inlineDomain: boolean): unknown {
+  const base = `/v2/routes/${route.guid}`
+  const domainUrl = `/v2/shared_domains/${route.domainGuid}`
+  const entity: Record<string, unknown> = {
+    host: route.host,
+    path: '',
+    domain_guid: route.domainGuid,
+    space_guid: app.spaceGuid,
+    service_instance_guid: null,
+    port: null,
+    domain_url: domainUrl,
+    space_url: `/v2/spaces/${app.spaceGuid}`,
+    apps_url: `${base}/apps`,
+    route_mappings_url: `${base}/route_mappings`,
+  }
+  if (inlineDomain)
+    entity.domain = sharedDomainResource({ id: 0, guid: route.domainGuid, name: route.domainName }, app.createdAt)
+  return { metadata: metadata(base, { guid: route.guid, createdAt: app.createdAt, updatedAt: app.createdAt }), entity }
 }
 
 // ---- orgs and spaces ----
