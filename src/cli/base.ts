@@ -3,6 +3,7 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
 import { loadSession, memorySession, type Session } from '../core/auth/session.js'
 import { CcClient, CfApiError, CfAuthError, CfNetworkError, CfSchemaError } from '../core/cc/index.js'
+import { RouteProbe } from '../core/cc/route-probe.js'
 import { UserError } from '../core/errors.js'
 import { painterFor } from '../ui/text.js'
 
@@ -16,6 +17,8 @@ export const EMBEDDED_SPEED = 20
 export interface Connection {
   session: Session
   client: CcClient
+  /** Probes app routes: through the target's router when it has one (the embedded foundation), else the app's URL. */
+  probe: RouteProbe
   /** Set when `--embedded` started a foundation in this process. */
   embedded?: { apiUrl: string; routerUrl: string; stop(): Promise<void> }
 }
@@ -58,6 +61,7 @@ export abstract class CfctlCommand extends Command {
     this.connection = undefined
     if (connection) {
       await connection.client.close().catch(() => {})
+      await connection.probe.close().catch(() => {})
       await connection.embedded?.stop().catch(() => {})
     }
     return super.finally(error)
@@ -71,7 +75,11 @@ function connectSaved(): Connection {
     auth: session,
     skipSslValidation: session.target.skipSslValidation,
   })
-  return { session, client }
+  const probe = new RouteProbe({
+    routerUrl: session.target.routerUrl,
+    skipSslValidation: session.target.skipSslValidation,
+  })
+  return { session, client, probe }
 }
 
 async function startEmbedded(): Promise<Connection> {
@@ -92,6 +100,7 @@ async function startEmbedded(): Promise<Connection> {
     return {
       session,
       client,
+      probe: new RouteProbe({ routerUrl: foundation.routerUrl }),
       embedded: { apiUrl: foundation.apiUrl, routerUrl: foundation.routerUrl, stop: () => foundation.stop() },
     }
   } catch (error) {

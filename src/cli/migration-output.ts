@@ -1,0 +1,215 @@
+// How a migration shows itself outside the dashboard: on a TTY, a live progress line on stderr and the
+// events that matter above it; otherwise (or with --json), one JSON event a line on stdout and a JSON
+// summary, which a CI job can read as it streams.
+import { RealClock, type Timer } from '../clock.js'
+import type { MigrationEvent } from '../core/journal/events.js'
+import type { MigrationRecord, StepRecord } from '../core/journal/types.js'
+import type { CapacityCheck } from '../core/migration/capacity.js'
+import { formatDuration } from '../core/migration/duration.js'
+import type { MigrationPlan } from '../core/migration/plan.js'
+import type { MigrationOutcome, MigrationProgress } from '../core/migration/runner.js'
+import { formatMb, painterFor, table } from '../ui/text.js'
+
+export type OutputMode = 'tty' | 'json'
+
+export function outputMode(json: boolean): OutputMode {
+  return json || process.stderr.isTTY !== true ? 'json' : 'tty'
+}
+
+export function writeJsonLine(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`)
+}
+
+/** The plan as an operator reads it before saying yes. */
+export function renderPlan(plan: MigrationPlan, capacity: CapacityCheck, rate: string | null): string {
+  const paint = painterFor(process.stdout)
+  const lines: string[] = []
+  const { totals } = plan
+  lines.push(
+    paint.bold(`Plan: move ${totals.apps} apps from ${name(plan.from)} to ${name(plan.to)}`) +
+      ` (${totals.started} started, ${totals.stopped} stopped; ${totals.instances} instances, ${formatMb(totals.memoryMb)})`,
+  )
+  lines.push(
+    `Pace: ${rate ?? 'no rate limit'}, order ${plan.order}${plan.canary ? `, canary of ${plan.canary} first` : ''}; expected about ${formatDuration(plan.expectedDurationMs)}`,
+  )
+  const shown = plan.steps.slice(0, 20).map((step, position) => ({ ...step, position }))
+  lines.push(
+    table(
+      shown,
+      [
+        { header: '#', value: (s) => String(s.position + 1), align: 'right' },
+        { header: 'app', value: (s) => s.appName, shrinkable: true },
+        { header: 'org/space', value: (s) => `${s.org}/${s.space}`, shrinkable: true },
+        { header: 'state', value: (s) => s.appState.toLowerCase() },
+        { header: 'instances', value: (s) => String(s.instances), align: 'right' },
+        { header: 'memory', value: (s) => formatMb(s.memoryMb), align: 'right' },
+        { header: '', value: (s) => (s.canary ? 'canary' : '') },
+      ],
+      process.stdout.columns,
+    ),
+  )
+  if (plan.steps.length > shown.length) lines.push(paint.dim(`… and ${plan.steps.length - shown.length} more`))
+  for (const verdict of [capacity.target, capacity.wayBack]) {
+    const mark = verdict.ok === undefined ? paint.dim('?') : verdict.ok ? paint.green('ok') : paint.red('SHORT')
+    lines.push(`Capacity ${verdict === capacity.target ? 'target  ' : 'way back'}: ${mark} ${verdict.message}`)
+  }
+  for (const warning of plan.warnings) lines.push(`${paint.yellow('warning:')} ${warning}`)
+  return lines.join('\n')
+}
+
+function name(backend: string): string {
+  return backend === 'diego' ? 'Diego' : 'DEA'
+}
+
+/** The plan as data, for `--dry-run --json`. */
+export function planJson(plan: MigrationPlan, capacity: CapacityCheck, rate: string | null) {
+  return {
+    type: 'plan',
+    to: plan.to,
+    from: plan.from,
+    order: plan.order,
+    rate,
+    canary: plan.canary,
+    totals: plan.totals,
+    expectedDurationMs: plan.expectedDurationMs,
+    capacity: { ok: capacity.ok, target: capacity.target, wayBack: capacity.wayBack },
+    warnings: plan.warnings,
+    selection: plan.selection,
+    steps: plan.steps.map((s, position) => ({
+      position,
+      guid: s.appGuid,
+      name: s.appName,
+      org: s.org,
+      space: s.space,
+      state: s.appState,
+      instances: s.instances,
+      memoryMb: s.memoryMb,
+      canary: s.canary,
+    })),
+  }
+}
+
+/** Live output of a run: returns a function that stops it. */
+export function followRun(
+  mode: OutputMode,
+  subscribe: (listener: (event: MigrationEvent) => void) => () => void,
+  progress: () => MigrationProgress,
+): () => void {
+  if (mode === 'json') return subscribe((event) => writeJsonLine(event))
+  const paint = painterFor(process.stderr)
+  let shown = false
+  const clear = () => {
+    if (shown) process.stderr.write('\r\u001b[K')
+    shown = false
+  }
+  const draw = () => {
+    clear()
+    process.stderr.write(progressLine(progress()))
+    shown = true
+  }
+  const unsubscribe = subscribe((event) => {
+    const line = eventLine(event, paint)
+    if (!line) return
+    clear()
+    process.stderr.write(`${line}\n`)
+    draw()
+  })
+  const timer: Timer = new RealClock().every(250, draw)
+  return () => {
+    timer.cancel()
+    unsubscribe()
+    clear()
+  }
+}
+
+export function progressLine(p: MigrationProgress): string {
+  const done = p.steps.done ?? 0
+  const failed = p.steps.failed ?? 0
+  const width = 24
+  const filled = p.total > 0 ? Math.round((done / p.total) * width) : 0
+  const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`
+  const rate = p.rate ? `${p.startsInLastPeriod} in the last ${p.rate.split('/')[1]} of ${p.rate}` : 'no rate limit'
+  const eta = p.etaMs > 0 ? ` · ETA ${formatDuration(p.etaMs)}` : ''
+  const paused = p.state === 'paused' ? ` · PAUSED by ${p.pausedBy}` : ''
+  return `${bar} ${done}/${p.total} done · ${p.inFlight}/${p.maxInFlight} in flight · ${failed} failed · ${rate}${eta}${paused}`
+}
+
+function eventLine(event: MigrationEvent, paint: ReturnType<typeof painterFor>): string | undefined {
+  switch (event.type) {
+    case 'step-verified':
+      return `${paint.green('✓')} ${event.appName} verified in ${formatDuration(event.ms)}`
+    case 'step-failed':
+      return `${paint.red('✗')} ${event.appName}: ${event.error}${event.restored ? ' (flag restored)' : ''}`
+    case 'step-rolled-back':
+      return `${paint.yellow('↶')} ${event.appName} back on ${event.diego ? 'Diego' : 'DEA'}${event.verified ? ', verified' : ''}`
+    case 'gap':
+      return `${paint.yellow('gap')} ${event.appName}: no instance answered for ${formatDuration(event.ms)}`
+    case 'paused':
+      return `${paint.yellow('paused')} by ${event.by}`
+    case 'resumed':
+      return `resumed by ${event.by}`
+    case 'rate-changed':
+      return `rate now ${event.rate ?? 'unlimited'}, ${event.maxInFlight} in flight at most`
+    case 'lock-taken-over':
+      return `took over the lock of pid ${event.fromPid} on ${event.fromHostname} (${event.reason})`
+    default:
+      return undefined
+  }
+}
+
+/** The summary, as JSON and as text. */
+export function summaryJson(outcome: MigrationOutcome, exitCode: number) {
+  return { type: 'summary', ...outcome, exitCode }
+}
+
+export function renderSummary(outcome: MigrationOutcome, resumeHint: string | undefined): string {
+  const paint = painterFor(process.stdout)
+  const s = outcome.steps
+  const lines = [
+    paint.bold(
+      `Migration ${outcome.migrationId}: ${outcome.state}${outcome.pausedBy ? ` (by ${outcome.pausedBy})` : ''}`,
+    ),
+    `  ${s.done ?? 0} done, ${s.failed ?? 0} failed, ${s['rolled-back'] ?? 0} rolled back, ${s.pending ?? 0} pending`,
+    outcome.gaps.length === 0
+      ? '  routability: no gap (every probe of every moving app was answered)'
+      : `  routability: ${outcome.gaps.length} gaps, the longest ${formatDuration(outcome.longestGapMs)}`,
+  ]
+  for (const gap of outcome.gaps.slice(0, 10)) lines.push(`    ${gap.appName}: ${formatDuration(gap.ms)}`)
+  for (const failure of outcome.failures.slice(0, 20))
+    lines.push(
+      `  ${paint.red('failed')} ${failure.appName}: ${failure.error}${failure.restored ? ' (back on its source)' : ''}`,
+    )
+  if (resumeHint) lines.push(`  ${resumeHint}`)
+  return lines.join('\n')
+}
+
+/** One migration as `migrations list` shows it. */
+export function migrationRow(m: MigrationRecord, counts: Record<string, number>) {
+  const total = Object.values(counts).reduce((a, b) => a + b, 0)
+  return {
+    id: m.id,
+    state: m.state,
+    to: m.to,
+    target: m.target,
+    done: counts.done ?? 0,
+    failed: counts.failed ?? 0,
+    total,
+    pausedBy: m.pausedBy,
+    rate: m.parameters.rate,
+    createdAt: new Date(m.createdAt).toISOString(),
+  }
+}
+
+export function stepRow(s: StepRecord) {
+  return {
+    position: s.position,
+    app: s.appName,
+    guid: s.appGuid,
+    orgSpace: `${s.org}/${s.space}`,
+    state: s.state,
+    from: s.originalDiego ? 'diego' : 'dea',
+    to: s.targetDiego ? 'diego' : 'dea',
+    attempts: s.attempts,
+    error: s.error,
+  }
+}

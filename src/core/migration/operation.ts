@@ -1,0 +1,165 @@
+// The migration as the commands (and the dashboard) drive it: list the fleet once, plan, check capacity,
+// record the migration, and build a runner on the foundation. Flags never reach this file: it takes
+// parsed options, so `cfctl migrate`, `cfctl rollback` and `cfctl migrate --ui` share one path.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Clock } from '../../clock.js'
+import { listApps } from '../apps/inventory.js'
+import { cfctlHome } from '../auth/config.js'
+import type { CcClient } from '../cc/index.js'
+import type { RouteProbe } from '../cc/route-probe.js'
+import { UsageError, UserError } from '../errors.js'
+import type { Journal } from '../journal/journal.js'
+import type { Backend, MigrationRecord } from '../journal/types.js'
+import { type CapacityCheck, checkCapacity } from './capacity.js'
+import { createMigration } from './create.js'
+import { FoundationPort } from './foundation-port.js'
+import { type MigrationPlan, type PlanOrder, planMigration } from './plan.js'
+import { parseMaxFailures, parseRate, type Rate } from './rate.js'
+import { MigrationRunner } from './runner.js'
+import { type FleetApp, parseAppList } from './select.js'
+
+export function defaultJournalPath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(cfctlHome(env), 'journal.db')
+}
+
+export function defaultPauseFile(env: NodeJS.ProcessEnv = process.env): string {
+  return join(cfctlHome(env), 'pause')
+}
+
+export interface MigrateOptions {
+  to: Backend
+  org?: string
+  space?: string
+  apps?: string[]
+  appPattern?: string
+  exclude?: string[]
+  /** Path of a file with one app name or guid a line. */
+  fromFile?: string
+  order?: PlanOrder
+  canary?: number
+  canaryWaitMs?: number | null
+  rate?: Rate | null
+  maxInFlight?: number
+  timeoutMs?: number
+  maxFailures?: string
+  probeIntervalMs?: number
+}
+
+export interface PreparedMigration {
+  plan: MigrationPlan
+  capacity: CapacityCheck
+}
+
+/** The apps of the fleet, with org and space names, as selection reads them. */
+export async function listFleet(client: CcClient, scope: { org?: string; space?: string } = {}): Promise<FleetApp[]> {
+  const listing = await listApps(client, scope)
+  return listing.apps.map((app) => ({
+    guid: app.guid,
+    name: app.name,
+    org: app.org,
+    space: app.space,
+    state: app.state,
+    instances: app.instances,
+    memoryMb: app.memoryMb,
+    diego: app.backend === 'diego',
+  }))
+}
+
+/** Plans a migration from the fleet as the target shows it now, and checks both backends' room. */
+export async function prepareMigration(client: CcClient, options: MigrateOptions): Promise<PreparedMigration> {
+  if (options.maxFailures !== undefined) parseMaxFailures(options.maxFailures)
+  const fromFile = options.fromFile === undefined ? undefined : readAppList(options.fromFile)
+  const [fleet, capacity] = await Promise.all([
+    listFleet(client, { org: options.org, space: options.space }),
+    client.backendsCapacity(),
+  ])
+  const plan = planMigration(fleet, {
+    to: options.to,
+    org: options.org,
+    space: options.space,
+    apps: options.apps,
+    appPattern: options.appPattern,
+    exclude: options.exclude,
+    fromFile,
+    order: options.order,
+    canary: options.canary,
+    rate: options.rate,
+    maxInFlight: options.maxInFlight,
+  })
+  const from: Backend = options.to === 'diego' ? 'dea' : 'diego'
+  return {
+    plan,
+    capacity: checkCapacity(plan, {
+      target: capacity?.[options.to],
+      source: capacity?.[from],
+      maxInFlight: options.maxInFlight,
+    }),
+  }
+}
+
+function readAppList(path: string): string[] {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new UsageError(`--from-file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
+  return parseAppList(text)
+}
+
+/** Records the planned migration; it runs when a runner takes it. */
+export function recordMigration(
+  journal: Journal,
+  target: string,
+  prepared: PreparedMigration,
+  options: MigrateOptions,
+): MigrationRecord {
+  if (prepared.plan.steps.length === 0)
+    throw new UserError(`no app to move to ${options.to}`, 'check --org, --space, --app and --app-pattern')
+  return createMigration(journal, prepared.plan, {
+    target,
+    rate: options.rate ?? null,
+    maxInFlight: options.maxInFlight,
+    timeoutMs: options.timeoutMs,
+    maxFailures: options.maxFailures,
+    canaryWaitMs: options.canaryWaitMs,
+    probeIntervalMs: options.probeIntervalMs,
+    selection: {
+      org: options.org,
+      space: options.space,
+      apps: options.apps,
+      appPattern: options.appPattern,
+      exclude: options.exclude,
+      fromFile: options.fromFile,
+    },
+  })
+}
+
+export interface RunnerContext {
+  journal: Journal
+  client: CcClient
+  probe: RouteProbe
+  clock: Clock
+  pauseFile?: string | null
+}
+
+/** A runner for a recorded migration on the session's foundation. */
+export function runnerFor(context: RunnerContext, migrationId: string): MigrationRunner {
+  return new MigrationRunner({
+    journal: context.journal,
+    port: new FoundationPort(context.client, context.probe),
+    clock: context.clock,
+    migrationId,
+    pauseFile: context.pauseFile ?? null,
+  })
+}
+
+/** The migration with that id, or an error that says how to find one. */
+export function requireMigration(journal: Journal, id: string): MigrationRecord {
+  const found = journal.migration(id)
+  if (!found) throw new UserError(`no migration ${id} in ${journal.path}`, 'list them with: cfctl migrations list')
+  return found
+}
+
+export { parseRate }
