@@ -5,6 +5,8 @@ import { loadSession, memorySession, type Session } from '../core/auth/session.j
 import { CcClient, CfApiError, CfAuthError, CfNetworkError, CfSchemaError } from '../core/cc/index.js'
 import { RouteProbe } from '../core/cc/route-probe.js'
 import { UserError } from '../core/errors.js'
+import { JournalError } from '../core/journal/journal.js'
+import { LockHeldError } from '../core/journal/lock.js'
 import { painterFor } from '../ui/text.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
@@ -127,6 +129,13 @@ export function describeError(error: unknown): Problem | undefined {
       cf: { status: error.status, code: error.code, error_code: error.errorCode },
     }
   }
+  if (error instanceof LockHeldError)
+    return {
+      message: error.message,
+      hint: `watch it with: cfctl migrations show ${error.lock.migrationId}, or pause it: cfctl migrations pause ${error.lock.migrationId}`,
+      exitCode: 1,
+    }
+  if (error instanceof JournalError) return { message: error.message, exitCode: 1 }
   if (error instanceof CfAuthError) return { message: error.message, hint: 'run: cfctl login', exitCode: 1 }
   if (error instanceof CfNetworkError)
     return { message: error.message, hint: 'check the target URL and that the foundation is up', exitCode: 1 }

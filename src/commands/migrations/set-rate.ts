@@ -1,0 +1,46 @@
+import { Args, Flags } from '@oclif/core'
+import { CfctlCommand } from '../../cli/base.js'
+import { journalFlag, migrationIdArg, openJournal } from '../../cli/journal.js'
+import { UsageError } from '../../core/errors.js'
+import { controlMigration } from '../../core/migration/control.js'
+import { requireMigration } from '../../core/migration/operation.js'
+import { parseRate } from '../../core/migration/rate.js'
+
+export default class MigrationsSetRate extends CfctlCommand {
+  static override summary = 'Change the rate (and the apps in flight) of a migration, live'
+  static override examples = [
+    '<%= config.bin %> migrations set-rate 20261123-111318-9093 30/min',
+    '<%= config.bin %> migrations set-rate 20261123-111318-9093 unlimited --max-in-flight 10',
+  ]
+  static override enableJsonFlag = true
+  static override args = {
+    id: migrationIdArg,
+    rate: Args.string({ description: 'N/sec, N/min or N/hour, or "unlimited"' }),
+  }
+  static override flags = {
+    journal: journalFlag,
+    'max-in-flight': Flags.integer({ description: 'apps moving at once', min: 1, max: 1000 }),
+  }
+
+  async run(): Promise<{ id: string; rate?: string | null; maxInFlight?: number }> {
+    const { args, flags } = await this.parse(MigrationsSetRate)
+    if (args.rate === undefined && flags['max-in-flight'] === undefined)
+      throw new UsageError('give a RATE, --max-in-flight, or both', 'e.g. cfctl migrations set-rate ID 30/min')
+    const rate =
+      args.rate === undefined ? undefined : args.rate === 'unlimited' ? null : parseRate(args.rate, 'RATE').text
+    const journal = openJournal(flags.journal)
+    try {
+      const migration = requireMigration(journal, args.id)
+      if (rate !== undefined) controlMigration(journal, migration.id, { type: 'set-rate', rate })
+      if (flags['max-in-flight'] !== undefined)
+        controlMigration(journal, migration.id, { type: 'set-max-in-flight', maxInFlight: flags['max-in-flight'] })
+      if (!this.jsonEnabled())
+        this.log(
+          `migration ${migration.id}: ${rate !== undefined ? `rate ${rate ?? 'unlimited'}` : ''}${rate !== undefined && flags['max-in-flight'] ? ', ' : ''}${flags['max-in-flight'] ? `${flags['max-in-flight']} in flight at most` : ''}`,
+        )
+      return { id: migration.id, rate, maxInFlight: flags['max-in-flight'] }
+    } finally {
+      journal.close()
+    }
+  }
+}

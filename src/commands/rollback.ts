@@ -1,0 +1,85 @@
+import { Errors, Flags } from '@oclif/core'
+import { CfctlCommand } from '../cli/base.js'
+import { journalFlag, migrationIdArg, openJournal } from '../cli/journal.js'
+import { followRun, outputMode, renderSummary, summaryJson, writeJsonLine } from '../cli/migration-output.js'
+import { confirm, interactive } from '../cli/prompt.js'
+import { RealClock } from '../clock.js'
+import { UsageError, UserError } from '../core/errors.js'
+import { requireMigration, runnerFor } from '../core/migration/operation.js'
+import { parseRate } from '../core/migration/rate.js'
+import { exitCodeOf } from '../core/migration/runner.js'
+
+export default class Rollback extends CfctlCommand {
+  static override summary = 'Return every app a migration moved to its original backend, last moved first'
+  static override description =
+    `Each app is flipped back and verified on its original backend (every instance RUNNING, its route
+answering), at the migration's rate unless --rate says otherwise. Resumable: run it again after an interruption.
+--no-verify is the emergency brake: flip everything back at once, without waiting on health.`
+  static override examples = [
+    '<%= config.bin %> rollback 20261123-111318-9093 --yes',
+    '<%= config.bin %> rollback 20261123-111318-9093 --no-verify --yes',
+  ]
+  static override args = { id: migrationIdArg }
+  static override flags = {
+    journal: journalFlag,
+    rate: Flags.string({ description: "N/sec|min|hour (default: the migration's; unlimited with --no-verify)" }),
+    'max-in-flight': Flags.integer({ description: 'apps moving back at once', min: 1, max: 1000 }),
+    verify: Flags.boolean({
+      description: 'wait until each app is healthy on its original backend',
+      default: true,
+      allowNo: true,
+    }),
+    yes: Flags.boolean({ char: 'y', description: 'start without asking' }),
+    json: Flags.boolean({ description: 'one JSON event a line, then a JSON summary' }),
+  }
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Rollback)
+    const mode = outputMode(flags.json)
+    const journal = openJournal(flags.journal)
+    try {
+      const migration = requireMigration(journal, args.id)
+      const connection = await this.connect(flags)
+      if (migration.target !== connection.session.target.api)
+        throw new UserError(
+          `migration ${migration.id} belongs to ${migration.target}, not ${connection.session.target.api}`,
+          `target it first: cfctl target ${migration.target}`,
+        )
+      const moved = journal.steps(migration.id).filter((s) => s.flipped).length
+      if (!flags.yes) {
+        if (!interactive())
+          throw new UsageError('rollback asks before it starts, and there is no terminal to ask', 'pass --yes')
+        if (!(await confirm(`Return ${moved} apps of ${migration.id} to their original backend?`, '--yes')))
+          throw new UserError('not started', undefined, 3)
+      }
+      const runner = runnerFor(
+        { journal, client: connection.client, probe: connection.probe, clock: new RealClock() },
+        migration.id,
+      )
+      const stop = followRun(
+        mode,
+        (listener) => runner.on(listener),
+        () => runner.progress(),
+      )
+      const onSignal = () => runner.interrupt('interrupt')
+      process.once('SIGINT', onSignal)
+      let outcome: Awaited<ReturnType<typeof runner.rollback>>
+      try {
+        outcome = await runner.rollback({
+          verify: flags.verify,
+          rate: flags.rate === undefined ? undefined : parseRate(flags.rate),
+          maxInFlight: flags['max-in-flight'],
+        })
+      } finally {
+        stop()
+        process.off('SIGINT', onSignal)
+      }
+      const code = exitCodeOf(outcome)
+      if (mode === 'json') writeJsonLine(summaryJson(outcome, code))
+      else this.log(renderSummary(outcome, code === 0 ? undefined : `run it again: cfctl rollback ${migration.id}`))
+      if (code !== 0) throw new Errors.ExitError(code)
+    } finally {
+      journal.close()
+    }
+  }
+}
