@@ -75,13 +75,22 @@ class Connection {
       const header = this.head.subarray(0, end).toString('latin1')
       const status = header.slice(9, 12)
       const length = /\r\ncontent-length:\s*(\d+)/i.exec(header)
-      if (status !== '200') return this.fail(`answered ${status}`)
-      if (!length) return this.fail('answered without a Content-Length')
+      if (status !== '200') {
+        this.fail(`answered ${status}`)
+        return
+      }
+      if (!length) {
+        this.fail('answered without a Content-Length')
+        return
+      }
       this.remaining = Number(length[1])
       body = this.head.subarray(end + HEADER_END.length)
     }
     this.remaining -= body.length
-    if (this.remaining < 0) return this.fail('sent more bytes than its Content-Length')
+    if (this.remaining < 0) {
+      this.fail('sent more bytes than its Content-Length')
+      return
+    }
     if (this.remaining === 0) {
       const ms = Number(process.hrtime.bigint() - this.started) / 1e6
       const done = this.onAnswer

@@ -233,7 +233,7 @@ export class Foundation {
     const onDiego = apps.filter((app) => app.diego).length
     const diego = this.diego.capacity()
     const dea = this.dea.capacity()
-    const example = apps.find((app) => app.state === 'STARTED' && app.routes.length > 0)?.routes[0]!.hostname
+    const example = apps.find((app) => app.state === 'STARTED' && app.routes.length > 0)?.routes[0]?.hostname
     return [
       `API:      ${this.apiUrl}`,
       `Router:   ${this.routerUrl}  (send an app's route as the Host header${example ? `, e.g. ${example}` : ''})`,
