@@ -10,10 +10,12 @@ import type { AppLimits } from './app-limits.js'
 import { needsNewVersion, parseAppUpdate, validateAppUpdate } from './app-update.js'
 import type { BackendBridge } from './bridge.js'
 import { CfError, UNKNOWN_ERROR_BODY } from './errors.js'
+import { ListCache } from './list-cache.js'
 import {
   compileFilters,
   envelopeBytes,
   envelopeJson,
+  type Filter,
   type FilterFields,
   paginate,
   parseFilters,
@@ -102,6 +104,7 @@ class Api {
   private readonly log: (line: string) => void
   private readonly featureFlagsJson = JSON.stringify(featureFlagsBody())
   private readonly buffers = new ResponseBuffers()
+  private readonly filteredApps: ListCache<AppRecord>
 
   constructor(deps: ApiDependencies) {
     this.store = deps.store
@@ -111,6 +114,7 @@ class Api {
     this.bridge = deps.bridge
     this.settings = deps.settings
     this.log = deps.log
+    this.filteredApps = new ListCache(deps.store)
   }
 
   async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -234,6 +238,21 @@ class Api {
     const params = new URLSearchParams(query)
     const request = parsePageRequest(params)
     const filters = parseFilters(request.q, APP_FILTERS)
+    const items =
+      filters.length === 0
+        ? this.access.visibleApps(principal)
+        : this.filteredApps.get(JSON.stringify([visibilityKey(principal), ...request.q]), () =>
+            this.filterApps(principal, filters),
+          )
+    const body = envelopeBytes(paginate(items, request), '/v2/apps', request, appResourceBytes, (length) =>
+      this.buffers.take(length),
+    )
+    this.buffers.releaseAfter(res, body)
+    send(res, 200, body)
+  }
+
+  /** The visible apps that pass every filter, in id order: what one `q` lists, before paging. */
+  private filterApps(principal: Principal, filters: readonly Filter[]): AppRecord[] {
     let candidates = this.access.visibleApps(principal)
     // A space filter (what a client paging one space sends) starts from that space's index.
     const bySpace = filters.find((f) => f.key === 'space_guid' && f.op === ':')
@@ -241,13 +260,8 @@ class Api {
       const spaceGuid = bySpace.values[0]!
       candidates = this.access.canSeeSpace(principal, spaceGuid) ? this.store.appsInSpace(spaceGuid) : []
     }
-    const predicate = compileFilters(filters, APP_FILTERS)
-    const items = predicate ? candidates.filter(predicate) : candidates
-    const body = envelopeBytes(paginate(items, request), '/v2/apps', request, appResourceBytes, (length) =>
-      this.buffers.take(length),
-    )
-    this.buffers.releaseAfter(res, body)
-    send(res, 200, body)
+    const predicate = compileFilters(filters, APP_FILTERS)!
+    return candidates.filter(predicate)
   }
 
   private visibleApp(principal: Principal, guid: string): AppRecord {
@@ -422,6 +436,14 @@ class Api {
     if (!space || !this.access.canSeeSpace(principal, guid)) throw new CfError('SpaceNotFound', guid)
     send(res, 200, JSON.stringify(spaceResource(space)))
   }
+}
+
+/**
+ * What decides which apps a principal sees (Access.spacesOf): admin or not, and whose spaces. Role
+ * changes are store writes, so a list kept under this key is dropped when they happen.
+ */
+function visibilityKey(principal: Principal): string {
+  return principal.admin ? 'admin' : `user:${principal.userGuid ?? ''}`
 }
 
 function send(res: ServerResponse, status: number, body: string | Buffer): void {
