@@ -1,0 +1,86 @@
+// runDashboard: what `cfctl dashboard` and `cfctl migrate --ui` call. On a terminal it draws the live
+// dashboard (ink and React load only then); otherwise it prints one plain-text snapshot and returns.
+import { type Clock, RealClock } from '../../clock.js'
+import type { CcClient } from '../../core/cc/index.js'
+import type { Journal } from '../../core/journal/journal.js'
+import type { MigrationRunner } from '../../core/migration/runner.js'
+import { colorEnabled } from '../text.js'
+import { MigrationControl } from './control.js'
+import type { UiState } from './interaction.js'
+import { plainSnapshot } from './plain.js'
+import { DashboardStore, type FleetSource, fleetSourceOf } from './store.js'
+
+export interface DashboardOptions {
+  client: CcClient
+  journal: Journal
+  /** The CC's URL, as migrations record it: the dashboard watches this target's running migration. */
+  target: string
+  /** A runner this process drives (`cfctl migrate --ui`): the dashboard watches it and steers it directly. */
+  runner?: MigrationRunner
+  /** Watch this migration rather than the target's running one (ignored when `runner` is given). */
+  migrationId?: string
+  /** Watch only: p, r, a, b, + and - do nothing. */
+  readonly?: boolean
+  /** Who a pause or an abort from the dashboard is recorded as (default 'dashboard'). */
+  by?: string
+  /** Builds a runner for `b` when no process holds the migration (a FoundationPort on the same client). */
+  rollbackRunner?: (migrationId: string) => MigrationRunner
+  clock?: Clock
+  stdout?: NodeJS.WriteStream
+  stdin?: NodeJS.ReadStream
+  env?: NodeJS.ProcessEnv
+  /** Where apps and capacity come from (default: the client). */
+  source?: FleetSource
+  /** Seconds between polls of the apps, at the least (default 5). */
+  appsPollMs?: number
+  /** Frame metrics, for the benchmark. */
+  onRender?: (metrics: { renderTime: number }) => void
+  initial?: Partial<UiState>
+}
+
+/**
+ * Shows the dashboard until the operator quits (q), then stops polling and, when a rollback started from
+ * the dashboard still runs, interrupts it (it stays resumable). An in-process runner is left as it is: the
+ * caller decides what becomes of its run.
+ */
+export async function runDashboard(options: DashboardOptions): Promise<void> {
+  const clock = options.clock ?? new RealClock()
+  const stdout = options.stdout ?? process.stdout
+  const env = options.env ?? process.env
+  const control = new MigrationControl({
+    journal: options.journal,
+    clock,
+    runner: options.runner,
+    rollbackRunner: options.rollbackRunner,
+    by: options.by,
+  })
+  const store = new DashboardStore({
+    journal: options.journal,
+    target: options.target,
+    clock,
+    control,
+    source: options.source ?? fleetSourceOf(options.client),
+    migrationId: options.runner?.migrationId ?? options.migrationId,
+    appsPollMs: options.appsPollMs,
+  })
+  try {
+    store.start()
+    if (!stdout.isTTY) {
+      await store.loaded()
+      stdout.write(plainSnapshot(store.snapshotNow(), { width: stdout.columns, stream: stdout, env }))
+      return
+    }
+    const { renderDashboard } = await import('./app.js')
+    await renderDashboard(store, {
+      readonly: options.readonly ?? false,
+      color: colorEnabled(stdout, env),
+      stdout,
+      stdin: options.stdin ?? process.stdin,
+      onRender: options.onRender,
+      initial: options.initial,
+    })
+  } finally {
+    store.stop()
+    await control.shutdown()
+  }
+}
