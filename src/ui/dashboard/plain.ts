@@ -52,7 +52,7 @@ export function plainSnapshot(
 
   const m = snapshot.migration
   out.push('', paint.bold('Migration'))
-  if (!m) out.push(paint.dim('no migration running on this target'))
+  if (!m) out.push(paint.dim('no migration for this target in the journal'))
   else {
     const settled = m.counts.done + m.counts.failed + m.counts['rolled-back']
     out.push(

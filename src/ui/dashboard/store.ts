@@ -103,6 +103,7 @@ export class DashboardStore {
   private record: MigrationRecord | undefined
   private counts: Record<StepState, number> = EMPTY_COUNTS
   private countsAt = Number.NEGATIVE_INFINITY
+  private countsStale = true
   private afterSeq = 0
   private caughtUp = false
   private byGuid = new Map<string, StepStatus>()
@@ -272,10 +273,12 @@ export class DashboardStore {
       }
     })
     if (!this.pinned) {
+      // The target's running migration; failing that, its latest, so a finished one still shows how it ended.
       const watched = migrations.find((m) => m.id === this.watchedId)
-      const active = migrations.find((m) => m.target === this.target && isActive(m.state))
-      if (active && active.id !== this.watchedId && (!watched || !isActive(watched.state))) {
-        this.switchTo(active.id)
+      const ours = migrations.filter((m) => m.target === this.target)
+      const pick = ours.find((m) => isActive(m.state)) ?? ours[0]
+      if (pick && pick.id !== this.watchedId && (!watched || !isActive(watched.state))) {
+        this.switchTo(pick.id)
         this.readJournal()
       }
     }
@@ -287,6 +290,7 @@ export class DashboardStore {
     this.record = undefined
     this.counts = EMPTY_COUNTS
     this.countsAt = Number.NEGATIVE_INFINITY
+    this.countsStale = true
     this.afterSeq = 0
     this.caughtUp = false
     this.byGuid = new Map()
@@ -326,14 +330,22 @@ export class DashboardStore {
       this.loadSteps(id)
     }
     const now = this.clock.now()
+    let changed = false
     if (events.length > 0 || !this.record || now - this.countsAt >= 2_000) {
       this.record = this.journal.migration(id)
+      this.countsStale = true
+      changed = true
+    }
+    if (this.countsStale) {
+      // Counting 50,000 steps on every event would cost more than it shows: at most four times a second.
       if (now - this.countsAt >= COUNTS_EVERY_MS) {
         this.counts = this.journal.stepCounts(id)
         this.countsAt = now
-      } else this.scheduleRead() // counting 50,000 steps on every event would cost more than it shows
-      this.schedulePublish()
-    } else if (now - this.lastPublishAt >= 1_000) this.schedulePublish()
+        this.countsStale = false
+        changed = true
+      } else this.scheduleRead()
+    }
+    if (changed || now - this.lastPublishAt >= 1_000) this.schedulePublish()
   }
 
   /** The step states as the journal has them once the history is read; events keep them current after. */

@@ -109,7 +109,7 @@ describe('the migration panel', () => {
   it('without a migration, says there is none and where to find others', () => {
     const frame = lines(render(<MigrationPanel migration={undefined} width={60} />).lastFrame())
     expect(frame).toHaveLength(5)
-    expect(frame[1]).toContain('no migration running on this target')
+    expect(frame[1]).toContain('no migration for this target in the journal')
     expect(frame[2]).toContain(':migrations')
   })
 })

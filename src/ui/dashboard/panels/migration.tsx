@@ -20,7 +20,7 @@ export function MigrationPanel({ migration, width }: MigrationPanelProps) {
         <Text {...look('title')} wrap="truncate">
           {rule('Migration', width)}
         </Text>
-        <Text wrap="truncate">{cell('no migration running on this target', width)}</Text>
+        <Text wrap="truncate">{cell('no migration for this target in the journal', width)}</Text>
         <Text {...look('dim')} wrap="truncate">
           {cell(':migrations lists every migration of the journal', width)}
         </Text>

@@ -1,0 +1,58 @@
+// A dashboard over the fake foundation of the migration tests: its fleet as the apps source, a journal on
+// the same FakeClock, a store and its control, and a runner for the migration when one is wanted.
+import { FakeClock } from '../../../src/clock.js'
+import type { AppRow } from '../../../src/core/apps/inventory.js'
+import type { Journal } from '../../../src/core/journal/index.js'
+import type { MigrationRunner } from '../../../src/core/migration/index.js'
+import { type ControlOptions, MigrationControl } from '../../../src/ui/dashboard/control.js'
+import { DashboardStore, type FleetSource, type StoreOptions } from '../../../src/ui/dashboard/store.js'
+import { FakeFoundation } from '../../core/migration/fake-foundation.js'
+import { aMigration, aRunner, openJournal, TARGET } from '../../core/migration/support.js'
+
+export { TARGET }
+
+export function sourceOf(world: FakeFoundation): FleetSource & { polls: number } {
+  const source = {
+    polls: 0,
+    apps: async (): Promise<AppRow[]> => {
+      source.polls++
+      return world.fleet().map((app) => ({ ...app, diskMb: 1024, backend: app.diego ? 'diego' : 'dea' }))
+    },
+    capacity: async () => undefined,
+  }
+  return source
+}
+
+export interface DashboardWorld {
+  clock: FakeClock
+  world: FakeFoundation
+  journal: Journal
+  source: ReturnType<typeof sourceOf>
+  /** Plans a migration of the whole fleet to Diego; returns its id. */
+  plan(settings?: Parameters<typeof aMigration>[2]['settings']): string
+  runner(id: string): MigrationRunner
+  store(options?: Partial<Omit<StoreOptions, 'control'>> & { control?: Partial<ControlOptions> }): {
+    store: DashboardStore
+    control: MigrationControl
+  }
+}
+
+export function aDashboardWorld(apps = 20, journal?: (clock: FakeClock) => Journal): DashboardWorld {
+  const clock = new FakeClock()
+  const world = new FakeFoundation(clock).addFleet(apps)
+  const j = journal ? journal(clock) : openJournal(clock)
+  const source = sourceOf(world)
+  return {
+    clock,
+    world,
+    journal: j,
+    source,
+    plan: (settings) => aMigration(world, j, { settings: { rate: '60/min', ...settings } }),
+    runner: (id) => aRunner(j, id, world.port(), clock),
+    store: ({ control: controlOptions, ...options } = {}) => {
+      const control = new MigrationControl({ journal: j, clock, ...controlOptions })
+      const store = new DashboardStore({ journal: j, target: TARGET, clock, control, source, ...options })
+      return { store, control }
+    },
+  }
+}
