@@ -29,7 +29,7 @@ export interface DashboardWorld {
   journal: Journal
   source: ReturnType<typeof sourceOf>
   /** Plans a migration of the whole fleet to Diego; returns its id. */
-  plan(settings?: Parameters<typeof aMigration>[2]['settings']): string
+  plan(settings?: NonNullable<Parameters<typeof aMigration>[2]>['settings']): string
   runner(id: string): MigrationRunner
   store(options?: Partial<Omit<StoreOptions, 'control'>> & { control?: Partial<ControlOptions> }): {
     store: DashboardStore
