@@ -98,12 +98,30 @@ type FlagChange = ({ kind: 'set' } | { kind: 'not-set'; error: string } | { kind
 
 type Verdict = { ok: true } | { ok: false; error: string }
 
+/** The first wait between two checks of a moving app; the next ones double, up to the verify interval. */
+const FIRST_VERIFY_WAIT_MS = 100
+
+/**
+ * When, counted from the first check of a moving app, the next one is due: 100, 200, 400 ... ms until the
+ * verify interval, then on every multiple of it. Quick at first, so a fast backend is seen as soon as it is
+ * ready (a step held for a whole interval caps a run at max-in-flight apps per interval); slow after, so a
+ * slow start costs the CC a few extra calls per app, not one every few hundred milliseconds. Never later
+ * than a plain poll on the interval would have looked.
+ */
+export function nextCheckAfter(elapsedMs: number, intervalMs: number): number {
+  if (elapsedMs < intervalMs) return Math.min(Math.max(FIRST_VERIFY_WAIT_MS, elapsedMs * 2), intervalMs)
+  return (Math.floor(elapsedMs / intervalMs) + 1) * intervalMs
+}
+
 const RUNNABLE: readonly MigrationState[] = ['planned', 'running', 'paused']
 const IN_DOUBT: readonly StepState[] = ['flipping', 'verifying', 'rolling-back']
 
 export class MigrationRunner {
   readonly migrationId: string
   private readonly journal: Journal
+  /** Started apps' flip-to-verified times in this process: the live ETA's step estimate. */
+  private verifiedStepMs = 0
+  private verifiedSteps = 0
   private readonly port: MigrationPort
   private readonly clock: Clock
   private readonly pauseFile: string | null
@@ -332,7 +350,15 @@ export class MigrationRunner {
       maxInFlight,
       rate: rate?.text ?? null,
       startsInLastPeriod: this.gate?.startsWithin() ?? 0,
-      etaMs: expectedDuration({ apps: left, started: left }, { rate, maxInFlight }),
+      // At the pace this run has shown so far, once it has shown one; until then, the plan's estimate.
+      etaMs: expectedDuration(
+        { apps: left, started: left },
+        {
+          rate,
+          maxInFlight,
+          stepEstimateMs: this.verifiedSteps > 0 ? this.verifiedStepMs / this.verifiedSteps : undefined,
+        },
+      ),
     }
   }
 
@@ -469,6 +495,10 @@ export class MigrationRunner {
   ): Promise<void> {
     const verdict = await this.verifyApp(step.appGuid, app, step.targetDiego, monitor)
     if (verdict.ok) {
+      if (app.state === 'STARTED') {
+        this.verifiedStepMs += this.clock.now() - startedAt
+        this.verifiedSteps++
+      }
       this.journal.transitionStep(
         this.migrationId,
         step.position,
@@ -695,6 +725,7 @@ export class MigrationRunner {
   ): Promise<Verdict> {
     if (app.state !== 'STARTED' || app.instances === 0) return { ok: true }
     const deadline = this.clock.now() + this.timeoutMs
+    const startedAt = this.clock.now()
     for (;;) {
       let detail: string
       try {
@@ -715,7 +746,9 @@ export class MigrationRunner {
           error: `not healthy on ${backendOf(diego)} within ${formatDuration(this.timeoutMs)}: ${detail}`,
         }
       }
-      await this.clock.sleep(Math.min(this.verifyIntervalMs, deadline - now))
+      await this.clock.sleep(
+        Math.min(startedAt + nextCheckAfter(now - startedAt, this.verifyIntervalMs) - now, deadline - now),
+      )
     }
   }
 

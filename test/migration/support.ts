@@ -1,0 +1,334 @@
+// The acceptance harness of `cfctl migrate`: a real Foundation on 127.0.0.1 seeded from a file written here,
+// the CLI run as its own process (run to the end, or streamed line by line so a test can kill it), a record
+// of every change the CC applied to each app, and a fault-injecting proxy in front of the CC.
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  Agent as NodeAgent,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { expect } from 'vitest'
+import type { AppRecord } from '../../src/scheduler/cc/store.js'
+import { Foundation, type FoundationOptions } from '../../src/scheduler/foundation.js'
+import { aCliHome, type CliHome, type CliResult } from '../cli/run-cli.js'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+
+/** Parsed JSON lines; typed loosely on purpose, the assertions check them. */
+// biome-ignore lint/suspicious/noExplicitAny: events are checked by the assertions, not by the compiler
+export type Json = any
+
+export const FLEET_ORG = 'fleet'
+export const BYSTANDER_ORG = 'bystanders'
+
+export interface FleetShape {
+  /** Apps in the org that moves, spread over spaces of 50. */
+  apps: number
+  /** Every n-th app is STOPPED (default 10: one in ten). */
+  stoppedEvery?: number
+  /** Apps in another org that no test selects. */
+  bystanders?: number
+}
+
+/** A seed file (the format of src/scheduler/cc/seed.ts) of small apps, 1 to 3 instances of 128 MB. */
+export function writeSeedFile(dir: string, shape: FleetShape): string {
+  const stoppedEvery = shape.stoppedEvery ?? 10
+  const app = (i: number) => ({
+    name: `app-${String(i).padStart(5, '0')}`,
+    instances: 1 + (i % 3),
+    memory: 128,
+    disk_quota: 256,
+    state: (i + 1) % stoppedEvery === 0 ? 'STOPPED' : 'STARTED',
+  })
+  const spaces: { name: string; apps: unknown[] }[] = []
+  for (let i = 0; i < shape.apps; i++) {
+    const s = Math.floor(i / 50)
+    spaces[s] ??= { name: `space-${s + 1}`, apps: [] }
+    spaces[s]!.apps.push(app(i))
+  }
+  const orgs = [{ name: FLEET_ORG, spaces }]
+  if (shape.bystanders)
+    orgs.push({
+      name: BYSTANDER_ORG,
+      spaces: [{ name: 'prod', apps: Array.from({ length: shape.bystanders }, (_, i) => app(i)) }],
+    })
+  const path = join(dir, 'seed.json')
+  writeFileSync(path, JSON.stringify({ orgs }))
+  return path
+}
+
+export function aTempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'cfctl-migration-'))
+}
+
+/** What the CC applied to one app: every update it committed, and those that changed `diego`. */
+export interface AppHistory {
+  updates: number
+  diegoChanges: boolean[]
+}
+
+/**
+ * A foundation whose store reports every committed app update: the server side's own account of flips,
+ * independent of what the client journaled.
+ */
+export class WatchedFoundation {
+  readonly history = new Map<string, AppHistory>()
+  readonly original = new Map<string, boolean>()
+
+  private constructor(readonly foundation: Foundation) {
+    for (const app of foundation.store.apps()) this.original.set(app.guid, app.diego)
+    const store = foundation.store
+    const update = store.updateApp.bind(store)
+    store.updateApp = (guid, patch, at) => {
+      const before = store.app(guid)
+      const after = update(guid, patch, at)
+      const entry = this.historyOf(guid)
+      entry.updates++
+      if (before && before.diego !== after.diego) entry.diegoChanges.push(after.diego)
+      return after
+    }
+  }
+
+  static async start(options: FoundationOptions): Promise<WatchedFoundation> {
+    return new WatchedFoundation(await Foundation.start({ log: () => {}, ...options }))
+  }
+
+  historyOf(guid: string): AppHistory {
+    let entry = this.history.get(guid)
+    if (!entry) this.history.set(guid, (entry = { updates: 0, diegoChanges: [] }))
+    return entry
+  }
+
+  get apiUrl(): string {
+    return this.foundation.apiUrl
+  }
+
+  appsOf(org: string): AppRecord[] {
+    const store = this.foundation.store
+    const o = store.orgs().find((x) => x.name === org)
+    if (!o) throw new Error(`no org ${org}`)
+    return store.spacesOfOrg(o.guid).flatMap((space) => [...store.appsInSpace(space.guid)])
+  }
+
+  /** How many instances of the app run on its backend now, as the CC would report them. */
+  runningInstances(app: AppRecord): number {
+    const backend = app.diego ? this.foundation.diego : this.foundation.dea
+    const running = new Set<number>()
+    for (const instance of backend.instances(app.guid))
+      if (instance.state === 'RUNNING' && instance.index < app.instances) running.add(instance.index)
+    return running.size
+  }
+
+  stop(): Promise<void> {
+    return this.foundation.stop()
+  }
+}
+
+/** A user of the CLI logged in as admin at `apiUrl` (which may be a proxy in front of the CC). */
+export async function anAdminAt(apiUrl: string): Promise<CliHome> {
+  const home = aCliHome()
+  const login = await home.run(['login', '-a', apiUrl, '-u', 'admin', '-p', 'admin'])
+  expect(login.stderr, 'login').toBe('')
+  expect(login.code, 'login').toBe(0)
+  return home
+}
+
+export function jsonLines(stdout: string): Json[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      try {
+        return JSON.parse(line)
+      } catch {
+        throw new Error(`not a JSON line: ${line}`)
+      }
+    })
+}
+
+export function summaryOf(result: CliResult): Json {
+  const summary = jsonLines(result.stdout).find((e) => e.type === 'summary')
+  if (!summary) throw new Error(`no summary (exit ${result.code}); stderr: ${result.stderr}`)
+  return summary
+}
+
+/** The migration id of a run's JSON lines (every event carries it). */
+export function migrationIdOf(lines: Json[]): string {
+  const id = lines.find((e) => typeof e.migrationId === 'string')?.migrationId
+  if (!id) throw new Error(`no migrationId in ${JSON.stringify(lines.slice(0, 3))}`)
+  return id
+}
+
+/** cfctl as its own process, its stdout read a JSON line at a time, so that a test can act between lines. */
+export class StreamedCli {
+  readonly child: ChildProcessWithoutNullStreams
+  readonly lines: Json[] = []
+  stderr = ''
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  private buffer = ''
+  private waiters: Array<() => void> = []
+
+  constructor(home: CliHome, args: string[], env: NodeJS.ProcessEnv = {}) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bin', 'dev.js'), ...args], {
+      cwd: root,
+      env: { ...home.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    this.child.stdin.end()
+    this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      this.buffer += chunk
+      let at = this.buffer.indexOf('\n')
+      while (at >= 0) {
+        const line = this.buffer.slice(0, at)
+        this.buffer = this.buffer.slice(at + 1)
+        if (line.trim() !== '') this.lines.push(JSON.parse(line))
+        at = this.buffer.indexOf('\n')
+      }
+      this.wake()
+    })
+    this.child.stderr.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk))
+    this.exited = new Promise((resolve) => {
+      this.child.on('close', (code, signal) => {
+        this.wake()
+        resolve({ code, signal })
+      })
+    })
+  }
+
+  get pid(): number {
+    return this.child.pid!
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null
+  }
+
+  /** Resolves once a line satisfies `test` (true), or the process has ended without one (false). */
+  async waitFor(test: (line: Json, index: number) => boolean, timeoutMs = 60_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      if (this.lines.some(test)) return true
+      if (!this.running) return this.lines.some(test)
+      if (Date.now() > deadline) throw new Error(`timed out waiting for a line; stderr: ${this.stderr}`)
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve)
+        setTimeout(resolve, 200)
+      })
+    }
+  }
+
+  private wake(): void {
+    const waiters = this.waiters
+    this.waiters = []
+    for (const wake of waiters) wake()
+  }
+}
+
+/** A seeded PRNG, so that a failing run can be repeated with the seed it prints. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+export interface FaultCounts {
+  /** Answered 503 without passing the call on: the CC never saw it. */
+  refused: number
+  /** Passed on, applied by the CC, then answered 503: the answer was lost. */
+  lost: number
+  passed: number
+}
+
+/**
+ * A proxy in front of the CC that answers 503 to a share of the `/v2` calls: half of them refused before the
+ * CC sees them, half passed on and their answer replaced by a 503 (the change made, the answer lost, as a
+ * gateway timing out would). Off until armed, so that login and setup go through cleanly.
+ */
+export class FlakyProxy {
+  readonly counts: FaultCounts = { refused: 0, lost: 0, passed: 0 }
+  armed = false
+  private readonly agent = new NodeAgent({ keepAlive: true, maxSockets: 64 })
+
+  private constructor(
+    private readonly server: Server,
+    private readonly upstream: URL,
+    private readonly share: number,
+    private readonly random: () => number,
+  ) {}
+
+  static async start(upstream: string, share: number, seed: number): Promise<FlakyProxy> {
+    let proxy: FlakyProxy | undefined
+    const server = createServer((req, res) => proxy!.handle(req, res))
+    proxy = new FlakyProxy(server, new URL(upstream), share, mulberry32(seed))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    return proxy
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const faulty = this.armed && req.url?.startsWith('/v2') && this.random() < this.share
+    const lose = faulty && this.random() < 0.5
+    if (faulty && !lose) {
+      this.counts.refused++
+      req.resume()
+      unavailable(res)
+      return
+    }
+    const upstream = httpRequest(
+      {
+        host: this.upstream.hostname,
+        port: this.upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+        agent: this.agent,
+      },
+      (answer) => {
+        if (lose) {
+          this.counts.lost++
+          answer.resume()
+          answer.on('end', () => unavailable(res))
+          return
+        }
+        this.counts.passed++
+        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        answer.pipe(res)
+      },
+    )
+    upstream.on('error', () => {
+      if (!res.headersSent) res.writeHead(502)
+      res.end()
+    })
+    req.pipe(upstream)
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections()
+    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+    this.agent.destroy()
+  }
+}
+
+function unavailable(res: ServerResponse): void {
+  const body = JSON.stringify({ code: 10015, description: 'Service Unavailable', error_code: 'CF-ServiceUnavailable' })
+  res.writeHead(503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
+  res.end(body)
+}
+
+export type { CliHome, CliResult }
