@@ -21,6 +21,7 @@ import {
   desiredLrpFrom,
   validateCellSpec,
 } from '../src/scheduler/diego/index.js'
+import { mulberry32 } from '../src/scheduler/random.js'
 import { RouteTable } from '../src/scheduler/routes.js'
 import { gc, median, type Results, round, timeMs } from './lib.js'
 
@@ -31,18 +32,6 @@ const INSTANCES = 250_000
 const BATCH = 5_000
 const NOW = Date.UTC(2026, 0, 1)
 const HOLD_FLAG = '--hold-250k'
-
-/** mulberry32: the same apps on every run, so runs compare. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
 
 /** Cells as Diego deploys them by default: 250 containers each, spread over three zones. */
 function cellSpecs(): CellSpec[] {
@@ -57,7 +46,7 @@ function cellSpecs(): CellSpec[] {
 
 /** A fleet of about 24,000 apps of mixed sizes and instance counts, 250,000 instances in all. */
 function fleet(): AppSpec[] {
-  const random = seeded(250_000)
+  const random = mulberry32(250_000)
   const counts = [1, 2, 2, 3, 4, 5, 8, 10, 20, 50]
   const memories = [128, 256, 256, 512, 512, 1024]
   const disks = [512, 1024, 1024, 2048]
@@ -171,7 +160,7 @@ interface ConvergeFixture {
  * indexes have no record, and 1% of the records are past their DesiredLRP's count. That leaves 250,000 records.
  */
 function convergeFixture(bbs = new Bbs()): ConvergeFixture {
-  const random = seeded(30_000)
+  const random = mulberry32(30_000)
   const specs = cellSpecs()
   for (const spec of specs) bbs.addCell(validateCellSpec(spec, 5_000))
   const cells = specs.map((s) => bbs.cell(s.id)!)

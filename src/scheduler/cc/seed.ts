@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 import type { BackendName } from '../backend.js'
+import { mulberry32 } from '../random.js'
 import { type AppLimits, DEFAULT_APP_DISK_MB, DEFAULT_APP_LIMITS, DEFAULT_APP_MEMORY_MB } from './app-limits.js'
 import { type AppRecord, type AppState, type Store, StoreError } from './store.js'
 
@@ -473,17 +474,7 @@ function uniqueHost(name: string, taken: Set<string>): string {
 
 // ---- deterministic randomness ----
 
-/** mulberry32: a tiny, fast PRNG with a 32-bit state; plenty for fleet shapes. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
+export type { mulberry32 }
 
 function weighted<T extends { weight: number }>(choices: readonly T[], random: () => number): T {
   const total = choices.reduce((sum, c) => sum + c.weight, 0)

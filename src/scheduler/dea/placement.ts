@@ -4,6 +4,8 @@
 // instances of it, then the upper half by free memory, then one at random. Pure: the same
 // advertisements, need, time and random draw give the same answer.
 
+import { mulberry32 } from '../random.js'
+
 /** What a DEA last told the CC about itself (`dea.advertise`), as the CC keeps it. */
 export interface DeaAdvertisement {
   readonly deaId: string
@@ -122,12 +124,5 @@ function nthSmallest(values: Float64Array, k: number): number {
 /** A small deterministic PRNG (mulberry32): the same seed gives the same placements, run after run. */
 export function seededRandom(seed: number): () => number {
   if (!Number.isInteger(seed)) throw new RangeError(`seededRandom: seed must be an integer, got ${seed}`)
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
+  return mulberry32(seed)
 }
