@@ -96,7 +96,7 @@ describe('runDashboard', () => {
     })
 
     const text = out.output
-    expect(text).not.toMatch(/\u001b\[/)
+    expect(text).not.toContain('\u001b[')
     expect(text).toMatch(/^cfctl dashboard · https:\/\/api\.example\.test · 7 apps read at \d\d:\d\d:\d\d\n/)
     expect(text).toMatch(/backend\s+apps\s+started\s+instances\s+nodes up\s+memory used\nDEA\s+1\s+1\s+1\s+-/)
     expect(text).toContain(`${id} → diego: failed · rate no limit · max in flight 7`)
