@@ -1,4 +1,20 @@
 #!/usr/bin/env node
-import { execute } from '@oclif/core'
+// The installed entry point. Kept small: a cold start is what every cfctl command pays before it runs.
+import module from 'node:module'
 
-await execute({ dir: import.meta.url })
+// Node's compile cache (22.1+) keeps V8's compiled code for every module loaded here on disk (in
+// os.tmpdir()/node-compile-cache, or $NODE_COMPILE_CACHE; NODE_DISABLE_COMPILE_CACHE=1 turns it off),
+// so starts after the first skip compiling oclif's modules. It must be on before they are imported,
+// hence the dynamic import below.
+module.enableCompileCache?.()
+
+// The `execute` subpath rather than the `@oclif/core` barrel: the barrel also loads the parser, the
+// flag and arg builders and semver (for a Node version check the `engines` field already states),
+// which a command imports itself when it needs them.
+const { execute } = await import('@oclif/core/execute')
+
+// cfctl has no plugins: skip looking for user-installed (~/.local/share/cfctl) and dev plugins.
+await execute({
+  dir: import.meta.url,
+  loadOptions: { root: import.meta.dirname, userPlugins: false, devPlugins: false },
+})
