@@ -3,6 +3,7 @@
 // CF-InvalidAuthToken, refresh once and try again). Lists read page 1, then the other pages side by side.
 import type { z } from 'zod'
 import type { Clock } from '../../clock.js'
+import { isAppResource } from './app-check.js'
 import { CfApiError, CfAuthError, CfSchemaError } from './errors.js'
 import {
   type App,
@@ -140,12 +141,12 @@ export class CcClient {
   /** Every app the token may see that matches the query, in the CC's order. */
   async apps(query: AppQuery = {}): Promise<App[]> {
     const q = appFilters(query)
-    if (query.names === undefined) return (await this.list('/v2/apps', AppResource, { q })).map(toApp)
+    if (query.names === undefined) return this.read('/v2/apps', APP_READER, { q })
     if (query.names.length === 0) return []
     const batches = await Promise.all(
-      nameFilters(query.names).map((byName) => this.list('/v2/apps', AppResource, { q: [...q, byName] })),
+      nameFilters(query.names).map((byName) => this.read('/v2/apps', APP_READER, { q: [...q, byName] })),
     )
-    return dedupe(batches.flat()).map(toApp)
+    return dedupe(batches.flat())
   }
 
   async app(guid: string): Promise<App> {
@@ -232,38 +233,54 @@ export class CcClient {
    * then fetched `pageConcurrency` at a time. A resource seen twice (the list shifted while it was
    * walked) is kept once.
    */
-  async list<T>(path: string, schema: z.ZodType<T>, query: ListQuery = {}): Promise<T[]> {
-    const first = await this.page(path, schema, query, 1)
-    const pages: PageResult<T>[] = [first]
-    const totalPages = first.totalPages
-    if (totalPages > 1) {
-      const rest = await mapBounded(range(2, totalPages), this.pageConcurrency, (n) =>
-        this.page(path, schema, query, n),
-      )
-      pages.push(...rest)
-    }
-    // Apps created during the walk push items past the last page counted at the start: follow on.
-    let last = pages[pages.length - 1]!
-    for (let n = Math.max(totalPages, 1) + 1; last.hasNext && n <= totalPages + MAX_EXTRA_PAGES; n++) {
-      last = await this.page(path, schema, query, n)
-      pages.push(last)
-    }
-    return dedupePages(pages)
+  list<T>(path: string, schema: z.ZodType<T>, query: ListQuery = {}): Promise<T[]> {
+    return this.read(path, { schema, map: (resource) => resource }, query)
   }
 
   async close(): Promise<void> {
     await this.transport.close()
   }
 
-  private async page<T>(path: string, schema: z.ZodType<T>, query: ListQuery, n: number): Promise<PageResult<T>> {
+  /** `list`, with each resource read by `reader` as its page arrives. */
+  private async read<R, T>(path: string, reader: ResourceReader<R, T>, query: ListQuery): Promise<T[]> {
+    const first = await this.page(path, reader, query, 1)
+    const pages: PageResult<T>[] = [first]
+    const totalPages = first.totalPages
+    if (totalPages > 1) {
+      const rest = await mapBounded(range(2, totalPages), this.pageConcurrency, (n) =>
+        this.page(path, reader, query, n),
+      )
+      pages.push(...rest)
+    }
+    // Apps created during the walk push items past the last page counted at the start: follow on.
+    let last = pages[pages.length - 1]!
+    for (let n = Math.max(totalPages, 1) + 1; last.hasNext && n <= totalPages + MAX_EXTRA_PAGES; n++) {
+      last = await this.page(path, reader, query, n)
+      pages.push(last)
+    }
+    return dedupePages(pages)
+  }
+
+  private async page<R, T>(
+    path: string,
+    reader: ResourceReader<R, T>,
+    query: ListQuery,
+    n: number,
+  ): Promise<PageResult<T>> {
     const label = `GET ${path} (page ${n})`
     const envelope = await this.call('GET', pagePath(path, query, n, this.resultsPerPage), PageEnvelope, { label })
-    const items: T[] = new Array(envelope.resources.length)
-    const guids: (string | undefined)[] = new Array(envelope.resources.length)
-    envelope.resources.forEach((raw, i) => {
-      items[i] = parseBody(schema, raw, 'GET', `${path} (page ${n})`, `resources[${i}]`)
+    const { resources } = envelope
+    const items: T[] = new Array(resources.length)
+    const guids: (string | undefined)[] = new Array(resources.length)
+    for (let i = 0; i < resources.length; i++) {
+      const raw = resources[i]
+      const resource =
+        reader.accepts?.(raw) === true
+          ? raw
+          : parseBody(reader.schema, raw, 'GET', `${path} (page ${n})`, `resources[${i}]`)
+      items[i] = reader.map(resource)
       guids[i] = guidOf(raw)
-    })
+    }
     return { totalPages: envelope.total_pages, hasNext: envelope.next_url !== null, items, guids }
   }
 
@@ -321,6 +338,21 @@ export class CcClient {
   }
 }
 
+/** How a list reads each element of `resources`. */
+interface ResourceReader<R, T> {
+  schema: z.ZodType<R>
+  /**
+   * An exact and quicker test of `schema`, for a list that can be long. What it accepts is used as it
+   * is (extra keys and all, which `map` ignores); what it rejects goes through `schema`, which names
+   * the field that is wrong.
+   */
+  accepts?: (raw: unknown) => raw is R
+  /** Applied as each page arrives, so that only what the caller keeps outlives its page. */
+  map: (resource: R) => T
+}
+
+const APP_READER: ResourceReader<AppResource, App> = { schema: AppResource, accepts: isAppResource, map: toApp }
+
 interface PageResult<T> {
   totalPages: number
   hasNext: boolean
@@ -344,12 +376,12 @@ function dedupePages<T>(pages: readonly PageResult<T>[]): T[] {
   return out
 }
 
-function dedupe<T extends { metadata: { guid: string } }>(items: readonly T[]): T[] {
+function dedupe<T extends { guid: string }>(items: readonly T[]): T[] {
   const seen = new Set<string>()
   const out: T[] = []
   for (const item of items) {
-    if (seen.has(item.metadata.guid)) continue
-    seen.add(item.metadata.guid)
+    if (seen.has(item.guid)) continue
+    seen.add(item.guid)
     out.push(item)
   }
   return out

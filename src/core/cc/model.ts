@@ -127,19 +127,15 @@ export function toApp(resource: AppResource): App {
     createdAt: metadata.created_at,
     updatedAt: metadata.updated_at ?? metadata.created_at,
   }
-  // Optional fields are left out rather than set to undefined, so JSON output and deep equality stay clean.
-  const optional: Partial<App> = {
-    stackGuid: defined(entity.stack_guid),
-    version: defined(entity.version),
-    healthCheckType: defined(entity.health_check_type),
-    packageState: defined(entity.package_state),
-    detectedBuildpack: defined(entity.detected_buildpack),
-    dockerImage: defined(entity.docker_image),
-    enableSsh: defined(entity.enable_ssh),
-  }
-  for (const [key, value] of Object.entries(optional)) {
-    if (value !== undefined) (app as unknown as Record<string, unknown>)[key] = value
-  }
+  // Optional fields are left out rather than set to undefined, so JSON output and deep equality stay
+  // clean. One test each rather than a loop over entries: this runs once per app of a 50,000-app list.
+  if (entity.stack_guid != null) app.stackGuid = entity.stack_guid
+  if (entity.version != null) app.version = entity.version
+  if (entity.health_check_type != null) app.healthCheckType = entity.health_check_type
+  if (entity.package_state != null) app.packageState = entity.package_state
+  if (entity.detected_buildpack != null) app.detectedBuildpack = entity.detected_buildpack
+  if (entity.docker_image != null) app.dockerImage = entity.docker_image
+  if (entity.enable_ssh != null) app.enableSsh = entity.enable_ssh
   return app
 }
 
