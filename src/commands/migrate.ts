@@ -35,6 +35,11 @@ one: the intent is journaled, the diego flag is set, and the step is done only w
 the target and the app's route answers. A step that fails is rolled back on its own. Routability is probed
 while each app moves; every gap is reported.
 
+Without a terminal (a CI job, a script), a pause that waits for a person (cfctl migrations pause, a canary
+without --canary-wait) ends the run with exit 3 once the apps in flight settle; cfctl migrate --resume ID
+carries on. On a terminal such a pause holds until cfctl migrations resume ID. The pause file holds either
+way, for as long as it exists.
+
 Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
   static override examples = [
     '<%= config.bin %> migrate --embedded --to diego --rate 600/min --yes',
@@ -81,6 +86,12 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
     const clock = new RealClock()
     const journal = Journal.open(flags.journal ?? defaultJournalPath(), { clock })
     try {
+      // The invocation is checked whole before anything asks the target: a usage error is exit 2 either way.
+      if (flags.resume && flags['dry-run']) throw new UsageError('--resume and --dry-run do not go together')
+      if (!flags.resume && !flags.to) throw new UsageError('--to is required', 'e.g. --to diego (or --resume ID)')
+      const options = flags.resume ? undefined : migrateOptions(flags)
+      if (options && !flags['dry-run'] && !flags.yes && !interactive())
+        throw new UsageError('migrate asks before it starts, and there is no terminal to ask', 'pass --yes')
       const connection = await this.connect(flags)
       const context = {
         journal,
@@ -88,11 +99,11 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
         probe: connection.probe,
         clock,
         pauseFile: flags['pause-file'] ?? defaultPauseFile(),
+        unattended: !interactive(),
       }
       let migrationId: string
-      if (flags.resume) {
-        if (flags['dry-run']) throw new UsageError('--resume and --dry-run do not go together')
-        const migration = requireMigration(journal, flags.resume)
+      if (!options) {
+        const migration = requireMigration(journal, flags.resume!)
         if (migration.target !== connection.session.target.api)
           throw new UserError(
             `migration ${migration.id} belongs to ${migration.target}, not ${connection.session.target.api}`,
@@ -100,8 +111,6 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
           )
         migrationId = migration.id
       } else {
-        if (!flags.to) throw new UsageError('--to is required', 'e.g. --to diego (or --resume ID)')
-        const options = migrateOptions(flags)
         const prepared = await prepareMigration(connection.client, options)
         const rate = options.rate?.text ?? null
         if (flags['dry-run']) {
@@ -116,8 +125,6 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
             'add capacity, narrow the selection, or pass --force',
           )
         if (!flags.yes) {
-          if (!interactive())
-            throw new UsageError('migrate asks before it starts, and there is no terminal to ask', 'pass --yes')
           if (!(await confirm(`Move ${prepared.plan.steps.length} apps to ${flags.to}?`, '--yes')))
             throw new UserError('not started', undefined, 3)
         }
@@ -159,8 +166,10 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
           : outcome.failures.length > 0
             ? `roll back with: cfctl rollback ${migrationId}`
             : undefined
-      if (mode === 'json') writeJsonLine(summaryJson(outcome, code))
-      else this.log(renderSummary(outcome, hint))
+      if (mode === 'json') {
+        writeJsonLine(summaryJson(outcome, code))
+        if (hint) process.stderr.write(`${hint}\n`)
+      } else this.log(renderSummary(outcome, hint))
       if (code !== 0) throw new Errors.ExitError(code)
     } finally {
       journal.close()

@@ -53,7 +53,13 @@ answering), at the migration's rate unless --rate says otherwise. Resumable: run
           throw new UserError('not started', undefined, 3)
       }
       const runner = runnerFor(
-        { journal, client: connection.client, probe: connection.probe, clock: new RealClock() },
+        {
+          journal,
+          client: connection.client,
+          probe: connection.probe,
+          clock: new RealClock(),
+          unattended: !interactive(),
+        },
         migration.id,
       )
       const stop = followRun(
@@ -75,8 +81,11 @@ answering), at the migration's rate unless --rate says otherwise. Resumable: run
         process.off('SIGINT', onSignal)
       }
       const code = exitCodeOf(outcome)
-      if (mode === 'json') writeJsonLine(summaryJson(outcome, code))
-      else this.log(renderSummary(outcome, code === 0 ? undefined : `run it again: cfctl rollback ${migration.id}`))
+      const hint = code === 0 ? undefined : `run it again: cfctl rollback ${migration.id}`
+      if (mode === 'json') {
+        writeJsonLine(summaryJson(outcome, code))
+        if (hint) process.stderr.write(`${hint}\n`)
+      } else this.log(renderSummary(outcome, hint))
       if (code !== 0) throw new Errors.ExitError(code)
     } finally {
       journal.close()

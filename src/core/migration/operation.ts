@@ -142,6 +142,8 @@ export interface RunnerContext {
   probe: RouteProbe
   clock: Clock
   pauseFile?: string | null
+  /** No person at this process: a pause that waits for one ends the run (see RunnerOptions.unattended). */
+  unattended?: boolean
 }
 
 /** A runner for a recorded migration on the session's foundation. */
@@ -152,6 +154,7 @@ export function runnerFor(context: RunnerContext, migrationId: string): Migratio
     clock: context.clock,
     migrationId,
     pauseFile: context.pauseFile ?? null,
+    unattended: context.unattended ?? false,
   })
 }
 

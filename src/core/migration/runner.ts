@@ -43,6 +43,12 @@ export interface RunnerOptions {
   readAttempts?: number
   /** Wait before the first retry; the n-th waits n times as long. */
   retryDelayMs?: number
+  /**
+   * No person is at this process (a CI job, a script): a pause that waits for one (an operator's, a canary's
+   * without a wait) ends run() paused once the steps in flight settle, instead of holding the process until
+   * a resume nobody here can give. A pause-file pause, which lifts on its own, still holds.
+   */
+  unattended?: boolean
 }
 
 export interface RollbackOptions {
@@ -89,7 +95,7 @@ export interface MigrationProgress {
 
 export type MigrationListener = Parameters<Journal['subscribe']>[0]
 
-type StopKind = 'abort' | 'interrupt' | 'failure-threshold' | 'lock-lost' | 'fatal'
+type StopKind = 'abort' | 'interrupt' | 'unattended-pause' | 'failure-threshold' | 'lock-lost' | 'fatal'
 
 /** What became of a flag change, and how many calls it took (each one a try at the target value). */
 type FlagChange = ({ kind: 'set' } | { kind: 'not-set'; error: string } | { kind: 'unknown'; error: string }) & {
@@ -134,6 +140,7 @@ export class MigrationRunner {
   private readonly flipAttempts: number
   private readonly readAttempts: number
   private readonly retryDelayMs: number
+  private readonly unattended: boolean
 
   private mode: 'idle' | 'migrate' | 'rollback' = 'idle'
   private paused = false
@@ -168,6 +175,7 @@ export class MigrationRunner {
     this.flipAttempts = options.flipAttempts ?? 3
     this.readAttempts = options.readAttempts ?? 3
     this.retryDelayMs = options.retryDelayMs ?? 1_000
+    this.unattended = options.unattended ?? false
     this.journal.requireMigration(this.migrationId)
   }
 
@@ -185,7 +193,8 @@ export class MigrationRunner {
   /**
    * Runs a planned, paused or crashed migration until every step is settled (completed or failed), it is
    * aborted, or it stops paused (interrupt, failure threshold). A pause by an operator, the pause file or
-   * the canary holds the run until resume(). After a crash, the steps in flight are reconciled with the CC
+   * the canary holds the run until resume(), unless the runner is `unattended`: then only the pause file
+   * holds, and the others stop it paused once the steps in flight settle. After a crash, the steps in flight are reconciled with the CC
    * before any new one starts.
    */
   async run(): Promise<MigrationOutcome> {
@@ -772,6 +781,10 @@ export class MigrationRunner {
       if (this.stopRequest) return null
       this.checkPauseFile()
       if (this.paused) {
+        if (this.unattended && this.waitsForPerson()) {
+          this.stopRequest = { kind: 'unattended-pause', by: this.pausedBy ?? 'operator' }
+          return null
+        }
         await this.waitForChange(this.pausedBy === 'pause-file' ? this.pauseFilePollMs : this.controlPollMs)
         continue
       }
@@ -787,6 +800,13 @@ export class MigrationRunner {
       }
       return ticket
     }
+  }
+
+  /** The pause lifts only when someone resumes it: not the pause file's, nor a canary's with a wait set. */
+  private waitsForPerson(): boolean {
+    if (this.pausedBy === 'pause-file') return false
+    if (this.pausedBy === 'canary' && this.canaryTimer !== undefined) return false
+    return true
   }
 
   private checkPauseFile(): void {
