@@ -460,6 +460,7 @@ export class MigrationRunner {
       return
     }
     const monitor = this.watch(step, app)
+    let justFlipped = false
     try {
       if (app.diego === step.targetDiego) {
         // Found set: after a crash it was this migration's flip; on a fresh step someone was first.
@@ -489,8 +490,9 @@ export class MigrationRunner {
           { flipped: true, attempts: change.attempts },
           { type: 'step-flipped', diego: step.targetDiego, how: 'flipped', ...ref(step) },
         )
+        justFlipped = true
       }
-      await this.verifyMove(step, app, startedAt, monitor)
+      await this.verifyMove(step, app, startedAt, monitor, justFlipped)
     } finally {
       monitor?.stop()
     }
@@ -501,8 +503,9 @@ export class MigrationRunner {
     app: PortApp,
     startedAt: number,
     monitor: RoutabilityMonitor | undefined,
+    justFlipped = false,
   ): Promise<void> {
-    const verdict = await this.verifyApp(step.appGuid, app, step.targetDiego, monitor)
+    const verdict = await this.verifyApp(step.appGuid, app, step.targetDiego, monitor, justFlipped)
     if (verdict.ok) {
       if (app.state === 'STARTED') {
         this.verifiedStepMs += this.clock.now() - startedAt
@@ -615,11 +618,14 @@ export class MigrationRunner {
     }
     const monitor = options.monitor ?? (verify ? this.watch(step, app) : undefined)
     try {
-      if (app.diego !== step.originalDiego) {
+      const flipBack = app.diego !== step.originalDiego
+      if (flipBack) {
         const change = await this.setFlag(step, step.originalDiego)
         if (change.kind !== 'set') return this.restoreFailed(step, reason, change.error, auto)
       }
-      const verdict = verify ? await this.verifyApp(step.appGuid, app, step.originalDiego, monitor) : undefined
+      const verdict = verify
+        ? await this.verifyApp(step.appGuid, app, step.originalDiego, monitor, flipBack)
+        : undefined
       const unhealthy = verdict && !verdict.ok ? verdict.error : undefined
       const rolledBack: MigrationEventBody = {
         type: 'step-rolled-back',
@@ -725,16 +731,22 @@ export class MigrationRunner {
     return { kind: 'not-set', error: `setting diego=${diego} failed${tries}: ${describeError(lastError)}`, attempts }
   }
 
-  /** Until every desired instance runs on the backend the flag names and the route answers, or the timeout. */
+  /**
+   * Until every desired instance runs on the backend the flag names and the route answers, or the timeout.
+   * Right after a flip the first look waits a moment: no backend has the app running within the same
+   * millisecond, and on a large fleet that look is one CC call per app for nothing.
+   */
   private async verifyApp(
     guid: string,
     app: PortApp,
     diego: boolean,
     monitor: RoutabilityMonitor | undefined,
+    justFlipped = false,
   ): Promise<Verdict> {
     if (app.state !== 'STARTED' || app.instances === 0) return { ok: true }
     const deadline = this.clock.now() + this.timeoutMs
     const startedAt = this.clock.now()
+    if (justFlipped) await this.clock.sleep(Math.min(nextCheckAfter(0, this.verifyIntervalMs), this.timeoutMs))
     for (;;) {
       let detail: string
       try {

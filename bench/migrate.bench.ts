@@ -1,0 +1,154 @@
+// The migration runner's own pace: 10,000 small apps (one in ten stopped) moved to Diego with no rate limit
+// and 200 in flight, against the embedded foundation at its fastest speed (`cfctl server --speed 10000`, its
+// own process, as an operator would run it), by the runner in this process through the same service as
+// `cfctl migrate` (operation.ts: prepare, record, runnerFor): the real CcClient over HTTP, the FoundationPort,
+// the RouteProbe through the router, and the SQLite journal in a file. Every started app is verified as
+// `cfctl migrate` verifies it (every instance RUNNING on Diego, its route answering).
+//   migrate.apps_per_sec   apps settled a second, from run() to the migration completed (planning excluded)
+// BENCH_MIGRATE_APPS, BENCH_MIGRATE_IN_FLIGHT and BENCH_MIGRATE_SPEED change the setting for a look around;
+// BENCH_MIGRATE_PROFILE=DIR writes CPU profiles of this process (the runner) and of the server into DIR.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { Session as InspectorSession } from 'node:inspector/promises'
+import { fileURLToPath } from 'node:url'
+import { RealClock } from '../src/clock.js'
+import { memorySession } from '../src/core/auth/session.js'
+import { CcClient } from '../src/core/cc/index.js'
+import { RouteProbe } from '../src/core/cc/route-probe.js'
+import { Journal } from '../src/core/journal/journal.js'
+import { type MigrateOptions, prepareMigration, recordMigration, runnerFor } from '../src/core/migration/operation.js'
+import type { Results } from './lib.js'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const APPS = Number(process.env.BENCH_MIGRATE_APPS ?? 10_000)
+const IN_FLIGHT = Number(process.env.BENCH_MIGRATE_IN_FLIGHT ?? 200)
+const SPEED = Number(process.env.BENCH_MIGRATE_SPEED ?? 10_000)
+const PROFILE_DIR = process.env.BENCH_MIGRATE_PROFILE
+const GOAL = 500
+
+export default async function migrateBench(results: Results): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'cfctl-bench-migrate-'))
+  const seed = writeSeed(dir, APPS)
+  const server = await startServer(seed, SPEED, PROFILE_DIR)
+  const clock = new RealClock()
+  const journal = Journal.open(join(dir, 'journal.db'), { clock })
+  const session = memorySession({
+    api: server.apiUrl,
+    tokenEndpoint: server.apiUrl,
+    skipSslValidation: false,
+    routerUrl: server.routerUrl,
+  })
+  const client = new CcClient({ apiUrl: server.apiUrl, auth: session })
+  const probe = new RouteProbe({ routerUrl: server.routerUrl })
+  try {
+    await session.login({ type: 'password', username: 'admin', password: 'admin' })
+    const options: MigrateOptions = { to: 'diego', rate: null, maxInFlight: IN_FLIGHT, probeIntervalMs: 1_000 }
+    const planStarted = performance.now()
+    const prepared = await prepareMigration(client, options)
+    const planMs = performance.now() - planStarted
+    if (prepared.plan.steps.length !== APPS) throw new Error(`planned ${prepared.plan.steps.length} apps, not ${APPS}`)
+    const migration = recordMigration(journal, server.apiUrl, prepared, options)
+    const runner = runnerFor({ journal, client, probe, clock, pauseFile: null, unattended: true }, migration.id)
+
+    const profiler = PROFILE_DIR ? await startProfile() : undefined
+    const started = performance.now()
+    const outcome = await runner.run()
+    const seconds = (performance.now() - started) / 1000
+    if (profiler) await profiler.stop(join(PROFILE_DIR!, 'runner.cpuprofile'))
+
+    const done = outcome.steps.done
+    if (outcome.state !== 'completed' || done !== APPS) {
+      const why = outcome.failures[0]?.error ?? outcome.state
+      results.skip('migrate.apps_per_sec', `the migration did not complete (${done} of ${APPS} done): ${why}`)
+      return
+    }
+    const started_ = prepared.plan.totals.started
+    results.record(
+      'migrate.apps_per_sec',
+      APPS / seconds,
+      'apps/s',
+      `${APPS.toLocaleString('en')} apps (${started_.toLocaleString('en')} started, each verified running on Diego with its route answering) in ${seconds.toFixed(1)} s, no rate limit, ${IN_FLIGHT} in flight; runner in-process (CcClient, FoundationPort, RouteProbe, SQLite journal) against \`cfctl server --speed ${SPEED}\` in its own process; planning took ${(planMs / 1000).toFixed(1)} s more; ${outcome.gaps.length} gaps; goal >= ${GOAL}`,
+    )
+  } finally {
+    await client.close().catch(() => {})
+    await probe.close().catch(() => {})
+    journal.close()
+    await server.stop()
+  }
+}
+
+/** 10,000 apps of one instance and 64 MB in spaces of 100, one in ten STOPPED, every one on the DEA. */
+function writeSeed(dir: string, apps: number): string {
+  const spaces: { name: string; apps: unknown[] }[] = []
+  for (let i = 0; i < apps; i++) {
+    const s = Math.floor(i / 100)
+    spaces[s] ??= { name: `space-${s + 1}`, apps: [] }
+    spaces[s]!.apps.push({
+      name: `app-${String(i).padStart(5, '0')}`,
+      instances: 1,
+      memory: 64,
+      disk_quota: 128,
+      state: i % 10 === 9 ? 'STOPPED' : 'STARTED',
+    })
+  }
+  const path = join(dir, 'seed.json')
+  writeFileSync(path, JSON.stringify({ orgs: [{ name: 'bench', spaces }] }))
+  return path
+}
+
+interface Server {
+  apiUrl: string
+  routerUrl: string
+  stop(): Promise<void>
+}
+
+/** `cfctl server` as its own process; resolves once it prints where it listens. */
+function startServer(seed: string, speed: number, profileDir: string | undefined): Promise<Server> {
+  const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', 'server.cpuprofile'] : []
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...nodeArgs, '--import', 'tsx', join(root, 'bin', 'dev.js'), 'server', '--seed', seed, '--speed', String(speed)],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()))
+  return new Promise((resolve, reject) => {
+    let out = ''
+    let err = ''
+    child.stderr!.on('data', (chunk: Buffer) => {
+      err += chunk
+    })
+    child.on('error', reject)
+    child.once('close', (code) => reject(new Error(`cfctl server exited ${code} before it listened: ${err.trim()}`)))
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk
+      const api = /^API:\s+(\S+)/m.exec(out)?.[1]
+      const router = /^Router:\s+(\S+)/m.exec(out)?.[1]
+      if (!api || !router) return
+      resolve({
+        apiUrl: api,
+        routerUrl: router,
+        stop: async () => {
+          child.kill('SIGINT')
+          await exited
+        },
+      })
+    })
+  })
+}
+
+/** A CPU profile of this process, through the inspector (node --cpu-prof would only write it at exit). */
+async function startProfile(): Promise<{ stop(path: string): Promise<void> }> {
+  const inspector = new InspectorSession()
+  inspector.connect()
+  await inspector.post('Profiler.enable')
+  await inspector.post('Profiler.start')
+  return {
+    async stop(path) {
+      const { profile } = await inspector.post('Profiler.stop')
+      writeFileSync(path, JSON.stringify(profile))
+      inspector.disconnect()
+    },
+  }
+}
