@@ -2,23 +2,29 @@
 // and 200 in flight, against the embedded foundation at its fastest speed (`cfctl server --speed 10000`, its
 // own process, as an operator would run it), by the runner in this process through the same service as
 // `cfctl migrate` (operation.ts: prepare, record, runnerFor): the real CcClient over HTTP, the FoundationPort,
-// the RouteProbe through the router, and the SQLite journal in a file. Every started app is verified as
+// the RouteProbe through the router, and the SQLite journal in a file, grouping its commits as the CLI's does. Every started app is verified as
 // `cfctl migrate` verifies it (every instance RUNNING on Diego, its route answering).
 //   migrate.apps_per_sec   apps settled a second, from run() to the migration completed (planning excluded)
 // BENCH_MIGRATE_APPS, BENCH_MIGRATE_IN_FLIGHT and BENCH_MIGRATE_SPEED change the setting for a look around;
 // BENCH_MIGRATE_PROFILE=DIR writes CPU profiles of this process (the runner) and of the server into DIR.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
+import { Session as InspectorSession } from 'node:inspector/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { Session as InspectorSession } from 'node:inspector/promises'
 import { fileURLToPath } from 'node:url'
 import { RealClock } from '../src/clock.js'
 import { memorySession } from '../src/core/auth/session.js'
 import { CcClient } from '../src/core/cc/index.js'
 import { RouteProbe } from '../src/core/cc/route-probe.js'
 import { Journal } from '../src/core/journal/journal.js'
-import { type MigrateOptions, prepareMigration, recordMigration, runnerFor } from '../src/core/migration/operation.js'
+import {
+  type MigrateOptions,
+  prepareMigration,
+  RUNNER_JOURNAL_COMMIT_DELAY_MS,
+  recordMigration,
+  runnerFor,
+} from '../src/core/migration/operation.js'
 import type { Results } from './lib.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -33,7 +39,7 @@ export default async function migrateBench(results: Results): Promise<void> {
   const seed = writeSeed(dir, APPS)
   const server = await startServer(seed, SPEED, PROFILE_DIR)
   const clock = new RealClock()
-  const journal = Journal.open(join(dir, 'journal.db'), { clock })
+  const journal = Journal.open(join(dir, 'journal.db'), { clock, commitDelayMs: RUNNER_JOURNAL_COMMIT_DELAY_MS })
   const session = memorySession({
     api: server.apiUrl,
     tokenEndpoint: server.apiUrl,
@@ -106,7 +112,9 @@ interface Server {
 
 /** `cfctl server` as its own process; resolves once it prints where it listens. */
 function startServer(seed: string, speed: number, profileDir: string | undefined): Promise<Server> {
-  const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', 'server.cpuprofile'] : []
+  const nodeArgs = profileDir
+    ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', 'server.cpuprofile']
+    : []
   const child: ChildProcess = spawn(
     process.execPath,
     [...nodeArgs, '--import', 'tsx', join(root, 'bin', 'dev.js'), 'server', '--seed', seed, '--speed', String(speed)],

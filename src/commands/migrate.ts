@@ -19,6 +19,7 @@ import {
   defaultPauseFile,
   type MigrateOptions,
   prepareMigration,
+  RUNNER_JOURNAL_COMMIT_DELAY_MS,
   recordMigration,
   requireMigration,
   runnerFor,
@@ -84,7 +85,10 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
     const { flags } = await this.parse(Migrate)
     const mode = outputMode(flags.json)
     const clock = new RealClock()
-    const journal = Journal.open(flags.journal ?? defaultJournalPath(), { clock })
+    const journal = Journal.open(flags.journal ?? defaultJournalPath(), {
+      clock,
+      commitDelayMs: RUNNER_JOURNAL_COMMIT_DELAY_MS,
+    })
     try {
       // The invocation is checked whole before anything asks the target: a usage error is exit 2 either way.
       if (flags.resume && flags['dry-run']) throw new UsageError('--resume and --dry-run do not go together')

@@ -1,11 +1,17 @@
 import { Errors, Flags } from '@oclif/core'
 import { CfctlCommand } from '../cli/base.js'
-import { journalFlag, migrationIdArg, openJournal } from '../cli/journal.js'
+import { journalFlag, migrationIdArg } from '../cli/journal.js'
 import { followRun, outputMode, renderSummary, summaryJson, writeJsonLine } from '../cli/migration-output.js'
 import { confirm, interactive } from '../cli/prompt.js'
 import { RealClock } from '../clock.js'
 import { UsageError, UserError } from '../core/errors.js'
-import { requireMigration, runnerFor } from '../core/migration/operation.js'
+import { Journal } from '../core/journal/journal.js'
+import {
+  defaultJournalPath,
+  RUNNER_JOURNAL_COMMIT_DELAY_MS,
+  requireMigration,
+  runnerFor,
+} from '../core/migration/operation.js'
 import { parseRate } from '../core/migration/rate.js'
 import { exitCodeOf } from '../core/migration/runner.js'
 
@@ -36,7 +42,10 @@ answering), at the migration's rate unless --rate says otherwise. Resumable: run
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Rollback)
     const mode = outputMode(flags.json)
-    const journal = openJournal(flags.journal)
+    const journal = Journal.open(flags.journal ?? defaultJournalPath(), {
+      clock: new RealClock(),
+      commitDelayMs: RUNNER_JOURNAL_COMMIT_DELAY_MS,
+    })
     try {
       const migration = requireMigration(journal, args.id)
       const connection = await this.connect(flags)

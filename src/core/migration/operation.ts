@@ -19,6 +19,12 @@ import { parseMaxFailures, parseRate, type Rate } from './rate.js'
 import { MigrationRunner } from './runner.js'
 import { type FleetApp, parseAppList } from './select.js'
 
+/**
+ * How long a runner's journal holds step transitions to commit them together (Journal's commitDelayMs): on
+ * the real clock, the next turn of the event loop, so every app that moved in one turn shares one commit.
+ */
+export const RUNNER_JOURNAL_COMMIT_DELAY_MS = 0
+
 export function defaultJournalPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(cfctlHome(env), 'journal.db')
 }

@@ -702,6 +702,8 @@ export class MigrationRunner {
    * intent is already in the journal (flipping or rolling-back); the tries are counted with the next transition.
    */
   private async setFlag(step: StepRecord, diego: boolean): Promise<FlagChange> {
+    // A journal that groups its commits may hold the intent still: it must be on disk before the CC acts.
+    if (this.journal.pending) await this.journal.durable()
     let lastError: unknown
     let attempts = 0
     for (let attempt = 1; attempt <= this.flipAttempts; attempt++) {
