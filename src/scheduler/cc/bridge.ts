@@ -61,11 +61,20 @@ export function appSpecOf(app: AppRecord): AppSpec {
   return spec
 }
 
+/** One backend's desired apps as of a store generation: ids and specs side by side, in id order. */
+interface DesiredList {
+  generation: number
+  ids: number[]
+  specs: AppSpec[]
+  /** The frozen copy handed to readers; dropped when a change reaches the list, made again on the next read. */
+  view: readonly AppSpec[] | undefined
+}
+
 export class BackendBridge implements DesiredStateSource {
   private readonly store: Store
   private readonly log: (line: string) => void
   private readonly backends: Partial<Record<BackendName, RuntimeBackend>> = {}
-  private readonly desired: Partial<Record<BackendName, { generation: number; specs: readonly AppSpec[] }>> = {}
+  private readonly desired: Partial<Record<BackendName, DesiredList>> = {}
 
   constructor(store: Store, log: (line: string) => void) {
     this.store = store
@@ -92,20 +101,57 @@ export class BackendBridge implements DesiredStateSource {
   /**
    * Every STARTED app whose flag points at `backend`, in id order. The backends read this on every
    * pass (the DEA health manager every 10 s), so the list is kept until the store next changes: on a
-   * foundation of 50,000 apps a fresh walk costs tens of milliseconds of the API's event loop.
+   * foundation of 50,000 apps a fresh walk costs tens of milliseconds of the API's event loop. A change
+   * that comes through appChanged() is applied to the list in place, so a migration flipping hundreds of
+   * apps a second does not walk the whole fleet once per flip (at a high --speed the loops read it every
+   * few milliseconds); any other write to the store has the list walked again on its next read.
    */
   desiredApps(backend: BackendName): readonly AppSpec[] {
     const generation = this.store.generation
-    const cached = this.desired[backend]
-    if (cached && cached.generation === generation) return cached.specs
+    let list = this.desired[backend]
+    if (!list || list.generation !== generation) list = this.desired[backend] = this.walk(backend, generation)
+    list.view ??= Object.freeze(list.specs.slice())
+    return list.view
+  }
+
+  private walk(backend: BackendName, generation: number): DesiredList {
     const diego = backend === 'diego'
+    const ids: number[] = []
     const specs: AppSpec[] = []
     for (const app of this.store.apps()) {
-      if (app.state === 'STARTED' && app.diego === diego) specs.push(appSpecOf(app))
+      if (app.state === 'STARTED' && app.diego === diego) {
+        ids.push(app.id)
+        specs.push(appSpecOf(app))
+      }
     }
-    Object.freeze(specs)
-    this.desired[backend] = { generation, specs }
-    return specs
+    return { generation, ids, specs, view: undefined }
+  }
+
+  /**
+   * Applies one committed change of one app to each list that was current just before it (one generation
+   * back: the write that made the change is the only one since). A list further behind is left to be
+   * walked again when next read.
+   */
+  private keepDesired(before: AppRecord | undefined, after: AppRecord | undefined): void {
+    const generation = this.store.generation
+    const id = (after ?? before)!.id
+    for (const name of BOTH) {
+      const list = this.desired[name]
+      if (!list || list.generation !== generation - 1) continue
+      list.generation = generation
+      const at = lowerBound(list.ids, id)
+      const present = list.ids[at] === id
+      const wanted = after !== undefined && after.state === 'STARTED' && backendNameOf(after) === name
+      if (wanted && present) list.specs[at] = appSpecOf(after)
+      else if (wanted) {
+        list.ids.splice(at, 0, id)
+        list.specs.splice(at, 0, appSpecOf(after))
+      } else if (present) {
+        list.ids.splice(at, 1)
+        list.specs.splice(at, 1)
+      } else continue
+      list.view = undefined
+    }
   }
 
   /** What the app's backend (by its flag) reports, or undefined while no such backend is attached. */
@@ -114,10 +160,12 @@ export class BackendBridge implements DesiredStateSource {
   }
 
   /**
-   * Sends the messages for a committed change. A backend that throws is logged, not propagated: the
-   * change is already the CC's truth, and the backend's own sync from desiredApps() converges on it.
+   * Sends the messages for a committed change, right after the write that made it (the desired lists count
+   * on that). A backend that throws is logged, not propagated: the change is already the CC's truth, and the
+   * backend's own sync from desiredApps() converges on it.
    */
   appChanged(before: AppRecord | undefined, after: AppRecord | undefined): void {
+    if (before ?? after) this.keepDesired(before, after)
     for (const call of backendCalls(before, after)) {
       const backend = this.backends[call.backend]
       if (!backend) continue
@@ -130,4 +178,16 @@ export class BackendBridge implements DesiredStateSource {
       }
     }
   }
+}
+
+/** The first index whose id is not below `id` (ids ascending). */
+function lowerBound(ids: readonly number[], id: number): number {
+  let low = 0
+  let high = ids.length
+  while (low < high) {
+    const mid = (low + high) >>> 1
+    if (ids[mid]! < id) low = mid + 1
+    else high = mid
+  }
+  return low
 }

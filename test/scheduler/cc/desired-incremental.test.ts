@@ -1,0 +1,68 @@
+// The desired lists kept in step with the changes the CC reports to its bridge, instead of walked again after
+// every write: after any sequence of flips, starts, stops, scalings and deletes, and writes the bridge never
+// hears of, each list reads exactly as a fresh walk of the store would.
+import { afterEach, describe, expect, it } from 'vitest'
+import type { AppSpec } from '../../../src/scheduler/backend.js'
+import type { BackendBridge } from '../../../src/scheduler/cc/bridge.js'
+import { appSpecOf } from '../../../src/scheduler/cc/index.js'
+import type { AppRecord } from '../../../src/scheduler/cc/store.js'
+import { mulberry32 } from '../../../src/scheduler/random.js'
+import { call, type Foundation, login, startFoundation } from './support.js'
+
+let f: Foundation
+afterEach(() => f?.close())
+
+function walked(store: Foundation['store'], diego: boolean): AppSpec[] {
+  return store
+    .apps()
+    .filter((a) => a.state === 'STARTED' && a.diego === diego)
+    .map(appSpecOf)
+}
+
+describe('desiredApps kept in step with each change', () => {
+  it('reads as a fresh walk after 400 random changes, with reads in between', async () => {
+    f = await startFoundation({ seed: 'small' })
+    const bridge = f.cc.source as BackendBridge
+    const random = mulberry32(0x5eed)
+    const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!
+    for (let op = 0; op < 400; op++) {
+      const roll = random()
+      if (roll < 0.05) {
+        // A write the bridge is not told of: the lists must notice the store moved on without them.
+        f.store.createOrg({ name: `org-${op}`, at: op })
+      } else if (roll < 0.08 && f.store.apps().length > 10) {
+        const before = pick(f.store.apps())
+        f.store.deleteApp(before.guid)
+        bridge.appChanged(before, undefined)
+      } else {
+        const before: AppRecord = pick(f.store.apps())
+        const patch =
+          roll < 0.6
+            ? { diego: !before.diego }
+            : roll < 0.8
+              ? { state: before.state === 'STARTED' ? ('STOPPED' as const) : ('STARTED' as const) }
+              : { instances: 1 + Math.floor(random() * 4) }
+        const after = f.store.updateApp(before.guid, patch, op)
+        bridge.appChanged(before, after)
+      }
+      if (random() < 0.5) {
+        const diego = random() < 0.5
+        expect(bridge.desiredApps(diego ? 'diego' : 'dea'), `after op ${op}`).toEqual(walked(f.store, diego))
+      }
+    }
+    expect(bridge.desiredApps('dea')).toEqual(walked(f.store, false))
+    expect(bridge.desiredApps('diego')).toEqual(walked(f.store, true))
+  })
+
+  it('keeps handing out the same list when a change leaves it as it was', async () => {
+    f = await startFoundation()
+    const admin = (await login(f.url, 'admin', 'admin')).access_token
+    const dea = f.cc.source.desiredApps('dea')
+    const stopped = f.store.apps().find((a) => a.state === 'STOPPED' && !a.diego)!
+
+    const res = await call(f.url, `/v2/apps/${stopped.guid}`, admin, { method: 'PUT', body: { diego: true } })
+
+    expect(res.status).toBe(201)
+    expect(f.cc.source.desiredApps('dea')).toBe(dea)
+  })
+})
