@@ -32,6 +32,8 @@ plain-text snapshot instead.`
       const { runDashboard } = await import('../ui/dashboard/index.js')
       await runDashboard({
         client,
+        auth: session,
+        skipSslValidation: session.target.skipSslValidation,
         journal,
         target: session.target.api,
         readonly: flags.readonly,

@@ -102,8 +102,8 @@ export function Dashboard({ store, readonly, initial }: DashboardProps) {
   const stepsKey = followSteps ? snapshot.steps.version : -1
   // biome-ignore lint/correctness/useExhaustiveDependencies: the step states matter only when stepsKey says so
   const appView = useMemo(
-    () => tableView(snapshot.apps.rows, snapshot.steps.byGuid, ui.filters.apps, ui.sort),
-    [snapshot.apps.rows, stepsKey, ui.filters.apps, ui.sort],
+    () => tableView(snapshot.apps.fleet, snapshot.steps.byGuid, ui.filters.apps, ui.sort),
+    [snapshot.apps.fleet, stepsKey, ui.filters.apps, ui.sort],
   )
   const eventLines = useMemo(
     () => filterLines(snapshot.events, ui.filters.events),
@@ -175,7 +175,7 @@ export function Dashboard({ store, readonly, initial }: DashboardProps) {
   else if (ui.view === 'apps') {
     content = (
       <AppTable
-        rows={snapshot.apps.rows}
+        fleet={snapshot.apps.fleet}
         view={appView}
         steps={snapshot.steps.byGuid}
         scroll={scroll.apps}
@@ -229,7 +229,7 @@ export function Dashboard({ store, readonly, initial }: DashboardProps) {
           </Box>
         )}
         <AppTable
-          rows={snapshot.apps.rows}
+          fleet={snapshot.apps.fleet}
           view={appView}
           steps={snapshot.steps.byGuid}
           scroll={scroll.apps}
@@ -254,9 +254,8 @@ export function Dashboard({ store, readonly, initial }: DashboardProps) {
       <Header
         target={snapshot.target}
         view={ui.view}
-        apps={snapshot.apps.rows.length}
+        apps={snapshot.apps.fleet.size}
         loadedAt={snapshot.apps.loadedAt}
-        now={snapshot.now}
         readonly={readonly}
         busy={snapshot.busy}
         width={columns}

@@ -1,9 +1,10 @@
 // What the dashboard shows, as plain data: the store builds a DashboardSnapshot, the panels and the
 // plain-text snapshot draw it. Nothing here knows about ink, the journal or the CC client.
-import type { AppRow, BackendName } from '../../core/apps/inventory.js'
+import type { BackendName } from '../../core/apps/inventory.js'
 import type { BackendCapacity, BackendsCapacity } from '../../core/cc/index.js'
 import type { JournalEvent } from '../../core/journal/events.js'
 import type { Backend, MigrationState, StepState } from '../../core/journal/types.js'
+import type { Fleet } from './fleet.js'
 import { shortDuration } from './format.js'
 import type { PaceView } from './pace.js'
 
@@ -21,12 +22,6 @@ export interface BackendView {
 export interface BackendsView {
   dea: BackendView
   diego: BackendView
-}
-
-/** An app row of the table, with its search text worked out once rather than on every keystroke. */
-export interface AppTableRow extends AppRow {
-  /** Lower-case `name org/space`. */
-  search: string
 }
 
 /** Where an app stands in the watched migration. */
@@ -102,8 +97,8 @@ export interface GapsView {
 }
 
 export interface AppsView {
-  rows: readonly AppTableRow[]
-  /** Bumped whenever `rows` is replaced. */
+  fleet: Fleet
+  /** Bumped whenever `fleet` is replaced. */
   version: number
   loadedAt: number | undefined
   /** The last poll's error, while the rows shown are older. */
@@ -134,21 +129,17 @@ export interface DashboardSnapshot {
   busy: string | undefined
 }
 
-export function tableRowOf(row: AppRow): AppTableRow {
-  return { ...row, search: `${row.name} ${row.org}/${row.space}`.toLowerCase() }
-}
-
-/** Apps, instances and memory per backend, from the rows the table shows, with the target's capacity. */
-export function backendsOf(rows: readonly AppRow[], capacity: BackendsCapacity | undefined): BackendsView {
+/** Apps, instances and memory per backend, from the apps the table shows, with the target's capacity. */
+export function backendsOf(fleet: Fleet, capacity: BackendsCapacity | undefined): BackendsView {
   const usage = (name: BackendName): BackendView => ({ name, apps: 0, startedApps: 0, instances: 0, memoryMb: 0 })
   const out: BackendsView = { dea: usage('dea'), diego: usage('diego') }
-  for (const row of rows) {
-    const u = out[row.backend]
+  for (let i = 0; i < fleet.size; i++) {
+    const u = fleet.diego[i] ? out.diego : out.dea
     u.apps++
-    if (row.state === 'STARTED') {
+    if (fleet.started[i]) {
       u.startedApps++
-      u.instances += row.instances
-      u.memoryMb += row.instances * row.memoryMb
+      u.instances += fleet.instances[i]!
+      u.memoryMb += fleet.instances[i]! * fleet.memoryMb[i]!
     }
   }
   if (capacity) {

@@ -1,9 +1,12 @@
 // The dashboard when stdout is not a terminal (a pipe, a file, CI): one plain-text snapshot of the same
 // data, with no ink loaded. Colour only where the stream takes it and NO_COLOR is unset.
+
+import type { AppRow } from '../../core/apps/inventory.js'
 import { formatMb, painterFor, table } from '../text.js'
+import { rowAt } from './fleet.js'
 import { bar, clockTime, count, percent, shortDuration } from './format.js'
 import type { BackendView, DashboardSnapshot } from './model.js'
-import { backendOfRow, isFailing } from './table.js'
+import { backendNow, isFailing } from './table.js'
 
 /** Apps listed by name in the snapshot: the failing and the moving ones, no more than this. */
 const APPS_LISTED = 50
@@ -17,7 +20,7 @@ export function plainSnapshot(
   const width = options.width
   const out: string[] = []
   const read = snapshot.apps.loadedAt === undefined ? 'not read' : `read at ${clockTime(snapshot.apps.loadedAt)}`
-  out.push(`${paint.bold('cfctl dashboard')} · ${snapshot.target} · ${count(snapshot.apps.rows.length)} apps ${read}`)
+  out.push(`${paint.bold('cfctl dashboard')} · ${snapshot.target} · ${count(snapshot.apps.fleet.size)} apps ${read}`)
   if (snapshot.apps.error) out.push(paint.red(`apps: ${snapshot.apps.error}`))
 
   out.push('', paint.bold('Backends'))
@@ -64,12 +67,14 @@ export function plainSnapshot(
         : `gaps: ${count(snapshot.gaps.count)}, longest ${shortDuration(snapshot.gaps.longestMs)}`,
     )
     const { byGuid } = snapshot.steps
-    const notable = snapshot.apps.rows
-      .filter((row) => {
-        const status = byGuid.get(row.guid)
-        return isFailing(status) || status?.state === 'flipping' || status?.state === 'verifying'
-      })
-      .slice(0, APPS_LISTED)
+    const { fleet } = snapshot.apps
+    const notable: AppRow[] = []
+    for (let i = 0; i < fleet.size && notable.length < APPS_LISTED; i++) {
+      const status = byGuid.get(fleet.guid[i]!)
+      if (isFailing(status) || status?.state === 'flipping' || status?.state === 'verifying') {
+        notable.push({ ...rowAt(fleet, i), backend: backendNow(fleet, i, status) })
+      }
+    }
     if (notable.length > 0) {
       out.push(
         '',
@@ -78,7 +83,7 @@ export function plainSnapshot(
           [
             { header: 'app', value: (r) => r.name, shrinkable: true, minWidth: 8 },
             { header: 'org/space', value: (r) => `${r.org}/${r.space}`, shrinkable: true, minWidth: 9 },
-            { header: 'backend', value: (r) => backendOfRow(r, byGuid.get(r.guid)) },
+            { header: 'backend', value: (r) => r.backend },
             { header: 'step', value: (r) => byGuid.get(r.guid)?.state ?? '' },
             { header: 'error', value: (r) => byGuid.get(r.guid)?.error ?? '', shrinkable: true, minWidth: 10 },
           ],

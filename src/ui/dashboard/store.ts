@@ -6,13 +6,13 @@
 // The runner is never held up: a journal listener only schedules a read; reading, folding events and
 // building the snapshot happen later on a timer of the injected Clock.
 import type { Clock, Timer } from '../../clock.js'
-import { type AppRow, listApps } from '../../core/apps/inventory.js'
-import type { BackendsCapacity, CcClient } from '../../core/cc/index.js'
 import { UserError } from '../../core/errors.js'
 import type { JournalEvent } from '../../core/journal/events.js'
 import type { Journal } from '../../core/journal/journal.js'
 import { type MigrationRecord, STEP_STATES, type StepState } from '../../core/journal/types.js'
 import type { ControlAction, ControlResult, MigrationControl } from './control.js'
+import { EMPTY_FLEET } from './fleet.js'
+import { type FleetSource, type StepsSource, stepsSourceOf } from './fleet-source.js'
 import {
   type AppsView,
   type BackendsView,
@@ -26,22 +26,9 @@ import {
   type LogLine,
   type MigrationView,
   type StepStatus,
-  tableRowOf,
 } from './model.js'
 import { paceHorizonMs, paceOf } from './pace.js'
-
-/** Where the apps and the capacity come from: the CC client, or a test's fleet. */
-export interface FleetSource {
-  apps(): Promise<AppRow[]>
-  capacity(): Promise<BackendsCapacity | undefined>
-}
-
-export function fleetSourceOf(client: CcClient): FleetSource {
-  return {
-    apps: async () => (await listApps(client, {})).apps,
-    capacity: () => client.backendsCapacity(),
-  }
-}
+import { plainStatus, stepMapOf } from './steps.js'
 
 export interface StoreOptions {
   journal: Journal
@@ -50,13 +37,15 @@ export interface StoreOptions {
   clock: Clock
   control: MigrationControl
   source?: FleetSource
+  /** Where a migration's step states are read (default: this journal, on this thread). */
+  steps?: StepsSource
   /** Watch this migration rather than the target's running one. */
   migrationId?: string
   /** The shortest time between two snapshots (default 100 ms: at most 10 frames a second). */
   frameMs?: number
   /** How often the journal is read for what another process wrote. */
   journalPollMs?: number
-  /** The shortest time between two polls of the apps; a slow poll waits three times its own length. */
+  /** The shortest time between two polls of the apps; a slow poll waits five times its own length. */
   appsPollMs?: number
   fleetPollMs?: number
 }
@@ -78,6 +67,7 @@ export class DashboardStore {
   private readonly clock: Clock
   private readonly control: MigrationControl
   private readonly source: FleetSource | undefined
+  private readonly stepsSource: StepsSource
   private readonly frameMs: number
   private readonly journalPollMs: number
   private readonly appsPollMs: number
@@ -90,9 +80,8 @@ export class DashboardStore {
   private stopped = false
 
   // The target
-  private apps: AppsView = { rows: [], version: 0, loadedAt: undefined, error: undefined }
+  private apps: AppsView = { fleet: EMPTY_FLEET, version: 0, loadedAt: undefined, error: undefined }
   private backends: BackendsView | undefined
-  private capacity: BackendsCapacity | undefined
   private appsTimer: Timer | undefined
   private firstPoll: Promise<void> | undefined
 
@@ -108,6 +97,9 @@ export class DashboardStore {
   private caughtUp = false
   private byGuid = new Map<string, StepStatus>()
   private stepsLoaded = false
+  /** Step events heard while the states are read, applied once they are in. */
+  private stepsWhileLoading: Array<[string, StepStatus]> | undefined
+  private stepsRetryAt = Number.NEGATIVE_INFINITY
   private stepsVersion = 0
   private starts: number[] = []
   private log: LogLine[] = []
@@ -131,6 +123,7 @@ export class DashboardStore {
     this.clock = options.clock
     this.control = options.control
     this.source = options.source
+    this.stepsSource = options.steps ?? stepsSourceOf(options.journal)
     this.frameMs = options.frameMs ?? 100
     this.journalPollMs = options.journalPollMs ?? 500
     this.appsPollMs = options.appsPollMs ?? 5_000
@@ -179,6 +172,7 @@ export class DashboardStore {
     this.appsTimer?.cancel()
     this.publishTimer?.cancel()
     this.readTimer?.cancel()
+    void this.source?.close?.()
     this.unsubscribe?.()
     this.listeners.clear()
   }
@@ -232,22 +226,23 @@ export class DashboardStore {
     if (!source || this.stopped) return
     const began = this.clock.now()
     try {
-      const [rows, capacity] = await Promise.all([source.apps(), source.capacity()])
+      const { fleet, capacity } = await source.poll()
       if (this.stopped) return
-      this.capacity = capacity
       this.apps = {
-        rows: rows.map(tableRowOf),
+        fleet,
         version: this.apps.version + 1,
         loadedAt: this.clock.now(),
         error: undefined,
       }
-      this.backends = backendsOf(rows, capacity)
+      this.backends = backendsOf(fleet, capacity)
     } catch (error) {
       if (this.stopped) return
       this.apps = { ...this.apps, error: errorLine(error) }
     }
     const took = this.clock.now() - began
-    this.appsTimer = this.clock.after(Math.max(this.appsPollMs, 3 * took), () => void this.pollApps())
+    // A fleet that takes seconds to list is listed at most a fifth of the time, for the CC's sake and this
+    // process's: 50,000 apps are 500 pages to fetch and parse.
+    this.appsTimer = this.clock.after(Math.max(this.appsPollMs, 5 * took), () => void this.pollApps())
     this.schedulePublish()
   }
 
@@ -256,7 +251,7 @@ export class DashboardStore {
   private readFleet(): void {
     if (this.stopped) return
     const migrations = this.journal.migrations()
-    this.fleet = migrations.slice(0, FLEET_SHOWN).map((m) => {
+    const fleet = migrations.slice(0, FLEET_SHOWN).map((m) => {
       const counts = m.id === this.watchedId ? this.counts : this.journal.stepCounts(m.id)
       return {
         id: m.id,
@@ -272,6 +267,8 @@ export class DashboardStore {
         updatedAt: m.updatedAt,
       }
     })
+    const changed = !sameFleet(fleet, this.fleet)
+    if (changed) this.fleet = fleet
     if (!this.pinned) {
       // The target's running migration; failing that, its latest, so a finished one still shows how it ended.
       const watched = migrations.find((m) => m.id === this.watchedId)
@@ -282,7 +279,7 @@ export class DashboardStore {
         this.readJournal()
       }
     }
-    this.schedulePublish()
+    if (changed) this.schedulePublish()
   }
 
   private switchTo(migrationId: string): void {
@@ -295,6 +292,8 @@ export class DashboardStore {
     this.caughtUp = false
     this.byGuid = new Map()
     this.stepsLoaded = false
+    this.stepsWhileLoading = undefined
+    this.stepsRetryAt = Number.NEGATIVE_INFINITY
     this.stepsVersion++
     this.starts = []
     this.log = []
@@ -325,35 +324,57 @@ export class DashboardStore {
         this.readTimer = undefined
         this.readJournal()
       })
-    } else if (!this.caughtUp) {
+    } else {
       this.caughtUp = true
-      this.loadSteps(id)
+      if (!this.stepsLoaded && !this.stepsWhileLoading && this.clock.now() >= this.stepsRetryAt) this.loadSteps(id)
     }
     const now = this.clock.now()
-    let changed = false
+    let changed = events.length > 0
     if (events.length > 0 || !this.record || now - this.countsAt >= 2_000) {
-      this.record = this.journal.migration(id)
+      const record = this.journal.migration(id)
+      changed ||= record?.updatedAt !== this.record?.updatedAt || record?.state !== this.record?.state
+      this.record = record
       this.countsStale = true
-      changed = true
     }
     if (this.countsStale) {
       // Counting 50,000 steps on every event would cost more than it shows: at most four times a second.
       if (now - this.countsAt >= COUNTS_EVERY_MS) {
-        this.counts = this.journal.stepCounts(id)
+        const counts = this.journal.stepCounts(id)
+        changed ||= STEP_STATES.some((state) => counts[state] !== this.counts[state])
+        this.counts = counts
         this.countsAt = now
         this.countsStale = false
-        changed = true
       } else this.scheduleRead()
     }
-    if (changed || now - this.lastPublishAt >= 1_000) this.schedulePublish()
+    // Nothing new, no frame; but a running migration's pace and ETA move with the clock, once a second.
+    const moving = this.record?.state === 'running' || this.record?.state === 'rolling-back'
+    if (changed || (moving && now - this.lastPublishAt >= 1_000)) this.schedulePublish()
   }
 
-  /** The step states as the journal has them once the history is read; events keep them current after. */
+  /**
+   * The step states as the journal has them once the history is read (in a worker for a file journal: 50,000
+   * rows); the step events heard meanwhile are applied on top, and keep them current after.
+   */
   private loadSteps(id: string): void {
-    this.byGuid = new Map()
-    for (const step of this.journal.steps(id)) this.byGuid.set(step.appGuid, { state: step.state, error: step.error })
-    this.stepsLoaded = true
-    this.stepsVersion++
+    const heard: Array<[string, StepStatus]> = []
+    this.stepsWhileLoading = heard
+    this.stepsSource(id).then(
+      (compact) => {
+        if (this.stopped || this.watchedId !== id || this.stepsWhileLoading !== heard) return
+        this.byGuid = stepMapOf(compact)
+        this.stepsLoaded = true
+        this.stepsWhileLoading = undefined
+        for (const [guid, status] of heard) this.setStep(guid, status)
+        this.stepsVersion++
+        this.schedulePublish()
+      },
+      (error: unknown) => {
+        if (this.stopped || this.watchedId !== id || this.stepsWhileLoading !== heard) return
+        this.stepsWhileLoading = undefined
+        this.stepsRetryAt = this.clock.now() + 5_000
+        this.setNotice({ text: `could not read the steps of ${id}: ${errorLine(error)}`, tone: 'bad' })
+      },
+    )
   }
 
   private fold(event: JournalEvent): void {
@@ -399,9 +420,15 @@ export class DashboardStore {
   }
 
   private setStep(guid: string, status: StepStatus): void {
-    if (!this.stepsLoaded) return
-    const before = this.byGuid.get(guid)
-    this.byGuid.set(guid, { ...status, diego: status.diego ?? before?.diego })
+    if (!this.stepsLoaded) {
+      this.stepsWhileLoading?.push([guid, status])
+      return
+    }
+    const diego = status.diego ?? this.byGuid.get(guid)?.diego
+    this.byGuid.set(
+      guid,
+      status.error === null && diego === undefined ? plainStatus(status.state) : { ...status, diego },
+    )
     this.stepsVersion++
   }
 
@@ -472,6 +499,23 @@ export class DashboardStore {
       catchingUp: !this.caughtUp,
     }
   }
+}
+
+function sameFleet(a: readonly FleetEntry[], b: readonly FleetEntry[]): boolean {
+  if (a.length !== b.length) return false
+  return a.every((x, i) => {
+    const y = b[i]!
+    return (
+      x.id === y.id &&
+      x.state === y.state &&
+      x.pausedBy === y.pausedBy &&
+      x.updatedAt === y.updatedAt &&
+      x.done === y.done &&
+      x.failed === y.failed &&
+      x.inFlight === y.inFlight &&
+      x.pending === y.pending
+    )
+  })
 }
 
 function total(counts: Record<StepState, number>): number {

@@ -1,8 +1,9 @@
-// The app table's rows after the filter and the sort: a list of indexes into the rows, so 50,000 apps are
+// The app table's rows after the filter and the sort: a list of indexes into the fleet, so 50,000 apps are
 // filtered and sorted without copying them, and the panel draws only the slice that fits on screen.
 import type { BackendName } from '../../core/apps/inventory.js'
-import type { StepState } from '../../core/journal/types.js'
-import type { AppTableRow, StepStatus } from './model.js'
+import { STEP_STATES, type StepState } from '../../core/journal/types.js'
+import { backendAt, type Fleet } from './fleet.js'
+import type { StepStatus } from './model.js'
 
 export const SORT_KEYS = ['name', 'org', 'state', 'instances', 'memory', 'backend', 'step'] as const
 export type SortKey = (typeof SORT_KEYS)[number]
@@ -35,8 +36,8 @@ const STEP_RANK: Record<StepState, number> = {
 }
 
 /** The backend an app runs on now: the last step event's flag when newer than the poll, else the poll's. */
-export function backendOfRow(row: AppTableRow, status: StepStatus | undefined): BackendName {
-  if (status?.diego === undefined) return row.backend
+export function backendNow(fleet: Fleet, i: number, status: StepStatus | undefined): BackendName {
+  if (status?.diego === undefined) return backendAt(fleet, i)
   return status.diego ? 'diego' : 'dea'
 }
 
@@ -45,71 +46,129 @@ export function isFailing(status: StepStatus | undefined): boolean {
   return status !== undefined && (status.state === 'failed' || (status.state === 'rolling-back' && !!status.error))
 }
 
+/** The words a step or a backend adds to an app's text for the filter. */
+const STATUS_WORDS = ['dea', 'diego', 'failing', ...STEP_STATES]
+
+/** Lower-case names, worked out once per fleet rather than on every keystroke (shared when already lower). */
+const lowerNames = new WeakMap<Fleet, readonly string[]>()
+
+function lowerNamesOf(fleet: Fleet): readonly string[] {
+  let names = lowerNames.get(fleet)
+  if (!names) {
+    names = fleet.name.map((name) => {
+      const lower = name.toLowerCase()
+      return lower === name ? name : lower
+    })
+    lowerNames.set(fleet, names)
+  }
+  return names
+}
+
 /**
- * Indexes of the rows that match every word of `filter` (in the name, org/space, backend or step state;
- * `!word` leaves matches out), in the order `sort` asks for. Ties keep the listing's order.
+ * Indexes of the apps that match every word of `filter` (in the name, org/space, backend or step state;
+ * `!word` leaves matches out), in the order `sort` asks for. Ties keep the fleet's order (by name).
  */
 export function tableView(
-  rows: readonly AppTableRow[],
+  fleet: Fleet,
   steps: ReadonlyMap<string, StepStatus>,
   filter: string,
   sort: SortOrder,
 ): number[] {
-  const words = filter.toLowerCase().split(/\s+/).filter(Boolean)
-  const wanted = words.filter((w) => !w.startsWith('!'))
-  const unwanted = words
-    .filter((w) => w.startsWith('!'))
-    .map((w) => w.slice(1))
-    .filter(Boolean)
-  const matches = (row: AppTableRow): boolean => {
-    if (wanted.length === 0 && unwanted.length === 0) return true
-    const status = steps.get(row.guid)
-    const text = `${row.search} ${backendOfRow(row, status)} ${status ? status.state : ''}${isFailing(status) ? ' failing' : ''}`
-    for (const w of wanted) if (!text.includes(w)) return false
-    for (const w of unwanted) if (text.includes(w)) return false
-    return true
+  const words = filter
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((w) => w !== '' && w !== '!')
+    .map((w) => ({
+      text: w.startsWith('!') ? w.slice(1) : w,
+      negated: w.startsWith('!'),
+    }))
+  let picked: number[]
+  if (words.length === 0) picked = Array.from({ length: fleet.size }, (_, i) => i)
+  else {
+    const names = lowerNamesOf(fleet)
+    const places = fleet.places.map((p) => `${p.org}/${p.space}`.toLowerCase())
+    // Only a word that could name a backend or a step state needs the app's step looked up.
+    const needsStatus = words.some((w) => STATUS_WORDS.some((s) => s.includes(w.text)))
+    picked = []
+    for (let i = 0; i < fleet.size; i++) {
+      let status: StepStatus | undefined
+      let statusText: string | undefined
+      let keep = true
+      for (const word of words) {
+        let found = names[i]!.includes(word.text) || places[fleet.place[i]!]!.includes(word.text)
+        if (!found && needsStatus) {
+          if (statusText === undefined) {
+            status = steps.get(fleet.guid[i]!)
+            statusText = `${backendNow(fleet, i, status)} ${status ? status.state : ''}${isFailing(status) ? ' failing' : ''}`
+          }
+          found = statusText.includes(word.text)
+        }
+        if (found === word.negated) {
+          keep = false
+          break
+        }
+      }
+      if (keep) picked.push(i)
+    }
   }
-  const picked: number[] = []
-  for (let i = 0; i < rows.length; i++) if (matches(rows[i]!)) picked.push(i)
-  // One key per picked row, worked out before the sort rather than in each of its n log n comparisons.
-  const keys = sortKeys(rows, steps, sort.key, picked)
-  const order = picked.map((_, i) => i)
-  const sign = sort.descending ? -1 : 1
-  order.sort((a, b) => {
-    const x = keys[a]!
-    const y = keys[b]!
-    const c = x < y ? -1 : x > y ? 1 : 0
-    return c === 0 ? picked[a]! - picked[b]! : sign * c
-  })
-  return order.map((i) => picked[i]!)
+  // The fleet is in name order already: sorting by name is the order it has, or its reverse.
+  if (sort.key === 'name') return sort.descending ? picked.reverse() : picked
+  return countingSort(picked, sortKeys(fleet, steps, sort.key, picked), sort.descending)
 }
 
+/**
+ * `picked` ordered by its keys (small whole numbers), equal keys in the order they come: a counting sort,
+ * a few milliseconds for 50,000 apps where a comparison sort takes tens.
+ */
+function countingSort(picked: readonly number[], keys: readonly number[], descending: boolean): number[] {
+  let max = 0
+  for (const key of keys) if (key > max) max = key
+  const starts = new Uint32Array(max + 2)
+  for (const key of keys) starts[(descending ? max - key : key) + 1]!++
+  for (let k = 1; k < starts.length; k++) starts[k]! += starts[k - 1]!
+  const out = new Array<number>(picked.length)
+  for (let n = 0; n < picked.length; n++) {
+    const bucket = descending ? max - keys[n]! : keys[n]!
+    out[starts[bucket]!++] = picked[n]!
+  }
+  return out
+}
+
+/** One whole number per picked app to sort by. */
 function sortKeys(
-  rows: readonly AppTableRow[],
+  fleet: Fleet,
   steps: ReadonlyMap<string, StepStatus>,
   key: SortKey,
   picked: readonly number[],
-): Array<string | number> {
-  const of = (pick: (row: AppTableRow) => string | number) => picked.map((i) => pick(rows[i]!))
+): number[] {
   switch (key) {
-    case 'name':
-      return of((r) => r.name)
-    case 'org':
-      return of((r) => r.search.slice(r.name.length + 1))
+    case 'org': {
+      const rank = ranks(fleet.places.map((p) => `${p.org}/${p.space}`))
+      return picked.map((i) => rank[fleet.place[i]!]!)
+    }
     case 'state':
-      return of((r) => r.state)
+      return picked.map((i) => (fleet.started[i] ? 0 : 1))
     case 'instances':
-      return of((r) => r.instances)
+      return picked.map((i) => fleet.instances[i]!)
     case 'memory':
-      return of((r) => r.memoryMb)
+      return picked.map((i) => fleet.memoryMb[i]!)
     case 'backend':
-      return of((r) => backendOfRow(r, steps.get(r.guid)))
+      return picked.map((i) => (backendNow(fleet, i, steps.get(fleet.guid[i]!)) === 'dea' ? 0 : 1))
     case 'step':
-      return of((r) => {
-        const status = steps.get(r.guid)
-        return status ? STEP_RANK[status.state] : 99
+      return picked.map((i) => {
+        const status = steps.get(fleet.guid[i]!)
+        return status ? STEP_RANK[status.state] : STEP_STATES.length
       })
+    case 'name':
+      return picked.map((_, n) => n)
   }
+}
+
+/** Each text's place in the sorted list of them (equal texts share a rank). */
+function ranks(texts: readonly string[]): number[] {
+  const sorted = [...new Set(texts)].sort()
+  const rankOf = new Map(sorted.map((text, i) => [text, i]))
+  return texts.map((text) => rankOf.get(text)!)
 }
 
 /** Whether the view depends on the step states (and must be worked out again when they change). */

@@ -7,6 +7,7 @@ import { render } from 'ink-testing-library'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { MigrationRunner } from '../../../src/core/migration/index.js'
 import { Dashboard } from '../../../src/ui/dashboard/dashboard.js'
+import { fleetOf } from '../../../src/ui/dashboard/fleet.js'
 import type { UiState } from '../../../src/ui/dashboard/interaction.js'
 import type { DashboardStore } from '../../../src/ui/dashboard/store.js'
 import { ThemeContext } from '../../../src/ui/dashboard/theme.js'
@@ -133,8 +134,8 @@ describe('the dashboard on a 100×40 terminal', () => {
 
   it('draws only the rows that fit with 50,000 apps, and moves through them at once', async () => {
     const w = aDashboardWorld(0)
-    const rows = aFleetOfRows(50_000)
-    const { store } = w.store({ source: { apps: async () => rows, capacity: async () => undefined } })
+    const fleet = fleetOf(aFleetOfRows(50_000))
+    const { store } = w.store({ source: { poll: async () => ({ fleet, capacity: undefined }) } })
     stores.push(store)
     store.start()
     const ui = render(<Dashboard store={store} readonly={false} initial={{ view: 'apps' }} />)

@@ -8,48 +8,48 @@ type Modules = {
   render: typeof import('ink-testing-library').render
   AppTable: typeof import('../../../src/ui/dashboard/panels/app-table.js').AppTable
   ThemeContext: typeof import('../../../src/ui/dashboard/theme.js').ThemeContext
-  tableRowOf: typeof import('../../../src/ui/dashboard/model.js').tableRowOf
+  fleetOf: typeof import('../../../src/ui/dashboard/fleet.js').fleetOf
   colorEnabled: typeof import('../../../src/ui/text.js').colorEnabled
 }
 let m: Modules
 
 beforeAll(async () => {
-  const [itl, table, theme, model, text] = await Promise.all([
+  const [itl, table, theme, fleet, text] = await Promise.all([
     import('ink-testing-library'),
     import('../../../src/ui/dashboard/panels/app-table.js'),
     import('../../../src/ui/dashboard/theme.js'),
-    import('../../../src/ui/dashboard/model.js'),
+    import('../../../src/ui/dashboard/fleet.js'),
     import('../../../src/ui/text.js'),
   ])
   m = {
     render: itl.render,
     AppTable: table.AppTable,
     ThemeContext: theme.ThemeContext,
-    tableRowOf: model.tableRowOf,
+    fleetOf: fleet.fleetOf,
     colorEnabled: text.colorEnabled,
   }
 })
 
 function frame(color: boolean): string {
-  const { render, AppTable, ThemeContext, tableRowOf } = m
-  const rows = ['auth-api', 'cart-worker'].map((name) =>
-    tableRowOf({
+  const { render, AppTable, ThemeContext, fleetOf } = m
+  const fleet = fleetOf(
+    ['auth-api', 'cart-worker'].map((name) => ({
       guid: `guid-${name}`,
       name,
       org: 'acme',
       space: 'prod',
-      state: 'STARTED',
+      state: 'STARTED' as const,
       instances: 1,
       memoryMb: 256,
       diskMb: 512,
-      backend: 'dea',
-    }),
+      backend: 'dea' as const,
+    })),
   )
   const steps = new Map([['guid-cart-worker', { state: 'failed' as const, error: 'not healthy' }]])
   return render(
     <ThemeContext.Provider value={{ color }}>
       <AppTable
-        rows={rows}
+        fleet={fleet}
         view={[0, 1]}
         steps={steps}
         scroll={{ cursor: 0, offset: 0 }}

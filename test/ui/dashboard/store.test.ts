@@ -35,7 +35,7 @@ describe('the dashboard store', () => {
     expect(snapshot.steps.byGuid.get('guid-app-0000')).toMatchObject({ state: 'done', diego: true })
     expect(snapshot.events.some((e) => /^app-0000: verified in \d/.test(e.text))).toBe(true)
     expect(snapshot.migration!.pace.now).toMatch(/^\d+\/min$/)
-    expect(snapshot.apps.rows).toHaveLength(20)
+    expect(snapshot.apps.fleet.size).toBe(20)
     await settle(w.clock, run)
     store.stop()
   })
@@ -59,6 +59,21 @@ describe('the dashboard store', () => {
     await settle(w.clock, run)
     await advance(w.clock, 300)
     expect(store.getSnapshot().migration).toMatchObject({ state: 'completed', counts: { done: 200 } })
+    store.stop()
+  })
+
+  it('publishes nothing while nothing changes', async () => {
+    const w = aDashboardWorld(20)
+    w.plan()
+    const { store } = w.store()
+    store.start()
+    await advance(w.clock, 1_000)
+    let published = 0
+    store.subscribe(() => published++)
+    await advance(w.clock, 30_000)
+    // The apps poll every 5 s and find them the same; the journal is read twice a second and says nothing new.
+    expect(w.source.polls).toBeGreaterThanOrEqual(6)
+    expect(published).toBe(w.source.polls - 1)
     store.stop()
   })
 
@@ -229,30 +244,29 @@ describe('the dashboard store', () => {
     let fail = false
     let slowMs = 0
     const source = {
-      apps: async () => {
+      poll: async () => {
         if (slowMs) await w.clock.sleep(slowMs)
         if (fail) throw new Error('connect ECONNREFUSED 127.0.0.1:1')
-        return w.source.apps()
+        return w.source.poll()
       },
-      capacity: async () => undefined,
     }
     const { store } = w.store({ source, appsPollMs: 5_000 })
     store.start()
     await advance(w.clock, 200)
-    expect(store.getSnapshot().apps.rows).toHaveLength(3)
+    expect(store.getSnapshot().apps.fleet.size).toBe(3)
     expect(store.getSnapshot().backends?.dea.apps).toBe(3)
 
     fail = true
     await advance(w.clock, 5_000)
     expect(store.getSnapshot().apps).toMatchObject({ error: 'connect ECONNREFUSED 127.0.0.1:1' })
-    expect(store.getSnapshot().apps.rows).toHaveLength(3)
+    expect(store.getSnapshot().apps.fleet.size).toBe(3)
 
     fail = false
     slowMs = 4_000
     const before = w.source.polls
     await advance(w.clock, 30_000)
-    // Each poll takes 4 s and the next waits 12 s: about two polls in 30 s, not six.
-    expect(w.source.polls - before).toBeLessThanOrEqual(3)
+    // Each poll takes 4 s and the next waits 20 s: two polls in 30 s, not six.
+    expect(w.source.polls - before).toBeLessThanOrEqual(2)
     expect(store.getSnapshot().apps.error).toBeUndefined()
     store.stop()
   })

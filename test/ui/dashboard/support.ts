@@ -1,6 +1,6 @@
-// Builders for the dashboard's tests: app rows, and a table of a given size.
+// Builders for the dashboard's tests: app rows, and fleets of them.
 import type { AppRow } from '../../../src/core/apps/inventory.js'
-import { type AppTableRow, tableRowOf } from '../../../src/ui/dashboard/model.js'
+import { type Fleet, fleetOf } from '../../../src/ui/dashboard/fleet.js'
 
 export function anAppRow(overrides: Partial<AppRow> & { name: string }): AppRow {
   return {
@@ -31,6 +31,6 @@ export function aFleetOfRows(count: number): AppRow[] {
   )
 }
 
-export function tableRows(rows: AppRow[]): AppTableRow[] {
-  return rows.map(tableRowOf)
+export function aFleet(rows: AppRow[]): Fleet {
+  return fleetOf(rows)
 }

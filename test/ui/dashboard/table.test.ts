@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import type { StepStatus } from '../../../src/ui/dashboard/model.js'
 import { isFailing, tableView } from '../../../src/ui/dashboard/table.js'
-import { aFleetOfRows, anAppRow, tableRows } from './support.js'
+import { aFleet, aFleetOfRows, anAppRow } from './support.js'
 
-const rows = tableRows([
+const rows = aFleet([
   anAppRow({ name: 'checkout-web', org: 'acme', space: 'prod', memoryMb: 1024, instances: 3 }),
   anAppRow({ name: 'auth-api', org: 'globex', space: 'dev', memoryMb: 256, backend: 'diego' }),
   anAppRow({ name: 'cart-worker', org: 'acme', space: 'dev', memoryMb: 512, instances: 1 }),
 ])
-const names = (view: number[]) => view.map((i) => rows[i]!.name)
+const names = (view: number[]) => view.map((i) => rows.name[i]!)
 const none = new Map<string, StepStatus>()
 
 describe('the app table view', () => {
@@ -67,11 +67,12 @@ describe('the app table view', () => {
   })
 
   it('filters and sorts 50,000 rows', () => {
-    const big = tableRows(aFleetOfRows(50_000))
+    const big = aFleet(aFleetOfRows(50_000))
     const view = tableView(big, none, 'org-7 !space-17', { key: 'memory', descending: true })
     expect(view.length).toBe(500)
-    expect(view.every((i) => big[i]!.org === 'org-7' && big[i]!.space !== 'space-17')).toBe(true)
+    const place = (i: number) => big.places[big.place[i]!]!
+    expect(view.every((i) => place(i).org === 'org-7' && place(i).space !== 'space-17')).toBe(true)
     for (let i = 1; i < view.length; i++)
-      expect(big[view[i - 1]!]!.memoryMb).toBeGreaterThanOrEqual(big[view[i]!]!.memoryMb)
+      expect(big.memoryMb[view[i - 1]!]).toBeGreaterThanOrEqual(big.memoryMb[view[i]!]!)
   })
 })

@@ -5,7 +5,9 @@ import type { AppRow } from '../../../src/core/apps/inventory.js'
 import type { Journal } from '../../../src/core/journal/index.js'
 import type { MigrationRunner } from '../../../src/core/migration/index.js'
 import { type ControlOptions, MigrationControl } from '../../../src/ui/dashboard/control.js'
-import { DashboardStore, type FleetSource, type StoreOptions } from '../../../src/ui/dashboard/store.js'
+import { fleetOf } from '../../../src/ui/dashboard/fleet.js'
+import type { FleetSource } from '../../../src/ui/dashboard/fleet-source.js'
+import { DashboardStore, type StoreOptions } from '../../../src/ui/dashboard/store.js'
 import { FakeFoundation } from '../../core/migration/fake-foundation.js'
 import { aMigration, aRunner, openJournal, TARGET } from '../../core/migration/support.js'
 
@@ -14,11 +16,13 @@ export { TARGET }
 export function sourceOf(world: FakeFoundation): FleetSource & { polls: number } {
   const source = {
     polls: 0,
-    apps: async (): Promise<AppRow[]> => {
+    poll: async () => {
       source.polls++
-      return world.fleet().map((app) => ({ ...app, diskMb: 1024, backend: app.diego ? 'diego' : 'dea' }))
+      const rows: AppRow[] = world
+        .fleet()
+        .map((app) => ({ ...app, diskMb: 1024, backend: app.diego ? 'diego' : 'dea' }))
+      return { fleet: fleetOf(rows), capacity: undefined }
     },
-    capacity: async () => undefined,
   }
   return source
 }

@@ -3,16 +3,18 @@
 // with 50 apps as with 50,000. Failing apps are red; the selected row is marked and, with colour, inverted;
 // the last line tells the selected app's error, if it has one.
 import { Box, Text } from 'ink'
+import { memo } from 'react'
 import { formatMb } from '../../text.js'
+import { type Fleet, rowAt } from '../fleet.js'
 import { cell, count, rule } from '../format.js'
 import type { Scroll } from '../interaction.js'
-import type { AppTableRow, StepStatus } from '../model.js'
-import { backendOfRow, isFailing, SORT_LABELS, type SortOrder } from '../table.js'
+import type { StepStatus } from '../model.js'
+import { backendNow, isFailing, SORT_LABELS, type SortOrder } from '../table.js'
 import { useLook } from '../theme.js'
 
 export interface AppTableProps {
-  rows: readonly AppTableRow[]
-  /** Indexes into rows, in display order. */
+  fleet: Fleet
+  /** Indexes into the fleet, in display order. */
   view: readonly number[]
   steps: ReadonlyMap<string, StepStatus>
   scroll: Scroll
@@ -66,21 +68,21 @@ function line(
   )
 }
 
-export function AppTable(props: AppTableProps) {
-  const { rows, view, steps, scroll, height, width, sort, filter, loading } = props
+function AppTableView(props: AppTableProps) {
+  const { fleet, view, steps, scroll, height, width, sort, filter, loading } = props
   const look = useLook()
   const columns = layout(width)
   const body = tableBodyHeight(height)
   const shown = view.slice(scroll.offset, scroll.offset + body)
   const selected = view[scroll.cursor]
-  const selectedStatus = selected === undefined ? undefined : steps.get(rows[selected]!.guid)
+  const selectedStatus = selected === undefined ? undefined : steps.get(fleet.guid[selected]!)
   const title = [
-    `Apps ${view.length === rows.length ? count(rows.length) : `${count(view.length)} of ${count(rows.length)}`}`,
+    `Apps ${view.length === fleet.size ? count(fleet.size) : `${count(view.length)} of ${count(fleet.size)}`}`,
     `sort ${SORT_LABELS[sort.key]} ${sort.descending ? '↓' : '↑'}`,
     ...(filter ? [`filter "${filter}"`] : []),
   ].join(' · ')
   const lines = shown.map((index, i) => {
-    const row = rows[index]!
+    const row = rowAt(fleet, index)
     const status = steps.get(row.guid)
     const isSelected = scroll.offset + i === scroll.cursor
     const text = line(
@@ -92,7 +94,7 @@ export function AppTable(props: AppTableProps) {
         row.state.toLowerCase(),
         String(row.instances),
         formatMb(row.memoryMb),
-        backendOfRow(row, status),
+        backendNow(fleet, index, status),
         status ? status.state : '',
       ],
       width,
@@ -106,7 +108,7 @@ export function AppTable(props: AppTableProps) {
     )
   })
   const blank = body - lines.length
-  const detail = selectedStatus?.error ? `${rows[selected!]!.name}: ${selectedStatus.error}` : ''
+  const detail = selectedStatus?.error ? `${fleet.name[selected!]}: ${selectedStatus.error}` : ''
   return (
     <Box flexDirection="column" width={width}>
       <Text {...look('title')} wrap="truncate">
@@ -128,3 +130,6 @@ export function AppTable(props: AppTableProps) {
     </Box>
   )
 }
+
+/** Drawn again only when its props change: a frame for another panel leaves the table be. */
+export const AppTable = memo(AppTableView)

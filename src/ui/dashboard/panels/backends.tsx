@@ -1,7 +1,7 @@
 // DEA and Diego side by side in numbers: apps, instances, memory used against capacity as a bar, and the
 // nodes (DEAs, cells) up. Five lines: a heading and two per backend.
 import { Box, Text } from 'ink'
-import type { ReactNode } from 'react'
+import { memo, type ReactNode } from 'react'
 import { formatMb } from '../../text.js'
 import { bar, cell, count, percent, rule } from '../format.js'
 import type { BackendsView, BackendView } from '../model.js'
@@ -16,7 +16,7 @@ export interface BackendsPanelProps {
   error?: string | undefined
 }
 
-export function BackendsPanel({ backends, width, error }: BackendsPanelProps) {
+function BackendsPanelView({ backends, width, error }: BackendsPanelProps) {
   const look = useLook()
   const lines = backends ? undefined : [error ? `apps: ${error}` : 'reading apps and capacity…', '', '', '']
   return (
@@ -74,3 +74,6 @@ function BackendLines({ usage, width }: { usage: BackendView; width: number }) {
     </>
   )
 }
+
+/** Drawn again only when its props change: a key that moves the table's cursor leaves it be. */
+export const BackendsPanel = memo(BackendsPanelView)

@@ -1,7 +1,7 @@
 // The first and last lines of the screen: what is watched (target, apps, how fresh), and the prompt, the
 // question awaiting a y, the outcome of the last key, or the keys that work here.
 import { Text } from 'ink'
-import { cell, count, shortDuration } from '../format.js'
+import { cell, clockTime, count } from '../format.js'
 import type { Mode, View } from '../interaction.js'
 import type { Tone } from '../model.js'
 import { type Look, useLook } from '../theme.js'
@@ -11,16 +11,15 @@ export interface HeaderProps {
   view: View
   apps: number
   loadedAt: number | undefined
-  now: number
   readonly: boolean
   busy: string | undefined
   width: number
 }
 
-export function Header({ target, view, apps, loadedAt, now, readonly, busy, width }: HeaderProps) {
+export function Header({ target, view, apps, loadedAt, readonly, busy, width }: HeaderProps) {
   const look = useLook()
-  const fresh =
-    loadedAt === undefined ? 'apps not read yet' : `${count(apps)} apps, read ${shortDuration(now - loadedAt)} ago`
+  // The time of the last poll rather than its age, so an idle dashboard has no reason to draw.
+  const fresh = loadedAt === undefined ? 'apps not read yet' : `${count(apps)} apps, read ${clockTime(loadedAt)}`
   const right = `${busy ? `rolling back ${busy} · ` : ''}${readonly ? 'READ-ONLY · ' : ''}?:help q:quit`
   const left = `cfctl dashboard :${view} · ${target} · ${fresh}`
   const room = Math.max(0, width - right.length - 1)

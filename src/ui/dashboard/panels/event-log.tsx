@@ -1,6 +1,7 @@
 // The watched migration's events in words, the newest first: flips, verifications, failures, gaps,
 // pauses and rate changes, as the journal records them (whichever process wrote them).
 import { Box, Text } from 'ink'
+import { memo } from 'react'
 import { cell, clockTime, rule } from '../format.js'
 import type { Scroll } from '../interaction.js'
 import type { LogLine } from '../model.js'
@@ -16,7 +17,7 @@ export interface EventLogProps {
   title?: string
 }
 
-export function EventLog({ lines, height, width, scroll, title }: EventLogProps) {
+function EventLogView({ lines, height, width, scroll, title }: EventLogProps) {
   const look = useLook()
   const body = Math.max(0, height - 1)
   const offset = scroll?.offset ?? 0
@@ -43,3 +44,6 @@ export function EventLog({ lines, height, width, scroll, title }: EventLogProps)
     </Box>
   )
 }
+
+/** Drawn again only when its props change: a key that moves the table's cursor leaves it be. */
+export const EventLog = memo(EventLogView)

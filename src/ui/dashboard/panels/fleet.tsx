@@ -1,7 +1,8 @@
 // Every migration of the journal at a glance, the newest first: where it goes, its state, progress and
 // failures, and who paused it. Enter watches the selected one; the watched one is starred.
 import { Box, Text } from 'ink'
-import { bar, cell, count, percent, rule, shortDuration } from '../format.js'
+import { memo } from 'react'
+import { bar, cell, clockTime, count, percent, rule } from '../format.js'
 import type { Scroll } from '../interaction.js'
 import type { FleetEntry } from '../model.js'
 import { useLook } from '../theme.js'
@@ -17,8 +18,13 @@ export interface FleetPanelProps {
   filter: string
 }
 
-const W = { marker: 2, id: 20, to: 5, state: 22, progress: 15, done: 11, failed: 6, updated: 7 }
+const W = { marker: 2, id: 20, to: 5, state: 22, progress: 15, done: 11, failed: 6, updated: 10 }
 const FIXED = W.marker + W.id + W.to + W.state + W.progress + W.done + W.failed + W.updated + 8
+
+/** The time of the last change, or its day when that is not today: a time, unlike an age, stays true between frames. */
+function when(at: number, now: number): string {
+  return now - at < 86_400_000 ? clockTime(at) : new Date(at).toISOString().slice(0, 10)
+}
 
 function row(values: string[], target: number, width: number): string {
   const [marker, id, to, state, progress, done, failed, updated, where] = values
@@ -38,7 +44,7 @@ function row(values: string[], target: number, width: number): string {
   )
 }
 
-export function FleetPanel({ fleet, watchedId, scroll, height, width, now, filter }: FleetPanelProps) {
+function FleetPanelView({ fleet, watchedId, scroll, height, width, now, filter }: FleetPanelProps) {
   const look = useLook()
   const body = Math.max(0, height - 2)
   const target = Math.max(0, width - FIXED)
@@ -65,7 +71,7 @@ export function FleetPanel({ fleet, watchedId, scroll, height, width, now, filte
             `${bar(m.total > 0 ? settled / m.total : 0, 10)} ${percent(settled, m.total)}`,
             `${count(m.done)}/${count(m.total)}`,
             count(m.failed),
-            shortDuration(Math.max(0, now - m.updatedAt)),
+            when(m.updatedAt, now),
             m.target,
           ],
           target,
@@ -87,3 +93,6 @@ export function FleetPanel({ fleet, watchedId, scroll, height, width, now, filte
     </Box>
   )
 }
+
+/** Drawn again only when its props change: a key that moves the table's cursor leaves it be. */
+export const FleetPanel = memo(FleetPanelView)

@@ -1,6 +1,7 @@
 // Routability gaps: the stretches in which no instance of a moving app answered its route, the newest
 // first, with how many there were and the longest. A gap still open when its step ended is marked.
 import { Box, Text } from 'ink'
+import { memo } from 'react'
 import { cell, count, rule, shortDuration } from '../format.js'
 import type { GapsView } from '../model.js'
 import { useLook } from '../theme.js'
@@ -11,7 +12,7 @@ export interface GapsPanelProps {
   width: number
 }
 
-export function GapsPanel({ gaps, height, width }: GapsPanelProps) {
+function GapsPanelView({ gaps, height, width }: GapsPanelProps) {
   const look = useLook()
   const body = Math.max(0, height - 1)
   const title = gaps.count === 0 ? 'Gaps: none' : `Gaps ${count(gaps.count)} · longest ${shortDuration(gaps.longestMs)}`
@@ -40,3 +41,6 @@ export function GapsPanel({ gaps, height, width }: GapsPanelProps) {
     </Box>
   )
 }
+
+/** Drawn again only when its props change: a key that moves the table's cursor leaves it be. */
+export const GapsPanel = memo(GapsPanelView)

@@ -1,5 +1,6 @@
 // `?`: every key, in the groups k9s users expect.
 import { Box, Text } from 'ink'
+import { memo } from 'react'
 import { cell, rule } from '../format.js'
 import { useLook } from '../theme.js'
 
@@ -26,7 +27,7 @@ export const HELP_LINES: ReadonlyArray<readonly [string, string]> = [
   ['q  :q  Ctrl-C', 'quit (a migration run by another cfctl carries on)'],
 ]
 
-export function HelpPanel({ readonly, height, width }: HelpPanelProps) {
+function HelpPanelView({ readonly, height, width }: HelpPanelProps) {
   const look = useLook()
   const keyWidth = 44
   const lines = HELP_LINES.slice(0, Math.max(0, height - 2))
@@ -57,3 +58,6 @@ export function HelpPanel({ readonly, height, width }: HelpPanelProps) {
     </Box>
   )
 }
+
+/** Drawn again only when its props change: a key that moves the table's cursor leaves it be. */
+export const HelpPanel = memo(HelpPanelView)

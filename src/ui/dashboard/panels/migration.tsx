@@ -1,6 +1,7 @@
 // The watched migration in five lines: which and where to, its state (and who paused it), a progress bar,
 // the counts, and the pace now against the limit with a sparkline of the last few periods and the ETA.
 import { Box, Text } from 'ink'
+import { memo } from 'react'
 import { bar, cell, count, percent, rule, shortDuration, sparkline } from '../format.js'
 import type { MigrationView } from '../model.js'
 import { useLook } from '../theme.js'
@@ -12,7 +13,7 @@ export interface MigrationPanelProps {
   width: number
 }
 
-export function MigrationPanel({ migration, width }: MigrationPanelProps) {
+function MigrationPanelView({ migration, width }: MigrationPanelProps) {
   const look = useLook()
   if (!migration) {
     return (
@@ -88,3 +89,6 @@ export function MigrationPanel({ migration, width }: MigrationPanelProps) {
     </Box>
   )
 }
+
+/** Drawn again only when its props change: a key that moves the table's cursor leaves it be. */
+export const MigrationPanel = memo(MigrationPanelView)

@@ -1,0 +1,127 @@
+// Where the dashboard's heavy reads happen: the apps and capacity of the target, and the step states of the
+// watched migration. On this thread for small fleets and tests; in a worker thread per read (poll-worker.ts)
+// for the real thing, so 50,000 apps or steps are read off the thread that draws.
+import { Worker } from 'node:worker_threads'
+import { listApps } from '../../core/apps/inventory.js'
+import type { BackendsCapacity, CcClient, TokenProvider } from '../../core/cc/index.js'
+import type { Journal } from '../../core/journal/journal.js'
+import { type Fleet, fleetOf } from './fleet.js'
+import type { PollRequest } from './poll-worker.js'
+import { type CompactSteps, compactSteps } from './steps.js'
+
+export interface FleetPoll {
+  fleet: Fleet
+  /** Absent when the target does not report it (a real CC). */
+  capacity: BackendsCapacity | undefined
+}
+
+export interface FleetSource {
+  poll(): Promise<FleetPoll>
+  /** Stops the reads under way (their promises reject). */
+  close?(): Promise<void>
+}
+
+/** Reads a migration's step states. */
+export type StepsSource = (migrationId: string) => Promise<CompactSteps>
+
+export function fleetSourceOf(client: CcClient): FleetSource {
+  return {
+    poll: async () => {
+      const [listing, capacity] = await Promise.all([listApps(client, {}), client.backendsCapacity()])
+      return { fleet: fleetOf(listing.apps), capacity }
+    },
+  }
+}
+
+export function stepsSourceOf(journal: Journal): StepsSource {
+  return async (migrationId) => compactSteps(journal.steps(migrationId))
+}
+
+/** The worker's young generation: small, since everything it makes dies with it. */
+const WORKER_YOUNG_GENERATION_MB = 8
+
+type FromWorker =
+  | { type: 'fleet'; fleet: Fleet; capacity: BackendsCapacity | undefined }
+  | { type: 'steps'; steps: CompactSteps }
+  | { type: 'failed'; message: string }
+  | { type: 'refresh' }
+
+/** Workers running a read, so closing ends them. */
+const running = new Set<Worker>()
+
+/** One read at a time: two workers of 50,000 rows each at once would double the process's peak. */
+let queue: Promise<unknown> = Promise.resolve()
+
+/** Runs one request in a worker of its own, after the reads before it, and ends the worker with the answer. */
+function inWorker(request: PollRequest, auth?: TokenProvider): Promise<FromWorker> {
+  const turn = queue.then(() => readInWorker(request, auth))
+  queue = turn.catch(() => {})
+  return turn
+}
+
+function readInWorker(request: PollRequest, auth?: TokenProvider): Promise<FromWorker> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./poll-worker.js', import.meta.url), {
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    })
+    running.add(worker)
+    let settled = false
+    const finish = (settle: () => void) => {
+      if (settled) return
+      settled = true
+      running.delete(worker)
+      void worker.terminate()
+      settle()
+    }
+    worker.on('message', (message: FromWorker) => {
+      if (message.type === 'failed') finish(() => reject(new Error(message.message)))
+      else if (message.type === 'refresh') {
+        if (!auth)
+          return finish(() => reject(new Error('the CC refused the token and there is no session to renew it')))
+        auth.refresh().then(
+          (token) => worker.postMessage({ type: 'token', token } satisfies PollRequest),
+          (error: unknown) => finish(() => reject(error)),
+        )
+      } else finish(() => resolve(message))
+    })
+    worker.on('error', (error) => finish(() => reject(error)))
+    worker.on('exit', (code) => finish(() => reject(new Error(`the read stopped (worker exit ${code})`))))
+    worker.postMessage(request)
+  })
+}
+
+async function closeWorkers(): Promise<void> {
+  await Promise.all([...running].map((worker) => worker.terminate()))
+}
+
+export interface WorkerFleetOptions {
+  apiUrl: string
+  /** The session: the worker asks it for the access token, and for a new one when the CC refuses it. */
+  auth: TokenProvider
+  skipSslValidation?: boolean
+}
+
+export function fleetInWorker(options: WorkerFleetOptions): FleetSource {
+  return {
+    poll: async () => {
+      const token = await options.auth.accessToken()
+      const answer = await inWorker(
+        { type: 'fleet', apiUrl: options.apiUrl, skipSslValidation: options.skipSslValidation ?? false, token },
+        options.auth,
+      )
+      if (answer.type !== 'fleet') throw new Error(`the poll answered ${answer.type}`)
+      return { fleet: answer.fleet, capacity: answer.capacity }
+    },
+    close: closeWorkers,
+  }
+}
+
+/** Step states read by a worker from the journal file (a journal in memory is read on this thread). */
+export function stepsInWorker(journal: Journal): StepsSource {
+  if (journal.path === ':memory:' || journal.path.startsWith('file:')) return stepsSourceOf(journal)
+  return async (migrationId) => {
+    const answer = await inWorker({ type: 'steps', journalPath: journal.path, migrationId })
+    if (answer.type !== 'steps') throw new Error(`the read of the steps answered ${answer.type}`)
+    return answer.steps
+  }
+}
