@@ -44,6 +44,15 @@ export abstract class CfctlCommand extends Command {
     return this.connection
   }
 
+  /**
+   * oclif colours JSON with a regex tokenizer, seconds on a 50,000-app listing; a pipe gets plain JSON
+   * (the same text without the colour codes), a terminal keeps the colours.
+   */
+  protected override logJson(json: unknown): void {
+    if (process.stdout.isTTY) return super.logJson(json)
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
+  }
+
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     const problem = describeError(error)
     const paint = painterFor(process.stderr)
