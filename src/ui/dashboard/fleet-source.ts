@@ -2,18 +2,14 @@
 // watched migration. On this thread for small fleets and tests; in a worker thread per read (poll-worker.ts)
 // for the real thing, so 50,000 apps or steps are read off the thread that draws.
 import { Worker } from 'node:worker_threads'
-import { listApps } from '../../core/apps/inventory.js'
 import type { BackendsCapacity, CcClient, TokenProvider } from '../../core/cc/index.js'
 import type { Journal } from '../../core/journal/journal.js'
-import { type Fleet, fleetOf } from './fleet.js'
+import type { Fleet } from './fleet.js'
 import type { PollRequest } from './poll-worker.js'
+import { type FleetPoll, readFleet } from './read-fleet.js'
 import { type CompactSteps, compactSteps } from './steps.js'
 
-export interface FleetPoll {
-  fleet: Fleet
-  /** Absent when the target does not report it (a real CC). */
-  capacity: BackendsCapacity | undefined
-}
+export type { FleetPoll }
 
 export interface FleetSource {
   poll(): Promise<FleetPoll>
@@ -26,10 +22,7 @@ export type StepsSource = (migrationId: string) => Promise<CompactSteps>
 
 export function fleetSourceOf(client: CcClient): FleetSource {
   return {
-    poll: async () => {
-      const [listing, capacity] = await Promise.all([listApps(client, {}), client.backendsCapacity()])
-      return { fleet: fleetOf(listing.apps), capacity }
-    },
+    poll: () => readFleet(client),
   }
 }
 

@@ -27,15 +27,43 @@ export interface Fleet {
 
 export const EMPTY_FLEET: Fleet = fleetOf([])
 
+/** What a Fleet is built from, one app at a time. */
+export interface FleetApp {
+  guid: string
+  name: string
+  org: string
+  space: string
+  started: boolean
+  instances: number
+  memoryMb: number
+  diskMb: number
+  diego: boolean
+}
+
 /** The rows in name order (then guid, so equal names keep one order from poll to poll). */
 export function fleetOf(rows: readonly AppRow[]): Fleet {
-  const order = rows.map((_, i) => i)
-  order.sort((a, b) => {
-    const x = rows[a]!
-    const y = rows[b]!
-    return x.name < y.name ? -1 : x.name > y.name ? 1 : x.guid < y.guid ? -1 : x.guid > y.guid ? 1 : 0
+  return fleetFrom(rows.length, (i) => {
+    const row = rows[i]!
+    return { ...row, started: row.state === 'STARTED', diego: row.backend === 'diego' }
   })
-  const size = rows.length
+}
+
+/** `size` apps, app `i` given by `appAt(i)`, in name order (then guid, so equal names keep one order). */
+export function fleetFrom(size: number, appAt: (i: number) => FleetApp): Fleet {
+  const names = new Array<string>(size)
+  const guids = new Array<string>(size)
+  for (let i = 0; i < size; i++) {
+    const app = appAt(i)
+    names[i] = app.name
+    guids[i] = app.guid
+  }
+  const order = Array.from({ length: size }, (_, i) => i)
+  order.sort((a, b) => {
+    const x = names[a]!
+    const y = names[b]!
+    if (x !== y) return x < y ? -1 : 1
+    return guids[a]! < guids[b]! ? -1 : guids[a]! > guids[b]! ? 1 : 0
+  })
   const guid = new Array<string>(size)
   const name = new Array<string>(size)
   const place = new Uint32Array(size)
@@ -47,22 +75,22 @@ export function fleetOf(rows: readonly AppRow[]): Fleet {
   const diskMb = new Uint32Array(size)
   const diego = new Uint8Array(size)
   order.forEach((from, i) => {
-    const row = rows[from]!
-    guid[i] = row.guid
-    name[i] = row.name
-    const key = `${row.org}\u0000${row.space}`
+    const app = appAt(from)
+    guid[i] = app.guid
+    name[i] = app.name
+    const key = `${app.org}\u0000${app.space}`
     let at = placeIndex.get(key)
     if (at === undefined) {
       at = places.length
-      places.push({ org: row.org, space: row.space })
+      places.push({ org: app.org, space: app.space })
       placeIndex.set(key, at)
     }
     place[i] = at
-    started[i] = row.state === 'STARTED' ? 1 : 0
-    instances[i] = row.instances
-    memoryMb[i] = row.memoryMb
-    diskMb[i] = row.diskMb
-    diego[i] = row.backend === 'diego' ? 1 : 0
+    started[i] = app.started ? 1 : 0
+    instances[i] = app.instances
+    memoryMb[i] = app.memoryMb
+    diskMb[i] = app.diskMb
+    diego[i] = app.diego ? 1 : 0
   })
   return { size, guid, name, place, places, started, instances, memoryMb, diskMb, diego }
 }

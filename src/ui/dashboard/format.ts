@@ -23,9 +23,11 @@ export function sparkline(values: readonly number[], max?: number): string {
     .join('')
 }
 
-/** 50,000 */
+/** 50,000 (by hand: toLocaleString goes through ICU, and this runs a few times a frame). */
 export function count(n: number): string {
-  return n.toLocaleString('en-US')
+  const whole = Math.round(n)
+  const digits = String(Math.abs(whole)).replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+  return whole < 0 ? `-${digits}` : digits
 }
 
 /** Whole percent of part over whole, `-` when whole is 0. */

@@ -8,11 +8,10 @@
 //      { type: 'token', token } (the answer to a refresh)
 // Out: { type: 'fleet', fleet, capacity } | { type: 'steps', steps } | { type: 'failed', message } | { type: 'refresh' }
 import { parentPort } from 'node:worker_threads'
-import { listApps } from '../../core/apps/inventory.js'
 import { CcClient } from '../../core/cc/index.js'
 import { Journal } from '../../core/journal/journal.js'
-import { fleetOf } from './fleet.js'
-import { compactSteps } from './steps.js'
+import { readFleet } from './read-fleet.js'
+import { compactSteps, readStepStates } from './steps.js'
 
 export type PollRequest =
   | { type: 'fleet'; apiUrl: string; skipSslValidation: boolean; token: string }
@@ -65,14 +64,15 @@ async function fleet(request: Extract<PollRequest, { type: 'fleet' }>) {
     },
   })
   try {
-    const [listing, capacity] = await Promise.all([listApps(client, {}), client.backendsCapacity()])
-    return { fleet: fleetOf(listing.apps), capacity }
+    return await readFleet(client)
   } finally {
     await client.close()
   }
 }
 
 async function steps(request: Extract<PollRequest, { type: 'steps' }>) {
+  const lean = readStepStates(request.journalPath, request.migrationId)
+  if (lean) return lean
   const journal = Journal.open(request.journalPath)
   try {
     return compactSteps(journal.steps(request.migrationId))

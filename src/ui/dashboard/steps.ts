@@ -1,5 +1,7 @@
 // Where each app stands in the watched migration, kept small: 50,000 steps become three parallel arrays to
 // pass between threads, and a map whose values are shared for every step without an error.
+import { DatabaseSync } from 'node:sqlite'
+import { SCHEMA_VERSION } from '../../core/journal/schema.js'
 import { STEP_STATES, type StepRecord, type StepState } from '../../core/journal/types.js'
 import type { StepStatus } from './model.js'
 
@@ -22,6 +24,33 @@ export function compactSteps(steps: readonly StepRecord[]): CompactSteps {
     if (step.error !== null) errors[i] = step.error
   })
   return { guids, states, errors }
+}
+
+/**
+ * The three columns the dashboard needs of a migration's steps, streamed from the journal file read-only:
+ * Journal.steps() makes two full records of 25 fields per step, some 150 MB for 50,000 steps, where this
+ * holds a few. Undefined when the file's schema is not the one this cfctl knows (then Journal.steps() it is).
+ */
+export function readStepStates(journalPath: string, migrationId: string): CompactSteps | undefined {
+  const db = new DatabaseSync(journalPath, { readOnly: true })
+  try {
+    const version = Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version)
+    if (version !== SCHEMA_VERSION) return undefined
+    const rows = db
+      .prepare('SELECT app_guid, state, error FROM steps WHERE migration_id = ? ORDER BY position')
+      .iterate(migrationId) as Iterable<{ app_guid: string; state: StepState; error: string | null }>
+    const guids: string[] = []
+    const states: number[] = []
+    const errors: Record<number, string> = {}
+    for (const row of rows) {
+      if (row.error !== null) errors[guids.length] = row.error
+      guids.push(row.app_guid)
+      states.push(STEP_STATES.indexOf(row.state))
+    }
+    return { guids, states: Uint8Array.from(states), errors }
+  } finally {
+    db.close()
+  }
 }
 
 /** One frozen status per state without an error, shared by every step in it. */

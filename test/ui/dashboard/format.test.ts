@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { bar, cell, rule, shortDuration, sparkline } from '../../../src/ui/dashboard/format.js'
+import { bar, cell, count, rule, shortDuration, sparkline } from '../../../src/ui/dashboard/format.js'
 
 describe('dashboard text pieces', () => {
   it('draws a bar of the given width, full cells for the fraction done', () => {
@@ -12,6 +12,14 @@ describe('dashboard text pieces', () => {
   it('scales a sparkline to its maximum, keeping idle buckets visible', () => {
     expect(sparkline([0, 1, 2, 4], 4)).toBe('▁▃▅█')
     expect(sparkline([0, 0, 0])).toBe('▁▁▁')
+  })
+
+  it('groups thousands', () => {
+    expect(count(0)).toBe('0')
+    expect(count(999)).toBe('999')
+    expect(count(50_000)).toBe('50,000')
+    expect(count(1_234_567)).toBe('1,234,567')
+    expect(count(-4_200)).toBe('-4,200')
   })
 
   it('says durations briefly', () => {
