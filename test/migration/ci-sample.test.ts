@@ -1,0 +1,178 @@
+// docs/ci-migration.yml, the sample CI job: every cfctl flag it uses exists on its command, and its login and
+// migrate steps, run by bash as a runner would run them (with `cfctl` on the PATH), migrate a real foundation
+// and hand the exit code and the migration id to the steps that branch on them.
+import { execFile } from 'node:child_process'
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Command } from '@oclif/core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import Login from '../../src/commands/login.js'
+import Migrate from '../../src/commands/migrate.js'
+import MigrationsAbort from '../../src/commands/migrations/abort.js'
+import MigrationsPause from '../../src/commands/migrations/pause.js'
+import MigrationsShow from '../../src/commands/migrations/show.js'
+import Rollback from '../../src/commands/rollback.js'
+import { aCliHome } from '../cli/run-cli.js'
+import { aTempDir, FLEET_ORG, jsonLines, WatchedFoundation, writeSeedFile } from './support.js'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const workflow = readFileSync(join(root, 'docs', 'ci-migration.yml'), 'utf8')
+
+const COMMANDS: Record<string, typeof Command> = {
+  login: Login,
+  migrate: Migrate,
+  rollback: Rollback,
+  'migrations show': MigrationsShow,
+  'migrations pause': MigrationsPause,
+  'migrations abort': MigrationsAbort,
+}
+
+/** Every `cfctl ...` command line of the workflow's scripts, continuation lines joined. */
+function cfctlLines(text: string): string[] {
+  const joined = text.replace(/\\\n\s*/g, ' ')
+  return [...joined.matchAll(/(?:^|[\s"(`])cfctl ((?:login|migrate|rollback|migrations) [^\n>|;&`]*)/g)].map((m) =>
+    m[1]!.trim(),
+  )
+}
+
+/** The names (`--x`) and characters (`-x`) a command accepts. */
+function flagsOf(command: typeof Command): Set<string> {
+  const all = { ...command.baseFlags, ...command.flags } as Record<string, { char?: string }>
+  const names = new Set<string>()
+  for (const [name, flag] of Object.entries(all)) {
+    names.add(`--${name}`)
+    if (flag.char) names.add(`-${flag.char}`)
+    if ((flag as { allowNo?: boolean }).allowNo) names.add(`--no-${name}`)
+  }
+  if (command.enableJsonFlag) names.add('--json')
+  return names
+}
+
+/** The script of a step (`- name: NAME` ... `run: |` or `run: ...`), with `${{ }}` expressions replaced. */
+function stepScript(name: string, values: Record<string, string>): string {
+  const lines = workflow.split('\n')
+  const at = lines.findIndex((line) => line.trim() === `- name: ${name}`)
+  if (at < 0) throw new Error(`no step named ${name}`)
+  const stepIndent = lines[at]!.indexOf('-')
+  let script: string | undefined
+  for (let i = at + 1; i < lines.length; i++) {
+    const line = lines[i]!
+    const indent = line.search(/\S/)
+    if (indent >= 0 && indent <= stepIndent) break
+    const run = /^(\s*)run: (.*)$/.exec(line)
+    if (!run) continue
+    if (run[2] !== '|') {
+      script = run[2]!
+      break
+    }
+    const body: string[] = []
+    for (let j = i + 1; j < lines.length; j++) {
+      const next = lines[j]!
+      if (next.trim() !== '' && next.search(/\S/) <= run[1]!.length) break
+      body.push(next.slice(run[1]!.length + 2))
+    }
+    script = body.join('\n')
+    break
+  }
+  if (script === undefined) throw new Error(`step ${name} has no run:`)
+  return script.replace(/\$\{\{\s*([^}]+?)\s*\}\}/g, (_, expression: string) => {
+    const value = values[expression]
+    if (value === undefined) throw new Error(`step ${name}: no value for \${{ ${expression} }}`)
+    return value
+  })
+}
+
+function bash(
+  script: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('bash', ['-e', '-c', script], { cwd, env }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr })
+    })
+  })
+}
+
+describe('docs/ci-migration.yml', () => {
+  it('uses only flags that its cfctl commands have', () => {
+    const lines = cfctlLines(workflow)
+    expect(lines.length).toBeGreaterThanOrEqual(6)
+    for (const line of lines) {
+      const words = line.split(/\s+/)
+      const id = COMMANDS[`${words[0]} ${words[1]}`] ? `${words[0]} ${words[1]}` : words[0]!
+      const command = COMMANDS[id]
+      expect(command, `a command the test knows: cfctl ${line}`).toBeDefined()
+      const known = flagsOf(command!)
+      for (const [flag] of line.matchAll(/(?<=^|[\s+])--?[a-z][\w-]*/g)) {
+        expect(known.has(flag.replace(/=.*/, '')), `cfctl ${id} has ${flag} (in: cfctl ${line})`).toBe(true)
+      }
+    }
+  })
+
+  describe('its steps, run as a runner runs them', () => {
+    let world: WatchedFoundation
+    beforeAll(async () => {
+      world = await WatchedFoundation.start({
+        seed: writeSeedFile(aTempDir(), { apps: 3, stoppedEvery: 3 }),
+        speed: 50,
+      })
+    }, 30_000)
+    afterAll(async () => {
+      await world?.stop()
+    })
+
+    it('logs in with client credentials, migrates, and hands on exit code 0 and the migration id', async () => {
+      const work = aTempDir()
+      const bin = join(work, 'bin')
+      mkdirSync(bin)
+      writeFileSync(
+        join(bin, 'cfctl'),
+        `#!/bin/sh\nexec "${process.execPath}" --import "${import.meta.resolve('tsx')}" "${join(root, 'bin', 'dev.js')}" "$@"\n`,
+      )
+      chmodSync(join(bin, 'cfctl'), 0o755)
+      const output = join(work, 'github-output')
+      writeFileSync(output, '')
+      const home = aCliHome()
+      const env: NodeJS.ProcessEnv = {
+        ...home.env,
+        PATH: `${bin}:${process.env.PATH}`,
+        GITHUB_OUTPUT: output,
+        ORG: FLEET_ORG,
+        CFCTL_USERNAME: 'cfctl-ci',
+        CFCTL_PASSWORD: 'cfctl-ci',
+      }
+      const values = { 'vars.CF_API': world.apiUrl }
+
+      const login = await bash(stepScript('Log in with client credentials', values), work, env)
+      expect(login.stderr).toBe('')
+      expect(login.code).toBe(0)
+      const plan = await bash(stepScript('Plan (changes nothing)', values), work, env)
+      expect(plan.code, plan.stderr).toBe(0)
+      expect(JSON.parse(readFileSync(join(work, 'plan.json'), 'utf8'))).toMatchObject({
+        type: 'plan',
+        totals: { apps: 3 },
+      })
+
+      const migrate = await bash(stepScript('Migrate', values), work, env)
+
+      expect(migrate.code, migrate.stderr).toBe(0)
+      expect(migrate.stdout).toContain('::notice::every app migrated')
+      const events = jsonLines(readFileSync(join(work, 'events.jsonl'), 'utf8'))
+      const summary = events.at(-1)
+      expect(summary).toMatchObject({ type: 'summary', state: 'completed', exitCode: 0 })
+      const handedOn = Object.fromEntries(
+        readFileSync(output, 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) => line.split('=') as [string, string]),
+      )
+      expect(handedOn).toEqual({ 'exit-code': '0', 'migration-id': summary.migrationId })
+      expect(world.appsOf(FLEET_ORG).every((app) => app.diego)).toBe(true)
+      // 10 a minute: the third app started a good 12 s after the first.
+      const starts = events.filter((e) => e.type === 'step-started').map((e) => e.at)
+      expect(starts.at(-1) - starts[0]).toBeGreaterThanOrEqual(11_900)
+    }, 90_000)
+  })
+})
