@@ -38,7 +38,7 @@ plain-text snapshot instead.`
         target: session.target.api,
         readonly: flags.readonly,
         by: operator(),
-        rollbackRunner: (id) => runnerFor({ journal, client, probe, clock: new RealClock() }, id),
+        runnerFor: (id) => runnerFor({ journal, client, probe, clock: new RealClock() }, id),
       })
     } finally {
       journal.close()

@@ -1,7 +1,7 @@
-// What the control keys do. A runner in this process (`cfctl migrate --ui`) is told directly; otherwise the
-// command goes through controlMigration, into the journal, where the cfctl that runs the migration picks it
-// up within a second (and `cfctl migrations show` in another terminal sees the same). Rollback needs a
-// runner: this process's own, once its run has stopped, or a new one when nothing else holds the migration.
+// What the control keys do. A runner in this process is told directly: the one `cfctl migrate --ui` hands
+// over, or one the dashboard started itself (to resume a migration nobody runs, or to roll one back).
+// Otherwise the command goes through controlMigration, into the journal, where the cfctl that runs the
+// migration picks it up within a second (and `cfctl migrations show` in another terminal sees the same).
 import type { Clock } from '../../clock.js'
 import type { Journal } from '../../core/journal/journal.js'
 import type { ControlCommand } from '../../core/journal/types.js'
@@ -16,8 +16,8 @@ export interface ControlOptions {
   clock: Clock
   /** A runner this process drives (`cfctl migrate --ui`). */
   runner?: MigrationRunner
-  /** Builds a runner for a rollback when no process holds the migration. */
-  rollbackRunner?: (migrationId: string) => MigrationRunner
+  /** Builds a runner for a migration no process runs, so `r` can resume it here and `b` roll it back. */
+  runnerFor?: (migrationId: string) => MigrationRunner
   /** Written as "paused by ..." in the journal. */
   by?: string
 }
@@ -28,8 +28,13 @@ export interface ControlResult {
   tone: 'good' | 'warn' | 'bad' | 'info'
 }
 
-/** A rollback this process runs, so quitting can interrupt it cleanly. */
-interface OwnRollback {
+/** A run or a rollback this dashboard started, so quitting can interrupt it cleanly. */
+export interface OwnWork {
+  migrationId: string
+  what: 'run' | 'rollback'
+}
+
+interface Running extends OwnWork {
   runner: MigrationRunner
   done: Promise<void>
 }
@@ -38,25 +43,25 @@ export class MigrationControl {
   private readonly journal: Journal
   private readonly clock: Clock
   private readonly runner: MigrationRunner | undefined
-  private readonly rollbackRunner: ((id: string) => MigrationRunner) | undefined
+  private readonly runnerFor: ((id: string) => MigrationRunner) | undefined
   private readonly by: string
-  private rollback: OwnRollback | undefined
+  private own: Running | undefined
   private readonly finishListeners = new Set<(result: ControlResult) => void>()
 
   constructor(options: ControlOptions) {
     this.journal = options.journal
     this.clock = options.clock
     this.runner = options.runner
-    this.rollbackRunner = options.rollbackRunner
+    this.runnerFor = options.runnerFor
     this.by = options.by ?? 'dashboard'
   }
 
-  /** The migration a rollback runs for in this process, if one does. */
-  get rollingBack(): string | undefined {
-    return this.rollback?.runner.migrationId
+  /** The run or rollback this dashboard started and that still goes on, if any. */
+  get busy(): OwnWork | undefined {
+    return this.own ? { migrationId: this.own.migrationId, what: this.own.what } : undefined
   }
 
-  /** Hears how a rollback started here ended. */
+  /** Hears how a run or a rollback started here ended. */
   onFinish(listener: (result: ControlResult) => void): () => void {
     this.finishListeners.add(listener)
     return () => this.finishListeners.delete(listener)
@@ -67,7 +72,7 @@ export class MigrationControl {
       case 'pause':
         return this.send(migrationId, { type: 'pause', by: this.by }, (r) => r.pause(this.by), 'paused')
       case 'resume':
-        return this.send(migrationId, { type: 'resume', by: this.by }, (r) => r.resume(this.by), 'resumed')
+        return this.resume(migrationId)
       case 'abort':
         return this.send(
           migrationId,
@@ -83,16 +88,20 @@ export class MigrationControl {
     }
   }
 
-  /** Interrupts a rollback this process runs (it stays resumable) and waits for it to stop. */
+  /** Interrupts a run or rollback this dashboard started (it stays resumable) and waits for it to stop. */
   async shutdown(): Promise<void> {
-    const own = this.rollback
+    const own = this.own
     if (!own) return
     if (own.runner.running) own.runner.interrupt(this.by)
     await own.done
   }
 
-  private ownRunnerFor(migrationId: string): MigrationRunner | undefined {
-    return this.runner && this.runner.migrationId === migrationId && this.runner.running ? this.runner : undefined
+  /** A runner of this process that is running this migration now. */
+  private active(migrationId: string): MigrationRunner | undefined {
+    for (const runner of [this.own?.runner, this.runner]) {
+      if (runner && runner.migrationId === migrationId && runner.running) return runner
+    }
+    return undefined
   }
 
   private send(
@@ -101,9 +110,9 @@ export class MigrationControl {
     direct: (runner: MigrationRunner) => void,
     done: string,
   ): ControlResult {
-    const own = this.ownRunnerFor(migrationId) ?? this.activeRollback(migrationId)
-    if (own) {
-      direct(own)
+    const runner = this.active(migrationId)
+    if (runner) {
+      direct(runner)
       return { text: done, tone: 'good' }
     }
     const result = controlMigration(this.journal, migrationId, command)
@@ -116,9 +125,19 @@ export class MigrationControl {
     return { text: `${done} (no cfctl runs it: written to the journal)`, tone: 'good' }
   }
 
-  private activeRollback(migrationId: string): MigrationRunner | undefined {
-    const own = this.rollback?.runner
-    return own && own.migrationId === migrationId && own.running ? own : undefined
+  /** Resumes it where it runs; when nothing runs it, runs it here (a paused migration waits for a process). */
+  private resume(migrationId: string): ControlResult {
+    if (this.active(migrationId) || this.journal.liveLockOf(migrationId) || !this.runnerFor) {
+      return this.send(migrationId, { type: 'resume', by: this.by }, (r) => r.resume(this.by), 'resumed')
+    }
+    const migration = this.journal.requireMigration(migrationId)
+    if (migration.state !== 'paused' && migration.state !== 'planned' && migration.state !== 'running') {
+      return { text: `${migrationId} is ${migration.state}; there is nothing to resume`, tone: 'warn' }
+    }
+    if (this.own) return { text: `this dashboard already runs ${this.own.migrationId}`, tone: 'warn' }
+    const runner = this.runnerFor(migrationId)
+    this.start(migrationId, 'run', runner, () => runner.run())
+    return { text: `resumed: this dashboard runs ${migrationId} now (q asks before it stops)`, tone: 'good' }
   }
 
   private changeRate(migrationId: string, direction: 1 | -1): ControlResult {
@@ -131,9 +150,9 @@ export class MigrationControl {
         tone: 'warn',
       }
     }
-    const own = this.ownRunnerFor(migrationId) ?? this.activeRollback(migrationId)
-    if (own) {
-      own.setRate(next)
+    const runner = this.active(migrationId)
+    if (runner) {
+      runner.setRate(next)
       return { text: `rate now ${next ?? 'without limit'}`, tone: 'good' }
     }
     const result = controlMigration(this.journal, migrationId, { type: 'set-rate', rate: next })
@@ -143,18 +162,22 @@ export class MigrationControl {
   }
 
   private async startRollback(migrationId: string): Promise<ControlResult> {
-    if (this.rollback)
-      return { text: `a rollback of ${this.rollback.runner.migrationId} is running already`, tone: 'warn' }
     const migration = this.journal.requireMigration(migrationId)
     if (migration.state === 'rolled-back') return { text: `${migrationId} is rolled back already`, tone: 'warn' }
+    if (this.own?.what === 'rollback') {
+      return { text: `a rollback of ${this.own.migrationId} is running already`, tone: 'warn' }
+    }
+    // A runner of this process that runs it: its run stops first (no new step starts, those in flight
+    // settle), then the same runner takes the apps back.
+    const mine = [this.own?.runner, this.runner].find((r) => r?.migrationId === migrationId)
     let runner: MigrationRunner
-    if (this.runner && this.runner.migrationId === migrationId) {
-      runner = this.runner
-      // The run stops first: no new step starts, those in flight settle, then the way back begins.
+    if (mine) {
+      runner = mine
       if (runner.running) {
         runner.abort(this.by)
         while (runner.running) await this.clock.sleep(100)
       }
+      if (this.own?.runner === runner) await this.own.done
     } else {
       const lock = this.journal.liveLockOf(migrationId)
       if (lock) {
@@ -163,27 +186,37 @@ export class MigrationControl {
           tone: 'warn',
         }
       }
-      if (!this.rollbackRunner)
-        return { text: `no rollback from here: run cfctl rollback ${migrationId}`, tone: 'warn' }
-      runner = this.rollbackRunner(migrationId)
+      if (!this.runnerFor) return { text: `no rollback from here: run cfctl rollback ${migrationId}`, tone: 'warn' }
+      if (this.own) return { text: `this dashboard already runs ${this.own.migrationId}`, tone: 'warn' }
+      runner = this.runnerFor(migrationId)
     }
-    const done = runner
-      .rollback()
+    this.start(migrationId, 'rollback', runner, () => runner.rollback())
+    return { text: `rolling back ${migrationId}, last moved first`, tone: 'info' }
+  }
+
+  private start(
+    migrationId: string,
+    what: Running['what'],
+    runner: MigrationRunner,
+    work: () => Promise<{ state: string }>,
+  ): void {
+    const done = work()
       .then(
         (outcome): ControlResult =>
-          outcome.state === 'rolled-back'
-            ? { text: `rolled back ${migrationId}`, tone: 'good' }
-            : { text: `rollback of ${migrationId} stopped (${outcome.state}); b carries it on`, tone: 'warn' },
+          what === 'rollback'
+            ? outcome.state === 'rolled-back'
+              ? { text: `rolled back ${migrationId}`, tone: 'good' }
+              : { text: `rollback of ${migrationId} stopped (${outcome.state}); b carries it on`, tone: 'warn' }
+            : { text: `${migrationId} ${outcome.state}`, tone: outcome.state === 'completed' ? 'good' : 'warn' },
         (error: unknown): ControlResult => ({
-          text: `rollback failed: ${error instanceof Error ? error.message : String(error)}`,
+          text: `${what === 'rollback' ? 'rollback' : 'run'} of ${migrationId} failed: ${error instanceof Error ? error.message : String(error)}`,
           tone: 'bad',
         }),
       )
       .then((result) => {
-        this.rollback = undefined
+        if (this.own?.done === done) this.own = undefined
         for (const listener of this.finishListeners) listener(result)
       })
-    this.rollback = { runner, done }
-    return { text: `rolling back ${migrationId}, last moved first`, tone: 'info' }
+    this.own = { migrationId, what, runner, done }
   }
 }

@@ -30,6 +30,17 @@ export function stepsSourceOf(journal: Journal): StepsSource {
   return async (migrationId) => compactSteps(journal.steps(migrationId))
 }
 
+/**
+ * Built, the worker is poll-worker.js beside this file. Run from the sources (bin/dev.js), it is the .ts
+ * file, and a worker does not inherit a TypeScript loader registered in-process, so it gets tsx's.
+ */
+const FROM_SOURCES = import.meta.url.endsWith('.ts')
+const WORKER_URL = new URL(FROM_SOURCES ? './poll-worker.ts' : './poll-worker.js', import.meta.url)
+const WORKER_EXEC_ARGV =
+  FROM_SOURCES && !process.execArgv.some((arg) => arg.includes('tsx'))
+    ? [...process.execArgv, '--import', 'tsx']
+    : undefined
+
 /** The worker's young generation: small, since everything it makes dies with it. */
 const WORKER_YOUNG_GENERATION_MB = 8
 
@@ -54,7 +65,8 @@ function inWorker(request: PollRequest, auth?: TokenProvider): Promise<FromWorke
 
 function readInWorker(request: PollRequest, auth?: TokenProvider): Promise<FromWorker> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./poll-worker.js', import.meta.url), {
+    const worker = new Worker(WORKER_URL, {
+      ...(WORKER_EXEC_ARGV ? { execArgv: WORKER_EXEC_ARGV } : {}),
       resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
     })
     running.add(worker)

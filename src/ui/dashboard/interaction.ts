@@ -2,7 +2,7 @@
 // filter or the `:` prompt, where each list is scrolled, which question awaits a y, and which intent
 // (quit, a control, watching another migration) the dashboard must carry out. Keys follow k9s: `/` filters,
 // `:` jumps to a view, `?` helps, Esc backs out, j/k and the arrows move.
-import type { ControlAction } from './control.js'
+import type { ControlAction, OwnWork } from './control.js'
 import { SORT_KEYS, type SortOrder } from './table.js'
 
 export const VIEWS = ['overview', 'apps', 'migrations', 'events'] as const
@@ -15,7 +15,7 @@ export type Mode =
   | { kind: 'normal' }
   | { kind: 'filter' }
   | { kind: 'command'; draft: string }
-  | { kind: 'confirm'; action: 'abort' | 'rollback' | 'quit'; migrationId?: string }
+  | { kind: 'confirm'; action: 'abort' | 'rollback' | 'quit'; migrationId?: string; what?: OwnWork['what'] }
   | { kind: 'help' }
 
 export interface Scroll {
@@ -62,8 +62,8 @@ export interface KeyContext {
   page: number
   /** The fleet view's migrations, in the order drawn (after its filter). */
   fleetIds: readonly string[]
-  /** A rollback runs in this process: quitting asks first. */
-  busy: string | undefined
+  /** A run or rollback the dashboard started goes on: quitting asks first. */
+  busy: OwnWork | undefined
 }
 
 export type Intent =
@@ -249,7 +249,14 @@ function normalKey(state: UiState, key: KeyPress, ctx: KeyContext): Outcome {
 }
 
 function quit(state: UiState, ctx: KeyContext): Outcome {
-  if (ctx.busy) return { state: { ...state, mode: { kind: 'confirm', action: 'quit', migrationId: ctx.busy } } }
+  if (ctx.busy) {
+    return {
+      state: {
+        ...state,
+        mode: { kind: 'confirm', action: 'quit', migrationId: ctx.busy.migrationId, what: ctx.busy.what },
+      },
+    }
+  }
   return { state, intent: { type: 'quit' } }
 }
 

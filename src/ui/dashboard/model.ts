@@ -4,6 +4,7 @@ import type { BackendName } from '../../core/apps/inventory.js'
 import type { BackendCapacity, BackendsCapacity } from '../../core/cc/index.js'
 import type { JournalEvent } from '../../core/journal/events.js'
 import type { Backend, MigrationState, StepState } from '../../core/journal/types.js'
+import type { OwnWork } from './control.js'
 import type { Fleet } from './fleet.js'
 import { shortDuration } from './format.js'
 import type { PaceView } from './pace.js'
@@ -125,8 +126,8 @@ export interface DashboardSnapshot {
   gaps: GapsView
   /** The outcome of the last control key (or its error). */
   notice: { text: string; tone: Tone; at: number } | undefined
-  /** A rollback runs in this process. */
-  busy: string | undefined
+  /** A run or a rollback the dashboard started, still going on in this process. */
+  busy: OwnWork | undefined
 }
 
 /** Apps, instances and memory per backend, from the apps the table shows, with the target's capacity. */

@@ -30,8 +30,11 @@ export interface DashboardOptions {
   readonly?: boolean
   /** Who a pause or an abort from the dashboard is recorded as (default 'dashboard'). */
   by?: string
-  /** Builds a runner for `b` when no process holds the migration (a FoundationPort on the same client). */
-  rollbackRunner?: (migrationId: string) => MigrationRunner
+  /**
+   * Builds a runner (a FoundationPort on the same client) for a migration no process runs, so `r` resumes
+   * it in this process and `b` rolls it back here. Without it, those keys only steer another cfctl's run.
+   */
+  runnerFor?: (migrationId: string) => MigrationRunner
   clock?: Clock
   stdout?: NodeJS.WriteStream
   stdin?: NodeJS.ReadStream
@@ -46,9 +49,9 @@ export interface DashboardOptions {
 }
 
 /**
- * Shows the dashboard until the operator quits (q), then stops polling and, when a rollback started from
- * the dashboard still runs, interrupts it (it stays resumable). An in-process runner is left as it is: the
- * caller decides what becomes of its run.
+ * Shows the dashboard until the operator quits (q), then stops polling and, when a run or rollback the
+ * dashboard started still goes on, interrupts it (it stays resumable). The runner handed in (`runner`) is
+ * left as it is: the caller decides what becomes of its run.
  */
 export async function runDashboard(options: DashboardOptions): Promise<void> {
   const clock = options.clock ?? new RealClock()
@@ -58,7 +61,7 @@ export async function runDashboard(options: DashboardOptions): Promise<void> {
     journal: options.journal,
     clock,
     runner: options.runner,
-    rollbackRunner: options.rollbackRunner,
+    runnerFor: options.runnerFor,
     by: options.by,
   })
   const store = new DashboardStore({

@@ -468,7 +468,7 @@ export class DashboardStore {
       events: this.log.length > LOG_LINES ? this.log.slice(-LOG_LINES) : [...this.log],
       gaps: { list: this.gaps.slice(), count: this.gapCount, longestMs: this.longestGapMs },
       notice: this.notice,
-      busy: this.control.rollingBack,
+      busy: this.control.busy,
     }
   }
 

@@ -50,7 +50,7 @@ function mount(
   options: { readonly?: boolean; runner?: MigrationRunner; initial?: Partial<UiState>; migrationId?: string } = {},
 ) {
   const { store, control } = w.store({
-    control: { runner: options.runner, rollbackRunner: (id) => w.runner(id) },
+    control: { runner: options.runner, runnerFor: (id) => w.runner(id) },
     ...(options.migrationId ? { migrationId: options.migrationId } : {}),
   })
   stores.push(store)

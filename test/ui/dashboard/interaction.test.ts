@@ -83,10 +83,10 @@ describe('keys: views', () => {
   })
 
   it('q asks first while a rollback runs in this process', () => {
-    const busy = ctx({ busy: 'm-1' })
+    const busy = ctx({ busy: { migrationId: 'm-1', what: 'rollback' } })
     const asked = press([key('q')], busy)
     expect(asked.intents).toEqual([])
-    expect(asked.state.mode).toEqual({ kind: 'confirm', action: 'quit', migrationId: 'm-1' })
+    expect(asked.state.mode).toEqual({ kind: 'confirm', action: 'quit', migrationId: 'm-1', what: 'rollback' })
     expect(press([key('y')], busy, asked.state).intents).toEqual([{ type: 'quit' }])
   })
 })

@@ -149,7 +149,7 @@ describe('runDashboard', () => {
       source: w.source,
       stdout: out as unknown as NodeJS.WriteStream,
       stdin: keys as unknown as NodeJS.ReadStream,
-      rollbackRunner: (migrationId) => w.runner(migrationId),
+      runnerFor: (migrationId) => w.runner(migrationId),
       env: {},
     })
     await advance(w.clock, 300)

@@ -170,6 +170,28 @@ describe('the dashboard store', () => {
     store.stop()
   })
 
+  it('resumes a paused migration nobody runs by running it here, and pauses it again on shutdown', async () => {
+    const w = aDashboardWorld(20)
+    const id = w.plan({ rate: '60/min', maxInFlight: 2 })
+    controlMigration(w.journal, id, { type: 'pause', by: 'operator:ann' })
+    const { store, control } = w.store({ control: { runnerFor: (migrationId) => w.runner(migrationId) } })
+    store.start()
+
+    const resumed = await store.act('resume')
+    expect(resumed.text).toBe(`resumed: this dashboard runs ${id} now (q asks before it stops)`)
+    await advance(w.clock, 20_000)
+    expect(w.journal.requireMigration(id).state).toBe('running')
+    expect(w.journal.stepCounts(id).done).toBeGreaterThan(1)
+    expect(store.getSnapshot().busy).toEqual({ migrationId: id, what: 'run' })
+    expect(await store.act('pause')).toEqual({ text: 'paused', tone: 'good' })
+
+    await settle(w.clock, control.shutdown())
+    expect(w.journal.requireMigration(id)).toMatchObject({ state: 'paused' })
+    expect(w.journal.liveLockOf(id)).toBeUndefined()
+    expect(control.busy).toBeUndefined()
+    store.stop()
+  })
+
   it('aborts the run of this process, then rolls its apps back', async () => {
     const w = aDashboardWorld(20)
     const id = w.plan({ rate: '60/min', maxInFlight: 2 })
@@ -184,7 +206,7 @@ describe('the dashboard store', () => {
     const started = store.act('rollback')
     await settle(w.clock, run)
     expect((await settle(w.clock, started)).text).toBe(`rolling back ${id}, last moved first`)
-    await advanceUntil(w.clock, () => control.rollingBack === undefined)
+    await advanceUntil(w.clock, () => control.busy === undefined)
 
     expect(w.journal.requireMigration(id).state).toBe('rolled-back')
     expect(w.world.fleet().every((app) => !app.diego)).toBe(true)
@@ -198,9 +220,9 @@ describe('the dashboard store', () => {
     const w = aDashboardWorld(10, (clock) => Journal.open(path, { clock }))
     const id = w.plan({ rate: null, maxInFlight: 5 })
     const mine = Journal.open(path, { clock: w.clock })
-    const rollbackRunner = (migrationId: string) =>
+    const runnerFor = (migrationId: string) =>
       new MigrationRunner({ journal: mine, migrationId, port: w.world.port(), clock: w.clock })
-    const { store, control } = w.store({ journal: mine, control: { journal: mine, rollbackRunner } })
+    const { store, control } = w.store({ journal: mine, control: { journal: mine, runnerFor } })
     store.start()
     const run = w.runner(id).run()
     await advance(w.clock, 2_000)
@@ -215,8 +237,8 @@ describe('the dashboard store', () => {
     const started = await store.act('rollback')
     expect(started.text).toBe(`rolling back ${id}, last moved first`)
     await advance(w.clock, 100)
-    expect(store.getSnapshot().busy).toBe(id)
-    await advanceUntil(w.clock, () => control.rollingBack === undefined)
+    expect(store.getSnapshot().busy).toEqual({ migrationId: id, what: 'rollback' })
+    await advanceUntil(w.clock, () => control.busy === undefined)
     expect(w.journal.requireMigration(id).state).toBe('rolled-back')
     store.stop()
     mine.close()
@@ -227,7 +249,7 @@ describe('the dashboard store', () => {
     const id = w.plan({ rate: null, maxInFlight: 5 })
     await settle(w.clock, w.runner(id).run())
     const { store, control } = w.store({
-      control: { rollbackRunner: (migrationId) => w.runner(migrationId) },
+      control: { runnerFor: (migrationId) => w.runner(migrationId) },
     })
     store.start()
     w.journal.updateParameters(id, { rate: '6/min' })

@@ -1,6 +1,7 @@
 // The first and last lines of the screen: what is watched (target, apps, how fresh), and the prompt, the
 // question awaiting a y, the outcome of the last key, or the keys that work here.
 import { Text } from 'ink'
+import type { OwnWork } from '../control.js'
 import { cell, clockTime, count } from '../format.js'
 import type { Mode, View } from '../interaction.js'
 import type { Tone } from '../model.js'
@@ -12,7 +13,7 @@ export interface HeaderProps {
   apps: number
   loadedAt: number | undefined
   readonly: boolean
-  busy: string | undefined
+  busy: OwnWork | undefined
   width: number
 }
 
@@ -20,7 +21,7 @@ export function Header({ target, view, apps, loadedAt, readonly, busy, width }: 
   const look = useLook()
   // The time of the last poll rather than its age, so an idle dashboard has no reason to draw.
   const fresh = loadedAt === undefined ? 'apps not read yet' : `${count(apps)} apps, read ${clockTime(loadedAt)}`
-  const right = `${busy ? `rolling back ${busy} · ` : ''}${readonly ? 'READ-ONLY · ' : ''}?:help q:quit`
+  const right = `${busy ? `${busy.what === 'rollback' ? 'rolling back' : 'running'} ${busy.migrationId} here · ` : ''}${readonly ? 'READ-ONLY · ' : ''}?:help q:quit`
   const left = `cfctl dashboard :${view} · ${target} · ${fresh}`
   const room = Math.max(0, width - right.length - 1)
   return (
@@ -61,7 +62,9 @@ export function StatusBar({ mode, filter, message, readonly, width }: StatusBarP
           ? `Abort ${id}? The steps in flight finish, the rest stay pending.`
           : mode.action === 'rollback'
             ? `Roll back ${id}? Every app it moved goes back, the last moved first.`
-            : `A rollback of ${id} runs here. Quit and pause it (cfctl rollback ${id} carries on)?`
+            : mode.what === 'rollback'
+              ? `A rollback of ${id} runs here. Quit and pause it (cfctl rollback ${id} carries on)?`
+              : `${id} runs in this dashboard. Quit and pause it (cfctl migrate --resume ${id} carries on)?`
       return say(`${question} y/N`, 'warn')
     }
     case 'help':
