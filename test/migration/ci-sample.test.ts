@@ -96,6 +96,12 @@ function bash(
 }
 
 describe('docs/ci-migration.yml', () => {
+  it('has no one-line run: that YAML would misread (a plain scalar holding ": " or " #")', () => {
+    const oneLiners = [...workflow.matchAll(/^\s*run: (?![|>])(.*)$/gm)].map((m) => m[1]!)
+    expect(oneLiners.length).toBeGreaterThan(0)
+    for (const line of oneLiners) expect(line, line).not.toMatch(/: | #/)
+  })
+
   it('uses only flags that its cfctl commands have', () => {
     const lines = cfctlLines(workflow)
     expect(lines.length).toBeGreaterThanOrEqual(6)
@@ -139,11 +145,12 @@ describe('docs/ci-migration.yml', () => {
         ...home.env,
         PATH: `${bin}:${process.env.PATH}`,
         GITHUB_OUTPUT: output,
+        CF_API: world.apiUrl,
         ORG: FLEET_ORG,
         CFCTL_USERNAME: 'cfctl-ci',
         CFCTL_PASSWORD: 'cfctl-ci',
       }
-      const values = { 'vars.CF_API': world.apiUrl }
+      const values = {}
 
       const login = await bash(stepScript('Log in with client credentials', values), work, env)
       expect(login.stderr).toBe('')
