@@ -49,8 +49,8 @@ export abstract class CfctlCommand extends Command {
    * (the same text without the colour codes), a terminal keeps the colours.
    */
   protected override logJson(json: unknown): void {
-    if (process.stdout.isTTY) return super.logJson(json)
-    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
+    if (process.stdout.isTTY) super.logJson(json)
+    else process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
   }
 
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {

@@ -103,6 +103,30 @@ export function fleetFor(
   }))
 }
 
+/** No engine loop runs more often than this in real time, however high `--speed` is. */
+export const MIN_LOOP_REAL_MS = 20
+
+/**
+ * The engines' loop intervals (engine time) at a speed. At speed 1 to a few hundred they are Diego's and the
+ * DEA's own; above that they are stretched so no loop fires more often than MIN_LOOP_REAL_MS of real time
+ * (at --speed 10000 a 100 ms auction batch would be 10 us and a 10 s heartbeat 1 ms: the engines would spin
+ * and starve the API). The DEA's heartbeat, advertisement and health-manager intervals stretch together,
+ * so their ratios (and the missed-heartbeat expiry built on them) stay as the DEA has them. Boot times are
+ * not stretched: instances still start `speed` times faster.
+ */
+export function loopIntervals(speed: number) {
+  const floor = MIN_LOOP_REAL_MS * speed
+  const dea = Math.max(1, floor / 5_000)
+  return {
+    auctionIntervalMs: Math.max(100, floor),
+    convergeIntervalMs: Math.max(30_000, floor),
+    hmIntervalMs: 10_000 * dea,
+    heartbeatIntervalMs: 10_000 * dea,
+    advertiseIntervalMs: 5_000 * dea,
+    advertisementTtlMs: 10_000 * dea,
+  }
+}
+
 export class Foundation {
   readonly cc: CloudController
   readonly store: Store
@@ -179,16 +203,23 @@ export class Foundation {
       // migration, and all of them may come back to the DEAs in a rollback.
       const demand = startedDemand(store)
       const routes = new RouteTable()
+      const loops = loopIntervals(speed)
       const diego = new Diego({
         clock: engineClock,
         source: cc.source,
         routes,
+        convergeIntervalMs: loops.convergeIntervalMs,
+        auctionIntervalMs: loops.auctionIntervalMs,
         cells: options.cells ?? fleetFor(demand, 'cell').map((node) => ({ ...node, containers: NODE_CONTAINERS })),
       })
       const dea = new DeaPool({
         clock: engineClock,
         source: cc.source,
         routes,
+        hmIntervalMs: loops.hmIntervalMs,
+        heartbeatIntervalMs: loops.heartbeatIntervalMs,
+        advertiseIntervalMs: loops.advertiseIntervalMs,
+        advertisementTtlMs: loops.advertisementTtlMs,
         deas: options.deas ?? fleetFor(demand, 'dea'),
       })
       backends = [diego, dea]
