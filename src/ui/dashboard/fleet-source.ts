@@ -56,18 +56,41 @@ const running = new Set<Worker>()
 /** One read at a time: two workers of 50,000 rows each at once would double the process's peak. */
 let queue: Promise<unknown> = Promise.resolve()
 
-/** Runs one request in a worker of its own, after the reads before it, and ends the worker with the answer. */
-function inWorker(request: PollRequest, auth?: TokenProvider): Promise<FromWorker> {
-  const turn = queue.then(() => readInWorker(request, auth))
+/**
+ * The worker's old generation, in MB, for a read of about `rows` rows: tight, so the worker collects its
+ * garbage early instead of growing (the process's peak is this worker on top of the dashboard), with room
+ * for what it keeps (about 1 KB a row, and its code). A read that runs out is tried again with twice as much.
+ */
+export function oldGenerationFor(rows: number): number {
+  return Math.max(96, Math.ceil(32 + rows / 1024))
+}
+
+const MAX_OLD_GENERATION_MB = 4096
+
+/**
+ * Runs one request in a worker of its own, after the reads before it, and ends the worker with the
+ * answer; once more, with twice the memory, when the worker ran out of it.
+ */
+function inWorker(request: PollRequest, rows: number, auth?: TokenProvider): Promise<FromWorker> {
+  const attempt = async (oldMb: number): Promise<FromWorker> => {
+    try {
+      return await readInWorker(request, oldMb, auth)
+    } catch (error) {
+      const outOfMemory = (error as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY'
+      if (!outOfMemory || oldMb * 2 > MAX_OLD_GENERATION_MB) throw error
+      return attempt(oldMb * 2)
+    }
+  }
+  const turn = queue.then(() => attempt(oldGenerationFor(rows)))
   queue = turn.catch(() => {})
   return turn
 }
 
-function readInWorker(request: PollRequest, auth?: TokenProvider): Promise<FromWorker> {
+function readInWorker(request: PollRequest, oldMb: number, auth?: TokenProvider): Promise<FromWorker> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_URL, {
       ...(WORKER_EXEC_ARGV ? { execArgv: WORKER_EXEC_ARGV } : {}),
-      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, maxOldGenerationSizeMb: oldMb },
     })
     running.add(worker)
     let settled = false
@@ -107,14 +130,17 @@ export interface WorkerFleetOptions {
 }
 
 export function fleetInWorker(options: WorkerFleetOptions): FleetSource {
+  let lastSize = 0
   return {
     poll: async () => {
       const token = await options.auth.accessToken()
       const answer = await inWorker(
         { type: 'fleet', apiUrl: options.apiUrl, skipSslValidation: options.skipSslValidation ?? false, token },
+        lastSize,
         options.auth,
       )
       if (answer.type !== 'fleet') throw new Error(`the poll answered ${answer.type}`)
+      lastSize = answer.fleet.size
       return { fleet: answer.fleet, capacity: answer.capacity }
     },
     close: closeWorkers,
@@ -125,7 +151,7 @@ export function fleetInWorker(options: WorkerFleetOptions): FleetSource {
 export function stepsInWorker(journal: Journal): StepsSource {
   if (journal.path === ':memory:' || journal.path.startsWith('file:')) return stepsSourceOf(journal)
   return async (migrationId) => {
-    const answer = await inWorker({ type: 'steps', journalPath: journal.path, migrationId })
+    const answer = await inWorker({ type: 'steps', journalPath: journal.path, migrationId }, 0)
     if (answer.type !== 'steps') throw new Error(`the read of the steps answered ${answer.type}`)
     return answer.steps
   }

@@ -239,10 +239,10 @@ export class DashboardStore {
       if (this.stopped) return
       this.apps = { ...this.apps, error: errorLine(error) }
     }
-    const took = this.clock.now() - began
-    // A fleet that takes seconds to list is listed at most a fifth of the time, for the CC's sake and this
-    // process's: 50,000 apps are 500 pages to fetch and parse.
-    this.appsTimer = this.clock.after(Math.max(this.appsPollMs, 5 * took), () => void this.pollApps())
+    this.appsTimer = this.clock.after(
+      nextPollAfter(this.appsPollMs, this.clock.now() - began, this.apps.fleet.size),
+      () => void this.pollApps(),
+    )
     this.schedulePublish()
   }
 
@@ -499,6 +499,19 @@ export class DashboardStore {
       catchingUp: !this.caughtUp,
     }
   }
+}
+
+/** Requests the CC answers per second, on average, for the dashboard's polls of the apps. */
+const POLL_REQUESTS_PER_SEC = 10
+
+/**
+ * When to poll the apps again: every `least` ms, but a fleet that takes long to list is listed at most a
+ * fifth of the time, and a large one at no more than ten CC requests a second on average: 50,000 apps are
+ * 500 pages, so about every 50 s. The migration's own apps are followed through the journal meanwhile.
+ */
+export function nextPollAfter(least: number, took: number, apps: number): number {
+  const requests = Math.ceil(apps / 100) + 2
+  return Math.max(least, 5 * took, (requests / POLL_REQUESTS_PER_SEC) * 1_000)
 }
 
 function sameFleet(a: readonly FleetEntry[], b: readonly FleetEntry[]): boolean {

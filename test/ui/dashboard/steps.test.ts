@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Journal } from '../../../src/core/journal/index.js'
+import { oldGenerationFor, stepsInWorker, stepsSourceOf } from '../../../src/ui/dashboard/fleet-source.js'
 import { compactSteps, readStepStates, stepMapOf } from '../../../src/ui/dashboard/steps.js'
 import { advance, settle } from '../../core/migration/fake-foundation.js'
 import { aDashboardWorld } from './world.js'
@@ -37,5 +38,26 @@ describe('the step states of a migration', () => {
     const map = stepMapOf({ guids: ['a', 'b', 'c'], states: Uint8Array.from([0, 0, 4]), errors: { 2: 'boom' } })
     expect(map.get('a')).toBe(map.get('b'))
     expect(map.get('c')).toEqual({ state: 'failed', error: 'boom' })
+  })
+})
+
+describe('the reads in a worker thread', () => {
+  it('read the step states of a journal file as this thread would', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfctl-steps-'))
+    dirs.push(dir)
+    const path = join(dir, 'journal.db')
+    const w = aDashboardWorld(30, (clock) => Journal.open(path, { clock }))
+    const id = w.plan({ rate: null, maxInFlight: 10 })
+    await settle(w.clock, w.runner(id).run())
+
+    const inWorker = await stepsInWorker(w.journal)(id)
+    expect(inWorker).toEqual(await stepsSourceOf(w.journal)(id))
+    expect(inWorker.guids).toHaveLength(30)
+  })
+
+  it('size the worker for the rows it reads', () => {
+    expect(oldGenerationFor(0)).toBe(96)
+    expect(oldGenerationFor(50_000)).toBe(96)
+    expect(oldGenerationFor(250_000)).toBe(277)
   })
 })

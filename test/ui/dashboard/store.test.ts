@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Journal } from '../../../src/core/journal/index.js'
 import { controlMigration, MigrationRunner } from '../../../src/core/migration/index.js'
+import { nextPollAfter } from '../../../src/ui/dashboard/store.js'
 import { advance, advanceUntil, settle } from '../../core/migration/fake-foundation.js'
 import { aDashboardWorld } from './world.js'
 
@@ -335,5 +336,11 @@ describe('the dashboard store', () => {
     expect(store.getSnapshot().migration?.id).toBe(first)
     expect(second).not.toBe(first)
     store.stop()
+  })
+
+  it('polls a large fleet no faster than ten CC requests a second, a slow one a fifth of the time', () => {
+    expect(nextPollAfter(5_000, 200, 50)).toBe(5_000)
+    expect(nextPollAfter(5_000, 4_000, 50)).toBe(20_000)
+    expect(nextPollAfter(5_000, 2_000, 50_000)).toBe(50_200)
   })
 })
