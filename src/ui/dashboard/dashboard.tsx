@@ -102,7 +102,7 @@ export function Dashboard({ store, readonly, initial }: DashboardProps) {
   const stepsKey = followSteps ? snapshot.steps.version : -1
   // biome-ignore lint/correctness/useExhaustiveDependencies: the step states matter only when stepsKey says so
   const appView = useMemo(
-    () => tableView(snapshot.apps.fleet, snapshot.steps.byGuid, ui.filters.apps, ui.sort),
+    () => tableView(snapshot.apps.fleet, snapshot.steps.byGuid, ui.filters.apps, ui.sort, snapshot.steps.version),
     [snapshot.apps.fleet, stepsKey, ui.filters.apps, ui.sort],
   )
   const eventLines = useMemo(

@@ -46,9 +46,6 @@ export function isFailing(status: StepStatus | undefined): boolean {
   return status !== undefined && (status.state === 'failed' || (status.state === 'rolling-back' && !!status.error))
 }
 
-/** The words a step or a backend adds to an app's text for the filter. */
-const STATUS_WORDS = ['dea', 'diego', 'failing', ...STEP_STATES]
-
 /** Lower-case names, worked out once per fleet rather than on every keystroke (shared when already lower). */
 const lowerNames = new WeakMap<Fleet, readonly string[]>()
 
@@ -73,35 +70,44 @@ export function tableView(
   steps: ReadonlyMap<string, StepStatus>,
   filter: string,
   sort: SortOrder,
+  /** The steps' version: with it, each app's step is looked up once per version, not on every keystroke. */
+  stepsVersion?: number,
 ): number[] {
+  const statusAt = statusesOf(fleet, steps, stepsVersion)
   const words = filter
     .toLowerCase()
     .split(/\s+/)
     .filter((w) => w !== '' && w !== '!')
-    .map((w) => ({
-      text: w.startsWith('!') ? w.slice(1) : w,
-      negated: w.startsWith('!'),
-    }))
+    .map((w) => {
+      const text = w.startsWith('!') ? w.slice(1) : w
+      // What the word can match besides the name and org/space, worked out once rather than per app.
+      return {
+        text,
+        negated: w.startsWith('!'),
+        dea: 'dea'.includes(text),
+        diego: 'diego'.includes(text),
+        failing: 'failing'.includes(text),
+        states: new Set(STEP_STATES.filter((state) => state.includes(text))),
+      }
+    })
   let picked: number[]
-  if (words.length === 0) picked = Array.from({ length: fleet.size }, (_, i) => i)
-  else {
+  if (words.length === 0) {
+    picked = new Array<number>(fleet.size)
+    for (let i = 0; i < fleet.size; i++) picked[i] = i
+  } else {
     const names = lowerNamesOf(fleet)
     const places = fleet.places.map((p) => `${p.org}/${p.space}`.toLowerCase())
-    // Only a word that could name a backend or a step state needs the app's step looked up.
-    const needsStatus = words.some((w) => STATUS_WORDS.some((s) => s.includes(w.text)))
     picked = []
     for (let i = 0; i < fleet.size; i++) {
-      let status: StepStatus | undefined
-      let statusText: string | undefined
       let keep = true
       for (const word of words) {
         let found = names[i]!.includes(word.text) || places[fleet.place[i]!]!.includes(word.text)
-        if (!found && needsStatus) {
-          if (statusText === undefined) {
-            status = steps.get(fleet.guid[i]!)
-            statusText = `${backendNow(fleet, i, status)} ${status ? status.state : ''}${isFailing(status) ? ' failing' : ''}`
-          }
-          found = statusText.includes(word.text)
+        if (!found && (word.dea || word.diego || word.failing || word.states.size > 0)) {
+          const status = statusAt(i)
+          const backend = backendNow(fleet, i, status)
+          found =
+            (backend === 'dea' ? word.dea : word.diego) ||
+            (status !== undefined && (word.states.has(status.state) || (word.failing && isFailing(status))))
         }
         if (found === word.negated) {
           keep = false
@@ -113,7 +119,7 @@ export function tableView(
   }
   // The fleet is in name order already: sorting by name is the order it has, or its reverse.
   if (sort.key === 'name') return sort.descending ? picked.reverse() : picked
-  return countingSort(picked, sortKeys(fleet, steps, sort.key, picked), sort.descending)
+  return countingSort(picked, sortKeys(fleet, statusAt, sort.key, picked), sort.descending)
 }
 
 /**
@@ -137,7 +143,7 @@ function countingSort(picked: readonly number[], keys: readonly number[], descen
 /** One whole number per picked app to sort by. */
 function sortKeys(
   fleet: Fleet,
-  steps: ReadonlyMap<string, StepStatus>,
+  statusAt: (i: number) => StepStatus | undefined,
   key: SortKey,
   picked: readonly number[],
 ): number[] {
@@ -153,15 +159,37 @@ function sortKeys(
     case 'memory':
       return picked.map((i) => fleet.memoryMb[i]!)
     case 'backend':
-      return picked.map((i) => (backendNow(fleet, i, steps.get(fleet.guid[i]!)) === 'dea' ? 0 : 1))
+      return picked.map((i) => (backendNow(fleet, i, statusAt(i)) === 'dea' ? 0 : 1))
     case 'step':
       return picked.map((i) => {
-        const status = steps.get(fleet.guid[i]!)
+        const status = statusAt(i)
         return status ? STEP_RANK[status.state] : STEP_STATES.length
       })
     case 'name':
       return picked.map((_, n) => n)
   }
+}
+
+/** The last fleet's steps, app by app, and what they were worked out from. */
+let statusCache:
+  | { fleet: Fleet; steps: ReadonlyMap<string, StepStatus>; version: number; statuses: Array<StepStatus | undefined> }
+  | undefined
+
+/** Each app's step: from a cache kept for one fleet and steps version, or looked up in the map as asked. */
+function statusesOf(
+  fleet: Fleet,
+  steps: ReadonlyMap<string, StepStatus>,
+  version: number | undefined,
+): (i: number) => StepStatus | undefined {
+  if (version === undefined) return (i) => steps.get(fleet.guid[i]!)
+  const cached = statusCache
+  if (cached && cached.fleet === fleet && cached.steps === steps && cached.version === version) {
+    return (i) => cached.statuses[i]
+  }
+  const statuses = new Array<StepStatus | undefined>(fleet.size)
+  if (steps.size > 0) for (let i = 0; i < fleet.size; i++) statuses[i] = steps.get(fleet.guid[i]!)
+  statusCache = { fleet, steps, version, statuses }
+  return (i) => statuses[i]
 }
 
 /** Each text's place in the sorted list of them (equal texts share a rank). */
