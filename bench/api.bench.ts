@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { request } from 'undici'
 import { Foundation } from '../src/scheduler/foundation.js'
-import { gc, median, type Results } from './lib.js'
+import { adminToken, gc, median, type Results } from './lib.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const PATH = '/v2/apps?results-per-page=100'
@@ -35,7 +35,7 @@ export default async function apiBench(results: Results): Promise<void> {
   const bootMs = performance.now() - bootStarted
   try {
     const apps = foundation.store.apps().length
-    const token = await login(foundation)
+    const token = await adminToken(foundation)
     // Every page once, so the per-record JSON cache is as warm as on a server that has been listing.
     await walkAllPages(foundation.apiUrl, token)
     gc()
@@ -74,25 +74,6 @@ export default async function apiBench(results: Results): Promise<void> {
   } finally {
     await foundation.stop()
   }
-}
-
-async function login(foundation: Foundation): Promise<string> {
-  const { admin } = foundation.users
-  const res = await request(`${foundation.apiUrl}/oauth/token`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from('cf:').toString('base64')}`,
-    },
-    body: new URLSearchParams({
-      grant_type: 'password',
-      username: admin.username,
-      password: admin.password,
-    }).toString(),
-  })
-  const body = (await res.body.json()) as { access_token?: string }
-  if (res.statusCode !== 200 || !body.access_token) throw new Error(`login answered ${res.statusCode}`)
-  return body.access_token
 }
 
 async function walkAllPages(apiUrl: string, token: string): Promise<void> {

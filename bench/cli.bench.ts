@@ -13,9 +13,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { request } from 'undici'
 import { Foundation } from '../src/scheduler/foundation.js'
-import { median, type Results } from './lib.js'
+import { adminToken, median, type Results } from './lib.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const RUN_JS = join(root, 'bin', 'run.js')
@@ -67,7 +66,7 @@ async function listBench(results: Results, env: NodeJS.ProcessEnv): Promise<void
     await must(cfctl(['target', foundation.apiUrl], env), 'cfctl target')
     const { admin } = foundation.users
     await must(cfctl(['login', '-u', admin.username, '-p', admin.password], env), 'cfctl login')
-    const walkEnv = { ...env, CF_WALK_TOKEN: await token(foundation) }
+    const walkEnv = { ...env, CF_WALK_TOKEN: await adminToken(foundation) }
 
     const cli = () => cfctl(['apps', '--backend', 'dea', '--json'], env)
     const sequential = (perPage?: number) =>
@@ -175,25 +174,6 @@ function checkListing(exit: Exit, expected: ReadonlySet<string>, what: string): 
 /** Node 23.6+ runs erasable TypeScript as it is; 22.x needs the flag. */
 function typeStripping(): string[] {
   return (process.features as { typescript?: string | false }).typescript ? [] : ['--experimental-strip-types']
-}
-
-async function token(foundation: Foundation): Promise<string> {
-  const { admin } = foundation.users
-  const res = await request(`${foundation.apiUrl}/oauth/token`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from('cf:').toString('base64')}`,
-    },
-    body: new URLSearchParams({
-      grant_type: 'password',
-      username: admin.username,
-      password: admin.password,
-    }).toString(),
-  })
-  const body = (await res.body.json()) as { access_token?: string }
-  if (res.statusCode !== 200 || !body.access_token) throw new Error(`login answered ${res.statusCode}`)
-  return body.access_token
 }
 
 function fmt(values: number[]): string {

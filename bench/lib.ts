@@ -1,5 +1,6 @@
 // Shared plumbing for `npm run bench`: timing helpers and the results file described in shared/BENCH.md.
 import { writeFileSync } from 'node:fs'
+import { request } from 'undici'
 
 export interface Figure {
   value: number
@@ -58,3 +59,26 @@ export function gc(): void {
 }
 
 export type Bench = (results: Results) => Promise<void>
+
+/** An access token for the foundation's admin, as the cf CLI logs in (password grant, client `cf`). */
+export async function adminToken(foundation: {
+  apiUrl: string
+  users: { admin: { username: string; password: string } }
+}): Promise<string> {
+  const { admin } = foundation.users
+  const res = await request(`${foundation.apiUrl}/oauth/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from('cf:').toString('base64')}`,
+    },
+    body: new URLSearchParams({
+      grant_type: 'password',
+      username: admin.username,
+      password: admin.password,
+    }).toString(),
+  })
+  const body = (await res.body.json()) as { access_token?: string }
+  if (res.statusCode !== 200 || !body.access_token) throw new Error(`login answered ${res.statusCode}`)
+  return body.access_token
+}
