@@ -59,10 +59,10 @@ let queue: Promise<unknown> = Promise.resolve()
 /**
  * The worker's old generation, in MB, for a read of about `rows` rows: tight, so the worker collects its
  * garbage early instead of growing (the process's peak is this worker on top of the dashboard), with room
- * for what it keeps (about 1 KB a row, and its code). A read that runs out is tried again with twice as much.
+ * for what it keeps (under 1 KB a row). A read that runs out is tried again with twice as much.
  */
 export function oldGenerationFor(rows: number): number {
-  return Math.max(96, Math.ceil(32 + rows / 1024))
+  return Math.max(64, Math.ceil(16 + rows / 1024))
 }
 
 const MAX_OLD_GENERATION_MB = 4096
