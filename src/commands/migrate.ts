@@ -1,5 +1,6 @@
 import { Errors, Flags } from '@oclif/core'
-import { CfctlCommand } from '../cli/base.js'
+import { CfctlCommand, type Connection } from '../cli/base.js'
+import { operator } from '../cli/journal.js'
 import {
   followRun,
   outputMode,
@@ -26,7 +27,7 @@ import {
 } from '../core/migration/operation.js'
 import { PLAN_ORDERS, type PlanOrder } from '../core/migration/plan.js'
 import { parseMaxFailures, parseRate } from '../core/migration/rate.js'
-import { exitCodeOf, type MigrationOutcome } from '../core/migration/runner.js'
+import { exitCodeOf, type MigrationOutcome, type MigrationRunner } from '../core/migration/runner.js'
 
 export default class Migrate extends CfctlCommand {
   static override summary = 'Move apps from one backend to the other at a controlled pace, verified, resumable'
@@ -76,9 +77,48 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
     'pause-file': Flags.string({
       description: 'while this file exists, no new app starts (default: $CFCTL_HOME/pause)',
     }),
+    ui: Flags.boolean({ description: 'run the migration inside the live dashboard (on a terminal)' }),
     json: Flags.boolean({
       description: 'one JSON event a line, then a JSON summary (the default when stderr is not a TTY)',
     }),
+  }
+
+  /**
+   * `--ui`: the run goes on in this process while the dashboard shows and steers it. Quitting the dashboard
+   * (q) before the run ends pauses it at its next step; it stays resumable.
+   */
+  private async runInDashboard(
+    runner: MigrationRunner,
+    connection: Connection,
+    context: UiRunContext,
+    migrationId: string,
+  ): Promise<void> {
+    const { runDashboard } = await import('../ui/dashboard/index.js')
+    const run = runner.run()
+    await runDashboard({
+      client: connection.client,
+      auth: connection.session,
+      skipSslValidation: connection.session.target.skipSslValidation,
+      journal: context.journal,
+      target: connection.session.target.api,
+      runner,
+      by: operator(),
+      runnerFor: (id) => runnerFor(context, id),
+    })
+    try {
+      runner.interrupt('dashboard-quit')
+    } catch {
+      // The run had already ended.
+    }
+    const outcome = await run
+    const code = exitCodeOf(outcome)
+    this.log(
+      renderSummary(
+        outcome,
+        outcome.state === 'paused' ? `resume with: cfctl migrate --resume ${migrationId}` : undefined,
+      ),
+    )
+    if (code !== 0) throw new Errors.ExitError(code)
   }
 
   async run(): Promise<void> {
@@ -137,6 +177,11 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
       }
 
       const runner = runnerFor(context, migrationId)
+      if (flags.ui && process.stdout.isTTY) {
+        await this.runInDashboard(runner, connection, context, migrationId)
+        return
+      }
+      if (flags.ui) process.stderr.write('--ui needs a terminal on stdout; following the run as JSON lines instead\n')
       const stop = followRun(
         mode,
         (listener) => runner.on(listener),
@@ -179,6 +224,14 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
       journal.close()
     }
   }
+}
+
+interface UiRunContext {
+  journal: Journal
+  client: Connection['client']
+  probe: Connection['probe']
+  clock: RealClock
+  pauseFile: string
 }
 
 function migrateOptions(flags: {
