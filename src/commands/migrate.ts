@@ -23,6 +23,7 @@ import {
   RUNNER_JOURNAL_COMMIT_DELAY_MS,
   recordMigration,
   requireMigration,
+  requireSameTarget,
   runnerFor,
 } from '../core/migration/operation.js'
 import { PLAN_ORDERS, type PlanOrder } from '../core/migration/plan.js'
@@ -148,11 +149,7 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
       let migrationId: string
       if (!options) {
         const migration = requireMigration(journal, flags.resume!)
-        if (migration.target !== connection.session.target.api)
-          throw new UserError(
-            `migration ${migration.id} belongs to ${migration.target}, not ${connection.session.target.api}`,
-            `target it first: cfctl target ${migration.target}`,
-          )
+        requireSameTarget(migration, connection.session.target.api)
         migrationId = migration.id
       } else {
         const prepared = await prepareMigration(connection.client, options)

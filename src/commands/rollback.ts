@@ -10,6 +10,7 @@ import {
   defaultJournalPath,
   RUNNER_JOURNAL_COMMIT_DELAY_MS,
   requireMigration,
+  requireSameTarget,
   runnerFor,
 } from '../core/migration/operation.js'
 import { parseRate } from '../core/migration/rate.js'
@@ -49,11 +50,7 @@ answering), at the migration's rate unless --rate says otherwise. Resumable: run
     try {
       const migration = requireMigration(journal, args.id)
       const connection = await this.connect(flags)
-      if (migration.target !== connection.session.target.api)
-        throw new UserError(
-          `migration ${migration.id} belongs to ${migration.target}, not ${connection.session.target.api}`,
-          `target it first: cfctl target ${migration.target}`,
-        )
+      requireSameTarget(migration, connection.session.target.api)
       const moved = journal.steps(migration.id).filter((s) => s.flipped).length
       if (!flags.yes) {
         if (!interactive())

@@ -171,4 +171,13 @@ export function requireMigration(journal: Journal, id: string): MigrationRecord 
   return found
 }
 
+/** A migration runs only against the foundation it was planned on. */
+export function requireSameTarget(migration: MigrationRecord, target: string): void {
+  if (migration.target !== target)
+    throw new UserError(
+      `migration ${migration.id} belongs to ${migration.target}, not ${target}`,
+      `target it first: cfctl target ${migration.target}`,
+    )
+}
+
 export { parseRate }
