@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { FakeKeyboard } from '../test/ui/dashboard/fake-keyboard.js'
 import { median, percentile, type Results, round } from './lib.js'
 
 const CHILD_FLAG = '--ui-dashboard-child'
@@ -225,39 +226,6 @@ class Terminal extends EventEmitter {
   }
 }
 
-class Keyboard extends EventEmitter {
-  readonly isTTY = true
-  private pending: string | null = null
-  setRawMode(): this {
-    return this
-  }
-  setEncoding(): this {
-    return this
-  }
-  resume(): this {
-    return this
-  }
-  pause(): this {
-    return this
-  }
-  ref(): this {
-    return this
-  }
-  unref(): this {
-    return this
-  }
-  read(): string | null {
-    const data = this.pending
-    this.pending = null
-    return data
-  }
-  type(data: string): void {
-    this.pending = data
-    this.emit('readable')
-    this.emit('data', data)
-  }
-}
-
 /** What is pressed, in order: each key changes the screen, so each has a frame. */
 function keyMix(): Array<{ key: string; kind: string }> {
   const keys: Array<{ key: string; kind: string }> = []
@@ -312,7 +280,7 @@ async function child(apiUrl: string, journalPath: string, username: string, pass
   const { session, client } = await adminSession(apiUrl, username, password)
   const journal = Journal.open(journalPath)
   const terminal = new Terminal()
-  const keyboard = new Keyboard()
+  const keyboard = new FakeKeyboard()
   const started = performance.now()
   const trace = (stage: string) => {
     if (!process.env.UI_BENCH_TRACE) return

@@ -7,6 +7,7 @@ import { CcClient } from '../../../src/core/cc/index.js'
 import { runDashboard } from '../../../src/ui/dashboard/index.js'
 import { aCliHome } from '../../cli/run-cli.js'
 import { advance, settle } from '../../core/migration/fake-foundation.js'
+import { FakeKeyboard } from './fake-keyboard.js'
 import { aDashboardWorld, TARGET } from './world.js'
 
 /** A terminal's output as ink sees one: a TTY with a size, and every write kept. */
@@ -24,40 +25,6 @@ class FakeTerminal extends EventEmitter {
     const done = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined
     done?.()
     return true
-  }
-}
-
-/** A terminal's input: raw mode accepted, keys written by the test. */
-class FakeKeyboard extends EventEmitter {
-  readonly isTTY = true
-  private pending: string | null = null
-  setRawMode(): this {
-    return this
-  }
-  setEncoding(): this {
-    return this
-  }
-  resume(): this {
-    return this
-  }
-  pause(): this {
-    return this
-  }
-  ref(): this {
-    return this
-  }
-  unref(): this {
-    return this
-  }
-  read(): string | null {
-    const data = this.pending
-    this.pending = null
-    return data
-  }
-  type(data: string): void {
-    this.pending = data
-    this.emit('readable')
-    this.emit('data', data)
   }
 }
 // ink patches the console through console.Console, which vitest's console does not carry.
