@@ -3,6 +3,7 @@ import { CfctlCommand, type Connection } from '../cli/base.js'
 import { operator } from '../cli/journal.js'
 import {
   followRun,
+  type OutputMode,
   outputMode,
   planJson,
   renderPlan,
@@ -88,12 +89,7 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
    * `--ui`: the run goes on in this process while the dashboard shows and steers it. Quitting the dashboard
    * (q) before the run ends pauses it at its next step; it stays resumable.
    */
-  private async runInDashboard(
-    runner: MigrationRunner,
-    connection: Connection,
-    context: UiRunContext,
-    migrationId: string,
-  ): Promise<void> {
+  private async runInDashboard(runner: MigrationRunner, connection: Connection, context: UiRunContext): Promise<void> {
     const { runDashboard } = await import('../ui/dashboard/index.js')
     const run = runner.run()
     await runDashboard({
@@ -111,14 +107,23 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
     } catch {
       // The run had already ended.
     }
-    const outcome = await run
+    this.report(await run, 'tty')
+  }
+
+  /** The summary (JSON line or text), what to do next, and the exit code of the run. */
+  private report(outcome: MigrationOutcome, mode: OutputMode): void {
+    const id = outcome.migrationId
     const code = exitCodeOf(outcome)
-    this.log(
-      renderSummary(
-        outcome,
-        outcome.state === 'paused' ? `resume with: cfctl migrate --resume ${migrationId}` : undefined,
-      ),
-    )
+    const hint =
+      outcome.state === 'paused'
+        ? `resume with: cfctl migrate --resume ${id}   roll back with: cfctl rollback ${id}`
+        : outcome.failures.length > 0
+          ? `roll back with: cfctl rollback ${id}`
+          : undefined
+    if (mode === 'json') {
+      writeJsonLine(summaryJson(outcome, code))
+      if (hint) process.stderr.write(`${hint}\n`)
+    } else this.log(renderSummary(outcome, hint))
     if (code !== 0) throw new Errors.ExitError(code)
   }
 
@@ -175,7 +180,7 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
 
       const runner = runnerFor(context, migrationId)
       if (flags.ui && process.stdout.isTTY) {
-        await this.runInDashboard(runner, connection, context, migrationId)
+        await this.runInDashboard(runner, connection, context)
         return
       }
       if (flags.ui) process.stderr.write('--ui needs a terminal on stdout; following the run as JSON lines instead\n')
@@ -205,18 +210,7 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
         process.off('SIGINT', onSignal)
         process.off('SIGTERM', onSignal)
       }
-      const code = exitCodeOf(outcome)
-      const hint =
-        outcome.state === 'paused'
-          ? `resume with: cfctl migrate --resume ${migrationId}   roll back with: cfctl rollback ${migrationId}`
-          : outcome.failures.length > 0
-            ? `roll back with: cfctl rollback ${migrationId}`
-            : undefined
-      if (mode === 'json') {
-        writeJsonLine(summaryJson(outcome, code))
-        if (hint) process.stderr.write(`${hint}\n`)
-      } else this.log(renderSummary(outcome, hint))
-      if (code !== 0) throw new Errors.ExitError(code)
+      this.report(outcome, mode)
     } finally {
       journal.close()
     }
