@@ -232,17 +232,10 @@ export class StreamedCli {
   }
 }
 
-/** A seeded PRNG, so that a failing run can be repeated with the seed it prints. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+// The engine's seeded PRNG, so that a failing run repeats with the seed it prints.
+import { mulberry32 } from '../../src/scheduler/random.js'
+
+export { mulberry32 }
 
 export interface FaultCounts {
   /** Answered 503 without passing the call on: the CC never saw it. */

@@ -388,17 +388,10 @@ function pad(n: number): string {
   return String(n).padStart(4, '0')
 }
 
-/** A small seeded generator, so injected failures repeat from run to run. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+// The engine's seeded PRNG, so that a failing run repeats with the seed it prints.
+import { mulberry32 } from '../../../src/scheduler/random.js'
+
+export { mulberry32 }
 
 /**
  * Advances the fake clock until the promise settles, and returns (or throws) what it settled with. Between
