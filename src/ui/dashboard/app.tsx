@@ -28,6 +28,8 @@ export async function renderDashboard(store: DashboardStore, options: RenderDash
       stdin: options.stdin,
       // ink throttles its own writes too; the store already publishes no more often than this.
       maxFps: 10,
+      // Callers draw only on a terminal; ink would otherwise hold every frame back until exit whenever CI is set.
+      interactive: true,
       alternateScreen: options.alternateScreen ?? true,
       onRender: options.onRender,
     },
