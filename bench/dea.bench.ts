@@ -5,6 +5,7 @@
 import type { AppSpec, DesiredStateSource } from '../src/scheduler/backend.js'
 import { FakeClock } from '../src/scheduler/clock.js'
 import {
+  AppKeys,
   analyze,
   type CrashCount,
   DEFAULT_HEALTH_CONFIG,
@@ -37,15 +38,25 @@ function fixture(): Fixture {
   const crashCounts = new Map<string, CrashCount[]>()
   let instances = 0
   let seq = 0
-  const put = (inst: Omit<InstanceHeartbeat, 'instanceGuid'>) => {
-    lists[Math.floor(random() * DEAS)]!.push({ instanceGuid: `i-${++seq}`, ...inst })
+  // Keys as the pool stamps them: on every instance it admits and every app it is asked to run.
+  const keys = new AppKeys()
+  const put = (inst: Omit<InstanceHeartbeat, 'instanceGuid' | 'appKey'>) => {
+    lists[Math.floor(random() * DEAS)]!.push({ instanceGuid: `i-${++seq}`, appKey: keys.keyOf(inst.appGuid), ...inst })
     instances++
   }
   for (let a = 0; a < APPS; a++) {
     const appGuid = `app-${a.toString(16).padStart(8, '0')}`
     // 1% of the apps have been flipped to Diego: every instance is extra.
     const desiredHere = random() >= 0.01
-    if (desiredHere) apps.push({ appGuid, version: 'v1', instances: INSTANCES, desiredAt: NOW - 3_600_000 })
+    if (desiredHere) {
+      apps.push({
+        appGuid,
+        appKey: keys.keyOf(appGuid),
+        version: 'v1',
+        instances: INSTANCES,
+        desiredAt: NOW - 3_600_000,
+      })
+    }
     for (let index = 0; index < INSTANCES; index++) {
       const roll = random()
       if (roll < 0.02) continue // missing

@@ -320,7 +320,8 @@ export class DeaPool implements RuntimeBackend {
     const previous = this.desired.get(spec.appGuid)
     const sameRun = previous !== undefined && previous.version === spec.version
     const desiredAt = sameRun && spec.instances <= previous.instances ? previous.desiredAt : now
-    const record: DesiredRecord = { ...spec, routes: [...spec.routes], desiredAt }
+    const appKey = this.fleet.appKeys.keyOf(spec.appGuid)
+    const record: DesiredRecord = { ...spec, routes: [...spec.routes], desiredAt, appKey }
     if (!sameRun) this.placementErrors.delete(spec.appGuid)
     if (sameRun && !sameList(previous.routes, record.routes)) {
       for (const instance of this.fleet.instancesOf(spec.appGuid)) {

@@ -11,6 +11,8 @@ export type HeartbeatState = 'STARTING' | 'RUNNING' | 'CRASHED'
 export interface InstanceHeartbeat {
   readonly instanceGuid: string
   readonly appGuid: string
+  /** The app guid as the pool interned it (AppKeys): lets the analysis find the app without hashing the guid. */
+  readonly appKey?: number
   readonly version: string
   readonly index: number
   readonly state: HeartbeatState
@@ -31,6 +33,8 @@ export interface DeaHeartbeat {
 /** What the CC wants on the DEAs for one app. */
 export interface DesiredApp {
   readonly appGuid: string
+  /** The app guid as the pool interned it (AppKeys), when it did. */
+  readonly appKey?: number
   readonly version: string
   readonly instances: number
   /** When the CC last asked for this version or more instances; a never-placed index's grace runs from here. */
@@ -42,6 +46,31 @@ export interface DesiredState {
   readonly apps: readonly DesiredApp[]
   /** App guid -> position in `apps`. */
   readonly slots: ReadonlyMap<string, number>
+  /** App key -> position in `apps`, -1 where no desired app has the key. */
+  readonly slotsByKey: Int32Array
+}
+
+/**
+ * Small whole numbers for app guids, handed out once per guid and never reused. The pool stamps its
+ * instances and desired apps with them, so that a pass over 100,000 heartbeat instances finds each
+ * one's app by an array read instead of a hash lookup of its guid. A key is only a hint: the analysis
+ * checks the guid behind it and falls back to the guid when they differ.
+ */
+export class AppKeys {
+  private readonly keys = new Map<string, number>()
+
+  keyOf(appGuid: string): number {
+    let key = this.keys.get(appGuid)
+    if (key === undefined) {
+      key = this.keys.size
+      this.keys.set(appGuid, key)
+    }
+    return key
+  }
+
+  get size(): number {
+    return this.keys.size
+  }
 }
 
 /** Crashes of one index of one version of an app, since the count was last reset. */
@@ -149,16 +178,32 @@ export function restartDelayMs(
 export function desiredState(apps: Iterable<DesiredApp>): DesiredState {
   const list: DesiredApp[] = []
   const slots = new Map<string, number>()
+  let keys = 0
   for (const app of apps) {
     if (typeof app.appGuid !== 'string' || app.appGuid === '') throw new TypeError('desired app without an appGuid')
     if (!Number.isSafeInteger(app.instances) || app.instances < 0) {
       throw new RangeError(`desired app ${app.appGuid}: instances must be a whole number >= 0, got ${app.instances}`)
     }
     if (slots.has(app.appGuid)) throw new Error(`desired app ${app.appGuid} is listed twice`)
+    if (app.appKey !== undefined) {
+      if (!Number.isSafeInteger(app.appKey) || app.appKey < 0) {
+        throw new RangeError(`desired app ${app.appGuid}: appKey must be a whole number >= 0, got ${app.appKey}`)
+      }
+      keys = Math.max(keys, app.appKey + 1)
+    }
     slots.set(app.appGuid, list.length)
     list.push(app)
   }
-  return { apps: list, slots }
+  const slotsByKey = new Int32Array(keys).fill(-1)
+  for (let s = 0; s < list.length; s++) {
+    const key = list[s]!.appKey
+    if (key === undefined) continue
+    if (slotsByKey[key] !== -1) {
+      throw new Error(`desired apps ${list[slotsByKey[key]!]!.appGuid} and ${list[s]!.appGuid} share appKey ${key}`)
+    }
+    slotsByKey[key] = s
+  }
+  return { apps: list, slots, slotsByKey }
 }
 
 export function findCrashCount(
@@ -201,10 +246,21 @@ let marks = new Uint8Array(0)
 let offsets = new Int32Array(0)
 let liveInApp = new Int32Array(0)
 let startQueued = new Uint8Array(0)
+// Per heartbeat instance, in the order the first scan visits them: its desired index (-1: extra or
+// CRASHED) and app slot, so that the second scan reads only these and touches just the marked instances.
+let visitPos = new Int32Array(0)
+let visitSlot = new Int32Array(0)
+const versions: string[] = []
+const guids: string[] = []
 const extras: InstanceHeartbeat[] = []
 const extraDeas: DeaHeartbeat[] = []
 
-function reserve(indexes: number, apps: number): void {
+function reserve(indexes: number, apps: number, instances: number): void {
+  if (visitPos.length < instances) {
+    const size = Math.max(instances, visitPos.length * 2, 1024)
+    visitPos = new Int32Array(size)
+    visitSlot = new Int32Array(size)
+  }
   if (live.length < indexes) {
     const size = Math.max(indexes, live.length * 2, 1024)
     live = new Int32Array(size)
@@ -214,8 +270,8 @@ function reserve(indexes: number, apps: number): void {
     crashedAt = new Float64Array(size)
     marks = new Uint8Array(size)
   }
-  if (offsets.length < apps) {
-    const size = Math.max(apps, offsets.length * 2, 256)
+  if (offsets.length < apps + 1) {
+    const size = Math.max(apps + 1, offsets.length * 2, 256)
     offsets = new Int32Array(size)
     liveInApp = new Int32Array(size)
     startQueued = new Uint8Array(size)
@@ -239,13 +295,28 @@ function reserve(indexes: number, apps: number): void {
 export function analyze(desired: DesiredState, actual: HealthView, now: number, config: HealthConfig): Analysis {
   const apps = desired.apps
   const slots = desired.slots
+  const slotsByKey = desired.slotsByKey
   let total = 0
   for (const app of apps) total += app.instances
-  reserve(total, apps.length)
-  for (let s = 0, offset = 0; s < apps.length; s++) {
-    offsets[s] = offset
-    offset += apps[s]!.instances
+  const expiry = config.missedHeartbeats * config.heartbeatIntervalMs
+  const heartbeats = actual.heartbeats
+  let visits = 0
+  for (let h = 0; h < heartbeats.length; h++) {
+    const hb = heartbeats[h]!
+    if (now - hb.at < expiry) visits += hb.instances.length
   }
+  reserve(total, apps.length, visits)
+  versions.length = apps.length
+  guids.length = apps.length
+  let offset = 0
+  for (let s = 0; s < apps.length; s++) {
+    const app = apps[s]!
+    offsets[s] = offset
+    versions[s] = app.version
+    guids[s] = app.appGuid
+    offset += app.instances
+  }
+  offsets[apps.length] = offset
   live.fill(0, 0, total)
   running.fill(0, 0, total)
   evacuating.fill(0, 0, total)
@@ -256,34 +327,38 @@ export function analyze(desired: DesiredState, actual: HealthView, now: number, 
   extras.length = 0
   extraDeas.length = 0
 
-  const expiry = config.missedHeartbeats * config.heartbeatIntervalMs
-  const heartbeats = actual.heartbeats
-
   // 1. Tally what the fresh heartbeats report, per desired index; set the extras aside.
+  let visit = 0
   for (let h = 0; h < heartbeats.length; h++) {
     const hb = heartbeats[h]!
     if (now - hb.at >= expiry) continue
     const list = hb.instances
-    for (let k = 0; k < list.length; k++) {
+    for (let k = 0; k < list.length; k++, visit++) {
       const inst = list[k]!
-      const slot = slots.get(inst.appGuid)
-      const app = slot === undefined ? undefined : apps[slot]
-      if (app === undefined || app.version !== inst.version || inst.index >= app.instances) {
+      const key = inst.appKey
+      const hinted = key !== undefined && key < slotsByKey.length ? slotsByKey[key]! : -1
+      const slot = hinted !== -1 && guids[hinted] === inst.appGuid ? hinted : (slots.get(inst.appGuid) ?? -1)
+      visitPos[visit] = -1
+      // The app's desired version and index range, read from the flat per-slot arrays, not the app.
+      const sameVersion = slot !== -1 && versions[slot] === inst.version
+      const pos = sameVersion ? offsets[slot]! + inst.index : -1
+      if (!sameVersion || inst.index < 0 || pos >= offsets[slot + 1]!) {
         extras.push(inst)
         extraDeas.push(hb)
-        if (app !== undefined && app.version === inst.version && inst.state !== 'CRASHED' && !hb.evacuating) {
-          liveInApp[slot!]!++
-        }
+        if (sameVersion && inst.state !== 'CRASHED' && !hb.evacuating) liveInApp[slot]!++
         continue
       }
-      const pos = offsets[slot!]! + inst.index
       if (inst.state === 'CRASHED') {
         if (inst.since > crashedAt[pos]!) crashedAt[pos] = inst.since
-      } else if (hb.evacuating) {
+        continue
+      }
+      visitPos[visit] = pos
+      visitSlot[visit] = slot
+      if (hb.evacuating) {
         evacuating[pos]!++
       } else {
         live[pos]!++
-        liveInApp[slot!]!++
+        liveInApp[slot]!++
         if (inst.state === 'RUNNING') running[pos]!++
       }
     }
@@ -343,20 +418,18 @@ export function analyze(desired: DesiredState, actual: HealthView, now: number, 
   // 4. Duplicates and evacuated instances, found by a second look at the heartbeats.
   if (secondScan) {
     stagger.fill(0, 0, total)
-    for (let h = 0; h < heartbeats.length; h++) {
+    for (let h = 0, visit = 0; h < heartbeats.length; h++) {
       const hb = heartbeats[h]!
       if (now - hb.at >= expiry) continue
       const list = hb.instances
-      for (let k = 0; k < list.length; k++) {
-        const inst = list[k]!
-        if (inst.state === 'CRASHED') continue
-        const slot = slots.get(inst.appGuid)
-        if (slot === undefined) continue
-        const app = apps[slot]!
-        if (app.version !== inst.version || inst.index >= app.instances) continue
-        const pos = offsets[slot]! + inst.index
+      for (let k = 0; k < list.length; k++, visit++) {
+        const pos = visitPos[visit]!
+        if (pos < 0) continue
         const mark = marks[pos]!
-        if (mark === 0 || actual.pendingStops.has(inst.instanceGuid)) continue
+        if (mark === 0) continue
+        const inst = list[k]!
+        const slot = visitSlot[visit]!
+        if (actual.pendingStops.has(inst.instanceGuid)) continue
         if (hb.evacuating) {
           if (mark & EVACUATED) stops.push(stopOrder(inst, hb.deaId, now, 'evacuated'))
         } else if (mark & DUPLICATE && startQueued[slot] === 0) {

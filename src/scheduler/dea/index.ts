@@ -2,6 +2,7 @@
 export { type DeaInstanceView, DeaPool, type DeaPoolOptions, type DeaView, validateAppSpec } from './dea.js'
 export {
   type Analysis,
+  AppKeys,
   analyze,
   type CrashCount,
   type CrashRestartPolicy,

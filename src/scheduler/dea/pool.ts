@@ -4,7 +4,7 @@
 import type { AppSpec } from '../backend.js'
 import type { Clock, Timer } from '../clock.js'
 import type { RouteTable } from '../routes.js'
-import type { DeaHeartbeat, HeartbeatState, LiveInstance } from './health.js'
+import { AppKeys, type DeaHeartbeat, type HeartbeatState, type LiveInstance } from './health.js'
 import type { DeaAdvertisement } from './placement.js'
 
 /** The stack the DEA era ran on. */
@@ -113,10 +113,11 @@ export class Dea {
   }
 
   /** Creates a STARTING instance and reserves its memory and disk. */
-  admit(instanceGuid: string, spec: AppSpec, index: number, now: number): DeaInstance {
+  admit(instanceGuid: string, spec: AppSpec, index: number, now: number, appKey: number): DeaInstance {
     const instance: DeaInstance = {
       instanceGuid,
       appGuid: spec.appGuid,
+      appKey,
       version: spec.version,
       index,
       state: 'STARTING',
@@ -216,6 +217,8 @@ export class DeaFleet {
   private readonly byApp = new Map<string, DeaInstance[]>()
   private readonly timers: Timer[] = []
   private instanceSeq = 0
+  /** The app keys its instances carry; the DEA backend stamps its desired apps from the same set. */
+  readonly appKeys = new AppKeys()
 
   constructor(private readonly options: DeaFleetOptions) {}
 
@@ -326,7 +329,7 @@ export class DeaFleet {
       if (old.index === index && old.state === 'CRASHED') this.removeInstance(old)
     }
     const { clock } = this.options
-    const instance = dea.admit(this.nextInstanceGuid(), spec, index, clock.now())
+    const instance = dea.admit(this.nextInstanceGuid(), spec, index, clock.now(), this.appKeys.keyOf(spec.appGuid))
     this.index(instance)
     instance.bootTimer = clock.after(dea.bootMs, () => {
       instance.bootTimer = undefined

@@ -1,5 +1,7 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
+  AppKeys,
   analyze,
   type CrashCount,
   DEFAULT_HEALTH_CONFIG,
@@ -261,7 +263,80 @@ describe('analyze (one health-manager pass)', () => {
   })
 })
 
+describe("app keys (the pool's interned app guids)", () => {
+  const guids = ['a', 'b', 'c', 'd', 'e']
+  const instance = fc.record({
+    app: fc.integer({ min: 0, max: guids.length - 1 }),
+    version: fc.constantFrom('v1', 'v2'),
+    index: fc.integer({ min: 0, max: 4 }),
+    state: fc.constantFrom<HeartbeatState>('STARTING', 'RUNNING', 'CRASHED'),
+  })
+  const world = fc.record({
+    desired: fc.uniqueArray(
+      fc.record({ app: fc.integer({ min: 0, max: guids.length - 1 }), instances: fc.integer({ min: 0, max: 4 }) }),
+      { selector: (d) => d.app, maxLength: guids.length },
+    ),
+    deas: fc.array(fc.record({ evacuating: fc.boolean(), instances: fc.array(instance, { maxLength: 12 }) }), {
+      maxLength: 4,
+    }),
+    /** A key table that does not match the guids: stale or another pool's keys. */
+    scramble: fc.boolean(),
+  })
+
+  it('give the same analysis as the guids alone, even when the keys are wrong', () => {
+    fc.assert(
+      fc.property(world, ({ desired, deas, scramble }) => {
+        const keys = new AppKeys()
+        const keyOf = (app: number) => keys.keyOf(guids[app]!)
+        // Scrambled, an instance carries the key another app has in the desired state.
+        const instanceKeyOf = (app: number) => (scramble ? keyOf((app + 1) % guids.length) : keyOf(app))
+        const heartbeats = (keyed: boolean) =>
+          deas.map((dea, d) =>
+            aHeartbeat(
+              `d${d}`,
+              dea.instances.map((inst, k) => ({
+                instanceGuid: `i-${d}-${k}`,
+                appGuid: guids[inst.app]!,
+                ...(keyed ? { appKey: instanceKeyOf(inst.app) } : {}),
+                version: inst.version,
+                index: inst.index,
+                state: inst.state,
+                since: NOW - 60_000,
+              })),
+              { evacuating: dea.evacuating },
+            ),
+          )
+        const desire = (keyed: boolean) =>
+          desiring(
+            ...desired.map((d) => ({
+              appGuid: guids[d.app]!,
+              instances: d.instances,
+              ...(keyed ? { appKey: keyOf(d.app) } : {}),
+            })),
+          )
+        const plain = analyze(desire(false), view(heartbeats(false)), NOW, config)
+        expect(analyze(desire(true), view(heartbeats(true)), NOW, config)).toEqual(plain)
+      }),
+    )
+  })
+
+  it('are handed out once per guid', () => {
+    const keys = new AppKeys()
+    expect([keys.keyOf('a'), keys.keyOf('b'), keys.keyOf('a')]).toEqual([0, 1, 0])
+    expect(keys.size).toBe(2)
+  })
+})
+
 describe('desiredState', () => {
+  it('rejects two apps with one key, and a key that is not a whole number', () => {
+    expect(() => desiring({ appGuid: 'a', appKey: 3 }, { appGuid: 'b', appKey: 3 })).toThrow(
+      'desired apps a and b share appKey 3',
+    )
+    expect(() => desiring({ appGuid: 'a', appKey: -1 })).toThrow(
+      'desired app a: appKey must be a whole number >= 0, got -1',
+    )
+  })
+
   it('rejects an app listed twice or with a bad instance count', () => {
     expect(() => desiring({ appGuid: 'a' }, { appGuid: 'a' })).toThrow('desired app a is listed twice')
     expect(() => desiring({ appGuid: 'a', instances: -1 })).toThrow(
