@@ -14,8 +14,13 @@ export interface DeaAdvertisement {
   readonly stacks: readonly string[]
   availableMemoryMb: number
   availableDiskMb: number
-  /** STARTING and RUNNING instances per app guid, as advertised and then bumped by the CC's own starts. */
-  readonly appInstanceCounts: Map<string, number>
+  /**
+   * STARTING and RUNNING instances per app guid, as advertised and then bumped by the CC's own starts. The
+   * DEA hands the same map to every advertisement until its counts change: copy it before a bump.
+   */
+  appInstanceCounts: ReadonlyMap<string, number>
+  /** Whether appInstanceCounts is this advertisement's own copy, bumped in place. */
+  countsCopied?: boolean
   /** From this instant (ms) on the advertisement is stale and the DEA takes no placements. */
   readonly expiresAt: number
 }

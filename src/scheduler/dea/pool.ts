@@ -84,6 +84,8 @@ export class Dea {
   reservedMemoryMb = 0
   reservedDiskMb = 0
   private readonly appCounts = new Map<string, number>()
+  /** The copy of appCounts its advertisements carry, made again only after the counts change. */
+  private advertisedCounts: ReadonlyMap<string, number> | undefined
   private nextPort = 61_001
 
   constructor(spec: DeaSpec, defaultBootMs: number) {
@@ -143,6 +145,7 @@ export class Dea {
     const left = (this.appCounts.get(instance.appGuid) ?? 0) - 1
     if (left > 0) this.appCounts.set(instance.appGuid, left)
     else this.appCounts.delete(instance.appGuid)
+    this.advertisedCounts = undefined
   }
 
   /** Takes an instance off the DEA, releasing what it held. */
@@ -162,7 +165,7 @@ export class Dea {
       stacks: this.stacks,
       availableMemoryMb: this.availableMemoryMb,
       availableDiskMb: this.availableDiskMb,
-      appInstanceCounts: new Map(this.appCounts),
+      appInstanceCounts: (this.advertisedCounts ??= new Map(this.appCounts)),
       expiresAt,
     }
   }
@@ -179,6 +182,7 @@ export class Dea {
     this.reservedMemoryMb = 0
     this.reservedDiskMb = 0
     this.appCounts.clear()
+    this.advertisedCounts = undefined
     return lost
   }
 
@@ -186,6 +190,7 @@ export class Dea {
     this.reservedMemoryMb += instance.memoryMb
     this.reservedDiskMb += instance.diskMb
     this.appCounts.set(instance.appGuid, (this.appCounts.get(instance.appGuid) ?? 0) + 1)
+    this.advertisedCounts = undefined
   }
 }
 
@@ -304,7 +309,10 @@ export class DeaFleet {
     const ad = this.ads.get(deaId)
     if (!ad) return
     ad.availableMemoryMb -= memoryMb
-    ad.appInstanceCounts.set(appGuid, (ad.appInstanceCounts.get(appGuid) ?? 0) + 1)
+    const counts = ad.countsCopied ? (ad.appInstanceCounts as Map<string, number>) : new Map(ad.appInstanceCounts)
+    counts.set(appGuid, (counts.get(appGuid) ?? 0) + 1)
+    ad.appInstanceCounts = counts
+    ad.countsCopied = true
   }
 
   /** Live instances of an app, on DEAs that are up (evacuating ones included), crashed ones included. */
