@@ -54,6 +54,20 @@ export interface BackendCapacity {
 /** The CC's view that a backend's own sync loop reads: every started app that should run on it. */
 export interface DesiredStateSource {
   desiredApps(backend: BackendName): Iterable<AppSpec>
+  /**
+   * The apps whose desired state on `backend` may have changed since `cursor` (from an earlier answer;
+   * undefined the first time), and the cursor to pass next. `changed` is undefined when the source cannot
+   * say (the cursor is too old, or the store moved on in a way it did not follow): read desiredApps() whole.
+   * A source without it is always read whole.
+   */
+  desiredChangesSince?(backend: BackendName, cursor: number | undefined): DesiredDelta
+  /** The app as `backend` should run it now, or undefined when it should not run there. */
+  desiredApp?(backend: BackendName, appGuid: string): AppSpec | undefined
+}
+
+export interface DesiredDelta {
+  cursor: number
+  changed: readonly string[] | undefined
 }
 
 export interface RuntimeBackend {

@@ -2,7 +2,14 @@
 // backend's sync loop reads (every STARTED app whose `diego` flag points at it), and the start, update
 // and stop messages sent when an app changes. A flip of `diego` on a started app desires it on the new
 // backend only; the old one winds it down on its own clock, because its source no longer lists it.
-import type { AppSpec, BackendName, DesiredStateSource, InstanceStatus, RuntimeBackend } from '../backend.js'
+import type {
+  AppSpec,
+  BackendName,
+  DesiredDelta,
+  DesiredStateSource,
+  InstanceStatus,
+  RuntimeBackend,
+} from '../backend.js'
 import type { AppRecord, Store } from './store.js'
 
 export type BackendCall = { backend: BackendName; action: 'desire' | 'stop' }
@@ -68,7 +75,15 @@ interface DesiredList {
   specs: AppSpec[]
   /** The frozen copy handed to readers; dropped when a change reaches the list, made again on the next read. */
   view: readonly AppSpec[] | undefined
+  /** The guids of the apps changed in place since the list was walked (or the log last cut), with the generation of each change. */
+  changed: string[]
+  changedAt: number[]
+  /** Changes after this generation are all in the log. */
+  changedSince: number
 }
+
+/** The change log is cut back (readers further behind read the list whole) past this many entries, or the list's length if longer. */
+const CHANGE_LOG_MIN = 1_024
 
 export class BackendBridge implements DesiredStateSource {
   private readonly store: Store
@@ -107,11 +122,35 @@ export class BackendBridge implements DesiredStateSource {
    * few milliseconds); any other write to the store has the list walked again on its next read.
    */
   desiredApps(backend: BackendName): readonly AppSpec[] {
-    const generation = this.store.generation
-    let list = this.desired[backend]
-    if (!list || list.generation !== generation) list = this.desired[backend] = this.walk(backend, generation)
+    const list = this.current(backend)
     list.view ??= Object.freeze(list.specs.slice())
     return list.view
+  }
+
+  /**
+   * What changed on the list since `cursor`, from the log of the changes applied to it in place, so that a
+   * backend's sync over 50,000 apps costs what changed, not the fleet. A walk of the store (a write the
+   * bridge was not told of) starts the log over: readers from before it are told to read the list whole.
+   */
+  desiredChangesSince(backend: BackendName, cursor: number | undefined): DesiredDelta {
+    const list = this.current(backend)
+    if (cursor === undefined || cursor < list.changedSince || cursor > list.generation) {
+      return { cursor: list.generation, changed: undefined }
+    }
+    const from = upperBound(list.changedAt, cursor)
+    return { cursor: list.generation, changed: list.changed.slice(from) }
+  }
+
+  desiredApp(backend: BackendName, appGuid: string): AppSpec | undefined {
+    const app = this.store.app(appGuid)
+    return app !== undefined && app.state === 'STARTED' && backendNameOf(app) === backend ? appSpecOf(app) : undefined
+  }
+
+  private current(backend: BackendName): DesiredList {
+    const generation = this.store.generation
+    const list = this.desired[backend]
+    if (list && list.generation === generation) return list
+    return (this.desired[backend] = this.walk(backend, generation))
   }
 
   private walk(backend: BackendName, generation: number): DesiredList {
@@ -124,7 +163,7 @@ export class BackendBridge implements DesiredStateSource {
         specs.push(appSpecOf(app))
       }
     }
-    return { generation, ids, specs, view: undefined }
+    return { generation, ids, specs, view: undefined, changed: [], changedAt: [], changedSince: generation }
   }
 
   /**
@@ -151,6 +190,13 @@ export class BackendBridge implements DesiredStateSource {
         list.specs.splice(at, 1)
       } else continue
       list.view = undefined
+      if (list.changed.length >= Math.max(CHANGE_LOG_MIN, list.ids.length)) {
+        list.changed = []
+        list.changedAt = []
+        list.changedSince = generation - 1
+      }
+      list.changed.push(after?.guid ?? before!.guid)
+      list.changedAt.push(generation)
     }
   }
 
@@ -178,6 +224,18 @@ export class BackendBridge implements DesiredStateSource {
       }
     }
   }
+}
+
+/** The first index whose value is above `value` (values ascending). */
+function upperBound(values: readonly number[], value: number): number {
+  let low = 0
+  let high = values.length
+  while (low < high) {
+    const mid = (low + high) >>> 1
+    if (values[mid]! <= value) low = mid + 1
+    else high = mid
+  }
+  return low
 }
 
 /** The first index whose id is not below `id` (ids ascending). */

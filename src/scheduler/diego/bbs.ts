@@ -310,6 +310,16 @@ export class Bbs implements BbsView {
     return undefined
   }
 
+  /** Every DesiredLRP of the app: one, or none, unless a restart left the old version's behind. */
+  desiredOfApp(appGuid: string): DesiredLrp[] {
+    const found: DesiredLrp[] = []
+    for (const guid of this.processesByApp.get(appGuid) ?? []) {
+      const desired = this.desiredByGuid.get(guid)
+      if (desired) found.push(desired)
+    }
+    return found
+  }
+
   group(processGuid: string): ActualGroup | undefined {
     return this.groupByGuid.get(processGuid)
   }

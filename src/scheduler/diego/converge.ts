@@ -178,6 +178,32 @@ export function diffDesired(current: Iterable<DesiredLrp>, wanted: Iterable<AppS
   return changes
 }
 
+/**
+ * diffDesired for some apps only: the ones the CC says may have changed since the last sync. Gives what
+ * diffDesired over every app would give for these apps; the others are left as they are.
+ */
+export function diffDesiredApps(
+  appGuids: Iterable<string>,
+  desiredOfApp: (appGuid: string) => readonly DesiredLrp[],
+  wanted: (appGuid: string) => AppSpec | undefined,
+): DesiredChanges {
+  const changes: DesiredChanges = { create: [], update: [], remove: [] }
+  for (const appGuid of new Set(appGuids)) {
+    const spec = wanted(appGuid)
+    let matched = false
+    for (const desired of desiredOfApp(appGuid)) {
+      if (spec === undefined || spec.version !== desired.version) {
+        changes.remove.push(desired.processGuid)
+        continue
+      }
+      matched = true
+      if (!desiresSpec(desired, spec)) changes.update.push(spec)
+    }
+    if (spec !== undefined && !matched) changes.create.push(spec)
+  }
+  return changes
+}
+
 /** sameDesire(desired, desiredLrpFrom(spec)), without building the DesiredLRP. */
 function desiresSpec(desired: DesiredLrp, spec: AppSpec): boolean {
   return (

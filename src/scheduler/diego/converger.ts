@@ -1,10 +1,22 @@
 // The converger shell: on its interval, first sync the DesiredLRPs from the CC (nsync's bulker), then run
-// one convergence pass over the BBS and hand the actions to the engine to apply.
+// one convergence pass over the BBS and hand the actions to the engine to apply. The sync compares only
+// the apps the CC says changed since the last one, when it can say, and every app on every
+// FULL_SYNC_EVERY-th pass, as nsync's bulker does on each of its (rarer) runs.
 
 import type { DesiredStateSource } from '../backend.js'
 import type { Clock, Timer } from '../clock.js'
 import type { Bbs } from './bbs.js'
-import { type ConvergeActions, type ConvergeConfig, converge, type DesiredChanges, diffDesired } from './converge.js'
+import {
+  type ConvergeActions,
+  type ConvergeConfig,
+  converge,
+  type DesiredChanges,
+  diffDesired,
+  diffDesiredApps,
+} from './converge.js'
+
+/** Every this many passes the desired sync compares every app, whatever the CC says changed. */
+export const FULL_SYNC_EVERY = 30
 
 export interface ConvergenceTarget {
   applyDesiredChanges(changes: DesiredChanges): void
@@ -19,6 +31,8 @@ export interface ConvergencePass {
 
 export class Converger {
   private timer: Timer | undefined
+  private cursor: number | undefined
+  private passesSinceFullSync = 0
 
   constructor(
     private readonly deps: {
@@ -43,11 +57,27 @@ export class Converger {
 
   pass(): ConvergencePass {
     const { clock, source, bbs, config, target } = this.deps
-    const changes = diffDesired(bbs.desiredLrps(), source.desiredApps('diego'))
+    const changes = this.desiredChanges()
     target.applyDesiredChanges(changes)
     const at = clock.now()
     const actions = converge(bbs, at, config)
     target.applyConvergence(actions)
     return { at, changes, actions }
+  }
+
+  private desiredChanges(): DesiredChanges {
+    const { source, bbs } = this.deps
+    const delta = source.desiredChangesSince?.('diego', this.cursor)
+    this.cursor = delta?.cursor
+    const desiredApp = source.desiredApp?.bind(source)
+    if (delta?.changed !== undefined && desiredApp && ++this.passesSinceFullSync < FULL_SYNC_EVERY) {
+      return diffDesiredApps(
+        delta.changed,
+        (appGuid) => bbs.desiredOfApp(appGuid),
+        (appGuid) => desiredApp('diego', appGuid),
+      )
+    }
+    this.passesSinceFullSync = 0
+    return diffDesired(bbs.desiredLrps(), source.desiredApps('diego'))
   }
 }

@@ -54,6 +54,54 @@ describe('desiredApps kept in step with each change', () => {
     expect(bridge.desiredApps('diego')).toEqual(walked(f.store, true))
   })
 
+  it('tells a reader which apps changed since its cursor, so that it can follow the list without reading it whole', async () => {
+    f = await startFoundation({ seed: 'small' })
+    const bridge = f.cc.source as BackendBridge
+    const random = mulberry32(0xde17a)
+    const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!
+    const readers = (['dea', 'diego'] as const).map((backend) => ({
+      backend,
+      cursor: undefined as number | undefined,
+      seen: new Map<string, AppSpec>(),
+      deltas: 0,
+    }))
+    for (let op = 0; op < 600; op++) {
+      const roll = random()
+      if (roll < 0.02) {
+        f.store.createOrg({ name: `org-${op}`, at: op }) // the bridge is not told: readers start over
+      } else {
+        const before: AppRecord = pick(f.store.apps())
+        const patch =
+          roll < 0.6
+            ? { diego: !before.diego }
+            : roll < 0.8
+              ? { state: before.state === 'STARTED' ? ('STOPPED' as const) : ('STARTED' as const) }
+              : { instances: 1 + Math.floor(random() * 4) }
+        bridge.appChanged(before, f.store.updateApp(before.guid, patch, op))
+      }
+      for (const reader of readers) {
+        if (random() < 0.7) continue
+        const delta = bridge.desiredChangesSince(reader.backend, reader.cursor)
+        reader.cursor = delta.cursor
+        if (delta.changed === undefined) {
+          reader.seen = new Map(bridge.desiredApps(reader.backend).map((spec) => [spec.appGuid, spec]))
+        } else {
+          reader.deltas++
+          for (const guid of delta.changed) {
+            const spec = bridge.desiredApp(reader.backend, guid)
+            if (spec) reader.seen.set(guid, spec)
+            else reader.seen.delete(guid)
+          }
+        }
+        const expected = walked(f.store, reader.backend === 'diego')
+        expect(new Map(expected.map((spec) => [spec.appGuid, spec])), `${reader.backend} after op ${op}`).toEqual(
+          reader.seen,
+        )
+      }
+    }
+    for (const reader of readers) expect(reader.deltas).toBeGreaterThan(100)
+  })
+
   it('keeps handing out the same list when a change leaves it as it was', async () => {
     f = await startFoundation()
     const admin = (await login(f.url, 'admin', 'admin')).access_token

@@ -1,5 +1,13 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { type ConvergeConfig, converge, diffDesired, processGuidFor } from '../../../src/scheduler/diego/converge.js'
+import {
+  type ConvergeConfig,
+  converge,
+  type DesiredChanges,
+  diffDesired,
+  diffDesiredApps,
+  processGuidFor,
+} from '../../../src/scheduler/diego/converge.js'
 import { aBbs, aCellSpec, aDesiredLrp, anApp, restartPolicy, runningOn } from './builders.js'
 
 const config: ConvergeConfig = {
@@ -180,5 +188,41 @@ describe('diffDesired (nsync bulker)', () => {
   it('sees a change of routes as an update', () => {
     const changes = diffDesired([aDesiredLrp('web')], [anApp('web', { routes: ['web.example.com'] })])
     expect(changes.update.map((s) => s.appGuid)).toEqual(['web'])
+  })
+
+  it('for the changed apps only, says for them what the whole comparison says', () => {
+    const guids = ['a', 'b', 'c', 'd', 'e', 'f']
+    const spec = fc.record({
+      version: fc.constantFrom('v1', 'v2'),
+      instances: fc.integer({ min: 0, max: 3 }),
+      routes: fc.constantFrom<string[][]>([], ['x.example.com']),
+    })
+    const side = fc.dictionary(fc.constantFrom(...guids), spec)
+    const sorted = (c: DesiredChanges) => ({
+      create: c.create.map((s) => `${s.appGuid}@${s.version}`).sort(),
+      update: c.update.map((s) => `${s.appGuid}@${s.version}`).sort(),
+      remove: [...c.remove].sort(),
+    })
+    fc.assert(
+      fc.property(side, side, fc.subarray(guids), (current, wanted, changed) => {
+        const lrps = Object.entries(current).map(([guid, o]) => aDesiredLrp(guid, o))
+        const specs = Object.entries(wanted).map(([guid, o]) => anApp(guid, o))
+        const whole = diffDesired(lrps, specs)
+        const only = <T extends { appGuid: string }>(list: T[]) => list.filter((x) => changed.includes(x.appGuid))
+        const expected: DesiredChanges = {
+          create: only(whole.create),
+          update: only(whole.update),
+          remove: whole.remove.filter((guid) =>
+            lrps.some((l) => l.processGuid === guid && changed.includes(l.appGuid)),
+          ),
+        }
+        const some = diffDesiredApps(
+          [...changed, ...changed],
+          (guid) => lrps.filter((l) => l.appGuid === guid),
+          (guid) => specs.find((s) => s.appGuid === guid),
+        )
+        expect(sorted(some)).toEqual(sorted(expected))
+      }),
+    )
   })
 })
