@@ -56,7 +56,7 @@ export class Converger {
   }
 
   pass(): ConvergencePass {
-    const { clock, source, bbs, config, target } = this.deps
+    const { clock, bbs, config, target } = this.deps
     const changes = this.desiredChanges()
     target.applyDesiredChanges(changes)
     const at = clock.now()
