@@ -24,6 +24,7 @@ import { Journal } from '../src/core/journal/journal.js'
 import {
   type MigrateOptions,
   prepareMigration,
+  RUNNER_CC_CONNECTIONS,
   RUNNER_JOURNAL_COMMIT_DELAY_MS,
   recordMigration,
   runnerFor,
@@ -99,7 +100,7 @@ async function migrateOnce(dir: string, seed: string, speed: number, index: numb
     skipSslValidation: false,
     routerUrl: server.routerUrl,
   })
-  const client = new CcClient({ apiUrl: server.apiUrl, auth: session })
+  const client = new CcClient({ apiUrl: server.apiUrl, auth: session, connections: RUNNER_CC_CONNECTIONS })
   const probe = new RouteProbe({ routerUrl: server.routerUrl })
   try {
     await session.login({ type: 'password', username: 'admin', password: 'admin' })

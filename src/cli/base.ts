@@ -38,9 +38,10 @@ export abstract class CfctlCommand extends Command {
   private connection: Connection | undefined
 
   /** The target and a client for it: the saved one (cfctl's, else the cf CLI's), or an embedded foundation. */
-  protected async connect(flags: { embedded?: boolean }): Promise<Connection> {
+  /** The target's CC (or the embedded foundation's); `connections` bounds the client's CC connections. */
+  protected async connect(flags: { embedded?: boolean }, options: { connections?: number } = {}): Promise<Connection> {
     if (this.connection) return this.connection
-    this.connection = flags.embedded ? await startEmbedded() : connectSaved()
+    this.connection = flags.embedded ? await startEmbedded(options.connections) : connectSaved(options.connections)
     return this.connection
   }
 
@@ -79,12 +80,13 @@ export abstract class CfctlCommand extends Command {
   }
 }
 
-function connectSaved(): Connection {
+function connectSaved(connections: number | undefined): Connection {
   const session = loadSession()
   const client = new CcClient({
     apiUrl: session.target.api,
     auth: session,
     skipSslValidation: session.target.skipSslValidation,
+    connections,
   })
   const probe = new RouteProbe({
     routerUrl: session.target.routerUrl,
@@ -93,7 +95,7 @@ function connectSaved(): Connection {
   return { session, client, probe }
 }
 
-async function startEmbedded(): Promise<Connection> {
+async function startEmbedded(connections: number | undefined): Promise<Connection> {
   // Loaded only here: the engine is not part of a command that talks to a real foundation.
   const { Foundation } = await import('../scheduler/foundation.js')
   const foundation = await Foundation.start({ port: 0, routerPort: 0, seed: 'small', speed: EMBEDDED_SPEED })
@@ -107,7 +109,7 @@ async function startEmbedded(): Promise<Connection> {
     })
     const { username, password } = foundation.users.admin
     await session.login({ type: 'password', username, password })
-    const client = new CcClient({ apiUrl: foundation.apiUrl, auth: session })
+    const client = new CcClient({ apiUrl: foundation.apiUrl, auth: session, connections })
     return {
       session,
       client,

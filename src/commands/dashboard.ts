@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core'
 import { CfctlCommand } from '../cli/base.js'
 import { journalFlag, openJournal, operator } from '../cli/journal.js'
 import { RealClock } from '../clock.js'
-import { runnerFor } from '../core/migration/operation.js'
+import { RUNNER_CC_CONNECTIONS, runnerFor } from '../core/migration/operation.js'
 
 export default class Dashboard extends CfctlCommand {
   static override summary = 'Watch the target live (backends, apps, its running migration) and steer the migration'
@@ -27,7 +27,7 @@ plain-text snapshot instead.`
     const { flags } = await this.parse(Dashboard)
     const journal = openJournal(flags.journal)
     try {
-      const { session, client, probe } = await this.connect(flags)
+      const { session, client, probe } = await this.connect(flags, { connections: RUNNER_CC_CONNECTIONS })
       // Loaded here, so no other command pays for ink and React at start-up.
       const { runDashboard } = await import('../ui/dashboard/index.js')
       await runDashboard({

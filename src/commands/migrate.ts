@@ -21,6 +21,7 @@ import {
   defaultPauseFile,
   type MigrateOptions,
   prepareMigration,
+  RUNNER_CC_CONNECTIONS,
   RUNNER_JOURNAL_COMMIT_DELAY_MS,
   recordMigration,
   requireMigration,
@@ -142,7 +143,7 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
       const options = flags.resume ? undefined : migrateOptions(flags)
       if (options && !flags['dry-run'] && !flags.yes && !interactive())
         throw new UsageError('migrate asks before it starts, and there is no terminal to ask', 'pass --yes')
-      const connection = await this.connect(flags)
+      const connection = await this.connect(flags, { connections: RUNNER_CC_CONNECTIONS })
       const context = {
         journal,
         client: connection.client,

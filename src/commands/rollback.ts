@@ -8,6 +8,7 @@ import { UsageError, UserError } from '../core/errors.js'
 import { Journal } from '../core/journal/journal.js'
 import {
   defaultJournalPath,
+  RUNNER_CC_CONNECTIONS,
   RUNNER_JOURNAL_COMMIT_DELAY_MS,
   requireMigration,
   requireSameTarget,
@@ -49,7 +50,7 @@ answering), at the migration's rate unless --rate says otherwise. Resumable: run
     })
     try {
       const migration = requireMigration(journal, args.id)
-      const connection = await this.connect(flags)
+      const connection = await this.connect(flags, { connections: RUNNER_CC_CONNECTIONS })
       requireSameTarget(migration, connection.session.target.api)
       const moved = journal.steps(migration.id).filter((s) => s.flipped).length
       if (!flags.yes) {

@@ -62,6 +62,11 @@ export interface CcClientOptions {
   retries?: number
   /** Pages of one list fetched at the same time. Default 8. */
   pageConcurrency?: number
+  /**
+   * Keep-alive connections to the CC, opened as requests need them. Default one more than pageConcurrency;
+   * a migration with many apps in flight wants more (RUNNER_CC_CONNECTIONS), or its steps queue for one.
+   */
+  connections?: number
   /** For the waits between tries. */
   clock?: Clock
   /** For the jitter of those waits. */
@@ -123,14 +128,21 @@ export class CcClient {
       skipSslValidation: options.skipSslValidation,
       timeoutMs: options.timeoutMs,
       retries: options.retries,
-      // One more than the pages in flight, so a lookup made during a list walk does not queue behind it.
-      connections: this.pageConcurrency + 1,
+      // By default one more than the pages in flight, so a lookup made during a list walk does not queue behind it.
+      connections: this.connections(options.connections),
       clock: options.clock,
       random: options.random,
       userAgent: options.userAgent,
       maxRetryAfterMs: options.maxRetryAfterMs,
       onAttempt: options.onAttempt,
     })
+  }
+
+  private connections(wanted: number | undefined): number {
+    if (wanted === undefined) return this.pageConcurrency + 1
+    if (!Number.isInteger(wanted) || wanted < 1)
+      throw new RangeError(`connections must be an integer ≥ 1, got ${wanted}`)
+    return wanted
   }
 
   /** `GET /v2/info`: the API version and the UAA endpoints. Needs no token. */

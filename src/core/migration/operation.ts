@@ -25,6 +25,13 @@ import { type FleetApp, parseAppList } from './select.js'
  */
 export const RUNNER_JOURNAL_COMMIT_DELAY_MS = 0
 
+/**
+ * The CC connections a runner's client may open. Each app in flight has at most one CC call out at a time
+ * (read, flip, or a check of its instances), so with the default of 9 a run of 200 in flight spends most of
+ * a step queued for a connection; undici opens them only as calls need them.
+ */
+export const RUNNER_CC_CONNECTIONS = 64
+
 export function defaultJournalPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(cfctlHome(env), 'journal.db')
 }

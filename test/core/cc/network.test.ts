@@ -165,3 +165,63 @@ describe('connection failures', () => {
     await client.close()
   })
 })
+
+describe('connections', () => {
+  /** Holds every answer until `release`; says how many requests were out at once. */
+  async function holdingServer() {
+    const held: Array<() => void> = []
+    let out = 0
+    let most = 0
+    server = await rawServer((_req, res) => {
+      out++
+      most = Math.max(most, out)
+      held.push(() => {
+        out--
+        res.writeHead(200, { 'content-type': 'application/json' }).end(appJson)
+      })
+    })
+    return {
+      most: () => most,
+      waiting: () => held.length,
+      release: () => {
+        for (const answer of held.splice(0)) answer()
+      },
+    }
+  }
+
+  async function concurrency(connections: number | undefined): Promise<number> {
+    const hold = await holdingServer()
+    const client = new CcClient({ apiUrl: server!.url, auth: new CountingTokens('t'), connections })
+    const calls = Array.from({ length: 40 }, () => client.app(app.metadata.guid))
+    const until = Date.now() + 2_000
+    while (hold.waiting() < Math.min(40, connections ?? 9) && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50)) // any more would have arrived by now
+    const most = hold.most()
+    let done = false
+    const all = Promise.all(calls).then(() => {
+      done = true
+    })
+    while (!done) {
+      hold.release()
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    await all
+    await client.close()
+    await server!.close()
+    server = undefined
+    return most
+  }
+
+  it('keeps one more than the pages of a list walk open by default, and as many as asked for', async () => {
+    expect(await concurrency(undefined)).toBe(9)
+    expect(await concurrency(32)).toBe(32)
+  })
+
+  it('rejects a connection count that is not a whole number of at least 1', () => {
+    expect(() => new CcClient({ apiUrl: 'http://127.0.0.1:9', connections: 0 })).toThrow(
+      'connections must be an integer ≥ 1, got 0',
+    )
+  })
+})
