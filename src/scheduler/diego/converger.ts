@@ -1,10 +1,10 @@
-// The converger shell: on its interval, first sync the DesiredLRPs from the CC (nsync's bulker), then run
-// one convergence pass over the BBS and hand the actions to the engine to apply. The sync compares only
-// the apps the CC says changed since the last one, when it can say, and every app on every
-// FULL_SYNC_EVERY-th pass, as nsync's bulker does on each of its (rarer) runs.
+// The converger shell: on its interval, first sync the DesiredLRPs from the CC (nsync's bulker, through
+// DesiredSync: the apps changed since the last sync, or all of them), then run one convergence pass over
+// the BBS and hand the actions to the engine to apply.
 
 import type { DesiredStateSource } from '../backend.js'
 import type { Clock, Timer } from '../clock.js'
+import { DesiredSync } from '../desired-sync.js'
 import type { Bbs } from './bbs.js'
 import {
   type ConvergeActions,
@@ -14,9 +14,6 @@ import {
   diffDesired,
   diffDesiredApps,
 } from './converge.js'
-
-/** Every this many passes the desired sync compares every app, whatever the CC says changed. */
-export const FULL_SYNC_EVERY = 30
 
 export interface ConvergenceTarget {
   applyDesiredChanges(changes: DesiredChanges): void
@@ -31,8 +28,7 @@ export interface ConvergencePass {
 
 export class Converger {
   private timer: Timer | undefined
-  private cursor: number | undefined
-  private passesSinceFullSync = 0
+  private readonly sync: DesiredSync
 
   constructor(
     private readonly deps: {
@@ -43,7 +39,9 @@ export class Converger {
       config: ConvergeConfig
       target: ConvergenceTarget
     },
-  ) {}
+  ) {
+    this.sync = new DesiredSync(deps.source, 'diego')
+  }
 
   start(): void {
     if (this.timer) return
@@ -66,18 +64,9 @@ export class Converger {
   }
 
   private desiredChanges(): DesiredChanges {
-    const { source, bbs } = this.deps
-    const delta = source.desiredChangesSince?.('diego', this.cursor)
-    this.cursor = delta?.cursor
-    const desiredApp = source.desiredApp?.bind(source)
-    if (delta?.changed !== undefined && desiredApp && ++this.passesSinceFullSync < FULL_SYNC_EVERY) {
-      return diffDesiredApps(
-        delta.changed,
-        (appGuid) => bbs.desiredOfApp(appGuid),
-        (appGuid) => desiredApp('diego', appGuid),
-      )
-    }
-    this.passesSinceFullSync = 0
-    return diffDesired(bbs.desiredLrps(), source.desiredApps('diego'))
+    const { bbs } = this.deps
+    const read = this.sync.read()
+    if (read.kind === 'full') return diffDesired(bbs.desiredLrps(), read.apps)
+    return diffDesiredApps(read.appGuids, (appGuid) => bbs.desiredOfApp(appGuid), read.app)
   }
 }

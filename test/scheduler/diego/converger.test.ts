@@ -4,8 +4,9 @@
 import { describe, expect, it } from 'vitest'
 import type { AppSpec, BackendName, DesiredDelta, DesiredStateSource } from '../../../src/scheduler/backend.js'
 import { FakeClock } from '../../../src/scheduler/clock.js'
+import { FULL_SYNC_EVERY } from '../../../src/scheduler/desired-sync.js'
 import { type ConvergeActions, type DesiredChanges, desiredLrpFrom } from '../../../src/scheduler/diego/converge.js'
-import { Converger, FULL_SYNC_EVERY } from '../../../src/scheduler/diego/converger.js'
+import { Converger } from '../../../src/scheduler/diego/converger.js'
 import { mulberry32 } from '../../../src/scheduler/random.js'
 import { aBbs, anApp, restartPolicy } from './builders.js'
 
