@@ -12,14 +12,15 @@ import type {
   RuntimeBackend,
 } from '../backend.js'
 import type { Clock } from '../clock.js'
+import { DesiredSync } from '../desired-sync.js'
 import type { RouteTable } from '../routes.js'
 import {
   type CrashRestartPolicy,
   DEFAULT_CRASH_POLICY,
   DEFAULT_HEALTH_CONFIG,
   type DesiredApp,
+  DesiredIndex,
   type DesiredState,
-  desiredState,
   type HealthConfig,
   type PendingStart,
   type PendingStop,
@@ -101,6 +102,9 @@ export class DeaPool implements RuntimeBackend {
   private readonly health: HealthManager
   /** The CC's view of what it started here: from its start messages and from each desired-state read. */
   private readonly desired = new Map<string, DesiredRecord>()
+  /** What the health manager analyses: the records of the apps the CC listed at its last read. */
+  private readonly desiredIndex = new DesiredIndex()
+  private readonly sync: DesiredSync
   /** Why an index could not be placed, by app guid and index; shown as `details` on a DOWN instance. */
   private readonly placementErrors = new Map<string, Map<number, string>>()
   private started = false
@@ -121,6 +125,7 @@ export class DeaPool implements RuntimeBackend {
     }
     this.clock = options.clock
     this.source = options.source
+    this.sync = new DesiredSync(options.source, 'dea')
     this.random = options.random ?? seededRandom(0xdea)
     this.flappingThreshold = positive('flappingCrashCountThreshold', options.flappingCrashCountThreshold, 3)
     this.health = new HealthManager({
@@ -332,31 +337,51 @@ export class DeaPool implements RuntimeBackend {
     return record
   }
 
-  /** The HM's bulk read of the CC: every started app that should run on the DEAs. */
+  /**
+   * The HM's read of the CC: every started app that should run on the DEAs. Between full reads (HM9000's
+   * bulk fetch) only the apps the CC says changed since the last read are read and re-indexed.
+   */
   private fetchDesired(): DesiredState {
     const now = this.clock.now()
+    const read = this.sync.read()
+    if (read.kind === 'changes') {
+      for (const appGuid of read.appGuids) {
+        const spec = read.app(appGuid)
+        if (spec) this.desiredIndex.set(this.recordOf(spec, now))
+        else this.forgetDesired(appGuid)
+      }
+      return this.desiredIndex
+    }
     const listed = new Set<string>()
-    const records: DesiredRecord[] = []
-    for (const spec of this.source.desiredApps('dea')) {
-      validateAppSpec(spec)
-      const previous = this.desired.get(spec.appGuid)
-      const unchanged =
-        previous !== undefined &&
-        previous.version === spec.version &&
-        previous.instances === spec.instances &&
-        previous.memoryMb === spec.memoryMb &&
-        previous.diskMb === spec.diskMb &&
-        previous.stack === spec.stack &&
-        sameList(previous.routes, spec.routes)
-      records.push(unchanged ? previous : this.remember(spec, now))
+    this.desiredIndex.clear()
+    for (const spec of read.apps) {
+      if (listed.has(spec?.appGuid)) throw new Error(`desired app ${spec.appGuid} is listed twice`)
+      this.desiredIndex.set(this.recordOf(spec, now))
       listed.add(spec.appGuid)
     }
-    for (const appGuid of this.desired.keys()) {
-      if (listed.has(appGuid)) continue
-      this.desired.delete(appGuid)
-      this.placementErrors.delete(appGuid)
-    }
-    return desiredState(records)
+    for (const appGuid of [...this.desired.keys()]) if (!listed.has(appGuid)) this.forgetDesired(appGuid)
+    return this.desiredIndex
+  }
+
+  /** The record for a spec the CC lists: the one kept, when nothing in it changed. */
+  private recordOf(spec: AppSpec, now: number): DesiredRecord {
+    validateAppSpec(spec)
+    const previous = this.desired.get(spec.appGuid)
+    const unchanged =
+      previous !== undefined &&
+      previous.version === spec.version &&
+      previous.instances === spec.instances &&
+      previous.memoryMb === spec.memoryMb &&
+      previous.diskMb === spec.diskMb &&
+      previous.stack === spec.stack &&
+      sameList(previous.routes, spec.routes)
+    return unchanged ? previous : this.remember(spec, now)
+  }
+
+  private forgetDesired(appGuid: string): void {
+    this.desired.delete(appGuid)
+    this.placementErrors.delete(appGuid)
+    this.desiredIndex.delete(appGuid)
   }
 
   private startFromHealthManager(order: PendingStart): void {

@@ -176,34 +176,85 @@ export function restartDelayMs(
 
 /** Indexes the CC's desired apps by guid; rejects what the analysis cannot reason about. */
 export function desiredState(apps: Iterable<DesiredApp>): DesiredState {
-  const list: DesiredApp[] = []
-  const slots = new Map<string, number>()
-  let keys = 0
+  const index = new DesiredIndex()
   for (const app of apps) {
-    if (typeof app.appGuid !== 'string' || app.appGuid === '') throw new TypeError('desired app without an appGuid')
-    if (!Number.isSafeInteger(app.instances) || app.instances < 0) {
-      throw new RangeError(`desired app ${app.appGuid}: instances must be a whole number >= 0, got ${app.instances}`)
-    }
-    if (slots.has(app.appGuid)) throw new Error(`desired app ${app.appGuid} is listed twice`)
-    if (app.appKey !== undefined) {
-      if (!Number.isSafeInteger(app.appKey) || app.appKey < 0) {
-        throw new RangeError(`desired app ${app.appGuid}: appKey must be a whole number >= 0, got ${app.appKey}`)
-      }
-      keys = Math.max(keys, app.appKey + 1)
-    }
-    slots.set(app.appGuid, list.length)
-    list.push(app)
+    if (index.slots.has(app?.appGuid)) throw new Error(`desired app ${app.appGuid} is listed twice`)
+    index.set(app)
   }
-  const slotsByKey = new Int32Array(keys).fill(-1)
-  for (let s = 0; s < list.length; s++) {
-    const key = list[s]!.appKey
-    if (key === undefined) continue
-    if (slotsByKey[key] !== -1) {
-      throw new Error(`desired apps ${list[slotsByKey[key]!]!.appGuid} and ${list[s]!.appGuid} share appKey ${key}`)
+  return index
+}
+
+/**
+ * The CC's desired apps as the analysis reads them, kept up to date one app at a time: a backend whose
+ * source says which apps changed since its last read applies just those, instead of indexing every app
+ * again on every pass. `apps` is in no particular order (a removal moves the last app into the gap).
+ */
+export class DesiredIndex implements DesiredState {
+  readonly apps: DesiredApp[] = []
+  readonly slots = new Map<string, number>()
+  slotsByKey = new Int32Array(0)
+
+  /** Adds the app, or replaces the one with its guid. */
+  set(app: DesiredApp): void {
+    validateDesiredApp(app)
+    const slot = this.slots.get(app.appGuid)
+    if (slot === undefined) {
+      this.claimKey(app, this.apps.length)
+      this.slots.set(app.appGuid, this.apps.length)
+      this.apps.push(app)
+      return
     }
-    slotsByKey[key] = s
+    const old = this.apps[slot]!
+    if (old.appKey !== app.appKey) {
+      this.claimKey(app, slot)
+      if (old.appKey !== undefined) this.slotsByKey[old.appKey] = -1
+    }
+    this.apps[slot] = app
   }
-  return { apps: list, slots, slotsByKey }
+
+  delete(appGuid: string): void {
+    const slot = this.slots.get(appGuid)
+    if (slot === undefined) return
+    const gone = this.apps[slot]!
+    if (gone.appKey !== undefined) this.slotsByKey[gone.appKey] = -1
+    this.slots.delete(appGuid)
+    const last = this.apps.pop()!
+    if (last === gone) return
+    this.apps[slot] = last
+    this.slots.set(last.appGuid, slot)
+    if (last.appKey !== undefined) this.slotsByKey[last.appKey] = slot
+  }
+
+  clear(): void {
+    this.apps.length = 0
+    this.slots.clear()
+    this.slotsByKey.fill(-1)
+  }
+
+  private claimKey(app: DesiredApp, slot: number): void {
+    const key = app.appKey
+    if (key === undefined) return
+    if (key >= this.slotsByKey.length) {
+      const grown = new Int32Array(Math.max(key + 1, this.slotsByKey.length * 2, 64)).fill(-1)
+      grown.set(this.slotsByKey)
+      this.slotsByKey = grown
+    }
+    const holder = this.slotsByKey[key]!
+    if (holder !== -1 && holder !== slot) {
+      throw new Error(`desired apps ${this.apps[holder]!.appGuid} and ${app.appGuid} share appKey ${key}`)
+    }
+    this.slotsByKey[key] = slot
+  }
+}
+
+function validateDesiredApp(app: DesiredApp): void {
+  if (typeof app?.appGuid !== 'string' || app.appGuid === '') throw new TypeError('desired app without an appGuid')
+  if (!Number.isSafeInteger(app.instances) || app.instances < 0) {
+    throw new RangeError(`desired app ${app.appGuid}: instances must be a whole number >= 0, got ${app.instances}`)
+  }
+  if (app.appKey !== undefined && (!Number.isSafeInteger(app.appKey) || app.appKey < 0)) {
+    throw new RangeError(`desired app ${app.appGuid}: appKey must be a whole number >= 0, got ${app.appKey}`)
+  }
 }
 
 export function findCrashCount(
@@ -290,7 +341,8 @@ function reserve(indexes: number, apps: number, instances: number): void {
  *   can keep the last); extras and duplicates are stopped only in a pass that queued no start for
  *   the app, so that a scale-down racing a crash does not stop what is about to be needed.
  * Instances of a DEA whose heartbeat is older than `missedHeartbeats` intervals count as gone.
- * Orders already pending (same app, version and index; same instance) are not queued again.
+ * Orders already pending (same app, version and index; same instance) are not queued again, unless this pass
+ * would send them sooner: a start brought forward, or a duplicate's later stop once the instance is extra.
  */
 export function analyze(desired: DesiredState, actual: HealthView, now: number, config: HealthConfig): Analysis {
   const apps = desired.apps
@@ -409,7 +461,8 @@ export function analyze(desired: DesiredState, actual: HealthView, now: number, 
     const inst = extras[k]!
     const slot = slots.get(inst.appGuid)
     if (slot !== undefined && startQueued[slot] === 1) continue
-    if (actual.pendingStops.has(inst.instanceGuid)) continue
+    // A stop queued for later (a duplicate's, a grace period or more away) is brought forward.
+    if ((actual.pendingStops.get(inst.instanceGuid)?.sendAt ?? Number.POSITIVE_INFINITY) <= now) continue
     stops.push(stopOrder(inst, extraDeas[k]!.deaId, now, 'extra'))
   }
   extras.length = 0
@@ -429,10 +482,12 @@ export function analyze(desired: DesiredState, actual: HealthView, now: number, 
         if (mark === 0) continue
         const inst = list[k]!
         const slot = visitSlot[visit]!
-        if (actual.pendingStops.has(inst.instanceGuid)) continue
+        const pending = actual.pendingStops.get(inst.instanceGuid)
         if (hb.evacuating) {
-          if (mark & EVACUATED) stops.push(stopOrder(inst, hb.deaId, now, 'evacuated'))
-        } else if (mark & DUPLICATE && startQueued[slot] === 0) {
+          if (mark & EVACUATED && (pending?.sendAt ?? Number.POSITIVE_INFINITY) > now) {
+            stops.push(stopOrder(inst, hb.deaId, now, 'evacuated'))
+          }
+        } else if (pending === undefined && mark & DUPLICATE && startQueued[slot] === 0) {
           const nth = ++stagger[pos]!
           stops.push(stopOrder(inst, hb.deaId, now + nth * grace, 'duplicate'))
         }

@@ -10,6 +10,7 @@ export {
   DEFAULT_HEALTH_CONFIG,
   type DeaHeartbeat,
   type DesiredApp,
+  DesiredIndex,
   type DesiredState,
   desiredState,
   findCrashCount,

@@ -7,6 +7,7 @@ import {
   DEFAULT_HEALTH_CONFIG,
   type DeaHeartbeat,
   type DesiredApp,
+  DesiredIndex,
   desiredState,
   type HealthView,
   type HeartbeatState,
@@ -247,6 +248,26 @@ describe('analyze (one health-manager pass)', () => {
     expect(analyze(desiring(), view([aHeartbeat('d1', [extra])], { pendingStops }), NOW, config).stops).toEqual([])
   })
 
+  it("brings forward a duplicate's later stop once its app is no longer desired here (flipped to Diego)", () => {
+    const twin = anInstance('flipped', 1)
+    const pendingStops = new Map<string, PendingStop>([
+      [
+        twin.instanceGuid,
+        {
+          instanceGuid: twin.instanceGuid,
+          appGuid: 'flipped',
+          version: 'v1',
+          index: 1,
+          deaId: 'd1',
+          sendAt: NOW + 2 * config.gracePeriodMs,
+          reason: 'duplicate',
+        },
+      ],
+    ])
+    const { stops } = analyze(desiring(), view([aHeartbeat('d1', [twin])], { pendingStops }), NOW, config)
+    expect(stops).toEqual([expect.objectContaining({ instanceGuid: twin.instanceGuid, sendAt: NOW, reason: 'extra' })])
+  })
+
   it('gives the same answer when run twice on the same state (its scratch space carries nothing over)', () => {
     const big = desiring({ appGuid: 'a', instances: 50 }, { appGuid: 'b', instances: 3 })
     const hbs = [
@@ -324,6 +345,48 @@ describe("app keys (the pool's interned app guids)", () => {
     const keys = new AppKeys()
     expect([keys.keyOf('a'), keys.keyOf('b'), keys.keyOf('a')]).toEqual([0, 1, 0])
     expect(keys.size).toBe(2)
+  })
+})
+
+describe('DesiredIndex (the desired state kept app by app)', () => {
+  it('reads as desiredState of the same apps after any sequence of sets and deletes', () => {
+    const op = fc.record({
+      app: fc.integer({ min: 0, max: 7 }),
+      remove: fc.boolean(),
+      instances: fc.integer({ min: 0, max: 3 }),
+      keyed: fc.boolean(),
+    })
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const index = new DesiredIndex()
+        const model = new Map<string, DesiredApp>()
+        for (const o of ops) {
+          const appGuid = `app-${o.app}`
+          if (o.remove) {
+            index.delete(appGuid)
+            model.delete(appGuid)
+          } else {
+            const app = {
+              appGuid,
+              version: 'v1',
+              instances: o.instances,
+              desiredAt: 0,
+              ...(o.keyed ? { appKey: o.app } : {}),
+            }
+            index.set(app)
+            model.set(appGuid, app)
+          }
+          expect(new Set(index.apps)).toEqual(new Set(model.values()))
+          expect(index.apps).toHaveLength(model.size)
+          for (const [guid, slot] of index.slots) expect(index.apps[slot]!.appGuid).toBe(guid)
+          for (let key = 0; key < index.slotsByKey.length; key++) {
+            const slot = index.slotsByKey[key]!
+            const holder = [...model.values()].find((a) => a.appKey === key)
+            expect(slot === -1 ? undefined : index.apps[slot]).toBe(holder)
+          }
+        }
+      }),
+    )
   })
 })
 

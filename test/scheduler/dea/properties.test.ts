@@ -176,6 +176,18 @@ class Run {
 
 const commands = fc.array(command, { minLength: 1, maxLength: 40, size: 'max' })
 
+/**
+ * fast-check's parameters: `runs` by default; CFCTL_PROPERTY_RUNS for a deeper search (a duplicate's stop
+ * that outlived its app's flip took some 2,000 runs to find), CFCTL_PROPERTY_SEED and _PATH to repeat one.
+ */
+function deepRun(runs: number): fc.Parameters<unknown> {
+  const seed = process.env.CFCTL_PROPERTY_SEED
+  return {
+    numRuns: Number(process.env.CFCTL_PROPERTY_RUNS ?? runs),
+    ...(seed ? { seed: Number(seed), path: process.env.CFCTL_PROPERTY_PATH } : {}),
+  }
+}
+
 describe('DeaPool properties', () => {
   it('keeps every DEA within capacity and winds down unlisted apps within one HM interval, whatever happens', async () => {
     await fc.assert(
@@ -191,7 +203,7 @@ describe('DeaPool properties', () => {
           run.f.pool.shutdown()
         }
       }),
-      { numRuns: 80 },
+      deepRun(80),
     )
   })
 
