@@ -4,7 +4,10 @@
 // backends' loops running, as `cfctl server --seed large` runs), which the CLI reaches over HTTP.
 //   cli.list_large_ms                 `cfctl apps --backend dea --json` over ~50,000 apps, median
 //   cli.list_speedup_vs_sequential    bench/cf-walk.ts (the Diego-Enabler plugin's sequential walk,
-//                                     same rows out) over the CLI, medians of interleaved runs
+//                                     same rows out) over the CLI, medians of interleaved runs, both
+//                                     through latency-proxy.ts: the CC a network away, each answer held
+//                                     BENCH_CLI_CC_LATENCY_MS (50). The loopback ratio is in the note: there
+//                                     the in-process CC and the client share 2 cores, and neither side waits.
 //   cli.version_overhead_ms           `cfctl --version` minus `node -e 0`, medians of interleaved runs
 // These 2-core machines are shared and noisy: every figure is a median, and both sides of a
 // comparison run in turn in the same loop, so a busy spell hits both.
@@ -14,13 +17,17 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Foundation } from '../src/scheduler/foundation.js'
+import { latencyProxy } from './latency-proxy.js'
 import { adminToken, median, type Results } from './lib.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const RUN_JS = join(root, 'bin', 'run.js')
 const CF_WALK = join(root, 'bench', 'cf-walk.ts')
 const LIST_RUNS = 5
+const FAR_RUNS = 3
 const VERSION_RUNS = 21
+/** What each CC answer costs beyond loopback for the ratio: a round trip and the CC's own page time. */
+const CC_LATENCY_MS = Number(process.env.BENCH_CLI_CC_LATENCY_MS ?? 50)
 
 interface Exit {
   code: number | null
@@ -56,6 +63,7 @@ async function listBench(results: Results, env: NodeJS.ProcessEnv): Promise<void
   const bootStarted = performance.now()
   const foundation = await Foundation.start({ seed: 'large', speed: 1, log: () => {} })
   const bootMs = performance.now() - bootStarted
+  const proxy = await latencyProxy(foundation.apiUrl, CC_LATENCY_MS)
   try {
     const expected = new Set(
       foundation.store
@@ -67,12 +75,16 @@ async function listBench(results: Results, env: NodeJS.ProcessEnv): Promise<void
     const { admin } = foundation.users
     await must(cfctl(['login', '-u', admin.username, '-p', admin.password], env), 'cfctl login')
     const walkEnv = { ...env, CF_WALK_TOKEN: await adminToken(foundation) }
+    // A second cfctl home that targets the CC through the proxy.
+    const farEnv = { ...env, CFCTL_HOME: join(env.HOME!, '.cfctl-far') }
+    await must(cfctl(['target', proxy.url], farEnv), 'cfctl target (through the proxy)')
+    await must(cfctl(['login', '-u', admin.username, '-p', admin.password], farEnv), 'cfctl login (through the proxy)')
 
-    const cli = () => cfctl(['apps', '--backend', 'dea', '--json'], env)
-    const sequential = (perPage?: number) =>
+    const cli = (far = false) => cfctl(['apps', '--backend', 'dea', '--json'], far ? farEnv : env)
+    const sequential = (perPage?: number, far = false) =>
       run(
         process.execPath,
-        [...typeStripping(), CF_WALK, foundation.apiUrl, ...(perPage ? [String(perPage)] : [])],
+        [...typeStripping(), CF_WALK, far ? proxy.url : foundation.apiUrl, ...(perPage ? [String(perPage)] : [])],
         walkEnv,
       )
 
@@ -84,14 +96,23 @@ async function listBench(results: Results, env: NodeJS.ProcessEnv): Promise<void
     const cliMs: number[] = []
     const walkMs: number[] = []
     const walk100Ms: number[] = []
+    const farCliMs: number[] = []
+    const farWalkMs: number[] = []
     for (let i = 0; i < LIST_RUNS; i++) {
       cliMs.push(checkListing(await cli(), expected, 'cfctl apps'))
       walkMs.push(checkListing(await sequential(), expected, 'cf-walk'))
       walk100Ms.push(checkListing(await sequential(100), expected, 'cf-walk (100 per page)'))
     }
+    // Through the proxy the walk takes most of a minute: fewer runs, still interleaved.
+    for (let i = 0; i < FAR_RUNS; i++) {
+      farCliMs.push(checkListing(await cli(true), expected, 'cfctl apps (through the proxy)'))
+      farWalkMs.push(checkListing(await sequential(undefined, true), expected, 'cf-walk (through the proxy)'))
+    }
     const cliMedian = median(cliMs)
     const walkMedian = median(walkMs)
     const walk100Median = median(walk100Ms)
+    const farCliMedian = median(farCliMs)
+    const farWalkMedian = median(farWalkMs)
     const apps = `${expected.size.toLocaleString('en')} DEA apps of ${foundation.store.apps().length.toLocaleString('en')} (large seed, booted in ${(bootMs / 1000).toFixed(1)} s)`
     results.record(
       'cli.list_large_ms',
@@ -101,11 +122,13 @@ async function listBench(results: Results, env: NodeJS.ProcessEnv): Promise<void
     )
     results.record(
       'cli.list_speedup_vs_sequential',
-      walkMedian / cliMedian,
+      farWalkMedian / farCliMedian,
       'x',
-      `sequential walk ${walkMedian.toFixed(0)} ms (the plugin's: q=diego:false, CC's default 50 per page, next_url, then spaces and orgs; same rows out; ${fmt(walkMs)}) over cfctl ${cliMedian.toFixed(0)} ms; at 100 per page the walk takes ${walk100Median.toFixed(0)} ms (ratio ${(walk100Median / cliMedian).toFixed(2)})`,
+      `through a proxy holding each CC answer ${CC_LATENCY_MS} ms (a CC a network away): sequential walk ${farWalkMedian.toFixed(0)} ms (the plugin's: q=diego:false, CC's default 50 per page, next_url, then spaces and orgs; same rows out; ${fmt(farWalkMs)}) over cfctl ${farCliMedian.toFixed(0)} ms (${fmt(farCliMs)}); ` +
+        `on loopback, where the in-process CC and the client share the 2 cores and neither waits: walk ${walkMedian.toFixed(0)} ms over cfctl ${cliMedian.toFixed(0)} ms (ratio ${(walkMedian / cliMedian).toFixed(2)}), at 100 per page the walk takes ${walk100Median.toFixed(0)} ms (ratio ${(walk100Median / cliMedian).toFixed(2)})`,
     )
   } finally {
+    await proxy.close()
     await foundation.stop()
   }
 }

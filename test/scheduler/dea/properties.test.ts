@@ -224,7 +224,7 @@ describe('DeaPool properties', () => {
           run.f.pool.shutdown()
         }
       }),
-      { numRuns: 60 },
+      deepRun(60),
     )
   })
 
@@ -255,7 +255,7 @@ describe('DeaPool properties', () => {
           pool.shutdown()
         }
       }),
-      { numRuns: 100 },
+      deepRun(100),
     )
   })
 })
