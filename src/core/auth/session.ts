@@ -28,6 +28,7 @@ export class Session implements TokenProvider {
   private readonly save: ((config: CfctlConfig) => void) | undefined
   private readonly request: typeof requestToken
   private refreshing: Promise<string> | undefined
+  private expiry: { token: string; at: number | undefined } | undefined
 
   constructor(
     config: CfctlConfig,
@@ -61,7 +62,9 @@ export class Session implements TokenProvider {
   async accessToken(): Promise<string> {
     const token = this.config.accessToken
     if (!token) throw new NotLoggedInError(`not logged in to ${this.target.api}`)
-    const expiresAt = jwtExpiry(token)
+    // Decoded once per token, not on every request: a migration asks for the token thousands of times a second.
+    if (this.expiry?.token !== token) this.expiry = { token, at: jwtExpiry(token) }
+    const expiresAt = this.expiry.at
     if (expiresAt !== undefined && expiresAt - EXPIRY_MARGIN_MS <= this.clock.now()) {
       if (!this.config.refreshToken)
         throw new NotLoggedInError(`the access token for ${this.target.api} has expired and there is no refresh token`)
