@@ -1,6 +1,5 @@
 // Shared plumbing for `npm run bench`: timing helpers and the results file described in shared/BENCH.md.
 import { writeFileSync } from 'node:fs'
-import { request } from 'undici'
 
 export interface Figure {
   value: number
@@ -66,7 +65,8 @@ export async function adminToken(foundation: {
   users: { admin: { username: string; password: string } }
 }): Promise<string> {
   const { admin } = foundation.users
-  const res = await request(`${foundation.apiUrl}/oauth/token`, {
+  // Node's own fetch: this file is bundled into the engine's RSS child, which must not carry an HTTP client.
+  const res = await fetch(`${foundation.apiUrl}/oauth/token`, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
@@ -78,7 +78,7 @@ export async function adminToken(foundation: {
       password: admin.password,
     }).toString(),
   })
-  const body = (await res.body.json()) as { access_token?: string }
-  if (res.statusCode !== 200 || !body.access_token) throw new Error(`login answered ${res.statusCode}`)
+  const body = (await res.json()) as { access_token?: string }
+  if (res.status !== 200 || !body.access_token) throw new Error(`login answered ${res.status}`)
   return body.access_token
 }
