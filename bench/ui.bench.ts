@@ -137,7 +137,9 @@ async function adminSession(apiUrl: string, username: string, password: string) 
   const info = await new CcClient({ apiUrl }).info()
   const session = memorySession({ api: apiUrl, tokenEndpoint: info.tokenEndpoint, skipSslValidation: false })
   await session.login({ type: 'password', username, password })
-  return { session, client: new CcClient({ apiUrl, auth: session }) }
+  // As `cfctl dashboard` builds its client: it can run a rollback, so it gets a runner's connections.
+  const { RUNNER_CC_CONNECTIONS } = await import('../src/core/migration/operation.js')
+  return { session, client: new CcClient({ apiUrl, auth: session, connections: RUNNER_CC_CONNECTIONS }) }
 }
 
 /**
