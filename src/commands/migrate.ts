@@ -30,7 +30,7 @@ import {
 } from '../core/migration/operation.js'
 import { PLAN_ORDERS, type PlanOrder } from '../core/migration/plan.js'
 import { parseMaxFailures, parseRate } from '../core/migration/rate.js'
-import { exitCodeOf, type MigrationOutcome, type MigrationRunner } from '../core/migration/runner.js'
+import { exitCodeOf, type MigrationOutcome, type MigrationRunner, migrationOutcome } from '../core/migration/runner.js'
 
 export default class Migrate extends CfctlCommand {
   static override summary = 'Move apps from one backend to the other at a controlled pace, verified, resumable'
@@ -108,7 +108,10 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
     } catch {
       // The run had already ended.
     }
-    this.report(await run, 'tty')
+    await run
+    // What the journal says now, not what the forward run ended as: from the dashboard the operator may have
+    // rolled the migration back (b), or left that rollback paused.
+    this.report(migrationOutcome(context.journal, runner.migrationId), 'tty')
   }
 
   /** The summary (JSON line or text), what to do next, and the exit code of the run. */
@@ -118,9 +121,11 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
     const hint =
       outcome.state === 'paused'
         ? `resume with: cfctl migrate --resume ${id}   roll back with: cfctl rollback ${id}`
-        : outcome.failures.length > 0
-          ? `roll back with: cfctl rollback ${id}`
-          : undefined
+        : outcome.state === 'rolling-back'
+          ? `finish the rollback with: cfctl rollback ${id}`
+          : outcome.failures.length > 0
+            ? `roll back with: cfctl rollback ${id}`
+            : undefined
     if (mode === 'json') {
       writeJsonLine(summaryJson(outcome, code))
       if (hint) process.stderr.write(`${hint}\n`)
