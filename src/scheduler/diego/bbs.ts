@@ -303,11 +303,7 @@ export class Bbs implements BbsView {
 
   /** The app's current DesiredLRP (an app has at most one desired version at a time). */
   desiredForApp(appGuid: string): DesiredLrp | undefined {
-    for (const guid of this.processesByApp.get(appGuid) ?? []) {
-      const desired = this.desiredByGuid.get(guid)
-      if (desired) return desired
-    }
-    return undefined
+    return this.desiredOfApp(appGuid)[0]
   }
 
   /** Every DesiredLRP of the app: one, or none, unless a restart left the old version's behind. */
