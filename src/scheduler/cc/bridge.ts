@@ -137,7 +137,7 @@ export class BackendBridge implements DesiredStateSource {
     if (cursor === undefined || cursor < list.changedSince || cursor > list.generation) {
       return { cursor: list.generation, changed: undefined }
     }
-    const from = upperBound(list.changedAt, cursor)
+    const from = lowerBound(list.changedAt, cursor + 1) // generations are whole numbers
     return { cursor: list.generation, changed: list.changed.slice(from) }
   }
 
@@ -226,25 +226,13 @@ export class BackendBridge implements DesiredStateSource {
   }
 }
 
-/** The first index whose value is above `value` (values ascending). */
-function upperBound(values: readonly number[], value: number): number {
+/** The first index whose value is not below `value` (values ascending): an app id, a generation. */
+function lowerBound(values: readonly number[], value: number): number {
   let low = 0
   let high = values.length
   while (low < high) {
     const mid = (low + high) >>> 1
-    if (values[mid]! <= value) low = mid + 1
-    else high = mid
-  }
-  return low
-}
-
-/** The first index whose id is not below `id` (ids ascending). */
-function lowerBound(ids: readonly number[], id: number): number {
-  let low = 0
-  let high = ids.length
-  while (low < high) {
-    const mid = (low + high) >>> 1
-    if (ids[mid]! < id) low = mid + 1
+    if (values[mid]! < value) low = mid + 1
     else high = mid
   }
   return low
