@@ -352,14 +352,14 @@ export class DeaPool implements RuntimeBackend {
       }
       return this.desiredIndex
     }
-    const listed = new Set<string>()
     this.desiredIndex.clear()
     for (const spec of read.apps) {
-      if (listed.has(spec?.appGuid)) throw new Error(`desired app ${spec.appGuid} is listed twice`)
+      this.desiredIndex.requireUnlisted(spec?.appGuid) // before recordOf, which may re-route running instances
       this.desiredIndex.set(this.recordOf(spec, now))
-      listed.add(spec.appGuid)
     }
-    for (const appGuid of [...this.desired.keys()]) if (!listed.has(appGuid)) this.forgetDesired(appGuid)
+    for (const appGuid of [...this.desired.keys()]) {
+      if (!this.desiredIndex.slots.has(appGuid)) this.forgetDesired(appGuid)
+    }
     return this.desiredIndex
   }
 

@@ -177,10 +177,7 @@ export function restartDelayMs(
 /** Indexes the CC's desired apps by guid; rejects what the analysis cannot reason about. */
 export function desiredState(apps: Iterable<DesiredApp>): DesiredState {
   const index = new DesiredIndex()
-  for (const app of apps) {
-    if (index.slots.has(app?.appGuid)) throw new Error(`desired app ${app.appGuid} is listed twice`)
-    index.set(app)
-  }
+  for (const app of apps) index.add(app)
   return index
 }
 
@@ -193,6 +190,16 @@ export class DesiredIndex implements DesiredState {
   readonly apps: DesiredApp[] = []
   readonly slots = new Map<string, number>()
   slotsByKey = new Int32Array(0)
+
+  /** Adds an app not listed yet: a guid the CC lists twice is an error. */
+  add(app: DesiredApp): void {
+    this.requireUnlisted(app?.appGuid)
+    this.set(app)
+  }
+
+  requireUnlisted(appGuid: string): void {
+    if (this.slots.has(appGuid)) throw new Error(`desired app ${appGuid} is listed twice`)
+  }
 
   /** Adds the app, or replaces the one with its guid. */
   set(app: DesiredApp): void {
