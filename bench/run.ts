@@ -45,13 +45,7 @@ async function runAll(wanted: string[]): Promise<void> {
   }
   // A run of some benches keeps the figures of the others from the last run.
   const results = new Results()
-  if (wanted.length > 0 && existsSync(resultsPath)) {
-    for (const [key, figure] of Object.entries(
-      JSON.parse(readFileSync(resultsPath, 'utf8')) as Record<string, Figure>,
-    )) {
-      results.figures.set(key, figure)
-    }
-  }
+  if (wanted.length > 0) mergeFigures(results, resultsPath)
   const dir = mkdtempSync(join(tmpdir(), 'cfctl-bench-run-'))
   let failed = 0
   try {
@@ -60,10 +54,7 @@ async function runAll(wanted: string[]): Promise<void> {
       const out = join(dir, `${file}.json`)
       const code = await child(file, out)
       if (code !== 0) failed++
-      if (!existsSync(out)) continue
-      for (const [key, figure] of Object.entries(JSON.parse(readFileSync(out, 'utf8')) as Record<string, Figure>)) {
-        results.figures.set(key, figure)
-      }
+      mergeFigures(results, out)
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -71,6 +62,14 @@ async function runAll(wanted: string[]): Promise<void> {
   results.write(resultsPath)
   process.stdout.write(`\nwrote bench/results.json (${results.figures.size} figures)\n`)
   process.exitCode = failed > 0 ? 1 : 0
+}
+
+/** Adds the figures of a results file, when there is one, over those already held. */
+function mergeFigures(results: Results, path: string): void {
+  if (!existsSync(path)) return
+  for (const [key, figure] of Object.entries(JSON.parse(readFileSync(path, 'utf8')) as Record<string, Figure>)) {
+    results.figures.set(key, figure)
+  }
 }
 
 /** Runs one bench file in a fresh node with this process's flags (--expose-gc, the TypeScript loader). */
