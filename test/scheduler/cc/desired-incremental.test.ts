@@ -19,6 +19,13 @@ function walked(store: Foundation['store'], diego: boolean): AppSpec[] {
     .map(appSpecOf)
 }
 
+/** A random change of one app: a flip (most), a start or stop, or a scaling. */
+function aPatch(before: AppRecord, roll: number, random: () => number) {
+  if (roll < 0.6) return { diego: !before.diego }
+  if (roll < 0.8) return { state: before.state === 'STARTED' ? ('STOPPED' as const) : ('STARTED' as const) }
+  return { instances: 1 + Math.floor(random() * 4) }
+}
+
 describe('desiredApps kept in step with each change', () => {
   it('reads as a fresh walk after 400 random changes, with reads in between', async () => {
     f = await startFoundation({ seed: 'small' })
@@ -36,13 +43,7 @@ describe('desiredApps kept in step with each change', () => {
         bridge.appChanged(before, undefined)
       } else {
         const before: AppRecord = pick(f.store.apps())
-        const patch =
-          roll < 0.6
-            ? { diego: !before.diego }
-            : roll < 0.8
-              ? { state: before.state === 'STARTED' ? ('STOPPED' as const) : ('STARTED' as const) }
-              : { instances: 1 + Math.floor(random() * 4) }
-        const after = f.store.updateApp(before.guid, patch, op)
+        const after = f.store.updateApp(before.guid, aPatch(before, roll, random), op)
         bridge.appChanged(before, after)
       }
       if (random() < 0.5) {
@@ -71,13 +72,7 @@ describe('desiredApps kept in step with each change', () => {
         f.store.createOrg({ name: `org-${op}`, at: op }) // the bridge is not told: readers start over
       } else {
         const before: AppRecord = pick(f.store.apps())
-        const patch =
-          roll < 0.6
-            ? { diego: !before.diego }
-            : roll < 0.8
-              ? { state: before.state === 'STARTED' ? ('STOPPED' as const) : ('STARTED' as const) }
-              : { instances: 1 + Math.floor(random() * 4) }
-        bridge.appChanged(before, f.store.updateApp(before.guid, patch, op))
+        bridge.appChanged(before, f.store.updateApp(before.guid, aPatch(before, roll, random), op))
       }
       for (const reader of readers) {
         if (random() < 0.7) continue

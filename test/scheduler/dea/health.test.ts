@@ -45,6 +45,16 @@ function view(heartbeats: DeaHeartbeat[], extra: Partial<HealthView> = {}): Heal
   return { heartbeats, crashCounts: new Map(), pendingStarts: new Map(), pendingStops: new Map(), ...extra }
 }
 
+/** A stop queued in an earlier pass for the instance. */
+function pendingStopOf(
+  inst: InstanceHeartbeat,
+  sendAt: number,
+  reason: PendingStop['reason'],
+): Map<string, PendingStop> {
+  const { instanceGuid, appGuid, version, index } = inst
+  return new Map([[instanceGuid, { instanceGuid, appGuid, version, index, deaId: 'd1', sendAt, reason }]])
+}
+
 function crashes(appGuid: string, index: number, count: number): Map<string, CrashCount[]> {
   return new Map([[appGuid, [{ version: 'v1', index, count, firstCrashAt: NOW - 100_000, lastCrashAt: NOW - 10_000 }]]])
 }
@@ -231,39 +241,13 @@ describe('analyze (one health-manager pass)', () => {
 
   it('does not queue a stop that is already pending', () => {
     const extra = anInstance('gone', 0)
-    const pendingStops = new Map<string, PendingStop>([
-      [
-        extra.instanceGuid,
-        {
-          instanceGuid: extra.instanceGuid,
-          appGuid: 'gone',
-          version: 'v1',
-          index: 0,
-          deaId: 'd1',
-          sendAt: NOW,
-          reason: 'extra',
-        },
-      ],
-    ])
+    const pendingStops = pendingStopOf(extra, NOW, 'extra')
     expect(analyze(desiring(), view([aHeartbeat('d1', [extra])], { pendingStops }), NOW, config).stops).toEqual([])
   })
 
   it("brings forward a duplicate's later stop once its app is no longer desired here (flipped to Diego)", () => {
     const twin = anInstance('flipped', 1)
-    const pendingStops = new Map<string, PendingStop>([
-      [
-        twin.instanceGuid,
-        {
-          instanceGuid: twin.instanceGuid,
-          appGuid: 'flipped',
-          version: 'v1',
-          index: 1,
-          deaId: 'd1',
-          sendAt: NOW + 2 * config.gracePeriodMs,
-          reason: 'duplicate',
-        },
-      ],
-    ])
+    const pendingStops = pendingStopOf(twin, NOW + 2 * config.gracePeriodMs, 'duplicate')
     const { stops } = analyze(desiring(), view([aHeartbeat('d1', [twin])], { pendingStops }), NOW, config)
     expect(stops).toEqual([expect.objectContaining({ instanceGuid: twin.instanceGuid, sendAt: NOW, reason: 'extra' })])
   })
