@@ -3,7 +3,8 @@ import { userInfo } from 'node:os'
 import { Args, Flags } from '@oclif/core'
 import { RealClock } from '../clock.js'
 import { Journal } from '../core/journal/journal.js'
-import { defaultJournalPath } from '../core/migration/operation.js'
+import { controlMigration } from '../core/migration/control.js'
+import { defaultJournalPath, requireMigration } from '../core/migration/operation.js'
 
 export const journalFlag = Flags.string({ description: 'the journal file (default: $CFCTL_HOME/journal.db)' })
 
@@ -22,5 +23,37 @@ export function operator(): string {
     return `operator:${userInfo().username}`
   } catch {
     return 'operator'
+  }
+}
+
+export interface Delivered {
+  id: string
+  delivered: string
+  state: string
+}
+
+/**
+ * `cfctl migrations pause|resume|abort ID`: the command goes through the journal, to the cfctl running the
+ * migration when one does, else into the journal directly; `log` (unless --json) says which.
+ */
+export function commandMigration(
+  journalPath: string | undefined,
+  id: string,
+  type: 'pause' | 'resume' | 'abort',
+  log: ((line: string) => void) | undefined,
+): Delivered {
+  const journal = openJournal(journalPath)
+  try {
+    const migration = requireMigration(journal, id)
+    const result = controlMigration(journal, migration.id, { type, by: operator() })
+    const state = journal.requireMigration(migration.id).state
+    log?.(
+      result.delivered === 'runner'
+        ? `${type} sent to the cfctl running ${migration.id} (pid ${result.lock.pid} on ${result.lock.hostname})`
+        : `migration ${migration.id} is now ${state}`,
+    )
+    return { id: migration.id, delivered: result.delivered, state }
+  } finally {
+    journal.close()
   }
 }

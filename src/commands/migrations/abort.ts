@@ -1,7 +1,5 @@
 import { CfctlCommand } from '../../cli/base.js'
-import { journalFlag, migrationIdArg, openJournal, operator } from '../../cli/journal.js'
-import { controlMigration } from '../../core/migration/control.js'
-import { requireMigration } from '../../core/migration/operation.js'
+import { commandMigration, type Delivered, journalFlag, migrationIdArg } from '../../cli/journal.js'
 
 export default class MigrationsAbort extends CfctlCommand {
   static override summary = 'Abort a migration: no new app starts; it can still be rolled back'
@@ -13,22 +11,8 @@ when none is, the journal is changed directly. The operator who did it is record
   static override args = { id: migrationIdArg }
   static override flags = { journal: journalFlag }
 
-  async run(): Promise<{ id: string; delivered: string; state: string }> {
+  async run(): Promise<Delivered> {
     const { args, flags } = await this.parse(MigrationsAbort)
-    const journal = openJournal(flags.journal)
-    try {
-      const migration = requireMigration(journal, args.id)
-      const result = controlMigration(journal, migration.id, { type: 'abort', by: operator() })
-      const state = journal.requireMigration(migration.id).state
-      if (!this.jsonEnabled())
-        this.log(
-          result.delivered === 'runner'
-            ? `abort sent to the cfctl running ${migration.id} (pid ${result.lock.pid} on ${result.lock.hostname})`
-            : `migration ${migration.id} is now ${state}`,
-        )
-      return { id: migration.id, delivered: result.delivered, state }
-    } finally {
-      journal.close()
-    }
+    return commandMigration(flags.journal, args.id, 'abort', this.jsonEnabled() ? undefined : (line) => this.log(line))
   }
 }
