@@ -7,7 +7,8 @@ import { RouteProbe } from '../core/cc/route-probe.js'
 import { UserError } from '../core/errors.js'
 import { JournalError } from '../core/journal/journal.js'
 import { LockHeldError } from '../core/journal/lock.js'
-import { painterFor } from '../ui/text.js'
+import { type Problem, reportProblem, wantsJson } from './problem.js'
+import { type CommandShape, usageProblem } from './usage.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof CfctlCommand)['baseFlags'] & T['flags']
@@ -54,18 +55,26 @@ export abstract class CfctlCommand extends Command {
     else process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
   }
 
+  /**
+   * Every error ends here: one the user can act on (or a usage error from oclif's parser) is an `error:` line,
+   * a hint and its exit code; with `--json` also one small JSON object on stdout. Anything else is a bug and
+   * keeps its stack.
+   */
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
-    const problem = describeError(error)
-    const paint = painterFor(process.stderr)
-    if (!problem) return super.catch(error)
-    process.stderr.write(`${paint.red('error:')} ${problem.message}\n`)
-    if (problem.hint) process.stderr.write(`${paint.dim('hint:')}  ${problem.hint}\n`)
-    if (this.jsonEnabled()) {
-      process.stdout.write(
-        `${JSON.stringify({ error: { message: problem.message, hint: problem.hint, ...problem.cf } })}\n`,
-      )
+    const json = this.jsonEnabled() || wantsJson(this.argv)
+    const problem = describeError(error) ?? usageProblem(error, this.shape(), this.config.bin)
+    if (!problem) {
+      if (json) reportProblem({ message: `cfctl failed: ${error.message}`, exitCode: 1 }, true)
+      process.exitCode = 1
+      throw error
     }
+    reportProblem(problem, json)
     throw new Errors.ExitError(problem.exitCode)
+  }
+
+  private shape(): CommandShape {
+    const { flags, baseFlags, args, enableJsonFlag } = this.ctor
+    return { id: this.id, flags, baseFlags, args, enableJsonFlag }
   }
 
   protected override async finally(error: Error | undefined): Promise<unknown> {
@@ -120,13 +129,6 @@ async function startEmbedded(connections: number | undefined): Promise<Connectio
     await foundation.stop()
     throw error
   }
-}
-
-interface Problem {
-  message: string
-  hint?: string
-  exitCode: number
-  cf?: { status: number; code: number; error_code: string }
 }
 
 /** A user-facing description of an error cfctl expects, or undefined for a bug (which keeps its stack). */
