@@ -39,10 +39,24 @@ export abstract class CfctlCommand extends Command {
 
   /** The target and a client for it: the saved one (cfctl's, else the cf CLI's), or an embedded foundation. */
   /** The target's CC (or the embedded foundation's); `connections` bounds the client's CC connections. */
-  protected async connect(flags: { embedded?: boolean }, options: { connections?: number } = {}): Promise<Connection> {
+  /**
+   * `onWarning` takes the CC's X-Cf-Warnings; by default they go to stderr (as `{"type":"warning"}` lines
+   * under --json, so stdout stays one JSON document).
+   */
+  protected async connect(
+    flags: { embedded?: boolean },
+    options: { connections?: number; onWarning?: (warning: string) => void } = {},
+  ): Promise<Connection> {
     if (this.connection) return this.connection
-    this.connection = flags.embedded ? await startEmbedded(options.connections) : connectSaved(options.connections)
+    const client = { connections: options.connections, onWarning: options.onWarning ?? ((w: string) => this.warnOf(w)) }
+    this.connection = flags.embedded ? await startEmbedded(client) : connectSaved(client)
     return this.connection
+  }
+
+  /** A warning the CC sent, on stderr. */
+  protected warnOf(warning: string): void {
+    if (this.jsonEnabled()) process.stderr.write(`${JSON.stringify({ type: 'warning', message: warning })}\n`)
+    else process.stderr.write(`${painterFor(process.stderr).yellow('warning:')} ${warning}\n`)
   }
 
   /**
@@ -80,13 +94,19 @@ export abstract class CfctlCommand extends Command {
   }
 }
 
-function connectSaved(connections: number | undefined): Connection {
+/** What a command asks of its CC client. */
+interface ClientChoices {
+  connections?: number
+  onWarning?: (warning: string) => void
+}
+
+function connectSaved(choices: ClientChoices): Connection {
   const session = loadSession()
   const client = new CcClient({
     apiUrl: session.target.api,
     auth: session,
     skipSslValidation: session.target.skipSslValidation,
-    connections,
+    ...choices,
   })
   const probe = new RouteProbe({
     routerUrl: session.target.routerUrl,
@@ -95,7 +115,7 @@ function connectSaved(connections: number | undefined): Connection {
   return { session, client, probe }
 }
 
-async function startEmbedded(connections: number | undefined): Promise<Connection> {
+async function startEmbedded(choices: ClientChoices): Promise<Connection> {
   // Loaded only here: the engine is not part of a command that talks to a real foundation.
   const { Foundation } = await import('../scheduler/foundation.js')
   const foundation = await Foundation.start({ port: 0, routerPort: 0, seed: 'small', speed: EMBEDDED_SPEED })
@@ -109,7 +129,7 @@ async function startEmbedded(connections: number | undefined): Promise<Connectio
     })
     const { username, password } = foundation.users.admin
     await session.login({ type: 'password', username, password })
-    const client = new CcClient({ apiUrl: foundation.apiUrl, auth: session, connections })
+    const client = new CcClient({ apiUrl: foundation.apiUrl, auth: session, ...choices })
     return {
       session,
       client,
