@@ -2,7 +2,7 @@
 // and the one place errors become a line on stderr, a hint and an exit code (0 ok, 1 failure, 2 usage).
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
 import { loadSession, memorySession, type Session } from '../core/auth/session.js'
-import { CcClient, CfApiError, CfAuthError, CfNetworkError, CfSchemaError } from '../core/cc/index.js'
+import { CcClient, CfApiError, CfAuthError, CfNetworkError, CfSchemaError, cfErrorHint } from '../core/cc/index.js'
 import { RouteProbe } from '../core/cc/route-probe.js'
 import { UserError } from '../core/errors.js'
 import { JournalError } from '../core/journal/journal.js'
@@ -167,7 +167,8 @@ export function describeError(error: unknown): Problem | undefined {
       exitCode: 1,
     }
   if (error instanceof JournalError) return { message: error.message, exitCode: 1 }
-  if (error instanceof CfAuthError) return { message: error.message, hint: 'run: cfctl login', exitCode: 1 }
+  // The error's own hint: for a wrong password "run: cfctl login" would only send the user round in a circle.
+  if (error instanceof CfAuthError) return { message: error.message, hint: error.hint, exitCode: 1 }
   if (error instanceof CfNetworkError)
     return { message: error.message, hint: 'check the target URL and that the foundation is up', exitCode: 1 }
   if (error instanceof CfSchemaError)
@@ -180,16 +181,5 @@ export function describeError(error: unknown): Problem | undefined {
 }
 
 function hintFor(error: CfApiError): string | undefined {
-  switch (error.errorCode) {
-    case 'CF-BackendSelectionNotAuthorized':
-      return "users_can_select_backend is off on this foundation: ask an admin to flip the app's backend"
-    case 'CF-NotAuthorized':
-      return 'this needs more rights than your user has (cloud_controller.admin, or space developer)'
-    case 'CF-InvalidAuthToken':
-      return 'run: cfctl login'
-    case 'CF-AppNotFound':
-      return 'check the app guid, or name the app instead'
-    default:
-      return undefined
-  }
+  return cfErrorHint(error)
 }
