@@ -194,7 +194,10 @@ describe('requestToken', () => {
 
 describe('a wrong password, as UAA of 2016 and of today answer it', () => {
   const login = (username = 'dev') =>
-    requestToken(UAA, { type: 'password', username, password: 'wrong-password-1' }, options).catch(
+    requestToken(UAA, { type: 'password', username, password: 'wrong-password-1' }, options).then(
+      () => {
+        throw new Error('logged in with a wrong password')
+      },
       (e: unknown) => e as CfAuthError,
     )
 
