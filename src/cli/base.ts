@@ -2,7 +2,7 @@
 // and the one place errors become a line on stderr, a hint and an exit code (0 ok, 1 failure, 2 usage).
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
 import { loadSession, memorySession, type Session } from '../core/auth/session.js'
-import { CcClient, CfApiError, CfAuthError, CfNetworkError, CfSchemaError } from '../core/cc/index.js'
+import { CcClient, CfApiError, CfAuthError, CfNetworkError, CfSchemaError, cfErrorHint } from '../core/cc/index.js'
 import { RouteProbe } from '../core/cc/route-probe.js'
 import { UserError } from '../core/errors.js'
 import { JournalError } from '../core/journal/journal.js'
@@ -40,10 +40,24 @@ export abstract class CfctlCommand extends Command {
 
   /** The target and a client for it: the saved one (cfctl's, else the cf CLI's), or an embedded foundation. */
   /** The target's CC (or the embedded foundation's); `connections` bounds the client's CC connections. */
-  protected async connect(flags: { embedded?: boolean }, options: { connections?: number } = {}): Promise<Connection> {
+  /**
+   * `onWarning` takes the CC's X-Cf-Warnings; by default they go to stderr (as `{"type":"warning"}` lines
+   * under --json, so stdout stays one JSON document).
+   */
+  protected async connect(
+    flags: { embedded?: boolean },
+    options: { connections?: number; onWarning?: (warning: string) => void } = {},
+  ): Promise<Connection> {
     if (this.connection) return this.connection
-    this.connection = flags.embedded ? await startEmbedded(options.connections) : connectSaved(options.connections)
+    const client = { connections: options.connections, onWarning: options.onWarning ?? ((w: string) => this.warnOf(w)) }
+    this.connection = flags.embedded ? await startEmbedded(client) : connectSaved(client)
     return this.connection
+  }
+
+  /** A warning the CC sent, on stderr. */
+  protected warnOf(warning: string): void {
+    if (this.jsonEnabled()) process.stderr.write(`${JSON.stringify({ type: 'warning', message: warning })}\n`)
+    else process.stderr.write(`${painterFor(process.stderr).yellow('warning:')} ${warning}\n`)
   }
 
   /**
@@ -89,13 +103,19 @@ export abstract class CfctlCommand extends Command {
   }
 }
 
-function connectSaved(connections: number | undefined): Connection {
+/** What a command asks of its CC client. */
+interface ClientChoices {
+  connections?: number
+  onWarning?: (warning: string) => void
+}
+
+function connectSaved(choices: ClientChoices): Connection {
   const session = loadSession()
   const client = new CcClient({
     apiUrl: session.target.api,
     auth: session,
     skipSslValidation: session.target.skipSslValidation,
-    connections,
+    ...choices,
   })
   const probe = new RouteProbe({
     routerUrl: session.target.routerUrl,
@@ -104,7 +124,7 @@ function connectSaved(connections: number | undefined): Connection {
   return { session, client, probe }
 }
 
-async function startEmbedded(connections: number | undefined): Promise<Connection> {
+async function startEmbedded(choices: ClientChoices): Promise<Connection> {
   // Loaded only here: the engine is not part of a command that talks to a real foundation.
   const { Foundation } = await import('../scheduler/foundation.js')
   const foundation = await Foundation.start({ port: 0, routerPort: 0, seed: 'small', speed: EMBEDDED_SPEED })
@@ -118,7 +138,7 @@ async function startEmbedded(connections: number | undefined): Promise<Connectio
     })
     const { username, password } = foundation.users.admin
     await session.login({ type: 'password', username, password })
-    const client = new CcClient({ apiUrl: foundation.apiUrl, auth: session, connections })
+    const client = new CcClient({ apiUrl: foundation.apiUrl, auth: session, ...choices })
     return {
       session,
       client,
@@ -149,7 +169,8 @@ export function describeError(error: unknown): Problem | undefined {
       exitCode: 1,
     }
   if (error instanceof JournalError) return { message: error.message, exitCode: 1 }
-  if (error instanceof CfAuthError) return { message: error.message, hint: 'run: cfctl login', exitCode: 1 }
+  // The error's own hint: for a wrong password "run: cfctl login" would only send the user round in a circle.
+  if (error instanceof CfAuthError) return { message: error.message, hint: error.hint, exitCode: 1 }
   if (error instanceof CfNetworkError)
     return { message: error.message, hint: 'check the target URL and that the foundation is up', exitCode: 1 }
   if (error instanceof CfSchemaError)
@@ -162,16 +183,5 @@ export function describeError(error: unknown): Problem | undefined {
 }
 
 function hintFor(error: CfApiError): string | undefined {
-  switch (error.errorCode) {
-    case 'CF-BackendSelectionNotAuthorized':
-      return "users_can_select_backend is off on this foundation: ask an admin to flip the app's backend"
-    case 'CF-NotAuthorized':
-      return 'this needs more rights than your user has (cloud_controller.admin, or space developer)'
-    case 'CF-InvalidAuthToken':
-      return 'run: cfctl login'
-    case 'CF-AppNotFound':
-      return 'check the app guid, or name the app instead'
-    default:
-      return undefined
-  }
+  return cfErrorHint(error)
 }

@@ -8,7 +8,7 @@ export {
   parseBody,
   type TokenProvider,
 } from './client.js'
-export { CfApiError, CfAuthError, CfNetworkError, CfSchemaError } from './errors.js'
+export { CfApiError, CfAuthError, CfNetworkError, CfSchemaError, cfErrorHint } from './errors.js'
 export type {
   App,
   AppInstance,
