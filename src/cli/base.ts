@@ -7,6 +7,7 @@ import { RouteProbe } from '../core/cc/route-probe.js'
 import { UserError } from '../core/errors.js'
 import { JournalError } from '../core/journal/journal.js'
 import { LockHeldError } from '../core/journal/lock.js'
+import { painterFor } from '../ui/text.js'
 import { type Problem, reportProblem, wantsJson } from './problem.js'
 import { type CommandShape, usageProblem } from './usage.js'
 
