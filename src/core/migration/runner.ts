@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs'
 import type { Clock, Timer } from '../../clock.js'
 import type { MigrationEventBody } from '../journal/events.js'
-import type { Journal } from '../journal/journal.js'
+import { type Journal, LeaseLostError } from '../journal/journal.js'
 import { currentProcessOwner, DEFAULT_LOCK_STALE_MS, isProcessAlive } from '../journal/lock.js'
 import type { Backend, LockOwner, MigrationRecord, MigrationState, StepRecord, StepState } from '../journal/types.js'
 import { formatDuration } from './duration.js'
@@ -225,6 +225,8 @@ export class MigrationRunner {
       this.startTimers()
       await this.migrate(this.journal.requireMigration(this.migrationId))
       return this.finishMigration()
+    } catch (error) {
+      throw error instanceof LeaseLostError ? new LockLostError(this.migrationId) : error
     } finally {
       this.end()
     }
@@ -274,6 +276,8 @@ export class MigrationRunner {
         })
       }
       return this.outcome()
+    } catch (error) {
+      throw error instanceof LeaseLostError ? new LockLostError(this.migrationId) : error
     } finally {
       this.end()
     }
@@ -708,6 +712,7 @@ export class MigrationRunner {
     let attempts = 0
     for (let attempt = 1; attempt <= this.flipAttempts; attempt++) {
       attempts = attempt
+      this.confirmLease(attempt === 1 ? step.updatedAt : 0)
       try {
         await this.port.setDiego(step.appGuid, diego)
         return { kind: 'set', attempts }
@@ -836,7 +841,7 @@ export class MigrationRunner {
 
   private launch(ticket: GateTicket, work: () => Promise<void>): void {
     const task: Promise<void> = work()
-      .catch((error) => this.breakRun(error))
+      .catch((error) => (error instanceof LeaseLostError ? this.loseLease() : this.breakRun(error)))
       .finally(() => {
         ticket.release()
         this.inFlight.delete(task)
@@ -950,8 +955,26 @@ export class MigrationRunner {
     try {
       work()
     } catch (error) {
-      this.breakRun(error)
+      if (error instanceof LeaseLostError) this.loseLease()
+      else this.breakRun(error)
     }
+  }
+
+  /** The journal refused a write: another runner holds the lease now. Start nothing, touch the CC no more. */
+  private loseLease(): void {
+    if (this.stopRequest?.kind !== 'fatal') this.stopRequest = { kind: 'lock-lost', by: 'lock-lost' }
+    this.signal()
+  }
+
+  /**
+   * Right before a PUT: the intent just written passed the lease's fence, but if this process was frozen
+   * (SIGSTOP, a paused VM) since, the lease may have been taken over meanwhile. Time since the last write
+   * that passed the fence tells; past a heartbeat's worth, ask the journal again (LeaseLostError if lost).
+   */
+  private confirmLease(writtenAt: number): void {
+    if (this.stopRequest?.kind === 'lock-lost') throw new LeaseLostError(this.migrationId, -1, undefined)
+    if (this.clock.now() - writtenAt <= Math.min(this.heartbeatMs, this.lockStaleMs / 2)) return
+    this.journal.checkLease(this.migrationId)
   }
 
   /** An error no step can absorb (the journal failed): stop starting steps and rethrow from run(). */
