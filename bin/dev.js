@@ -2,7 +2,13 @@
 // Runs the TypeScript sources directly (no build step); used while developing.
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { execute } from '@oclif/core'
+import { treatClosedStdoutAsDevNull } from './closed-stdout.js'
+import { requireSupportedNode } from './node-check.js'
+
+requireSupportedNode()
+treatClosedStdoutAsDevNull()
+// Imported after the check: an old Node gets the reason, not a failure deep in oclif or a command.
+const { execute } = await import('@oclif/core')
 
 // oclif maps dist/ to src/ through tsconfig's rootDir and outDir, which it reads with the TypeScript
 // API; TypeScript 7 no longer offers that API, so point oclif at the sources itself.

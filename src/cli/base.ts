@@ -2,12 +2,14 @@
 // and the one place errors become a line on stderr, a hint and an exit code (0 ok, 1 failure, 2 usage).
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
 import { loadSession, memorySession, type Session } from '../core/auth/session.js'
-import { CcClient, CfApiError, CfAuthError, CfNetworkError, CfSchemaError } from '../core/cc/index.js'
+import { CcClient, CfApiError, CfAuthError, CfNetworkError, CfSchemaError, cfErrorHint } from '../core/cc/index.js'
 import { RouteProbe } from '../core/cc/route-probe.js'
 import { UserError } from '../core/errors.js'
 import { JournalError } from '../core/journal/journal.js'
 import { LockHeldError } from '../core/journal/lock.js'
 import { painterFor } from '../ui/text.js'
+import { type Problem, reportProblem, wantsJson } from './problem.js'
+import { type CommandShape, usageProblem } from './usage.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof CfctlCommand)['baseFlags'] & T['flags']
@@ -39,10 +41,24 @@ export abstract class CfctlCommand extends Command {
 
   /** The target and a client for it: the saved one (cfctl's, else the cf CLI's), or an embedded foundation. */
   /** The target's CC (or the embedded foundation's); `connections` bounds the client's CC connections. */
-  protected async connect(flags: { embedded?: boolean }, options: { connections?: number } = {}): Promise<Connection> {
+  /**
+   * `onWarning` takes the CC's X-Cf-Warnings; by default they go to stderr (as `{"type":"warning"}` lines
+   * under --json, so stdout stays one JSON document).
+   */
+  protected async connect(
+    flags: { embedded?: boolean },
+    options: { connections?: number; onWarning?: (warning: string) => void } = {},
+  ): Promise<Connection> {
     if (this.connection) return this.connection
-    this.connection = flags.embedded ? await startEmbedded(options.connections) : connectSaved(options.connections)
+    const client = { connections: options.connections, onWarning: options.onWarning ?? ((w: string) => this.warnOf(w)) }
+    this.connection = flags.embedded ? await startEmbedded(client) : connectSaved(client)
     return this.connection
+  }
+
+  /** A warning the CC sent, on stderr. */
+  protected warnOf(warning: string): void {
+    if (this.jsonEnabled()) process.stderr.write(`${JSON.stringify({ type: 'warning', message: warning })}\n`)
+    else process.stderr.write(`${painterFor(process.stderr).yellow('warning:')} ${warning}\n`)
   }
 
   /**
@@ -54,18 +70,26 @@ export abstract class CfctlCommand extends Command {
     else process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
   }
 
+  /**
+   * Every error ends here: one the user can act on (or a usage error from oclif's parser) is an `error:` line,
+   * a hint and its exit code; with `--json` also one small JSON object on stdout. Anything else is a bug and
+   * keeps its stack.
+   */
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
-    const problem = describeError(error)
-    const paint = painterFor(process.stderr)
-    if (!problem) return super.catch(error)
-    process.stderr.write(`${paint.red('error:')} ${problem.message}\n`)
-    if (problem.hint) process.stderr.write(`${paint.dim('hint:')}  ${problem.hint}\n`)
-    if (this.jsonEnabled()) {
-      process.stdout.write(
-        `${JSON.stringify({ error: { message: problem.message, hint: problem.hint, ...problem.cf } })}\n`,
-      )
+    const json = this.jsonEnabled() || wantsJson(this.argv)
+    const problem = describeError(error) ?? usageProblem(error, this.shape(), this.config.bin)
+    if (!problem) {
+      if (json) reportProblem({ message: `cfctl failed: ${error.message}`, exitCode: 1 }, true)
+      process.exitCode = 1
+      throw error
     }
+    reportProblem(problem, json)
     throw new Errors.ExitError(problem.exitCode)
+  }
+
+  private shape(): CommandShape {
+    const { flags, baseFlags, args, enableJsonFlag } = this.ctor
+    return { id: this.id, flags, baseFlags, args, enableJsonFlag }
   }
 
   protected override async finally(error: Error | undefined): Promise<unknown> {
@@ -80,13 +104,19 @@ export abstract class CfctlCommand extends Command {
   }
 }
 
-function connectSaved(connections: number | undefined): Connection {
+/** What a command asks of its CC client. */
+interface ClientChoices {
+  connections?: number
+  onWarning?: (warning: string) => void
+}
+
+function connectSaved(choices: ClientChoices): Connection {
   const session = loadSession()
   const client = new CcClient({
     apiUrl: session.target.api,
     auth: session,
     skipSslValidation: session.target.skipSslValidation,
-    connections,
+    ...choices,
   })
   const probe = new RouteProbe({
     routerUrl: session.target.routerUrl,
@@ -95,7 +125,7 @@ function connectSaved(connections: number | undefined): Connection {
   return { session, client, probe }
 }
 
-async function startEmbedded(connections: number | undefined): Promise<Connection> {
+async function startEmbedded(choices: ClientChoices): Promise<Connection> {
   // Loaded only here: the engine is not part of a command that talks to a real foundation.
   const { Foundation } = await import('../scheduler/foundation.js')
   const foundation = await Foundation.start({ port: 0, routerPort: 0, seed: 'small', speed: EMBEDDED_SPEED })
@@ -109,7 +139,7 @@ async function startEmbedded(connections: number | undefined): Promise<Connectio
     })
     const { username, password } = foundation.users.admin
     await session.login({ type: 'password', username, password })
-    const client = new CcClient({ apiUrl: foundation.apiUrl, auth: session, connections })
+    const client = new CcClient({ apiUrl: foundation.apiUrl, auth: session, ...choices })
     return {
       session,
       client,
@@ -120,13 +150,6 @@ async function startEmbedded(connections: number | undefined): Promise<Connectio
     await foundation.stop()
     throw error
   }
-}
-
-interface Problem {
-  message: string
-  hint?: string
-  exitCode: number
-  cf?: { status: number; code: number; error_code: string }
 }
 
 /** A user-facing description of an error cfctl expects, or undefined for a bug (which keeps its stack). */
@@ -147,7 +170,8 @@ export function describeError(error: unknown): Problem | undefined {
       exitCode: 1,
     }
   if (error instanceof JournalError) return { message: error.message, exitCode: 1 }
-  if (error instanceof CfAuthError) return { message: error.message, hint: 'run: cfctl login', exitCode: 1 }
+  // The error's own hint: for a wrong password "run: cfctl login" would only send the user round in a circle.
+  if (error instanceof CfAuthError) return { message: error.message, hint: error.hint, exitCode: 1 }
   if (error instanceof CfNetworkError)
     return { message: error.message, hint: 'check the target URL and that the foundation is up', exitCode: 1 }
   if (error instanceof CfSchemaError)
@@ -160,16 +184,5 @@ export function describeError(error: unknown): Problem | undefined {
 }
 
 function hintFor(error: CfApiError): string | undefined {
-  switch (error.errorCode) {
-    case 'CF-BackendSelectionNotAuthorized':
-      return "users_can_select_backend is off on this foundation: ask an admin to flip the app's backend"
-    case 'CF-NotAuthorized':
-      return 'this needs more rights than your user has (cloud_controller.admin, or space developer)'
-    case 'CF-InvalidAuthToken':
-      return 'run: cfctl login'
-    case 'CF-AppNotFound':
-      return 'check the app guid, or name the app instead'
-    default:
-      return undefined
-  }
+  return cfErrorHint(error)
 }

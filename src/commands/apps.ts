@@ -7,7 +7,8 @@ export default class Apps extends CfctlCommand {
   static override summary = 'List apps and the backend each runs on (DEA or Diego)'
   static override description =
     `Reads every page of /v2/apps (fetched concurrently) from the target. Without --backend, lists both
-and counts each. Filters are applied by the Cloud Controller.`
+and counts each. The Cloud Controller filters by backend, org and space; --state is matched by cfctl, as the CC
+has no state filter.`
   static override examples = [
     '<%= config.bin %> apps --backend dea',
     '<%= config.bin %> apps --backend diego --org acme --space prod',

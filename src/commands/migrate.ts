@@ -148,7 +148,11 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
       const options = flags.resume ? undefined : migrateOptions(flags)
       if (options && !flags['dry-run'] && !flags.yes && !interactive())
         throw new UsageError('migrate asks before it starts, and there is no terminal to ask', 'pass --yes')
-      const connection = await this.connect(flags, { connections: RUNNER_CC_CONNECTIONS })
+      const connection = await this.connect(flags, {
+        connections: RUNNER_CC_CONNECTIONS,
+        // Under --json a CC warning is one more event of the stream.
+        onWarning: mode === 'json' ? (message) => writeJsonLine({ type: 'warning', message }) : undefined,
+      })
       const context = {
         journal,
         client: connection.client,

@@ -1,4 +1,6 @@
 import { Command, Errors, Flags } from '@oclif/core'
+import { type Problem, reportProblem } from '../cli/problem.js'
+import { usageProblem } from '../cli/usage.js'
 import { Foundation, FoundationOptionError } from '../scheduler/foundation.js'
 
 /** The flag behind each foundation option, to name it in a message. */
@@ -100,25 +102,19 @@ Stops cleanly on SIGINT (Ctrl-C) and SIGTERM. Exit codes: 0 stopped, 1 failed, 2
 
   /** Flag problems are one line and exit 2; a taken port exits 1; anything else is a bug and keeps its stack. */
   protected override async catch(error: Error & { oclif?: { exit?: number } }): Promise<unknown> {
-    let line: string | undefined
-    let exitCode = 1
+    const help = 'see cfctl server --help'
+    let problem: Problem | undefined
     if (error instanceof FlagError) {
-      line = error.message
-      exitCode = error.exitCode
+      problem = { message: error.message, exitCode: error.exitCode }
     } else if (error instanceof FoundationOptionError) {
-      line = `${FLAG_OF[error.option]}: ${error.message}`
-      exitCode = error.option === 'port' || error.option === 'routerPort' || error.option === 'host' ? 1 : 2
-    } else if (error instanceof Errors.CLIError && error.oclif?.exit === 2) {
-      // oclif's own parse errors (unknown flag, value out of range) span lines; keep them to one.
-      line = error.message
-        .replace(/^Parsing (--[\w-]+)\s*\n\s*/, '$1: ')
-        .replace(/\n\s*See more help with --help\s*$/, '')
-        .replace(/\s*\n\s*/g, ' ')
-      exitCode = 2
+      const exitCode = error.option === 'port' || error.option === 'routerPort' || error.option === 'host' ? 1 : 2
+      problem = { message: `${FLAG_OF[error.option]}: ${error.message}`, exitCode }
+    } else {
+      problem = usageProblem(error, { id: this.id, flags: Server.flags }, this.config.bin)
     }
-    if (line === undefined) return super.catch(error)
-    process.stderr.write(`error: ${line}${exitCode === 2 ? ' (see cfctl server --help)' : ''}\n`)
-    throw new Errors.ExitError(exitCode)
+    if (problem === undefined) return super.catch(error)
+    reportProblem({ ...problem, hint: problem.exitCode === 2 ? (problem.hint ?? help) : problem.hint }, false)
+    throw new Errors.ExitError(problem.exitCode)
   }
 }
 

@@ -127,9 +127,10 @@ describe('cfctl server', () => {
         const result = await finished(cfctl(['server', ...args()]))
         expect(result.code).toBe(2)
         const lines = result.stderr.trim().split('\n')
-        expect(lines).toHaveLength(1)
+        expect(lines).toHaveLength(2)
         expect(lines[0]).toMatch(/^error: /)
         expect(lines[0]).toMatch(message)
+        expect(lines[1]).toMatch(/^hint: /)
         expect(result.stderr).not.toMatch(/^\s+at /m)
         expect(result.stdout).toBe('')
       },

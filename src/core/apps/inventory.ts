@@ -48,13 +48,20 @@ export async function resolveScope(
   if (scope.org !== undefined) {
     const orgs = await client.organizations({ name: scope.org })
     org = orgs[0]
-    if (!org) throw new UserError(`org "${scope.org}" not found`, 'list them with: cfctl apps, or check the spelling')
+    if (!org)
+      throw new UserError(
+        `org "${scope.org}" not found`,
+        'check the spelling; a CC lists only the orgs your user is a member of (an admin sees all)',
+      )
   }
   let space: Space | undefined
   if (scope.space !== undefined) {
     const spaces = await client.spaces({ name: scope.space, orgGuid: org?.guid })
     if (spaces.length === 0)
-      throw new UserError(`space "${scope.space}" not found${org ? ` in org "${org.name}"` : ''}`, 'check the name')
+      throw new UserError(
+        `space "${scope.space}" not found${org ? ` in org "${org.name}"` : ''}`,
+        'check the name; a CC lists only the spaces your user has a role in (an admin sees all)',
+      )
     if (spaces.length > 1)
       throw new UsageError(
         `space "${scope.space}" exists in ${spaces.length} orgs`,

@@ -23,7 +23,7 @@ import {
   toOrg,
   toSpace,
 } from './model.js'
-import { type AppQuery, appFilters, filter, type ListQuery, nameFilters, pagePath } from './query.js'
+import { type AppQuery, appFilters, filter, type ListQuery, matchesLocally, nameFilters, pagePath } from './query.js'
 import { excerpt, redact } from './redact.js'
 import {
   AppResource,
@@ -78,6 +78,11 @@ export interface CcClientOptions {
   maxRetryAfterMs?: number
   /** Called after each HTTP attempt, for tracing; sees method, path, status and timings only. */
   onAttempt?: (event: AttemptEvent) => void
+  /**
+   * Called with each warning the CC sends in `X-Cf-Warnings` (deprecations, a broker's notes), decoded,
+   * once per client for each distinct text: a warning repeated on every page of a list is shown once.
+   */
+  onWarning?: (warning: string) => void
 }
 
 export interface AppPatch {
@@ -104,7 +109,10 @@ export class CcClient {
   private readonly transport: Transport
   private readonly auth: TokenProvider | undefined
   private readonly pageConcurrency: number
-  private readonly resultsPerPage: number
+  /** Lowered when the CC states a smaller maximum (see pageSizeLimit). */
+  private resultsPerPage: number
+  private readonly onWarning: ((warning: string) => void) | undefined
+  private readonly warned = new Set<string>()
   private refreshing: Promise<string> | undefined
 
   constructor(options: CcClientOptions) {
@@ -115,6 +123,7 @@ export class CcClient {
       throw new RangeError(`pageConcurrency must be an integer ≥ 1, got ${options.pageConcurrency}`)
     }
     this.resultsPerPage = options.resultsPerPage ?? MAX_RESULTS_PER_PAGE
+    this.onWarning = options.onWarning
     if (
       !Number.isInteger(this.resultsPerPage) ||
       this.resultsPerPage < 1 ||
@@ -153,12 +162,13 @@ export class CcClient {
   /** Every app the token may see that matches the query, in the CC's order. */
   async apps(query: AppQuery = {}): Promise<App[]> {
     const q = appFilters(query)
-    if (query.names === undefined) return this.read('/v2/apps', APP_READER, { q })
+    const local = (apps: App[]) => (query.state === undefined ? apps : apps.filter((a) => matchesLocally(a, query)))
+    if (query.names === undefined) return local(await this.read('/v2/apps', APP_READER, { q }))
     if (query.names.length === 0) return []
     const batches = await Promise.all(
       nameFilters(query.names).map((byName) => this.read('/v2/apps', APP_READER, { q: [...q, byName] })),
     )
-    return dedupe(batches.flat())
+    return local(dedupe(batches.flat()))
   }
 
   async app(guid: string): Promise<App> {
@@ -255,7 +265,7 @@ export class CcClient {
 
   /** `list`, with each resource read by `reader` as its page arrives. */
   private async read<R, T>(path: string, reader: ResourceReader<R, T>, query: ListQuery): Promise<T[]> {
-    const first = await this.page(path, reader, query, 1)
+    const first = await this.firstPage(path, reader, query)
     const pages: PageResult<T>[] = [first]
     const totalPages = first.totalPages
     if (totalPages > 1) {
@@ -271,6 +281,25 @@ export class CcClient {
       pages.push(last)
     }
     return dedupePages(pages)
+  }
+
+  /**
+   * Page 1, at the page size the CC allows: a CC configured with a lower `max_results_per_page` answers
+   * 400 CF-BadQueryParameter "results_per_page must be <= N"; the walk then asks again with N, and so
+   * does every later list of this client.
+   */
+  private async firstPage<R, T>(path: string, reader: ResourceReader<R, T>, query: ListQuery): Promise<PageResult<T>> {
+    for (;;) {
+      const size = this.resultsPerPage
+      try {
+        return await this.page(path, reader, query, 1)
+      } catch (error) {
+        const limit = pageSizeLimit(error)
+        if (limit === undefined || limit >= size) throw error
+        // Another list of this client may have lowered it meanwhile; never raise it back.
+        this.resultsPerPage = Math.min(this.resultsPerPage, limit)
+      }
+    }
   }
 
   private async page<R, T>(
@@ -312,6 +341,7 @@ export class CcClient {
         answer = await this.send(method, path, body, token)
       }
     }
+    this.warnings(answer)
     if (answer.status === 401) throw authError(answer, label, { refreshed, hadToken: token !== undefined })
     if (answer.status < 200 || answer.status >= 300) throw apiError(answer, method, stripQuery(path))
     let json: unknown
@@ -326,6 +356,16 @@ export class CcClient {
       })
     }
     return parseBody(schema, json, method, labelPath(label, method))
+  }
+
+  /** Hands the answer's X-Cf-Warnings to onWarning, each distinct text once. */
+  private warnings(answer: HttpAnswer): void {
+    if (!this.onWarning) return
+    for (const warning of cfWarnings(answer.headers['x-cf-warnings'])) {
+      if (this.warned.has(warning)) continue
+      this.warned.add(warning)
+      this.onWarning(warning)
+    }
   }
 
   private send(method: HttpMethod, path: string, body: string | undefined, token: string | undefined) {
@@ -500,6 +540,37 @@ function joinPath(prefix: string, path: readonly PropertyKey[]): string {
     else out += out === '' ? String(key) : `.${String(key)}`
   }
   return out
+}
+
+/**
+ * The warnings of an `X-Cf-Warnings` header: the CC escapes each with Ruby's CGI.escape (a space is '+')
+ * and joins them with ',' (base_controller.rb, add_warning).
+ */
+export function cfWarnings(header: string | string[] | undefined): string[] {
+  if (header === undefined) return []
+  const out: string[] = []
+  for (const line of Array.isArray(header) ? header : [header]) {
+    for (const part of line.split(',')) {
+      if (part.trim() === '') continue
+      let text: string
+      try {
+        text = decodeURIComponent(part.replaceAll('+', ' '))
+      } catch {
+        text = part
+      }
+      out.push(redact(text.trim()))
+    }
+  }
+  return out
+}
+
+/** N of the CC's 400 CF-BadQueryParameter "results_per_page must be <= N" (paginated_collection_renderer.rb). */
+export function pageSizeLimit(error: unknown): number | undefined {
+  if (!(error instanceof CfApiError) || error.status !== 400 || error.errorCode !== 'CF-BadQueryParameter') return
+  const match = /results_per_page must be <= (\d+)/.exec(error.description)
+  if (!match) return undefined
+  const limit = Number.parseInt(match[1]!, 10)
+  return limit >= 1 ? limit : undefined
 }
 
 function cfErrorOf(answer: HttpAnswer): z.infer<typeof ErrorBody> | undefined {

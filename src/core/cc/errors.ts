@@ -99,3 +99,27 @@ export class CfAuthError extends Error {
     this.errorCode = fields.errorCode
   }
 }
+
+/**
+ * What a user can do about a CC error. A real CC answers 403 CF-NotAuthorized (10003) both for an object
+ * that exists but is outside the user's orgs and spaces (a read) and for one the user may see but not
+ * change (a write): never "not found", which is what 404 says.
+ */
+export function cfErrorHint(error: CfApiError): string | undefined {
+  switch (error.errorCode) {
+    case 'CF-BackendSelectionNotAuthorized':
+      return "users_can_select_backend is off on this foundation: ask an admin to flip the app's backend"
+    case 'CF-NotAuthorized':
+      return error.method === 'GET'
+        ? 'it exists, but your user may not see it: ask for a role in its space or org (SpaceDeveloper, SpaceAuditor, OrgManager), or log in as an admin'
+        : 'your user may see it but not change it: this needs SpaceDeveloper in its space, or an admin (cloud_controller.admin)'
+    case 'CF-InvalidAuthToken':
+      return 'run: cfctl login'
+    case 'CF-AppNotFound':
+      return 'check the app guid, or name the app instead'
+    case 'CF-BadQueryParameter':
+      return 'the Cloud Controller refused a query cfctl sent; please report it with the command you ran'
+    default:
+      return undefined
+  }
+}

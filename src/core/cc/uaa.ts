@@ -165,6 +165,10 @@ function safeDescription(description: string | undefined, secrets: readonly stri
   return secrets.some((s) => s !== '' && text.includes(s)) ? undefined : text
 }
 
+/** What to check when UAA refuses a user's login: not "run: cfctl login", which is what just failed. */
+const PASSWORD_HINT =
+  'check the user name (-u or CFCTL_USERNAME) and password (-p or CFCTL_PASSWORD): they are those of a UAA user of this foundation, as for cf login; a UAA client (e.g. for CI) logs in with --client-credentials'
+
 function uaaError(
   status: number,
   text: string,
@@ -190,21 +194,31 @@ function uaaError(
       hint: 'UAA is failing; try again later, or check the target',
     })
   }
+  if (grant.type === 'password' && status === 401 && (error === 'invalid_client' || error === 'unauthorized')) {
+    // UAA answers a wrong password with 401: "unauthorized" until late 2023, "invalid_client" since, with
+    // "Bad credentials" both times, the same words it uses for a wrong client secret. The cf CLI's client
+    // ("cf", no secret) exists on every foundation, so with it the user's credentials are what failed.
+    const client = clientId === 'cf' ? '' : `, or the secret of the OAuth client "${clientId}"`
+    return new CfAuthError(`UAA rejected the credentials of user "${grant.username}"${client}${said}`, {
+      ...fields,
+      hint: PASSWORD_HINT,
+    })
+  }
   if (error === 'invalid_client' || (grant.type === 'client_credentials' && status === 401)) {
     const who = grant.type === 'client_credentials' ? grant.clientId : clientId
     return new CfAuthError(`UAA rejected the OAuth client "${who}" or its secret${said}`, {
       ...fields,
       hint:
         grant.type === 'client_credentials'
-          ? 'check the client id and secret: cfctl login --client-credentials'
-          : 'run: cfctl login',
+          ? 'check the client id (-u) and secret (-p) of the UAA client: cfctl login --client-credentials -u ID -p SECRET'
+          : `check the OAuth client "${who}": users log in through the cf CLI's client "cf"`,
     })
   }
   switch (grant.type) {
     case 'password':
       return new CfAuthError(`UAA rejected the credentials of user "${grant.username}"${said}`, {
         ...fields,
-        hint: 'check the username and password, then: cfctl login',
+        hint: PASSWORD_HINT,
       })
     case 'refresh_token':
       return new CfAuthError(`the session has expired: UAA rejected the refresh token${said}`, fields)

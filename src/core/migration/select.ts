@@ -1,6 +1,8 @@
 // Which apps a migration moves: the apps on the source backend, started and stopped, narrowed by org,
 // space, listed names or guids (`--app`, `--from-file`), a name glob, and exclusions. Pure: the CLI lists the
 // fleet once and hands it in, so selection is tested without a server and a dry run costs one listing.
+// Names (of apps, orgs and spaces) match without regard to case, as the Cloud Controller matches them.
+import { sameName } from '../cc/query.js'
 import type { Backend } from '../journal/types.js'
 
 /** An app as the fleet listing shows it. */
@@ -50,27 +52,28 @@ export function selectApps(fleet: readonly FleetApp[], options: SelectionOptions
   const targetDiego = options.to === 'diego'
   const inScope = fleet.filter(
     (app) =>
-      (options.org === undefined || app.org === options.org) &&
-      (options.space === undefined || app.space === options.space),
+      (options.org === undefined || sameName(app.org, options.org)) &&
+      (options.space === undefined || sameName(app.space, options.space)),
   )
   const listed = unique([...(options.apps ?? []), ...(options.fromFile ?? [])].map((ref) => ref.trim())).filter(
     (ref) => ref.length > 0,
   )
-  const listedSet = new Set(listed)
+  const listedSet = new Set(listed.map((ref) => ref.toLowerCase()))
   const pattern = options.appPattern === undefined ? undefined : globToRegExp(options.appPattern)
   const excludes = (options.exclude ?? []).map((glob) => ({ glob, regexp: globToRegExp(glob) }))
 
   const missing: string[] = []
   const onTarget: string[] = []
   for (const ref of listed) {
-    const matches = inScope.filter((app) => app.name === ref || app.guid === ref)
+    const matches = inScope.filter((app) => sameName(app.name, ref) || app.guid === ref)
     if (matches.length === 0) missing.push(ref)
     else if (matches.every((app) => app.diego === targetDiego)) onTarget.push(ref)
   }
 
   let excluded = 0
   const apps = inScope.filter((app) => {
-    if (listed.length > 0 && !listedSet.has(app.name) && !listedSet.has(app.guid)) return false
+    if (listed.length > 0 && !listedSet.has(app.name.toLowerCase()) && !listedSet.has(app.guid.toLowerCase()))
+      return false
     if (pattern && !pattern.test(app.name)) return false
     if (app.diego === targetDiego) return false
     if (excludes.some((e) => e.glob === app.guid || e.regexp.test(app.name))) {
@@ -90,7 +93,7 @@ export function parseAppList(text: string): string[] {
     .filter((line) => line.length > 0)
 }
 
-/** A shell-style glob as an anchored, case-sensitive regular expression. */
+/** A shell-style glob as an anchored regular expression that ignores case, as the CC's name matching does. */
 export function globToRegExp(glob: string): RegExp {
   let source = ''
   for (let i = 0; i < glob.length; i++) {
@@ -110,7 +113,7 @@ export function globToRegExp(glob: string): RegExp {
       i = close
     } else source += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
   }
-  return new RegExp(`^${source}$`)
+  return new RegExp(`^${source}$`, 'i')
 }
 
 function unique(values: string[]): string[] {

@@ -47,12 +47,12 @@ describe('CF errors', () => {
   it('maps 400 CF-BadQueryParameter from a list', async () => {
     network.use(
       http.get(`${API}/v2/apps`, () =>
-        HttpResponse.json(cfError(10005, 'CF-BadQueryParameter', 'The query parameter is invalid: state'), {
+        HttpResponse.json(cfError(10005, 'CF-BadQueryParameter', 'The query parameter is invalid: stack_guid'), {
           status: 400,
         }),
       ),
     )
-    const error = (await failure(client().apps({ state: 'STARTED' }))) as CfApiError
+    const error = (await failure(client().apps({ stackGuid: 'no-such-stack' }))) as CfApiError
     expect(error).toMatchObject({ status: 400, code: 10005, errorCode: 'CF-BadQueryParameter', path: '/v2/apps' })
   })
 
@@ -131,7 +131,7 @@ describe('schema failures', () => {
   })
 
   it('ignores fields it does not use, whatever their value', async () => {
-    const app = appResource({ environment_json: null, buildpack: 42, staging_failed_reason: { odd: true } })
+    const app = appResource({ environment_json: null, buildpack: 42, docker_credentials_json: { odd: true } })
     network.use(http.get(`${API}/v2/apps/:guid`, () => HttpResponse.json(app)))
     await expect(client().app(app.metadata.guid)).resolves.toMatchObject({ guid: app.metadata.guid })
   })

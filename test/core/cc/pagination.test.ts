@@ -169,8 +169,8 @@ describe('list filters', () => {
 
   it('sends one q parameter per filter', async () => {
     const queries = recordQueries()
-    await client().apps({ diego: false, state: 'STARTED', spaceGuid: 's-1', name: 'web' })
-    expect(queries[0]!.sort()).toEqual(['diego:false', 'name:web', 'space_guid:s-1', 'state:STARTED'].sort())
+    await client().apps({ diego: false, spaceGuid: 's-1', name: 'web', stackGuid: 'st-1' })
+    expect(queries[0]!.sort()).toEqual(['diego:false', 'name:web', 'space_guid:s-1', 'stack_guid:st-1'].sort())
   })
 
   it('asks for several names with name IN, in batches that keep the URL short', async () => {

@@ -191,3 +191,52 @@ describe('requestToken', () => {
     expect(error.field).toBe('access_token')
   })
 })
+
+describe('a wrong password, as UAA of 2016 and of today answer it', () => {
+  const login = (username = 'dev') =>
+    requestToken(UAA, { type: 'password', username, password: 'wrong-password-1' }, options).then(
+      () => {
+        throw new Error('logged in with a wrong password')
+      },
+      (e: unknown) => e as CfAuthError,
+    )
+
+  it('blames the user\'s credentials for current UAA\'s 401 invalid_client "Bad credentials", not the client "cf"', async () => {
+    // UAA since late 2023 (UaaExceptionTranslator): a wrong password is invalid_client, Bad credentials.
+    serveTokens(() =>
+      HttpResponse.json({ error: 'invalid_client', error_description: 'Bad credentials' }, { status: 401 }),
+    )
+    const error = await login()
+    expect(error.message).toBe('UAA rejected the credentials of user "dev" (UAA: Bad credentials)')
+    expect(error.message).not.toContain('client')
+    expect(error.errorCode).toBe('invalid_client')
+  })
+
+  it('blames them for 2016 UAA\'s 401 unauthorized "Bad credentials" alike', async () => {
+    serveTokens(() =>
+      HttpResponse.json({ error: 'unauthorized', error_description: 'Bad credentials' }, { status: 401 }),
+    )
+    expect((await login()).message).toBe('UAA rejected the credentials of user "dev" (UAA: Bad credentials)')
+  })
+
+  it('names what to check, not the login that just failed', async () => {
+    serveTokens(() =>
+      HttpResponse.json({ error: 'invalid_client', error_description: 'Bad credentials' }, { status: 401 }),
+    )
+    const { hint } = await login()
+    expect(hint).not.toBe('run: cfctl login')
+    expect(hint).toContain('user name')
+    expect(hint).toContain('password')
+    expect(hint).toContain('--client-credentials')
+  })
+
+  it('still names the OAuth client when UAA refuses the client itself', async () => {
+    serveTokens(() =>
+      HttpResponse.json(
+        { error: 'invalid_client', error_description: 'Unauthorized grant type: password' },
+        { status: 400 },
+      ),
+    )
+    expect((await login()).message).toContain('OAuth client "cf"')
+  })
+})

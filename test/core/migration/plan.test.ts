@@ -207,3 +207,12 @@ describe('checkCapacity', () => {
     ])
   })
 })
+
+describe('names without case, as the CC matches them', () => {
+  it('selects by org, space, --app and pattern whatever the case', () => {
+    expect(names(selectApps(FLEET, { to: 'diego', org: 'ACME', space: 'Prod' }).apps)).toEqual(['web', 'worker', 'api'])
+    expect(names(selectApps(FLEET, { to: 'diego', apps: ['WEB'] }).apps)).toEqual(['web'])
+    expect(selectApps(FLEET, { to: 'diego', apps: ['WEB'] }).missing).toEqual([])
+    expect(names(selectApps(FLEET, { to: 'diego', appPattern: 'Web*' }).apps)).toEqual(['web', 'web-canary'])
+  })
+})
