@@ -2,9 +2,11 @@
 // Runs the TypeScript sources directly (no build step); used while developing.
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { treatClosedStdoutAsDevNull } from './closed-stdout.js'
 import { requireSupportedNode } from './node-check.js'
 
 requireSupportedNode()
+treatClosedStdoutAsDevNull()
 // Imported after the check: an old Node gets the reason, not a failure deep in oclif or a command.
 const { execute } = await import('@oclif/core')
 

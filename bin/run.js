@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // The installed entry point. Kept small: a cold start is what every cfctl command pays before it runs.
 import module from 'node:module'
+import { treatClosedStdoutAsDevNull } from './closed-stdout.js'
 import { requireSupportedNode } from './node-check.js'
 
 requireSupportedNode()
+treatClosedStdoutAsDevNull()
 
 // Node's compile cache (22.1+) keeps V8's compiled code for every module loaded here on disk (in
 // os.tmpdir()/node-compile-cache, or $NODE_COMPILE_CACHE; NODE_DISABLE_COMPILE_CACHE=1 turns it off),
