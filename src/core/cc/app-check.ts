@@ -27,6 +27,8 @@ export function isAppResource(raw: unknown): raw is AppResource {
     optionalString(entity.version) &&
     optionalString(entity.health_check_type) &&
     optionalString(entity.package_state) &&
+    optionalString(entity.staging_failed_reason) &&
+    optionalString(entity.staging_failed_description) &&
     optionalString(entity.detected_buildpack) &&
     optionalString(entity.docker_image) &&
     (entity.enable_ssh === undefined || entity.enable_ssh === null || typeof entity.enable_ssh === 'boolean') &&

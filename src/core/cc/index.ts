@@ -26,5 +26,14 @@ export { type AppQuery, appFilters, filter, filterIn, type ListQuery, nameFilter
 export { backoffDelay, parseRetryAfter, RETRIABLE_STATUSES } from './retry.js'
 export * as schemas from './schemas.js'
 export { resourceSchema } from './schemas.js'
+export {
+  AppNotStagedError,
+  isStagingErrorCode,
+  STAGING_ERRORS,
+  type StagingState,
+  type Unstaged,
+  unstagedOf,
+  unstagedOfError,
+} from './staging.js'
 export type { AttemptEvent } from './transport.js'
 export { requestToken, type TokenGrant, type TokenRequestOptions, type Tokens } from './uaa.js'

@@ -27,7 +27,11 @@ export interface App {
   /** Changes whenever the CC restarts the app. */
   version?: string
   healthCheckType?: string
+  /** PENDING (not staged yet), STAGED or FAILED. */
   packageState?: string
+  /** While packageState is FAILED: why, as the CC names it (StagingError, BuildpackCompileFailed, …). */
+  stagingFailedReason?: string
+  stagingFailedDescription?: string
   detectedBuildpack?: string
   dockerImage?: string
   enableSsh?: boolean
@@ -133,6 +137,8 @@ export function toApp(resource: AppResource): App {
   if (entity.version != null) app.version = entity.version
   if (entity.health_check_type != null) app.healthCheckType = entity.health_check_type
   if (entity.package_state != null) app.packageState = entity.package_state
+  if (entity.staging_failed_reason != null) app.stagingFailedReason = entity.staging_failed_reason
+  if (entity.staging_failed_description != null) app.stagingFailedDescription = entity.staging_failed_description
   if (entity.detected_buildpack != null) app.detectedBuildpack = entity.detected_buildpack
   if (entity.docker_image != null) app.dockerImage = entity.docker_image
   if (entity.enable_ssh != null) app.enableSsh = entity.enable_ssh

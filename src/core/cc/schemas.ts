@@ -52,6 +52,9 @@ export const AppEntity = z.object({
   version: z.string().nullable().optional(),
   health_check_type: z.string().nullable().optional(),
   package_state: z.string().nullable().optional(),
+  // Set while package_state is FAILED: the CC's error name without 'CF-' (StagingError, NoAppDetectedError…).
+  staging_failed_reason: z.string().nullable().optional(),
+  staging_failed_description: z.string().nullable().optional(),
   detected_buildpack: z.string().nullable().optional(),
   docker_image: z.string().nullable().optional(),
   enable_ssh: z.boolean().nullable().optional(),

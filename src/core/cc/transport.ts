@@ -8,6 +8,8 @@ import { type Clock, RealClock } from '../../clock.js'
 import { CfNetworkError } from './errors.js'
 import {
   backoffDelay,
+  ccErrorCodeOf,
+  isFinalAnswer,
   isNotSentNetworkCode,
   isTransientNetworkCode,
   NOT_PROCESSED_STATUSES,
@@ -157,7 +159,7 @@ export class Transport {
       }
       const retriable = idempotent ? RETRIABLE_STATUSES : NOT_PROCESSED_STATUSES
       let wait: number | undefined
-      if (canRetry && retriable.has(answer.status)) {
+      if (canRetry && retriable.has(answer.status) && !isFinalAnswer(answer.status, ccErrorCodeOf(answer.text))) {
         const retryAfter = parseRetryAfter(answer.headers['retry-after'], this.clock.now())
         if (retryAfter === undefined) wait = backoffDelay(attempt, this.random)
         else if (retryAfter <= this.maxRetryAfterMs) wait = retryAfter

@@ -1,17 +1,16 @@
 // The migration runner's port onto a real (or embedded) foundation: the CC client for the app, its flag
 // and its instances, and a RouteProbe for its route. The app's route is looked up once and kept.
-import { type CcClient, CfApiError } from '../cc/index.js'
+import { AppNotStagedError, type CcClient, CfApiError, unstagedOf, unstagedOfError } from '../cc/index.js'
 import type { RouteProbe } from '../cc/route-probe.js'
 import type { Backend } from '../journal/types.js'
 import type { BackendCapacity, MigrationPort, PortApp, PortInstance } from './port.js'
 
-/** CC codes for "this app has no instances to report": stopped (CF-InstancesError 220001 on /instances), or not staged. */
-const NO_INSTANCES_CODES: ReadonlySet<string> = new Set([
-  'CF-InstancesError',
-  'CF-AppStoppedStatsError',
-  'CF-StagingError',
-  'CF-NotStaged',
-])
+/**
+ * CC codes for "this app has no instances to report": stopped (CF-InstancesError 220001 on /instances). A
+ * staging error (all of 170001-170009, which a real CC answers before it looks at the state) is thrown as
+ * AppNotStagedError, naming why.
+ */
+const NO_INSTANCES_CODES: ReadonlySet<string> = new Set(['CF-InstancesError', 'CF-AppStoppedStatsError'])
 
 export class FoundationPort implements MigrationPort {
   private readonly routes = new Map<string, Promise<{ hostname: string; path: string } | undefined>>()
@@ -23,7 +22,15 @@ export class FoundationPort implements MigrationPort {
 
   async getApp(guid: string): Promise<PortApp> {
     const app = await this.client.app(guid)
-    return { guid: app.guid, name: app.name, diego: app.diego, state: app.state, instances: app.instances }
+    const unstaged = unstagedOf(app)
+    return {
+      guid: app.guid,
+      name: app.name,
+      diego: app.diego,
+      state: app.state,
+      instances: app.instances,
+      ...(unstaged ? { unstaged } : {}),
+    }
   }
 
   async setDiego(guid: string, diego: boolean): Promise<void> {
@@ -40,6 +47,8 @@ export class FoundationPort implements MigrationPort {
       }))
     } catch (error) {
       if (error instanceof CfApiError && NO_INSTANCES_CODES.has(error.errorCode)) return []
+      const unstaged = error instanceof CfApiError ? unstagedOfError(error) : undefined
+      if (unstaged) throw new AppNotStagedError(error as CfApiError, unstaged)
       throw error
     }
   }

@@ -1,6 +1,8 @@
 // The runner's only way to the foundation. The CLI adapts the CC client to it (and the embedded router or
 // the app's routes for probe); the tests adapt an in-memory foundation on a fake clock. Keeping it this
 // narrow is what lets the runner be tested at the scale of a real fleet without a server.
+import { isFinalAnswer } from '../cc/retry.js'
+import type { Unstaged } from '../cc/staging.js'
 import type { Backend } from '../journal/types.js'
 
 export interface PortApp {
@@ -9,6 +11,8 @@ export interface PortApp {
   diego: boolean
   state: 'STARTED' | 'STOPPED'
   instances: number
+  /** Set when the app is not staged (its package_state is PENDING or FAILED): nothing of it can run yet. */
+  unstaged?: Unstaged
 }
 
 export interface PortInstance {
@@ -31,7 +35,11 @@ export interface MigrationPort {
    * `status` (HTTP) and, when the CC sent one, `code`, `errorCode` (`CF-...`) and `description`.
    */
   setDiego(guid: string, diego: boolean): Promise<void>
-  /** The instances of the backend the app's flag points at, by index. */
+  /**
+   * The instances of the backend the app's flag points at, by index. An app that is not staged has none to
+   * report: the CC answers a staging error (CF-NotStaged, CF-BuildpackCompileFailed, …), thrown as
+   * AppNotStagedError.
+   */
   instances(guid: string): Promise<PortInstance[]>
   /** One HTTP probe of the app's route: true when an instance answered (2xx, 3xx, or a 4xx other than 404). */
   probe(guid: string): Promise<boolean>
@@ -52,8 +60,11 @@ const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504
 
 /** Whether trying the same call again could succeed: a transient status, or no answer at all. */
 export function isTransient(error: unknown): boolean {
-  const status = (error as ErrorFields | null)?.status
-  if (typeof status === 'number') return TRANSIENT_STATUSES.has(status)
+  const fields = error as ErrorFields | null
+  const status = fields?.status
+  const errorCode = typeof fields?.errorCode === 'string' ? fields.errorCode : undefined
+  // The CC's own 504 (CF-StagingTimeExpired) is a verdict on the app, not a gateway timing out.
+  if (typeof status === 'number') return TRANSIENT_STATUSES.has(status) && !isFinalAnswer(status, errorCode)
   return true
 }
 

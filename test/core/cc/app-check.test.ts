@@ -32,6 +32,8 @@ const ENTITY_KEYS = [
   'version',
   'health_check_type',
   'package_state',
+  'staging_failed_reason',
+  'staging_failed_description',
   'detected_buildpack',
   'docker_image',
   'enable_ssh',

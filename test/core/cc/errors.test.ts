@@ -131,7 +131,7 @@ describe('schema failures', () => {
   })
 
   it('ignores fields it does not use, whatever their value', async () => {
-    const app = appResource({ environment_json: null, buildpack: 42, staging_failed_reason: { odd: true } })
+    const app = appResource({ environment_json: null, buildpack: 42, docker_credentials_json: { odd: true } })
     network.use(http.get(`${API}/v2/apps/:guid`, () => HttpResponse.json(app)))
     await expect(client().app(app.metadata.guid)).resolves.toMatchObject({ guid: app.metadata.guid })
   })
