@@ -11,6 +11,7 @@ import { needsNewVersion, parseAppUpdate, validateAppUpdate } from './app-update
 import type { BackendBridge } from './bridge.js'
 import { CfError, UNKNOWN_ERROR_BODY } from './errors.js'
 import { ListCache } from './list-cache.js'
+import { handleLoginInfo } from './login-info.js'
 import {
   compileFilters,
   envelopeBytes,
@@ -125,6 +126,7 @@ class Api {
     const method = req.method ?? 'GET'
 
     if (path === '/oauth/token') return this.tokens.handleTokenRequest(req, res, this.baseUrl(req))
+    if (path === '/login') return handleLoginInfo(req, res, this.baseUrl(req), this.clock)
     // /v2/... split: ['', 'v2', collection, guid?, sub?]
     const parts = path.split('/')
     if (parts[1] !== 'v2' || parts.length > 5) throw new CfError('NotFound')
