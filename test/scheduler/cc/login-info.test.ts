@@ -1,7 +1,7 @@
 // UAA's login info at /v2/info's authorization_endpoint: what every cf CLI v6 login reads first
 // (GET {authorization_endpoint}/login, Accept: application/json), as UAA's LoginInfoEndpoint answers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { call, type Foundation, startFoundation } from './support.js'
+import { call, type Foundation, type Json, startFoundation } from './support.js'
 
 describe('GET {authorization_endpoint}/login', () => {
   let f: Foundation
@@ -17,7 +17,7 @@ describe('GET {authorization_endpoint}/login', () => {
     })
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toMatch(/^application\/json/)
-    const body = await res.json()
+    const body = (await res.json()) as Json
     expect(body.links).toEqual({
       uaa: info.body.token_endpoint,
       login: info.body.authorization_endpoint,
