@@ -242,6 +242,16 @@ export class Store {
     return this.quotaGuid
   }
 
+  /** The SQLite database, for tables kept beside the store's own (the audit events, events.ts). */
+  get database(): DatabaseSync {
+    return this.db
+  }
+
+  /** Inside a transaction: a step that undoes an in-memory change of the caller's if it rolls back. */
+  onRollback(step: () => void): void {
+    this.onUndo(step)
+  }
+
   isEmpty(): boolean {
     return this.orgList.length === 0
   }
