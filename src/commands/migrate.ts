@@ -31,6 +31,7 @@ import {
 import { PLAN_ORDERS, type PlanOrder } from '../core/migration/plan.js'
 import { parseMaxFailures, parseRate } from '../core/migration/rate.js'
 import { exitCodeOf, type MigrationOutcome, type MigrationRunner, migrationOutcome } from '../core/migration/runner.js'
+import { DEFAULT_UNSTAGED_POLICY, UNSTAGED_POLICIES, type UnstagedPolicy } from '../core/migration/unstaged.js'
 
 export default class Migrate extends CfctlCommand {
   static override summary = 'Move apps from one backend to the other at a controlled pace, verified, resumable'
@@ -72,6 +73,12 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
       default: '0',
     }),
     'probe-interval': Flags.string({ description: "how often a moving app's route is probed", default: '1s' }),
+    unstaged: Flags.string({
+      description:
+        'apps whose staging failed or is pending: skip leaves them where they are, move sets their flag (verified by the flag alone)',
+      options: [...UNSTAGED_POLICIES],
+      default: DEFAULT_UNSTAGED_POLICY,
+    }),
     'dry-run': Flags.boolean({ description: 'print the plan and the capacity check, change nothing' }),
     yes: Flags.boolean({ char: 'y', description: 'start without asking' }),
     force: Flags.boolean({ description: 'start even when the target backend cannot hold the selection' }),
@@ -251,6 +258,7 @@ function migrateOptions(flags: {
   timeout: string
   'max-failures': string
   'probe-interval': string
+  unstaged?: string
 }): MigrateOptions {
   parseMaxFailures(flags['max-failures'])
   return {
@@ -264,6 +272,7 @@ function migrateOptions(flags: {
     exclude: flags.exclude,
     fromFile: flags['from-file'],
     order: flags.order as PlanOrder,
+    unstaged: flags.unstaged as UnstagedPolicy | undefined,
     canary: flags.canary,
     canaryWaitMs: flags['canary-wait'] === undefined ? null : parseDuration(flags['canary-wait'], '--canary-wait'),
     timeoutMs: parseDuration(flags.timeout, '--timeout'),

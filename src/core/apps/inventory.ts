@@ -1,6 +1,6 @@
 // Where apps run: the fleet by backend, one app found by name, and the flip of one app's backend.
 // Everything here goes through the CC client, so it works the same on a real foundation.
-import type { App, CcClient, Org, Space } from '../cc/index.js'
+import { type App, type CcClient, type Org, type Space, type Unstaged, unstagedOf } from '../cc/index.js'
 import { UsageError, UserError } from '../errors.js'
 
 export type BackendName = 'dea' | 'diego'
@@ -20,6 +20,8 @@ export interface AppRow {
   memoryMb: number
   diskMb: number
   backend: BackendName
+  /** Set when the app is not staged: staging failed (with the CC's reason) or has not finished. */
+  unstaged?: Unstaged
 }
 
 export interface Scope {
@@ -102,9 +104,15 @@ export async function listApps(client: CcClient, options: ListOptions): Promise<
       memoryMb: app.memoryMb,
       diskMb: app.diskMb,
       backend,
+      ...unstagedField(app),
     }
   })
   return { apps: rows, counts }
+}
+
+function unstagedField(app: App): { unstaged?: Unstaged } {
+  const unstaged = unstagedOf(app)
+  return unstaged ? { unstaged } : {}
 }
 
 export interface AppRef extends Scope {
