@@ -1,12 +1,12 @@
 // The terminal side of `cfctl migrate` (and `cfctl rollback`): flags into options, a run followed on
 // stderr or as JSON lines with Ctrl-C handled, a run inside the dashboard, and the closing report.
-import { Errors } from '@oclif/core'
 import type { Journal } from '../core/journal/journal.js'
 import { parseDuration } from '../core/migration/duration.js'
 import type { MigrateOptions } from '../core/migration/operation.js'
 import type { PlanOrder } from '../core/migration/plan.js'
 import { parseMaxFailures, parseRate } from '../core/migration/rate.js'
 import { exitCodeOf, type MigrationOutcome, type MigrationRunner, migrationOutcome } from '../core/migration/runner.js'
+import type { UnstagedPolicy } from '../core/migration/unstaged.js'
 import type { Connection } from './base.js'
 import { operator } from './journal.js'
 import { followRun, type OutputMode, renderSummary, summaryJson, writeJsonLine } from './migration-output.js'
@@ -97,7 +97,8 @@ export function reportOutcome(command: { log: (line: string) => void }, outcome:
     writeJsonLine(summaryJson(outcome, code))
     if (hint) process.stderr.write(`${hint}\n`)
   } else command.log(renderSummary(outcome, hint))
-  if (code !== 0) throw new Errors.ExitError(code)
+  // Not an ExitError: the exit code of a run that ended is an outcome, not an error to report.
+  if (code !== 0) process.exitCode = code
 }
 
 export function migrateOptions(flags: {
@@ -116,6 +117,7 @@ export function migrateOptions(flags: {
   timeout: string
   'max-failures': string
   'probe-interval': string
+  unstaged?: string
 }): MigrateOptions {
   parseMaxFailures(flags['max-failures'])
   return {
@@ -129,6 +131,7 @@ export function migrateOptions(flags: {
     exclude: flags.exclude,
     fromFile: flags['from-file'],
     order: flags.order as PlanOrder,
+    unstaged: flags.unstaged as UnstagedPolicy | undefined,
     canary: flags.canary,
     canaryWaitMs: flags['canary-wait'] === undefined ? null : parseDuration(flags['canary-wait'], '--canary-wait'),
     timeoutMs: parseDuration(flags.timeout, '--timeout'),

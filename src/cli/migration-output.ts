@@ -54,6 +54,9 @@ export function renderPlan(plan: MigrationPlan, capacity: CapacityCheck, rate: s
     lines.push(`Capacity ${verdict === capacity.target ? 'target  ' : 'way back'}: ${mark} ${verdict.message}`)
   }
   for (const warning of plan.warnings) lines.push(`${paint.yellow('warning:')} ${warning}`)
+  for (const app of plan.unstaged.slice(0, 20))
+    lines.push(`  ${paint.yellow(app.action === 'skip' ? 'skip' : 'move')} ${app.appName}: ${app.reason}`)
+  if (plan.unstaged.length > 20) lines.push(paint.dim(`  … and ${plan.unstaged.length - 20} more not staged`))
   return lines.join('\n')
 }
 
@@ -75,6 +78,7 @@ export function planJson(plan: MigrationPlan, capacity: CapacityCheck, rate: str
     capacity: { ok: capacity.ok, target: capacity.target, wayBack: capacity.wayBack },
     warnings: plan.warnings,
     selection: plan.selection,
+    unstaged: plan.unstaged,
     steps: plan.steps.map((s, position) => ({
       position,
       guid: s.appGuid,
@@ -138,6 +142,8 @@ function eventLine(event: MigrationEvent, paint: ReturnType<typeof painterFor>):
   switch (event.type) {
     case 'step-verified':
       return `${paint.green('✓')} ${event.appName} verified in ${formatDuration(event.ms)}`
+    case 'step-skipped':
+      return `${paint.yellow('–')} ${event.appName} skipped, not staged: ${event.reason}`
     case 'step-failed':
       return `${paint.red('✗')} ${event.appName}: ${event.error}${event.restored ? ' (flag restored)' : ''}`
     case 'step-rolled-back':
@@ -175,6 +181,12 @@ export function renderSummary(outcome: MigrationOutcome, resumeHint: string | un
       : `  routability: ${outcome.gaps.length} gaps, the longest ${formatDuration(outcome.longestGapMs)}`,
   ]
   for (const gap of outcome.gaps.slice(0, 10)) lines.push(`    ${gap.appName}: ${formatDuration(gap.ms)}`)
+  const skipped = outcome.unstaged.filter((u) => u.action === 'skip')
+  const moved = outcome.unstaged.filter((u) => u.action === 'move')
+  if (skipped.length > 0) lines.push(`  not staged, skipped (left where they were): ${skipped.length}`)
+  for (const u of skipped.slice(0, 20)) lines.push(`    ${u.appName}: ${u.reason}`)
+  if (moved.length > 0) lines.push(`  not staged, moved by their flag alone: ${moved.length}`)
+  for (const u of moved.slice(0, 20)) lines.push(`    ${u.appName}: ${u.reason}`)
   for (const failure of outcome.failures.slice(0, 20))
     lines.push(
       `  ${paint.red('failed')} ${failure.appName}: ${failure.error}${failure.restored ? ' (back on its source)' : ''}`,

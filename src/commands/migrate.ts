@@ -1,4 +1,4 @@
-import { Errors, Flags } from '@oclif/core'
+import { Flags } from '@oclif/core'
 import { CfctlCommand } from '../cli/base.js'
 import { migrateOptions, reportOutcome, runFollowed, runInDashboard } from '../cli/migrate-run.js'
 import { outputMode, planJson, renderPlan, writeJsonLine } from '../cli/migration-output.js'
@@ -16,6 +16,7 @@ import {
   runnerFor,
 } from '../core/migration/operation.js'
 import { PLAN_ORDERS } from '../core/migration/plan.js'
+import { DEFAULT_UNSTAGED_POLICY, UNSTAGED_POLICIES } from '../core/migration/unstaged.js'
 
 export default class Migrate extends CfctlCommand {
   static override summary = 'Move apps from one backend to the other at a controlled pace, verified, resumable'
@@ -57,6 +58,12 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
       default: '0',
     }),
     'probe-interval': Flags.string({ description: "how often a moving app's route is probed", default: '1s' }),
+    unstaged: Flags.string({
+      description:
+        'apps whose staging failed or is pending: skip leaves them where they are, move sets their flag (verified by the flag alone)',
+      options: [...UNSTAGED_POLICIES],
+      default: DEFAULT_UNSTAGED_POLICY,
+    }),
     'dry-run': Flags.boolean({ description: 'print the plan and the capacity check, change nothing' }),
     yes: Flags.boolean({ char: 'y', description: 'start without asking' }),
     force: Flags.boolean({ description: 'start even when the target backend cannot hold the selection' }),
@@ -126,7 +133,8 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
       if (result.kind === 'dry-run') return
       if (result.kind === 'declined') {
         process.stderr.write('not started: nothing was changed or recorded\n')
-        throw new Errors.ExitError(3)
+        process.exitCode = 3
+        return
       }
       reportOutcome(this, result.outcome, flags.ui && process.stdout.isTTY ? 'tty' : mode)
     } finally {

@@ -18,6 +18,7 @@ import { type MigrationPlan, type PlanOrder, planMigration } from './plan.js'
 import { parseMaxFailures, parseRate, type Rate } from './rate.js'
 import { MigrationRunner } from './runner.js'
 import { type FleetApp, parseAppList } from './select.js'
+import type { UnstagedPolicy } from './unstaged.js'
 
 /**
  * How long a runner's journal holds step transitions to commit them together (Journal's commitDelayMs): on
@@ -57,6 +58,8 @@ export interface MigrateOptions {
   timeoutMs?: number
   maxFailures?: string
   probeIntervalMs?: number
+  /** Apps that are not staged: skip (default) or move by their flag alone. */
+  unstaged?: UnstagedPolicy
 }
 
 export interface PreparedMigration {
@@ -76,6 +79,7 @@ export async function listFleet(client: CcClient, scope: { org?: string; space?:
     instances: app.instances,
     memoryMb: app.memoryMb,
     diego: app.backend === 'diego',
+    ...(app.unstaged ? { unstaged: app.unstaged } : {}),
   }))
 }
 
@@ -99,6 +103,7 @@ export async function prepareMigration(client: CcClient, options: MigrateOptions
     canary: options.canary,
     rate: options.rate,
     maxInFlight: options.maxInFlight,
+    unstaged: options.unstaged,
   })
   const from: Backend = options.to === 'diego' ? 'dea' : 'diego'
   return {
@@ -139,6 +144,7 @@ export function recordMigration(
     maxFailures: options.maxFailures,
     canaryWaitMs: options.canaryWaitMs,
     probeIntervalMs: options.probeIntervalMs,
+    unstaged: options.unstaged,
     selection: {
       org: options.org,
       space: options.space,

@@ -395,6 +395,7 @@ export class DashboardStore {
         this.setStep(event.appGuid, { state: 'verifying', error: null, diego: event.diego })
         break
       case 'step-verified':
+      case 'step-skipped':
         this.setStep(event.appGuid, { state: 'done', error: null })
         break
       case 'step-rolling-back':
