@@ -1,7 +1,7 @@
 // Where the journal's rows live. The Journal speaks SQL that both stores understand (`?` placeholders,
 // ON CONFLICT, RETURNING, SAVEPOINT) through this small synchronous interface; the SQLite store is a file
 // on this machine (node:sqlite), the PostgreSQL store a database any machine can reach (pg-store.ts).
-import { mkdirSync } from 'node:fs'
+import { closeSync, fchmodSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
 import { SQLITE_UPGRADES } from './schema.js'
@@ -49,7 +49,17 @@ export class SqliteStore implements SqlStore {
 
   constructor(path: string) {
     // ~/.cfctl may not exist yet on a first run; it is the user's own, so only they may read it.
-    if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+    if (path !== ':memory:' && !path.startsWith('file:')) {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+      // The journal names apps, orgs and targets: the user's alone, like the directory it lives in.
+      // Created (or tightened) 0600 before SQLite opens it; its -wal and -shm files take this mode.
+      const fd = openSync(path, 'a', 0o600)
+      try {
+        fchmodSync(fd, 0o600)
+      } finally {
+        closeSync(fd)
+      }
+    }
     this.location = path
     this.db = new DatabaseSync(path)
     try {

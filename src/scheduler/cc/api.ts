@@ -10,7 +10,9 @@ import type { AppLimits } from './app-limits.js'
 import { needsNewVersion, parseAppUpdate, validateAppUpdate } from './app-update.js'
 import type { BackendBridge } from './bridge.js'
 import { CfError, UNKNOWN_ERROR_BODY } from './errors.js'
+import { type Actor, auditRequest, type EventLog, getEventBody, listEventsBody } from './events.js'
 import { ListCache } from './list-cache.js'
+import { handleLoginInfo } from './login-info.js'
 import {
   compileFilters,
   envelopeBytes,
@@ -58,6 +60,7 @@ export interface ApiDependencies {
   tokens: TokenService
   access: Access
   bridge: BackendBridge
+  events: EventLog
   settings: ApiSettings
   log: (line: string) => void
 }
@@ -100,6 +103,7 @@ class Api {
   private readonly tokens: TokenService
   private readonly access: Access
   private readonly bridge: BackendBridge
+  private readonly events: EventLog
   private readonly settings: ApiSettings
   private readonly log: (line: string) => void
   private readonly featureFlagsJson = JSON.stringify(featureFlagsBody())
@@ -112,6 +116,7 @@ class Api {
     this.tokens = deps.tokens
     this.access = deps.access
     this.bridge = deps.bridge
+    this.events = deps.events
     this.settings = deps.settings
     this.log = deps.log
     this.filteredApps = new ListCache(deps.store)
@@ -125,6 +130,7 @@ class Api {
     const method = req.method ?? 'GET'
 
     if (path === '/oauth/token') return this.tokens.handleTokenRequest(req, res, this.baseUrl(req))
+    if (path === '/login') return handleLoginInfo(req, res, this.baseUrl(req), this.clock)
     // /v2/... split: ['', 'v2', collection, guid?, sub?]
     const parts = path.split('/')
     if (parts[1] !== 'v2' || parts.length > 5) throw new CfError('NotFound')
@@ -142,7 +148,7 @@ class Api {
       } else if (sub === undefined) {
         if (method === 'GET') return this.getApp(req, res, guid)
         if (method === 'PUT') return this.updateApp(req, res, guid)
-        if (method === 'DELETE') return this.deleteApp(req, res, guid)
+        if (method === 'DELETE') return this.deleteApp(req, res, guid, query)
       } else if (method === 'GET') {
         if (sub === 'stats') return this.appStats(req, res, guid)
         if (sub === 'instances') return this.appInstances(req, res, guid)
@@ -162,6 +168,8 @@ class Api {
     if (collection === 'x-cfctl' && guid === 'backends' && sub === undefined && method === 'GET') {
       return this.backends(req, res)
     }
+    if (collection === 'events' && sub === undefined && method === 'GET')
+      return this.listOrGetEvents(req, res, guid, query)
     if (collection === 'organizations' && sub === undefined && method === 'GET') {
       return guid === undefined ? this.listOrgs(req, res, query) : this.getOrg(req, res, guid)
     }
@@ -296,26 +304,45 @@ class Api {
       this.settings.limits,
       (name) => this.store.appNamed(app.spaceGuid, name) !== undefined,
     )
-    const after = this.store.updateApp(
-      app.guid,
-      {
-        name: next.name,
-        instances: next.instances,
-        memoryMb: next.memoryMb,
-        state: next.state,
-        diego: next.diego,
-        version: needsNewVersion(app, next) ? randomUUID() : app.version,
-      },
-      this.clock.now(),
-    )
+    const now = this.clock.now()
+    const after = this.store.transaction(() => {
+      const updated = this.store.updateApp(
+        app.guid,
+        {
+          name: next.name,
+          instances: next.instances,
+          memoryMb: next.memoryMb,
+          state: next.state,
+          diego: next.diego,
+          version: needsNewVersion(app, next) ? randomUUID() : app.version,
+        },
+        now,
+      )
+      // AppsController#after_update: every accepted PUT is audited with what it asked for.
+      this.events.recordAppEvent(
+        'audit.app.update',
+        updated,
+        actorOf(principal),
+        { request: auditRequest({ ...update }) },
+        now,
+      )
+      return updated
+    })
     this.bridge.appChanged(app, after)
     // CC answers an update with 201 Created and the app.
     send(res, 201, appResourceBytes(after))
   }
 
-  private deleteApp(req: IncomingMessage, res: ServerResponse, guid: string): void {
-    const app = this.visibleApp(this.write(req), guid)
-    this.store.deleteApp(app.guid)
+  private deleteApp(req: IncomingMessage, res: ServerResponse, guid: string, query: string): void {
+    const principal = this.write(req)
+    const app = this.visibleApp(principal, guid)
+    // CC's recursive_delete?: only the string 'true' is true; the event records the answer either way.
+    const recursive = new URLSearchParams(query).get('recursive') === 'true'
+    const now = this.clock.now()
+    this.store.transaction(() => {
+      this.store.deleteApp(app.guid)
+      this.events.recordAppEvent('audit.app.delete-request', app, actorOf(principal), { request: { recursive } }, now)
+    })
     this.bridge.appChanged(app, undefined)
     res.writeHead(204, { 'X-VCAP-Request-ID': randomUUID() })
     res.end()
@@ -392,6 +419,21 @@ class Api {
     return statuses
   }
 
+  // ---- events ----
+
+  /** `GET /v2/events` and `/v2/events/:guid`: admins see all; others the events of their spaces. */
+  private listOrGetEvents(req: IncomingMessage, res: ServerResponse, guid: string | undefined, query: string): void {
+    const principal = this.read(req)
+    const visible = principal.admin
+      ? null
+      : (e: { spaceGuid: string }) => this.access.canSeeSpace(principal, e.spaceGuid)
+    send(
+      res,
+      200,
+      guid === undefined ? listEventsBody(this.events, query, visible) : getEventBody(this.events, guid, visible),
+    )
+  }
+
   // ---- organizations and spaces ----
 
   private listOrgs(req: IncomingMessage, res: ServerResponse, query: string): void {
@@ -444,6 +486,13 @@ class Api {
  */
 function visibilityKey(principal: Principal): string {
   return principal.admin ? 'admin' : `user:${principal.userGuid ?? ''}`
+}
+
+/** Who an event names: the token's user (CC keeps a client's token as a user named by its client id). */
+function actorOf(principal: Principal): Actor {
+  return principal.userGuid === null
+    ? { guid: principal.clientId, type: 'user', name: null }
+    : { guid: principal.userGuid, type: 'user', name: principal.userName }
 }
 
 function send(res: ServerResponse, status: number, body: string | Buffer): void {

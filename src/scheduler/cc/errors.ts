@@ -40,6 +40,7 @@ export const CF_ERRORS = {
   AppStoppedStatsError: { code: 200003, status: 400, message: 'Could not fetch stats for stopped app: %s' },
   InstancesError: { code: 220001, status: 400, message: 'Instances error: %s' },
   InstancesUnavailable: { code: 220002, status: 503, message: 'Instances information unavailable: %s' },
+  EventNotFound: { code: 230002, status: 404, message: 'Event could not be found: %s' },
   BackendSelectionNotAuthorized: {
     code: 320005,
     status: 403,

@@ -168,6 +168,8 @@ export function describeEvent(event: JournalEvent): { text: string; tone: Tone }
       }
     case 'step-verified':
       return { text: `${event.appName}: verified in ${shortDuration(event.ms)}`, tone: 'good' }
+    case 'step-skipped':
+      return { text: `${event.appName}: skipped, not staged (${event.reason})`, tone: 'warn' }
     case 'step-rolling-back':
       return { text: `${event.appName}: putting back (${event.reason})`, tone: 'warn' }
     case 'step-rolled-back':

@@ -175,9 +175,9 @@ describe('PUT /v2/apps/:guid', () => {
     const res = await put(admin, app, { diego: true, instances: '3', memory: 1.5, state: 7, name: null })
     expect(res.status).toBe(400)
     expect(res.body.code).toBe(1001)
+    // name: null is not among them: JsonMessage drops null values before it validates.
     expect(res.body.description).toBe(
       'Request invalid due to parse error: ' +
-        'Field: name, Error: Expected instance of String, given an instance of NilClass, ' +
         'Field: instances, Error: Expected instance of Integer, given an instance of String, ' +
         'Field: memory, Error: Expected instance of Integer, given an instance of Float, ' +
         'Field: state, Error: Expected instance of String, given an instance of Integer',
