@@ -81,6 +81,17 @@ describe('cfctl enable-diego', () => {
     expect(asked.stdout.trim()).toBe('true')
   })
 
+  it('names the org and space it searched when the flags gave them and the app is not there', async () => {
+    const org = foundation.store.orgs()[0]!
+    const space = foundation.store.spacesOfOrg(org.guid)[0]!
+    const result = await admin.run(['enable-diego', 'no-such-app', '--org', org.name, '--space', space.name])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toBe(
+      `error: app "no-such-app" not found in space "${space.name}" of org "${org.name}"\n` +
+        `hint:  check the name (cfctl apps --org ${org.name} --space ${space.name} lists the apps there), or pass --guid\n`,
+    )
+  })
+
   it("refuses a developer's flip with the CF error shown plainly when selection is off", async () => {
     const developer = aCliHome()
     await developer.run(['target', foundation.apiUrl])

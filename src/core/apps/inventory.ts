@@ -121,6 +121,9 @@ export interface AppRef extends Scope {
   /** The targeted org and space, used when the flags name neither. */
   defaultOrgGuid?: string
   defaultSpaceGuid?: string
+  /** Their names, to say where an app was looked for. */
+  defaultOrgName?: string
+  defaultSpaceName?: string
 }
 
 /** One app, by guid or by name in the given (or targeted) space; a name found in several spaces is an error. */
@@ -129,16 +132,24 @@ export async function findApp(client: CcClient, ref: AppRef): Promise<App> {
   if (!ref.name) throw new UsageError('name the app', 'pass APP, or --guid GUID')
   let spaceGuid = ref.defaultSpaceGuid
   let orgGuid = ref.defaultOrgGuid
+  // Where the name was looked for, to say so when it is not there: the flags' org/space, else the target's.
+  let where = spaceGuid
+    ? ` in the targeted space${ref.defaultSpaceName ? ` (${ref.defaultOrgName ?? '?'}/${ref.defaultSpaceName})` : ''}`
+    : orgGuid
+      ? ` in the targeted org${ref.defaultOrgName ? ` (${ref.defaultOrgName})` : ''}`
+      : ' on the foundation'
+  let hint = 'check the name, or pass --org/--space or --guid'
   if (ref.org !== undefined || ref.space !== undefined) {
     const { org, space } = await resolveScope(client, ref)
     spaceGuid = space?.guid
     orgGuid = space ? undefined : org?.guid
+    where = space ? ` in space "${space.name}"${org ? ` of org "${org.name}"` : ''}` : ` in org "${org!.name}"`
+    const listing = `cfctl apps${org ? ` --org ${org.name}` : ''}${space ? ` --space ${space.name}` : ''}`
+    hint = `check the name (${listing} lists the apps there), or pass --guid`
   }
   const found = await client.apps({ name: ref.name, spaceGuid, orgGuid: spaceGuid ? undefined : orgGuid })
   if (found.length === 1) return found[0]!
-  const where = spaceGuid ? ' in the targeted space' : orgGuid ? ' in the targeted org' : ''
-  if (found.length === 0)
-    throw new UserError(`app "${ref.name}" not found${where}`, 'check the name, or pass --org/--space or --guid')
+  if (found.length === 0) throw new UserError(`app "${ref.name}" not found${where}`, hint)
   const spaces = await client.spaces()
   const orgs = new Map((await client.organizations()).map((o) => [o.guid, o.name]))
   const places = found.map((app) => {

@@ -1,31 +1,42 @@
 // `cfctl target` and `cfctl login`: find a foundation's token endpoint from /v2/info, obtain tokens,
 // and pick the org and space to work in, as `cf api` and `cf login` do.
 import { z } from 'zod'
-import { CcClient } from '../cc/index.js'
+import { CcClient, CfNetworkError } from '../cc/index.js'
 import { UsageError, UserError } from '../errors.js'
 import type { TargetConfig } from './config.js'
 import type { Session } from './session.js'
 
+const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i
+
+function isHttpUrl(text: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(text).protocol)
+  } catch {
+    return false
+  }
+}
+
 const ApiUrl = z
   .string()
   .trim()
-  .min(1, 'the API URL is empty')
-  .transform((raw) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `https://${raw}`))
-  .pipe(
-    z
-      .string()
-      .url('is not a URL')
-      .refine((url) => /^https?:$/.test(new URL(url).protocol), 'must be an http or https URL'),
-  )
+  .min(1, 'is empty')
+  .transform((raw) => (HAS_SCHEME.test(raw) ? raw : `https://${raw}`))
+  .pipe(z.string().refine(isHttpUrl, 'is not an http or https URL'))
   .transform((url) => url.replace(/\/+$/, ''))
 
-/** The API URL as given (a bare host means https, as with `cf api`), checked. */
+/**
+ * The API URL as given (a bare host means https, as with `cf api`), checked. A bare word (`notaurl`) is taken
+ * for a typo rather than looked up in DNS: without a scheme, the host needs a domain, or is an address or localhost.
+ */
 export function parseApiUrl(raw: string): string {
+  const example = 'e.g. cfctl target https://api.example.com'
   const parsed = ApiUrl.safeParse(raw)
-  if (!parsed.success)
+  if (!parsed.success) throw new UsageError(`API URL "${raw}" ${parsed.error.issues[0]!.message}`, example)
+  const host = new URL(parsed.data).hostname
+  if (!HAS_SCHEME.test(raw.trim()) && !host.includes('.') && !host.includes(':') && host !== 'localhost')
     throw new UsageError(
-      `API URL "${raw}" ${parsed.error.issues[0]!.message}`,
-      'e.g. cfctl target https://api.example.com',
+      `API URL "${raw}" is not a URL: a host needs its domain (api.sys.example.com), or is an IP address or localhost`,
+      `${example}; a host of one label is taken with its scheme: cfctl target https://${raw.trim()}`,
     )
   return parsed.data
 }
@@ -38,7 +49,9 @@ export async function discoverTarget(
   const api = parseApiUrl(rawUrl)
   const client = new CcClient({ apiUrl: api, skipSslValidation: options.skipSslValidation, retries: 1 })
   try {
-    const info = await client.info()
+    const info = await client.info().catch((error: unknown) => {
+      throw plainHttpHint(error, rawUrl, api) ?? error
+    })
     return {
       api,
       tokenEndpoint: info.tokenEndpoint.replace(/\/+$/, ''),
@@ -49,6 +62,17 @@ export async function discoverTarget(
   } finally {
     await client.close()
   }
+}
+
+/**
+ * `cfctl target 127.0.0.1:9022` means https (as `cf api` does); when the server there speaks plain HTTP the
+ * TLS handshake fails with "wrong version number", which is no certificate problem: name the http:// URL.
+ */
+function plainHttpHint(error: unknown, rawUrl: string, api: string): UserError | undefined {
+  if (!(error instanceof CfNetworkError) || !/WRONG_VERSION_NUMBER/.test(error.reason)) return undefined
+  const http = api.replace(/^https:/, 'http:')
+  const scheme = HAS_SCHEME.test(rawUrl.trim()) ? '' : ' (a URL without a scheme means https, as with cf api)'
+  return new UserError(`${api} answers plain HTTP, not HTTPS${scheme}`, `cfctl target ${http}`)
 }
 
 export type Credentials =
