@@ -41,12 +41,45 @@ export function parseApiUrl(raw: string): string {
   return parsed.data
 }
 
-/** Reads /v2/info to learn where tokens come from (and, on the embedded foundation, where the router is). */
+/** What is wrong with a router address, or undefined when it is an http(s) origin. */
+function routerProblem(raw: string): string | undefined {
+  if (raw === '') return 'is empty'
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    return 'is not a URL'
+  }
+  if (!/^https?:$/.test(url.protocol)) return 'must be an http or https URL'
+  if (!['', '/'].includes(url.pathname) || url.search !== '') return 'must have no path'
+  return undefined
+}
+
+/**
+ * `--router`: the address of the foundation's router (gorouter, or the load balancer before it), for a
+ * jumpbox where the apps' domains do not resolve. Route probes go there with the app's hostname as Host.
+ */
+export function parseRouterUrl(raw: string): string {
+  const trimmed = raw.trim()
+  const problem = routerProblem(trimmed)
+  if (problem)
+    throw new UsageError(
+      `--router "${raw}" ${problem}`,
+      'e.g. --router https://10.0.16.4 (the router, or the load balancer in front of it)',
+    )
+  return trimmed.replace(/\/+$/, '')
+}
+
+/**
+ * Reads /v2/info to learn where tokens come from (and, on the embedded foundation, where the router is).
+ * `routerUrl` (the operator's --router) wins over what the foundation says.
+ */
 export async function discoverTarget(
   rawUrl: string,
-  options: { skipSslValidation?: boolean } = {},
+  options: { skipSslValidation?: boolean; routerUrl?: string } = {},
 ): Promise<TargetConfig> {
   const api = parseApiUrl(rawUrl)
+  const router = options.routerUrl === undefined ? undefined : parseRouterUrl(options.routerUrl)
   const client = new CcClient({ apiUrl: api, skipSslValidation: options.skipSslValidation, retries: 1 })
   try {
     const info = await client.info().catch((error: unknown) => {
@@ -57,7 +90,7 @@ export async function discoverTarget(
       tokenEndpoint: info.tokenEndpoint.replace(/\/+$/, ''),
       apiVersion: info.apiVersion,
       skipSslValidation: options.skipSslValidation ?? false,
-      routerUrl: info.routerUrl,
+      routerUrl: router ?? info.routerUrl,
     }
   } finally {
     await client.close()
