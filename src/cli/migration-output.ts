@@ -15,8 +15,12 @@ export type OutputMode = 'tty' | 'json'
 /** How an app with no route is verified, as the plan states it. */
 const ROUTES_RULE = 'an app with no route is verified by its instances alone (the summary names them)'
 
-export function outputMode(json: boolean): OutputMode {
-  return json || process.stderr.isTTY !== true ? 'json' : 'tty'
+/**
+ * JSON lines when asked, or when stdout is not a terminal (`cfctl migrate ... > run.jsonl`, a CI job): the
+ * format follows where the data goes, as with `apps` and `dashboard`, even when stderr is still a terminal.
+ */
+export function outputMode(json: boolean, stdout: { isTTY?: boolean } = process.stdout): OutputMode {
+  return json || stdout.isTTY !== true ? 'json' : 'tty'
 }
 
 export function writeJsonLine(value: unknown): void {
