@@ -17,7 +17,8 @@ export type MigrationEventBody =
   | ({ type: 'step-started'; attempt: number } & StepRef)
   /** The flag now has the target value: set by this run, found set after a crash, or already set before. */
   | ({ type: 'step-flipped'; diego: boolean; how: 'flipped' | 'reconciled' | 'already' } & StepRef)
-  | ({ type: 'step-verified'; ms: number } & StepRef)
+  /** `noRoute`: the app has no route, so its instances alone verified it. */
+  | ({ type: 'step-verified'; ms: number; noRoute?: true } & StepRef)
   /** An app that is not staged, left where it is (--unstaged skip): done, not moved, not failed. */
   | ({ type: 'step-skipped'; reason: string; errorCode: string } & StepRef)
   | ({ type: 'step-rolling-back'; reason: string; auto: boolean } & StepRef)
