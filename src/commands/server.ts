@@ -113,7 +113,10 @@ Stops cleanly on SIGINT (Ctrl-C) and SIGTERM. Exit codes: 0 stopped, 1 failed, 2
       problem = usageProblem(error, { id: this.id, flags: Server.flags }, this.config.bin)
     }
     if (problem === undefined) return super.catch(error)
-    reportProblem({ ...problem, hint: problem.exitCode === 2 ? (problem.hint ?? help) : problem.hint }, wantsJson(this.argv))
+    reportProblem(
+      { ...problem, hint: problem.exitCode === 2 ? (problem.hint ?? help) : problem.hint },
+      wantsJson(this.argv),
+    )
     throw new Errors.ExitError(problem.exitCode)
   }
 }
