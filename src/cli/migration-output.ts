@@ -165,6 +165,16 @@ function eventLine(event: MigrationEvent, paint: ReturnType<typeof painterFor>):
       return `resumed by ${event.by}`
     case 'rate-changed':
       return `rate now ${event.rate ?? 'unlimited'}, ${event.maxInFlight} in flight at most`
+    case 'cc-unreachable':
+      return `${paint.red('CC down')}: ${event.error}; waiting for it, no new app starts`
+    case 'cc-answered':
+      return `the CC answers again after ${formatDuration(event.downMs)}`
+    case 'step-in-doubt':
+      return `${paint.yellow('?')} ${event.appName} in doubt: ${event.reason}`
+    case 'foreign-flip':
+      return `${paint.red('!')} ${event.appName}: diego set to ${event.diego} outside this migration${event.by ? ` by ${event.by}` : ''}`
+    case 'probe-path-down':
+      return `${paint.red('probes down')}: ${event.detail}`
     case 'lock-taken-over':
       return `took over the lock of pid ${event.fromPid} on ${event.fromHostname} (${event.reason})`
     case 'journal-reconnected':
