@@ -87,7 +87,8 @@ export async function migrate(
       )
         return { kind: 'declined' }
     }
-    journal.acquireLock(migration.target, migration.id, owner, policy)
+    // The runner takes the lock (requireFree said it may): taken over from a dead or stale holder, that is
+    // its first event (lock-taken-over), which an acquisition here would have made a silent one.
   } else {
     requireFree(context, owner, policy)
     prepared = await context.prepare(request.options)
