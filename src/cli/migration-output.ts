@@ -15,8 +15,12 @@ export type OutputMode = 'tty' | 'json'
 /** How an app with no route is verified, as the plan states it. */
 const ROUTES_RULE = 'an app with no route is verified by its instances alone (the summary names them)'
 
-export function outputMode(json: boolean): OutputMode {
-  return json || process.stderr.isTTY !== true ? 'json' : 'tty'
+/**
+ * JSON lines when asked, or when stdout is not a terminal (`cfctl migrate ... > run.jsonl`, a CI job): the
+ * format follows where the data goes, as with `apps` and `dashboard`, even when stderr is still a terminal.
+ */
+export function outputMode(json: boolean, stdout: { isTTY?: boolean } = process.stdout): OutputMode {
+  return json || stdout.isTTY !== true ? 'json' : 'tty'
 }
 
 export function writeJsonLine(value: unknown): void {
@@ -175,6 +179,16 @@ function eventLine(event: MigrationEvent, paint: ReturnType<typeof painterFor>):
       return `resumed by ${event.by}`
     case 'rate-changed':
       return `rate now ${event.rate ?? 'unlimited'}, ${event.maxInFlight} in flight at most`
+    case 'cc-unreachable':
+      return `${paint.red('CC down')}: ${event.error}; waiting for it, no new app starts`
+    case 'cc-answered':
+      return `the CC answers again after ${formatDuration(event.downMs)}`
+    case 'step-in-doubt':
+      return `${paint.yellow('?')} ${event.appName} in doubt: ${event.reason}`
+    case 'foreign-flip':
+      return `${paint.red('!')} ${event.appName}: diego set to ${event.diego} outside this migration${event.by ? ` by ${event.by}` : ''}`
+    case 'probe-path-down':
+      return `${paint.red('probes down')}: ${event.detail}`
     case 'lock-taken-over':
       return `took over the lock of pid ${event.fromPid} on ${event.fromHostname} (${event.reason})`
     default:

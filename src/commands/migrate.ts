@@ -76,7 +76,7 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
     }),
     ui: Flags.boolean({ description: 'run the migration inside the live dashboard (on a terminal)' }),
     json: Flags.boolean({
-      description: 'one JSON event a line, then a JSON summary (the default when stderr is not a TTY)',
+      description: 'one JSON event a line, then a JSON summary (the default when stdout is not a terminal)',
     }),
   }
 
