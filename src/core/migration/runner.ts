@@ -93,6 +93,8 @@ export const NO_ROUTE_NOTE = 'no route: verified by its instances alone'
 
 export interface MigrationOutcome {
   migrationId: string
+  /** The backend the apps move to. */
+  to: Backend
   state: MigrationState
   pausedBy: string | null
   steps: Record<StepState, number>
@@ -140,7 +142,7 @@ export const CC_UNREACHABLE = 'cc-unreachable'
  * the move was never tried to the end, so a resume tries it again. Read off the text because older cfctl
  * versions failed such steps; this one leaves them in doubt instead.
  */
-const NO_ANSWER_ERROR =
+export const NO_ANSWER_ERROR =
   /\b(ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|UND_ERR_[A-Z_]+|CF-ServiceUnavailable|[Gg]ateway [Tt]ime-?out|Bad Gateway|Service Unavailable)\b/
 
 /** Whether a failed step failed only because the CC did not answer, and is worth another try. */
@@ -1071,6 +1073,7 @@ export function migrationOutcome(journal: Journal, migrationId: string): Migrati
   }
   return {
     migrationId,
+    to: migration.to,
     state: migration.state,
     pausedBy: migration.pausedBy,
     steps: journal.stepCounts(migrationId),

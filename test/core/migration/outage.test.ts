@@ -33,9 +33,7 @@ function expectOneFlipEach(world: FakeFoundation): void {
 
 async function migrationThroughOutage(apps: number, outageMs: number, outageWaitMs?: number) {
   const clock = new FakeClock()
-  const world = new FakeFoundation(clock, { seed: 14, putHoldMs: 3_000, bootMs: 2_000, drainMs: 5_000 }).addFleet(
-    apps,
-  )
+  const world = new FakeFoundation(clock, { seed: 14, putHoldMs: 3_000, bootMs: 2_000, drainMs: 5_000 }).addFleet(apps)
   const journal = openJournal(clock)
   const id = aMigration(world, journal, { plan: { maxInFlight: 50 }, settings: { maxFailures: '0' } })
   const runner = aRunner(journal, id, world.port(), clock, outageWaitMs === undefined ? {} : { outageWaitMs })
