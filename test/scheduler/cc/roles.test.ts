@@ -131,9 +131,16 @@ describe('who may change an app', () => {
         body: { instances: app.instances + 1, diego: true },
       })
       expect(res.status).toBe(403)
-      expect(res.body).toEqual({ code: 330002, description: 'Feature Disabled: app_scaling', error_code: 'CF-FeatureDisabled' })
+      expect(res.body).toEqual({
+        code: 330002,
+        description: 'Feature Disabled: app_scaling',
+        error_code: 'CF-FeatureDisabled',
+      })
       // Without scaling, the backend selection check answers (selection is off here).
-      const flip = await call(f.url, `/v2/apps/${app.guid}`, tokens.developer!, { method: 'PUT', body: { diego: true } })
+      const flip = await call(f.url, `/v2/apps/${app.guid}`, tokens.developer!, {
+        method: 'PUT',
+        body: { diego: true },
+      })
       expect(flip.body.error_code).toBe('CF-BackendSelectionNotAuthorized')
       expect((await call(f.url, '/v2/config/feature_flags/app_scaling', tokens.developer!)).body.enabled).toBe(false)
       const byDeveloper = await call(f.url, '/v2/config/feature_flags/app_scaling', tokens.developer!, {
@@ -156,7 +163,9 @@ describe('the q keys of orgs and spaces', () => {
     expect(guids(await call(f.url, `/v2/organizations?q=manager_guid:${manager}`, tokens.admin!))).toEqual([first.guid])
     expect(guids(await call(f.url, `/v2/organizations?q=user_guid:${developer}`, tokens.admin!))).toEqual([first.guid])
     const space = f.store.spacesOfOrg(first.guid)[2]!
-    expect(guids(await call(f.url, `/v2/organizations?q=space_guid:${space.guid}`, tokens.admin!))).toEqual([first.guid])
+    expect(guids(await call(f.url, `/v2/organizations?q=space_guid:${space.guid}`, tokens.admin!))).toEqual([
+      first.guid,
+    ])
     const developed = await call(f.url, `/v2/spaces?q=developer_guid:${developer}&results-per-page=100`, tokens.admin!)
     expect(guids(developed)).toEqual(f.store.spacesOfOrg(first.guid).map((s) => s.guid))
     expect(guids(await call(f.url, `/v2/spaces?q=app_guid:${firstApps[0]!.guid}`, tokens.admin!))).toEqual([
