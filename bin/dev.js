@@ -14,7 +14,12 @@ const { execute } = await import('@oclif/core')
 // API; TypeScript 7 no longer offers that API, so point oclif at the sources itself.
 const root = fileURLToPath(new URL('..', import.meta.url))
 const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
-pjson.oclif = { ...pjson.oclif, commands: './src/commands' }
+pjson.oclif = {
+  ...pjson.oclif,
+  commands: './src/commands',
+  helpClass: './src/cli/help.ts',
+  hooks: { command_not_found: './src/cli/command-not-found.ts' },
+}
 
 await execute({
   development: true,

@@ -28,5 +28,7 @@ export function appRefFrom(
     space: flags.space,
     defaultOrgGuid: session.org?.guid,
     defaultSpaceGuid: session.space?.guid,
+    defaultOrgName: session.org?.name,
+    defaultSpaceName: session.space?.name,
   }
 }

@@ -12,8 +12,15 @@ import { formatMb, painterFor, table } from '../ui/text.js'
 
 export type OutputMode = 'tty' | 'json'
 
-export function outputMode(json: boolean): OutputMode {
-  return json || process.stderr.isTTY !== true ? 'json' : 'tty'
+/** How an app with no route is verified, as the plan states it. */
+const ROUTES_RULE = 'an app with no route is verified by its instances alone (the summary names them)'
+
+/**
+ * JSON lines when asked, or when stdout is not a terminal (`cfctl migrate ... > run.jsonl`, a CI job): the
+ * format follows where the data goes, as with `apps` and `dashboard`, even when stderr is still a terminal.
+ */
+export function outputMode(json: boolean, stdout: { isTTY?: boolean } = process.stdout): OutputMode {
+  return json || stdout.isTTY !== true ? 'json' : 'tty'
 }
 
 export function writeJsonLine(value: unknown): void {
@@ -53,7 +60,11 @@ export function renderPlan(plan: MigrationPlan, capacity: CapacityCheck, rate: s
     const mark = verdict.ok === undefined ? paint.dim('?') : verdict.ok ? paint.green('ok') : paint.red('SHORT')
     lines.push(`Capacity ${verdict === capacity.target ? 'target  ' : 'way back'}: ${mark} ${verdict.message}`)
   }
+  lines.push(`Verify: every instance RUNNING on ${name(plan.to)} and the route answering; ${ROUTES_RULE}`)
   for (const warning of plan.warnings) lines.push(`${paint.yellow('warning:')} ${warning}`)
+  for (const app of plan.unstaged.slice(0, 20))
+    lines.push(`  ${paint.yellow(app.action === 'skip' ? 'skip' : 'move')} ${app.appName}: ${app.reason}`)
+  if (plan.unstaged.length > 20) lines.push(paint.dim(`  … and ${plan.unstaged.length - 20} more not staged`))
   return lines.join('\n')
 }
 
@@ -75,6 +86,8 @@ export function planJson(plan: MigrationPlan, capacity: CapacityCheck, rate: str
     capacity: { ok: capacity.ok, target: capacity.target, wayBack: capacity.wayBack },
     warnings: plan.warnings,
     selection: plan.selection,
+    unstaged: plan.unstaged,
+    routes: ROUTES_RULE,
     steps: plan.steps.map((s, position) => ({
       position,
       guid: s.appGuid,
@@ -107,12 +120,26 @@ export function followRun(
     process.stderr.write(progressLine(progress()))
     shown = true
   }
-  const unsubscribe = subscribe((event) => {
+  const show = (event: MigrationEvent) => {
     const line = eventLine(event, paint)
     if (!line) return
     clear()
     process.stderr.write(`${line}\n`)
     draw()
+  }
+  // `set-rate ID 30/min --max-in-flight 10` reaches a runner as two changes in one pass: only the last
+  // states the pace that now holds, so a burst of them is shown as that one line.
+  let paceChange: MigrationEvent | undefined
+  const unsubscribe = subscribe((event) => {
+    if (event.type !== 'rate-changed') return show(event)
+    const first = paceChange === undefined
+    paceChange = event
+    if (first)
+      queueMicrotask(() => {
+        const last = paceChange
+        paceChange = undefined
+        if (last) show(last)
+      })
   })
   const timer: Timer = new RealClock().every(250, draw)
   return () => {
@@ -138,6 +165,8 @@ function eventLine(event: MigrationEvent, paint: ReturnType<typeof painterFor>):
   switch (event.type) {
     case 'step-verified':
       return `${paint.green('✓')} ${event.appName} verified in ${formatDuration(event.ms)}`
+    case 'step-skipped':
+      return `${paint.yellow('–')} ${event.appName} skipped, not staged: ${event.reason}`
     case 'step-failed':
       return `${paint.red('✗')} ${event.appName}: ${event.error}${event.restored ? ' (flag restored)' : ''}`
     case 'step-rolled-back':
@@ -150,6 +179,16 @@ function eventLine(event: MigrationEvent, paint: ReturnType<typeof painterFor>):
       return `resumed by ${event.by}`
     case 'rate-changed':
       return `rate now ${event.rate ?? 'unlimited'}, ${event.maxInFlight} in flight at most`
+    case 'cc-unreachable':
+      return `${paint.red('CC down')}: ${event.error}; waiting for it, no new app starts`
+    case 'cc-answered':
+      return `the CC answers again after ${formatDuration(event.downMs)}`
+    case 'step-in-doubt':
+      return `${paint.yellow('?')} ${event.appName} in doubt: ${event.reason}`
+    case 'foreign-flip':
+      return `${paint.red('!')} ${event.appName}: diego set to ${event.diego} outside this migration${event.by ? ` by ${event.by}` : ''}`
+    case 'probe-path-down':
+      return `${paint.red('probes down')}: ${event.detail}`
     case 'lock-taken-over':
       return `took over the lock of pid ${event.fromPid} on ${event.fromHostname} (${event.reason})`
     default:
@@ -175,6 +214,19 @@ export function renderSummary(outcome: MigrationOutcome, resumeHint: string | un
       : `  routability: ${outcome.gaps.length} gaps, the longest ${formatDuration(outcome.longestGapMs)}`,
   ]
   for (const gap of outcome.gaps.slice(0, 10)) lines.push(`    ${gap.appName}: ${formatDuration(gap.ms)}`)
+  if (outcome.unrouted.length > 0)
+    lines.push(
+      `  no route, verified by their instances alone: ${outcome.unrouted.length} (${outcome.unrouted
+        .slice(0, 10)
+        .map((u) => u.appName)
+        .join(', ')}${outcome.unrouted.length > 10 ? ', …' : ''})`,
+    )
+  const skipped = outcome.unstaged.filter((u) => u.action === 'skip')
+  const moved = outcome.unstaged.filter((u) => u.action === 'move')
+  if (skipped.length > 0) lines.push(`  not staged, skipped (left where they were): ${skipped.length}`)
+  for (const u of skipped.slice(0, 20)) lines.push(`    ${u.appName}: ${u.reason}`)
+  if (moved.length > 0) lines.push(`  not staged, moved by their flag alone: ${moved.length}`)
+  for (const u of moved.slice(0, 20)) lines.push(`    ${u.appName}: ${u.reason}`)
   for (const failure of outcome.failures.slice(0, 20))
     lines.push(
       `  ${paint.red('failed')} ${failure.appName}: ${failure.error}${failure.restored ? ' (back on its source)' : ''}`,

@@ -12,8 +12,10 @@ import {
   type CloudController,
   type Credentials,
   createCloudController,
+  DEFAULT_USERS,
   isSeedSize,
   openStore,
+  ROLE_USERS,
   SeedError,
   type SeedSize,
   type StartedDemand,
@@ -269,13 +271,23 @@ export class Foundation {
       `API:      ${this.apiUrl}`,
       `Router:   ${this.routerUrl}  (send an app's route as the Host header${example ? `, e.g. ${example}` : ''})`,
       `Token:    ${this.apiUrl}/oauth/token  (client "cf", empty secret)`,
-      `Logins:   ${this.users.admin.username}/${this.users.admin.password} (cloud_controller.admin), ${this.users.developer.username}/${this.users.developer.password} (space developer)`,
+      `Logins:   ${shownLogin(this.users.admin, DEFAULT_USERS.admin)} (cloud_controller.admin), ${shownLogin(this.users.developer, DEFAULT_USERS.developer)} (space developer)`,
+      ...this.roleLogins(),
       `Apps:     ${apps.length} (${apps.length - onDiego} on DEA, ${onDiego} on Diego)`,
       `Backends: ${dea.nodes} DEAs, ${diego.nodes} Diego cells${this.speed === 1 ? '' : `, running ${this.speed}x real time`}`,
       `Data:     ${this.dataFile ?? 'in memory (use --data FILE to keep it)'}`,
       '',
-      `Try:      curl -s -d grant_type=password -d username=${this.users.admin.username} -d password=${this.users.admin.password} -u cf: ${this.apiUrl}/oauth/token`,
+      `Try:      curl -s -d grant_type=password -d username=${this.users.admin.username} -d password=${shownPassword(this.users.admin, DEFAULT_USERS.admin, 'PASSWORD')} -u cf: ${this.apiUrl}/oauth/token`,
     ].join('\n')
+  }
+
+  /** The seeded demo logins of the other roles that this store holds (none in an older data file). */
+  private roleLogins(): string[] {
+    const taken = new Set([this.users.admin.username, this.users.developer.username])
+    const shown = ROLE_USERS.filter((u) => !taken.has(u.username) && this.store.userNamed(u.username))
+    if (shown.length === 0) return []
+    const names = shown.map((u) => `${u.username} (${u.describe})`).join(', ')
+    return [`Roles:    ${names}; each user's password is its name; in the first org and its first space`]
   }
 
   /** Stops listening, then the backends, then closes the store. Safe to call twice. */
@@ -287,6 +299,18 @@ export class Foundation {
     this.dea.shutdown()
     this.store.close()
   }
+}
+
+/**
+ * A password is shown only when it is the built-in demo login the README documents; one the operator
+ * chose (--admin-user USER:PASSWORD) stays off the screen, out of scrollback and CI logs.
+ */
+function shownPassword(login: Credentials, demo: Credentials, placeholder: string): string {
+  return login.username === demo.username && login.password === demo.password ? login.password : placeholder
+}
+
+function shownLogin(login: Credentials, demo: Credentials): string {
+  return `${login.username}/${shownPassword(login, demo, '(the password given)')}`
 }
 
 function openData(dataFile: string | undefined): Store {

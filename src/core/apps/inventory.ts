@@ -1,6 +1,6 @@
 // Where apps run: the fleet by backend, one app found by name, and the flip of one app's backend.
 // Everything here goes through the CC client, so it works the same on a real foundation.
-import type { App, CcClient, Org, Space } from '../cc/index.js'
+import { type App, type CcClient, type Org, type Space, type Unstaged, unstagedOf } from '../cc/index.js'
 import { UsageError, UserError } from '../errors.js'
 
 export type BackendName = 'dea' | 'diego'
@@ -20,6 +20,8 @@ export interface AppRow {
   memoryMb: number
   diskMb: number
   backend: BackendName
+  /** Set when the app is not staged: staging failed (with the CC's reason) or has not finished. */
+  unstaged?: Unstaged
 }
 
 export interface Scope {
@@ -102,9 +104,15 @@ export async function listApps(client: CcClient, options: ListOptions): Promise<
       memoryMb: app.memoryMb,
       diskMb: app.diskMb,
       backend,
+      ...unstagedField(app),
     }
   })
   return { apps: rows, counts }
+}
+
+function unstagedField(app: App): { unstaged?: Unstaged } {
+  const unstaged = unstagedOf(app)
+  return unstaged ? { unstaged } : {}
 }
 
 export interface AppRef extends Scope {
@@ -113,6 +121,9 @@ export interface AppRef extends Scope {
   /** The targeted org and space, used when the flags name neither. */
   defaultOrgGuid?: string
   defaultSpaceGuid?: string
+  /** Their names, to say where an app was looked for. */
+  defaultOrgName?: string
+  defaultSpaceName?: string
 }
 
 /** One app, by guid or by name in the given (or targeted) space; a name found in several spaces is an error. */
@@ -121,16 +132,24 @@ export async function findApp(client: CcClient, ref: AppRef): Promise<App> {
   if (!ref.name) throw new UsageError('name the app', 'pass APP, or --guid GUID')
   let spaceGuid = ref.defaultSpaceGuid
   let orgGuid = ref.defaultOrgGuid
+  // Where the name was looked for, to say so when it is not there: the flags' org/space, else the target's.
+  let where = spaceGuid
+    ? ` in the targeted space${ref.defaultSpaceName ? ` (${ref.defaultOrgName ?? '?'}/${ref.defaultSpaceName})` : ''}`
+    : orgGuid
+      ? ` in the targeted org${ref.defaultOrgName ? ` (${ref.defaultOrgName})` : ''}`
+      : ' on the foundation'
+  let hint = 'check the name, or pass --org/--space or --guid'
   if (ref.org !== undefined || ref.space !== undefined) {
     const { org, space } = await resolveScope(client, ref)
     spaceGuid = space?.guid
     orgGuid = space ? undefined : org?.guid
+    where = space ? ` in space "${space.name}"${org ? ` of org "${org.name}"` : ''}` : ` in org "${org!.name}"`
+    const listing = `cfctl apps${org ? ` --org ${org.name}` : ''}${space ? ` --space ${space.name}` : ''}`
+    hint = `check the name (${listing} lists the apps there), or pass --guid`
   }
   const found = await client.apps({ name: ref.name, spaceGuid, orgGuid: spaceGuid ? undefined : orgGuid })
   if (found.length === 1) return found[0]!
-  const where = spaceGuid ? ' in the targeted space' : orgGuid ? ' in the targeted org' : ''
-  if (found.length === 0)
-    throw new UserError(`app "${ref.name}" not found${where}`, 'check the name, or pass --org/--space or --guid')
+  if (found.length === 0) throw new UserError(`app "${ref.name}" not found${where}`, hint)
   const spaces = await client.spaces()
   const orgs = new Map((await client.organizations()).map((o) => [o.guid, o.name]))
   const places = found.map((app) => {

@@ -30,6 +30,7 @@ import {
   BackendsCapacityBody,
   DomainResource,
   ErrorBody,
+  EventResource,
   FeatureFlagsBody,
   InfoBody,
   InstancesBody,
@@ -223,6 +224,18 @@ export class CcClient {
     if (query.name !== undefined) q.push(filter('name', query.name))
     if (query.orgGuid !== undefined) q.push(filter('organization_guid', query.orgGuid))
     return (await this.list('/v2/spaces', SpaceResource, { q })).map(toSpace)
+  }
+
+  /**
+   * `GET /v2/events`, oldest first (the CC orders them by timestamp). The CC filters events on `type`,
+   * `actee` and `timestamp` only (events_controller.rb); anything else is for the caller.
+   */
+  async events(query: { type?: string; actee?: string; since?: Date } = {}): Promise<EventResource[]> {
+    const q: string[] = []
+    if (query.type !== undefined) q.push(filter('type', query.type))
+    if (query.actee !== undefined) q.push(filter('actee', query.actee))
+    if (query.since !== undefined) q.push(`timestamp>=${query.since.toISOString()}`)
+    return this.list('/v2/events', EventResource, { q })
   }
 
   /** `GET /v2/config/feature_flags`, e.g. whether users may select an app's backend. */

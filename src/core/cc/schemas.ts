@@ -96,6 +96,26 @@ export const RouteEntity = z.object({
 export const RouteResource = resourceSchema(RouteEntity)
 export type RouteResource = z.infer<typeof RouteResource>
 
+/**
+ * An event of `GET /v2/events` (cloud_controller_ng 067f553, event.rb's export_attributes; an
+ * audit.app.update carries `metadata.request`, the app update's request fields with secrets censored).
+ */
+export const EventEntity = z.object({
+  type: z.string(),
+  actor: z.string(),
+  actor_type: z.string(),
+  actor_name: z.string().nullable().optional(),
+  actee: z.string(),
+  actee_type: z.string(),
+  actee_name: z.string().nullable().optional(),
+  timestamp: z.string(),
+  metadata: z.record(z.string(), z.unknown()).nullable().optional(),
+  space_guid: z.string().nullable().optional(),
+  organization_guid: z.string().nullable().optional(),
+})
+export const EventResource = resourceSchema(EventEntity)
+export type EventResource = z.infer<typeof EventResource>
+
 /** `GET /v2/info`. Only the endpoints and the API version are required; the rest varies by CC. */
 export const InfoBody = z.object({
   name: z.string().nullable().optional(),

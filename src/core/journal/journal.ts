@@ -3,7 +3,7 @@
 // The runner writes each step's intent here before it touches the Cloud Controller, which is what lets a
 // crashed migration be resumed by reading this file and the CC. Timestamps come from the injected clock.
 import { randomBytes } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
+import { closeSync, fchmodSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
 import { type Clock, RealClock, type Timer } from '../../clock.js'
@@ -77,7 +77,8 @@ const MIGRATION_TRANSITIONS: Record<MigrationState, readonly MigrationState[]> =
   // A pause that comes while the last steps are in flight leaves nothing to hold: the run settles anyway.
   paused: ['running', 'paused', 'completed', 'failed', 'aborted', 'rolling-back'],
   completed: ['rolling-back'],
-  failed: ['rolling-back'],
+  // A resume retries the steps that failed only because the CC did not answer.
+  failed: ['running', 'rolling-back'],
   aborted: ['rolling-back'],
   // A rollback that was interrupted is taken up again from where it stood.
   'rolling-back': ['rolling-back', 'rolled-back'],
@@ -89,7 +90,8 @@ const STEP_TRANSITIONS: Record<StepState, readonly StepState[]> = {
   flipping: ['verifying', 'failed', 'rolling-back'],
   verifying: ['done', 'failed', 'rolling-back'],
   done: ['rolling-back'],
-  failed: ['rolling-back'],
+  // A step that failed only because the CC did not answer is tried again on resume.
+  failed: ['flipping', 'rolling-back'],
   'rolling-back': ['failed', 'rolled-back'],
   'rolled-back': [],
 }
@@ -125,7 +127,17 @@ export class Journal {
   /** Opens (creating it and its directory when missing) the journal at `path`, or an in-memory one for ':memory:'. */
   static open(path: string, options: JournalOptions = {}): Journal {
     // ~/.cfctl may not exist yet on a first run; it is the user's own, so only they may read it.
-    if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+    if (path !== ':memory:' && !path.startsWith('file:')) {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+      // The journal names apps, orgs and targets: the user's alone, like the directory it lives in.
+      // Created (or tightened) 0600 before SQLite opens it; its -wal and -shm files take this mode.
+      const fd = openSync(path, 'a', 0o600)
+      try {
+        fchmodSync(fd, 0o600)
+      } finally {
+        closeSync(fd)
+      }
+    }
     return new Journal(path, options.clock ?? new RealClock(), options.commitDelayMs)
   }
 

@@ -45,6 +45,8 @@ export const MigrationParameters = z.object({
   verifyIntervalMs: z.number().int().positive(),
   /** What the operator asked for, kept for `migrations show`. */
   selection: z.record(z.string(), z.unknown()).default({}),
+  /** What to do with an app that is not staged: skip it, or move it by its flag alone (see unstaged.ts); absent is skip. */
+  unstaged: z.enum(['skip', 'move']).optional(),
 })
 export type MigrationParameters = z.infer<typeof MigrationParameters>
 

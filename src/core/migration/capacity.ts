@@ -71,7 +71,7 @@ function checkTarget(
     ...base,
     freeMemoryMb: free,
     ok: true,
-    message: `${plan.to} can hold the selection: ${mb(need)} of ${mb(free)} free (${share}%)${containers}`,
+    message: `${plan.to} can hold the selection: it takes ${mb(need)}, ${share}% of the ${mb(free)} free${containers}`,
   }
 }
 

@@ -3,6 +3,7 @@ import type { Journal } from '../journal/journal.js'
 import type { MigrationParameters, MigrationRecord } from '../journal/types.js'
 import type { MigrationPlan } from './plan.js'
 import { parseMaxFailures, type Rate, rateFrom } from './rate.js'
+import { DEFAULT_UNSTAGED_POLICY, type UnstagedPolicy } from './unstaged.js'
 
 export interface MigrationSettings {
   /** The CC's URL: one running migration per target. */
@@ -23,6 +24,8 @@ export interface MigrationSettings {
   verifyIntervalMs?: number
   /** What the operator asked for (flags), kept for `migrations show`. */
   selection?: Record<string, unknown>
+  /** What to do with apps that are not staged. Default skip. */
+  unstaged?: UnstagedPolicy
   id?: string
 }
 
@@ -44,6 +47,7 @@ export function createMigration(journal: Journal, plan: MigrationPlan, settings:
     probeIntervalMs: settings.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS,
     verifyIntervalMs: settings.verifyIntervalMs ?? DEFAULT_VERIFY_INTERVAL_MS,
     selection: { order: plan.order, ...(settings.selection ?? {}) },
+    unstaged: settings.unstaged ?? DEFAULT_UNSTAGED_POLICY,
   }
   return journal.createMigration({
     target: settings.target,

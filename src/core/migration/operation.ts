@@ -10,7 +10,7 @@ import type { CcClient } from '../cc/index.js'
 import type { RouteProbe } from '../cc/route-probe.js'
 import { UsageError, UserError } from '../errors.js'
 import type { Journal } from '../journal/journal.js'
-import type { Backend, MigrationRecord } from '../journal/types.js'
+import type { Backend, LockOwner, MigrationRecord } from '../journal/types.js'
 import { type CapacityCheck, checkCapacity } from './capacity.js'
 import { createMigration } from './create.js'
 import { FoundationPort } from './foundation-port.js'
@@ -18,6 +18,7 @@ import { type MigrationPlan, type PlanOrder, planMigration } from './plan.js'
 import { parseMaxFailures, parseRate, type Rate } from './rate.js'
 import { MigrationRunner } from './runner.js'
 import { type FleetApp, parseAppList } from './select.js'
+import type { UnstagedPolicy } from './unstaged.js'
 
 /**
  * How long a runner's journal holds step transitions to commit them together (Journal's commitDelayMs): on
@@ -57,6 +58,8 @@ export interface MigrateOptions {
   timeoutMs?: number
   maxFailures?: string
   probeIntervalMs?: number
+  /** Apps that are not staged: skip (default) or move by their flag alone. */
+  unstaged?: UnstagedPolicy
 }
 
 export interface PreparedMigration {
@@ -76,6 +79,7 @@ export async function listFleet(client: CcClient, scope: { org?: string; space?:
     instances: app.instances,
     memoryMb: app.memoryMb,
     diego: app.backend === 'diego',
+    ...(app.unstaged ? { unstaged: app.unstaged } : {}),
   }))
 }
 
@@ -99,6 +103,7 @@ export async function prepareMigration(client: CcClient, options: MigrateOptions
     canary: options.canary,
     rate: options.rate,
     maxInFlight: options.maxInFlight,
+    unstaged: options.unstaged,
   })
   const from: Backend = options.to === 'diego' ? 'dea' : 'diego'
   return {
@@ -127,6 +132,7 @@ export function recordMigration(
   target: string,
   prepared: PreparedMigration,
   options: MigrateOptions,
+  id?: string,
 ): MigrationRecord {
   if (prepared.plan.steps.length === 0)
     throw new UserError(`no app to move to ${options.to}`, 'check --org, --space, --app and --app-pattern')
@@ -138,6 +144,7 @@ export function recordMigration(
     maxFailures: options.maxFailures,
     canaryWaitMs: options.canaryWaitMs,
     probeIntervalMs: options.probeIntervalMs,
+    unstaged: options.unstaged,
     selection: {
       org: options.org,
       space: options.space,
@@ -146,6 +153,7 @@ export function recordMigration(
       exclude: options.exclude,
       fromFile: options.fromFile,
     },
+    ...(id ? { id } : {}),
   })
 }
 
@@ -160,8 +168,9 @@ export interface RunnerContext {
 }
 
 /** A runner for a recorded migration on the session's foundation. */
-export function runnerFor(context: RunnerContext, migrationId: string): MigrationRunner {
+export function runnerFor(context: RunnerContext, migrationId: string, owner?: LockOwner): MigrationRunner {
   return new MigrationRunner({
+    ...(owner ? { owner } : {}),
     journal: context.journal,
     port: new FoundationPort(context.client, context.probe),
     clock: context.clock,
@@ -171,11 +180,30 @@ export function runnerFor(context: RunnerContext, migrationId: string): Migratio
   })
 }
 
-/** The migration with that id, or an error that says how to find one. */
-export function requireMigration(journal: Journal, id: string): MigrationRecord {
-  const found = journal.migration(id)
-  if (!found) throw new UserError(`no migration ${id} in ${journal.path}`, 'list them with: cfctl migrations list')
-  return found
+/**
+ * A migration by its id, by a unique start or end of it (`show 9093`, as git takes a short hash), or
+ * `latest` (the newest in the journal); else an error that says how to find one.
+ */
+export function requireMigration(journal: Journal, ref: string): MigrationRecord {
+  const exact = journal.migration(ref)
+  if (exact) return exact
+  const all = journal.migrations()
+  if (ref === 'latest') {
+    const latest = all[0]
+    if (latest) return latest
+  } else if (ref !== '') {
+    const matches = all.filter((m) => m.id.startsWith(ref) || m.id.endsWith(ref))
+    if (matches.length === 1) return matches[0]!
+    if (matches.length > 1)
+      throw new UserError(
+        `${ref} matches ${matches.length} migrations: ${matches
+          .slice(0, 5)
+          .map((m) => m.id)
+          .join(', ')}${matches.length > 5 ? ', …' : ''}`,
+        'give more of the id',
+      )
+  }
+  throw new UserError(`no migration ${ref} in ${journal.path}`, 'list them with: cfctl migrations list')
 }
 
 /** A migration runs only against the foundation it was planned on. */

@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js'
 import type { Backend, PlannedStep } from '../journal/types.js'
 import type { Rate } from './rate.js'
 import { type FleetApp, type Selection, type SelectionOptions, selectApps, sourceOf } from './select.js'
+import { DEFAULT_UNSTAGED_POLICY, type UnstagedApp, type UnstagedPolicy, unstagedAction } from './unstaged.js'
 
 export const PLAN_ORDERS = ['name', 'memory', 'instances', 'listed'] as const
 export type PlanOrder = (typeof PLAN_ORDERS)[number]
@@ -21,6 +22,8 @@ export interface PlanOptions extends SelectionOptions {
   maxInFlight?: number
   /** A typical step for a started app, flip to verified; used only for the estimate. */
   stepEstimateMs?: number
+  /** What the run does with apps that are not staged; default skip. */
+  unstaged?: UnstagedPolicy
 }
 
 export interface PlanTotals {
@@ -43,6 +46,8 @@ export interface MigrationPlan {
   /** The pace's bound on the duration: the rate over all apps, or the in-flight limit over the started ones. */
   expectedDurationMs: number
   selection: Pick<Selection, 'listed' | 'missing' | 'onTarget' | 'excluded'>
+  /** The planned apps that are not staged, why, and what the run will do with each. */
+  unstaged: UnstagedApp[]
   warnings: string[]
 }
 
@@ -86,7 +91,15 @@ export function planMigration(fleet: readonly FleetApp[], options: PlanOptions):
     targetDiego,
   }))
   const totals = totalsOf(steps)
+  const policy = options.unstaged ?? DEFAULT_UNSTAGED_POLICY
+  const unstaged: UnstagedApp[] = ordered.flatMap((app) =>
+    app.unstaged ? [{ appGuid: app.guid, appName: app.name, ...app.unstaged, action: policy }] : [],
+  )
   const warnings: string[] = []
+  if (unstaged.length > 0)
+    warnings.push(
+      `${unstaged.length} app${unstaged.length === 1 ? ' is' : 's are'} not staged (staging failed or pending), ${unstagedAction(policy)}: ${listing(unstaged.map((u) => u.appName))}`,
+    )
   if (selection.missing.length > 0)
     warnings.push(`not found in the org and space selected: ${listing(selection.missing)}`)
   if (selection.onTarget.length > 0) {
@@ -110,6 +123,7 @@ export function planMigration(fleet: readonly FleetApp[], options: PlanOptions):
       onTarget: selection.onTarget,
       excluded: selection.excluded,
     },
+    unstaged,
     warnings,
   }
 }

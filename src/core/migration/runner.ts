@@ -9,6 +9,7 @@
 // return from run(): the operator looks, then resumes (with a fresh allowance) or rolls back.
 import { existsSync } from 'node:fs'
 import type { Clock, Timer } from '../../clock.js'
+import type { Unstaged } from '../cc/staging.js'
 import type { MigrationEventBody } from '../journal/events.js'
 import type { Journal } from '../journal/journal.js'
 import { currentProcessOwner, DEFAULT_LOCK_STALE_MS, isProcessAlive } from '../journal/lock.js'
@@ -20,6 +21,13 @@ import { expectedDuration } from './plan.js'
 import { describeError, isTransient, type MigrationPort, type PortApp } from './port.js'
 import { failureAllowance, type GateTicket, parseMaxFailures, type Rate, RateGate, rateFrom } from './rate.js'
 import { RoutabilityMonitor, type RouteGap } from './routability.js'
+import {
+  DEFAULT_UNSTAGED_POLICY,
+  type UnstagedApp,
+  type UnstagedPolicy,
+  unstagedNote,
+  unstagedOfNote,
+} from './unstaged.js'
 
 export interface RunnerOptions {
   journal: Journal
@@ -69,6 +77,9 @@ export interface StepFailure {
   restored: boolean
 }
 
+/** The note of a step whose app had no route to probe. */
+export const NO_ROUTE_NOTE = 'no route: verified by its instances alone'
+
 export interface MigrationOutcome {
   migrationId: string
   state: MigrationState
@@ -77,6 +88,10 @@ export interface MigrationOutcome {
   failures: StepFailure[]
   gaps: Array<RouteGap & { appGuid: string; appName: string }>
   longestGapMs: number
+  /** Apps moved that have no route: verified by their instances alone. */
+  unrouted: Array<{ appGuid: string; appName: string }>
+  /** Apps that were not staged: skipped, or moved by their flag alone. Neither is a failure. */
+  unstaged: UnstagedApp[]
 }
 
 export interface MigrationProgress {
@@ -159,6 +174,7 @@ export class MigrationRunner {
   private verifyIntervalMs = 0
   private probeIntervalMs = 0
   private verifyOnRollback = true
+  private unstagedPolicy: UnstagedPolicy = DEFAULT_UNSTAGED_POLICY
 
   constructor(options: RunnerOptions) {
     this.migrationId = options.migrationId
@@ -213,6 +229,7 @@ export class MigrationRunner {
       this.timeoutMs = parameters.timeoutMs
       this.verifyIntervalMs = parameters.verifyIntervalMs
       this.probeIntervalMs = parameters.probeIntervalMs
+      this.unstagedPolicy = parameters.unstaged ?? DEFAULT_UNSTAGED_POLICY
       const total = this.journal.steps(this.migrationId).length
       this.failureLimit = failureAllowance(parseMaxFailures(parameters.maxFailures, 'maxFailures'), total)
       // Resuming a migration held after its canary is the operator's go-ahead.
@@ -459,6 +476,12 @@ export class MigrationRunner {
       this.failStep(step, message, { flipped: false, restored: true })
       return
     }
+    if (app.unstaged && this.unstagedPolicy === 'skip' && app.diego !== step.targetDiego) {
+      this.skipUnstaged(step, app.unstaged)
+      return
+    }
+    // Moved by its flag alone (--unstaged move): nothing of it runs anywhere until it stages.
+    const unstagedMove = app.unstaged ? unstagedNote('move', app.unstaged) : undefined
     const monitor = this.watch(step, app)
     let justFlipped = false
     try {
@@ -469,7 +492,10 @@ export class MigrationRunner {
           this.migrationId,
           step.position,
           'verifying',
-          { flipped: recovering, note: recovering ? null : `already on ${backendOf(step.targetDiego)}` },
+          {
+            flipped: recovering,
+            note: unstagedMove ?? (recovering ? null : `already on ${backendOf(step.targetDiego)}`),
+          },
           { type: 'step-flipped', diego: step.targetDiego, how, ...ref(step) },
         )
       } else {
@@ -487,7 +513,7 @@ export class MigrationRunner {
           this.migrationId,
           step.position,
           'verifying',
-          { flipped: true, attempts: change.attempts },
+          { flipped: true, attempts: change.attempts, ...(unstagedMove ? { note: unstagedMove } : {}) },
           { type: 'step-flipped', diego: step.targetDiego, how: 'flipped', ...ref(step) },
         )
         justFlipped = true
@@ -511,13 +537,14 @@ export class MigrationRunner {
         this.verifiedStepMs += this.clock.now() - startedAt
         this.verifiedSteps++
       }
-      this.journal.transitionStep(
-        this.migrationId,
-        step.position,
-        'done',
-        {},
-        { type: 'step-verified', ms: this.clock.now() - startedAt, ...ref(step) },
-      )
+      // An app with no route answers no probe: its instances alone verified it, and the summary says so.
+      const unrouted = app.state === 'STARTED' && app.instances > 0 && !app.unstaged && !(await this.routed(step))
+      this.journal.transitionStep(this.migrationId, step.position, 'done', unrouted ? { note: NO_ROUTE_NOTE } : {}, {
+        type: 'step-verified',
+        ms: this.clock.now() - startedAt,
+        ...(unrouted ? { noRoute: true } : {}),
+        ...ref(step),
+      })
       return
     }
     await this.restoreApp(this.toRollingBack(step, verdict.error, true), verdict.error, { auto: true, monitor })
@@ -548,6 +575,24 @@ export class MigrationRunner {
     } finally {
       monitor?.stop()
     }
+  }
+
+  /** Whether the app has a route to probe; when the port cannot tell, it is taken to have one. */
+  private async routed(step: StepRecord): Promise<boolean> {
+    if (!this.port.hasRoute) return true
+    return this.port.hasRoute(step.appGuid).catch(() => true)
+  }
+
+  /** An app that is not staged, left where it is: done without a flip, never a failure. */
+  private skipUnstaged(step: StepRecord, unstaged: Unstaged): void {
+    const verifying = this.journal.transitionStep(
+      this.migrationId,
+      step.position,
+      'verifying',
+      { flipped: false, note: unstagedNote('skip', unstaged) },
+      { type: 'step-skipped', reason: unstaged.reason, errorCode: unstaged.errorCode, ...ref(step) },
+    )
+    this.journal.transitionStep(this.migrationId, verifying.position, 'done')
   }
 
   private failStep(
@@ -745,7 +790,8 @@ export class MigrationRunner {
     monitor: RoutabilityMonitor | undefined,
     justFlipped = false,
   ): Promise<Verdict> {
-    if (app.state !== 'STARTED' || app.instances === 0) return { ok: true }
+    // An app that is not staged has no instances to show on either backend: its flag is all there is.
+    if (app.state !== 'STARTED' || app.instances === 0 || app.unstaged) return { ok: true }
     const deadline = this.clock.now() + this.timeoutMs
     const startedAt = this.clock.now()
     if (justFlipped) await this.clock.sleep(Math.min(nextCheckAfter(0, this.verifyIntervalMs), this.timeoutMs))
@@ -1011,6 +1057,13 @@ export function migrationOutcome(journal: Journal, migrationId: string): Migrati
       })),
     gaps,
     longestGapMs: gaps.reduce((longest, gap) => Math.max(longest, gap.ms), 0),
+    unrouted: steps
+      .filter((s) => s.state === 'done' && s.note === NO_ROUTE_NOTE)
+      .map((s) => ({ appGuid: s.appGuid, appName: s.appName })),
+    unstaged: steps.flatMap((s) => {
+      const unstaged = s.state === 'done' ? unstagedOfNote(s.note) : undefined
+      return unstaged ? [{ appGuid: s.appGuid, appName: s.appName, ...unstaged }] : []
+    }),
   }
 }
 

@@ -3,6 +3,7 @@
 // fleet once and hands it in, so selection is tested without a server and a dry run costs one listing.
 // Names (of apps, orgs and spaces) match without regard to case, as the Cloud Controller matches them.
 import { sameName } from '../cc/query.js'
+import type { Unstaged } from '../cc/staging.js'
 import type { Backend } from '../journal/types.js'
 
 /** An app as the fleet listing shows it. */
@@ -15,6 +16,8 @@ export interface FleetApp {
   instances: number
   memoryMb: number
   diego: boolean
+  /** Set when the app is not staged (package_state PENDING or FAILED), with the CC's reason. */
+  unstaged?: Unstaged
 }
 
 export interface SelectionOptions {

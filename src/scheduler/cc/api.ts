@@ -10,35 +10,37 @@ import type { AppLimits } from './app-limits.js'
 import { needsNewVersion, parseAppUpdate, validateAppUpdate } from './app-update.js'
 import type { BackendBridge } from './bridge.js'
 import { CfError, UNKNOWN_ERROR_BODY } from './errors.js'
+import { type Actor, auditRequest, type EventLog, getEventBody, listEventsBody } from './events.js'
+import { FeatureFlags, requireAppScaling } from './feature-flags.js'
+import { APP_FILTERS } from './filters.js'
 import { ListCache } from './list-cache.js'
+import { handleLoginInfo } from './login-info.js'
+import { updateOrgStatus } from './org-update.js'
 import {
   compileFilters,
   envelopeBytes,
   envelopeJson,
   type Filter,
-  type FilterFields,
   paginate,
   parseFilters,
   parsePageRequest,
+  parseRelationParams,
 } from './query.js'
+import { ReadApi } from './read-api.js'
+import { Renderer, routesOf } from './relations.js'
 import {
   appResourceBytes,
   appSummary,
   type BackendCapacityBody,
   backendCapacityBody,
-  featureFlagsBody,
   type InfoConfig,
   infoBody,
   instancesReport,
-  orgResource,
-  routeResource,
   runningInstanceCount,
-  sharedDomainResource,
-  spaceResource,
   statsReport,
 } from './resources.js'
 import { ResponseBuffers } from './response-buffers.js'
-import type { AppRecord, OrgRecord, SpaceRecord, Store } from './store.js'
+import type { AppRecord, Store } from './store.js'
 import { BodyTooLargeError, type Principal, readBody, type TokenService } from './uaa.js'
 
 export interface ApiSettings {
@@ -58,28 +60,9 @@ export interface ApiDependencies {
   tokens: TokenService
   access: Access
   bridge: BackendBridge
+  events: EventLog
   settings: ApiSettings
   log: (line: string) => void
-}
-
-/** `q` keys of /v2/apps: CC's, plus `state` (an extension of this CC, for `cfctl apps`). */
-export const APP_FILTERS: FilterFields<AppRecord> = {
-  name: { type: 'string', get: (a) => a.name },
-  space_guid: { type: 'string', get: (a) => a.spaceGuid },
-  organization_guid: { type: 'string', get: (a) => a.orgGuid },
-  diego: { type: 'boolean', get: (a) => a.diego },
-  stack_guid: { type: 'string', get: (a) => a.stackGuid },
-  state: { type: 'string', get: (a) => a.state },
-}
-
-export const ORG_FILTERS: FilterFields<OrgRecord> = {
-  name: { type: 'string', get: (o) => o.name },
-  status: { type: 'string', get: () => 'active' },
-}
-
-export const SPACE_FILTERS: FilterFields<SpaceRecord> = {
-  name: { type: 'string', get: (s) => s.name },
-  organization_guid: { type: 'string', get: (s) => s.orgGuid },
 }
 
 const MAX_BODY_BYTES = 1024 * 1024
@@ -100,11 +83,14 @@ class Api {
   private readonly tokens: TokenService
   private readonly access: Access
   private readonly bridge: BackendBridge
+  private readonly events: EventLog
   private readonly settings: ApiSettings
   private readonly log: (line: string) => void
-  private readonly featureFlagsJson = JSON.stringify(featureFlagsBody())
+  private readonly flags: FeatureFlags
   private readonly buffers = new ResponseBuffers()
   private readonly filteredApps: ListCache<AppRecord>
+  private readonly renderer: Renderer
+  private readonly reads: ReadApi
 
   constructor(deps: ApiDependencies) {
     this.store = deps.store
@@ -112,9 +98,22 @@ class Api {
     this.tokens = deps.tokens
     this.access = deps.access
     this.bridge = deps.bridge
+    this.events = deps.events
     this.settings = deps.settings
     this.log = deps.log
     this.filteredApps = new ListCache(deps.store)
+    this.flags = FeatureFlags.of(deps.store)
+    this.renderer = new Renderer(deps.store, deps.access.roles, deps.access)
+    this.reads = new ReadApi({
+      store: deps.store,
+      access: deps.access,
+      roles: deps.access.roles,
+      renderer: this.renderer,
+      bridge: deps.bridge,
+      read: (req) => this.read(req),
+      send,
+      log: deps.log,
+    })
   }
 
   async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -125,6 +124,7 @@ class Api {
     const method = req.method ?? 'GET'
 
     if (path === '/oauth/token') return this.tokens.handleTokenRequest(req, res, this.baseUrl(req))
+    if (path === '/login') return handleLoginInfo(req, res, this.baseUrl(req), this.clock)
     // /v2/... split: ['', 'v2', collection, guid?, sub?]
     const parts = path.split('/')
     if (parts[1] !== 'v2' || parts.length > 5) throw new CfError('NotFound')
@@ -132,17 +132,14 @@ class Api {
     if (guid === '' || sub === '') throw new CfError('NotFound')
 
     if (collection === 'info' && guid === undefined && method === 'GET') return this.info(req, res)
-    if (collection === 'config' && guid === 'feature_flags' && sub === undefined && method === 'GET') {
-      this.read(req)
-      return send(res, 200, this.featureFlagsJson)
-    }
+    if (collection === 'config' && guid === 'feature_flags') return this.featureFlags(req, res, method, sub)
     if (collection === 'apps') {
       if (guid === undefined) {
         if (method === 'GET') return this.listApps(req, res, query)
       } else if (sub === undefined) {
-        if (method === 'GET') return this.getApp(req, res, guid)
+        if (method === 'GET') return this.getApp(req, res, guid, query)
         if (method === 'PUT') return this.updateApp(req, res, guid)
-        if (method === 'DELETE') return this.deleteApp(req, res, guid)
+        if (method === 'DELETE') return this.deleteApp(req, res, guid, query)
       } else if (method === 'GET') {
         if (sub === 'stats') return this.appStats(req, res, guid)
         if (sub === 'instances') return this.appInstances(req, res, guid)
@@ -150,24 +147,16 @@ class Api {
         if (sub === 'routes') return this.appRoutes(req, res, guid, query)
       }
     }
-    if (
-      (collection === 'shared_domains' || collection === 'domains') &&
-      guid &&
-      sub === undefined &&
-      method === 'GET'
-    ) {
-      return this.getDomain(req, res, guid)
-    }
     // Extension: a real CC has no /v2/x-cfctl; `cfctl backends` reads capacity here.
     if (collection === 'x-cfctl' && guid === 'backends' && sub === undefined && method === 'GET') {
       return this.backends(req, res)
     }
-    if (collection === 'organizations' && sub === undefined && method === 'GET') {
-      return guid === undefined ? this.listOrgs(req, res, query) : this.getOrg(req, res, guid)
+    if (collection === 'events' && sub === undefined && method === 'GET')
+      return this.listOrGetEvents(req, res, guid, query)
+    if (collection === 'organizations' && guid && sub === undefined && method === 'PUT') {
+      return this.updateOrg(req, res, guid)
     }
-    if (collection === 'spaces' && sub === undefined && method === 'GET') {
-      return guid === undefined ? this.listSpaces(req, res, query) : this.getSpace(req, res, guid)
-    }
+    if (method === 'GET' && this.reads.handle(req, res, collection, guid, sub, query)) return
     throw new CfError('NotFound')
   }
 
@@ -217,6 +206,35 @@ class Api {
     send(res, 200, JSON.stringify(infoBody(this.baseUrl(req), this.settings.info, userGuid, this.settings.routerUrl)))
   }
 
+  /** `PUT /v2/organizations/:guid`: its status (active, suspended); answers 201 and the org. */
+  private async updateOrg(req: IncomingMessage, res: ServerResponse, guid: string): Promise<void> {
+    const principal = this.write(req)
+    const text = await readBody(req, MAX_BODY_BYTES)
+    const org = this.store.org(guid)
+    if (!org) throw new CfError('OrganizationNotFound', guid)
+    if (!this.access.canSeeOrg(principal, org.guid)) throw new CfError('NotAuthorized')
+    updateOrgStatus(this.access, principal, org, text)
+    send(
+      res,
+      201,
+      JSON.stringify(this.renderer.organization(org, principal, { depth: null, include: null, exclude: null })),
+    )
+  }
+
+  // ---- /v2/config/feature_flags ----
+
+  /** FeatureFlagsController: anyone with a token reads; only an admin sets a flag. */
+  private async featureFlags(req: IncomingMessage, res: ServerResponse, method: string, name?: string): Promise<void> {
+    if (method === 'GET') {
+      this.read(req)
+      return send(res, 200, JSON.stringify(name === undefined ? this.flags.list() : this.flags.body(name)))
+    }
+    if (method !== 'PUT' || name === undefined) throw new CfError('NotFound')
+    const principal = this.write(req)
+    if (!principal.admin) throw new CfError('NotAuthorized')
+    send(res, 200, JSON.stringify(this.flags.update(name, await readBody(req, MAX_BODY_BYTES))))
+  }
+
   // ---- /v2/x-cfctl/backends (an extension) ----
 
   /** Each attached backend's capacity from its own capacity(); admins only, as an operator's view. */
@@ -244,8 +262,12 @@ class Api {
         : this.filteredApps.get(JSON.stringify([visibilityKey(principal), ...request.q]), () =>
             this.filterApps(principal, filters),
           )
-    const body = envelopeBytes(paginate(items, request), '/v2/apps', request, appResourceBytes, (length) =>
-      this.buffers.take(length),
+    const body = envelopeBytes(
+      paginate(items, request),
+      '/v2/apps',
+      request,
+      (app) => this.renderer.appBytes(app, principal, request.relations),
+      (length) => this.buffers.take(length),
     )
     this.buffers.releaseAfter(res, body)
     send(res, 200, body)
@@ -266,13 +288,16 @@ class Api {
 
   private visibleApp(principal: Principal, guid: string): AppRecord {
     const app = this.store.app(guid)
-    if (!app || !this.access.canSeeSpace(principal, app.spaceGuid)) throw new CfError('AppNotFound', guid)
+    if (!app) throw new CfError('AppNotFound', guid)
+    // find_guid_and_validate_access: what exists but may not be seen is 403, not 404.
+    if (!this.access.canSeeSpace(principal, app.spaceGuid)) throw new CfError('NotAuthorized')
     return app
   }
 
-  private getApp(req: IncomingMessage, res: ServerResponse, guid: string): void {
-    const app = this.visibleApp(this.read(req), guid)
-    send(res, 200, appResourceBytes(app))
+  private getApp(req: IncomingMessage, res: ServerResponse, guid: string, query: string): void {
+    const principal = this.read(req)
+    const app = this.visibleApp(principal, guid)
+    send(res, 200, this.renderer.appBytes(app, principal, parseRelationParams(new URLSearchParams(query))))
   }
 
   private async updateApp(req: IncomingMessage, res: ServerResponse, guid: string): Promise<void> {
@@ -280,6 +305,7 @@ class Api {
     const update = parseAppUpdate(await readBody(req, MAX_BODY_BYTES))
     const app = this.visibleApp(principal, guid)
     if (!this.access.canChangeApp(principal, app)) throw new CfError('NotAuthorized')
+    requireAppScaling(this.flags, principal.admin, app, update as Readonly<Record<string, unknown>>)
     // AppAccess#read_for_update?: with selection off only an admin may *change* the flag; a PUT
     // that repeats the current value is fine. Checked before anything is applied.
     if (
@@ -296,26 +322,45 @@ class Api {
       this.settings.limits,
       (name) => this.store.appNamed(app.spaceGuid, name) !== undefined,
     )
-    const after = this.store.updateApp(
-      app.guid,
-      {
-        name: next.name,
-        instances: next.instances,
-        memoryMb: next.memoryMb,
-        state: next.state,
-        diego: next.diego,
-        version: needsNewVersion(app, next) ? randomUUID() : app.version,
-      },
-      this.clock.now(),
-    )
+    const now = this.clock.now()
+    const after = this.store.transaction(() => {
+      const updated = this.store.updateApp(
+        app.guid,
+        {
+          name: next.name,
+          instances: next.instances,
+          memoryMb: next.memoryMb,
+          state: next.state,
+          diego: next.diego,
+          version: needsNewVersion(app, next) ? randomUUID() : app.version,
+        },
+        now,
+      )
+      // AppsController#after_update: every accepted PUT is audited with what it asked for.
+      this.events.recordAppEvent(
+        'audit.app.update',
+        updated,
+        actorOf(principal),
+        { request: auditRequest({ ...update }) },
+        now,
+      )
+      return updated
+    })
     this.bridge.appChanged(app, after)
     // CC answers an update with 201 Created and the app.
     send(res, 201, appResourceBytes(after))
   }
 
-  private deleteApp(req: IncomingMessage, res: ServerResponse, guid: string): void {
-    const app = this.visibleApp(this.write(req), guid)
-    this.store.deleteApp(app.guid)
+  private deleteApp(req: IncomingMessage, res: ServerResponse, guid: string, query: string): void {
+    const principal = this.write(req)
+    const app = this.visibleApp(principal, guid)
+    // CC's recursive_delete?: only the string 'true' is true; the event records the answer either way.
+    const recursive = new URLSearchParams(query).get('recursive') === 'true'
+    const now = this.clock.now()
+    this.store.transaction(() => {
+      this.store.deleteApp(app.guid)
+      this.events.recordAppEvent('audit.app.delete-request', app, actorOf(principal), { request: { recursive } }, now)
+    })
     this.bridge.appChanged(app, undefined)
     res.writeHead(204, { 'X-VCAP-Request-ID': randomUUID() })
     res.end()
@@ -358,25 +403,16 @@ class Api {
 
   /** `GET /v2/apps/:guid/routes`: the app's routes in CC's envelope (an app here has one page of them). */
   private appRoutes(req: IncomingMessage, res: ServerResponse, guid: string, query: string): void {
-    const app = this.visibleApp(this.read(req), guid)
-    const params = new URLSearchParams(query)
-    const request = parsePageRequest(params)
-    const inline = Number(params.get('inline-relations-depth') ?? '0') >= 1
+    const principal = this.read(req)
+    const app = this.visibleApp(principal, guid)
+    const request = parsePageRequest(new URLSearchParams(query))
     send(
       res,
       200,
-      envelopeJson(paginate(app.routes, request), `/v2/apps/${app.guid}/routes`, request, (route) =>
-        JSON.stringify(routeResource(app, route, inline)),
+      envelopeJson(paginate(routesOf([app]), request), `/v2/apps/${app.guid}/routes`, request, (route) =>
+        JSON.stringify(this.renderer.route(route, principal, request.relations)),
       ),
     )
-  }
-
-  /** `GET /v2/shared_domains/:guid` (and `/v2/domains/:guid`): every domain here is shared. */
-  private getDomain(req: IncomingMessage, res: ServerResponse, guid: string): void {
-    this.read(req)
-    const domain = this.store.domains().find((d) => d.guid === guid)
-    if (!domain) throw new CfError('DomainNotFound', guid)
-    send(res, 200, JSON.stringify(sharedDomainResource(domain, this.clock.now())))
   }
 
   /** What the app's backend runs; `unavailable` when no backend is attached or it fails. */
@@ -392,49 +428,19 @@ class Api {
     return statuses
   }
 
-  // ---- organizations and spaces ----
+  // ---- events ----
 
-  private listOrgs(req: IncomingMessage, res: ServerResponse, query: string): void {
+  /** `GET /v2/events` and `/v2/events/:guid`: admins see all; others the events of their spaces. */
+  private listOrGetEvents(req: IncomingMessage, res: ServerResponse, guid: string | undefined, query: string): void {
     const principal = this.read(req)
-    const request = parsePageRequest(new URLSearchParams(query))
-    const predicate = compileFilters(parseFilters(request.q, ORG_FILTERS), ORG_FILTERS)
-    const orgs = this.access.visibleOrgs(principal)
-    const items = predicate ? orgs.filter(predicate) : orgs
-    const quota = this.store.defaultQuotaDefinitionGuid
+    const visible = principal.admin
+      ? null
+      : (e: { spaceGuid: string }) => this.access.canSeeSpace(principal, e.spaceGuid)
     send(
       res,
       200,
-      envelopeJson(paginate(items, request), '/v2/organizations', request, (o) =>
-        JSON.stringify(orgResource(o, quota)),
-      ),
+      guid === undefined ? listEventsBody(this.events, query, visible) : getEventBody(this.events, guid, visible),
     )
-  }
-
-  private getOrg(req: IncomingMessage, res: ServerResponse, guid: string): void {
-    const principal = this.read(req)
-    const org = this.store.org(guid)
-    if (!org || !this.access.canSeeOrg(principal, guid)) throw new CfError('OrganizationNotFound', guid)
-    send(res, 200, JSON.stringify(orgResource(org, this.store.defaultQuotaDefinitionGuid)))
-  }
-
-  private listSpaces(req: IncomingMessage, res: ServerResponse, query: string): void {
-    const principal = this.read(req)
-    const request = parsePageRequest(new URLSearchParams(query))
-    const predicate = compileFilters(parseFilters(request.q, SPACE_FILTERS), SPACE_FILTERS)
-    const spaces = this.access.visibleSpaces(principal)
-    const items = predicate ? spaces.filter(predicate) : spaces
-    send(
-      res,
-      200,
-      envelopeJson(paginate(items, request), '/v2/spaces', request, (s) => JSON.stringify(spaceResource(s))),
-    )
-  }
-
-  private getSpace(req: IncomingMessage, res: ServerResponse, guid: string): void {
-    const principal = this.read(req)
-    const space = this.store.space(guid)
-    if (!space || !this.access.canSeeSpace(principal, guid)) throw new CfError('SpaceNotFound', guid)
-    send(res, 200, JSON.stringify(spaceResource(space)))
   }
 }
 
@@ -444,6 +450,13 @@ class Api {
  */
 function visibilityKey(principal: Principal): string {
   return principal.admin ? 'admin' : `user:${principal.userGuid ?? ''}`
+}
+
+/** Who an event names: the token's user (CC keeps a client's token as a user named by its client id). */
+function actorOf(principal: Principal): Actor {
+  return principal.userGuid === null
+    ? { guid: principal.clientId, type: 'user', name: null }
+    : { guid: principal.userGuid, type: 'user', name: principal.userName }
 }
 
 function send(res: ServerResponse, status: number, body: string | Buffer): void {

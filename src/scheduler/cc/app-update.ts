@@ -35,7 +35,8 @@ const boolean = z.unknown().superRefine((value, ctx) => {
   }
 })
 
-// Each key is optional, but a key that is present must have the right type (null included, as in CC).
+// Each key is optional, and a key that is present must have the right type. JsonMessage drops keys whose
+// value is null before validating ("treat null values as if the keys aren't present"), and so do we.
 const AppUpdateMessage = z.object({
   name: string.optional(),
   instances: integer.optional(),
@@ -56,7 +57,7 @@ export function parseAppUpdate(body: string): AppUpdate {
     throw new CfError('MessageParseError', 'invalid request body')
   }
   const present = Object.fromEntries(
-    Object.entries(json).filter(([key]) => Object.hasOwn(AppUpdateMessage.shape, key)),
+    Object.entries(json).filter(([key, value]) => value !== null && Object.hasOwn(AppUpdateMessage.shape, key)),
   ) as Record<string, unknown>
   const parsed = AppUpdateMessage.safeParse(present)
   if (!parsed.success) {

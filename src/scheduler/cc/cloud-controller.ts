@@ -14,6 +14,7 @@ import { Access } from './access.js'
 import { createApiHandler } from './api.js'
 import { type AppLimits, DEFAULT_APP_LIMITS } from './app-limits.js'
 import { BackendBridge } from './bridge.js'
+import { EventLog } from './events.js'
 import { DEFAULT_INFO, type InfoConfig } from './resources.js'
 import { type SeedOptions, type SeedResult, type SeedSize, seed } from './seed.js'
 import type { Store } from './store.js'
@@ -62,6 +63,8 @@ export interface CloudController {
   readonly source: DesiredStateSource
   readonly store: Store
   readonly tokens: TokenService
+  /** The audit events (`/v2/events`). */
+  readonly events: EventLog
   readonly config: Readonly<ResolvedConfig>
   /** Connects the backends, which were built with `source`. */
   attachBackends(backends: Partial<Record<BackendName, RuntimeBackend>>): void
@@ -103,12 +106,14 @@ export function createCloudController(options: CloudControllerOptions): CloudCon
     limits: config.limits,
     info: config.info,
   }
-  const handle = createApiHandler({ store, clock, tokens, access: new Access(store), bridge, settings, log })
+  const events = new EventLog(store)
+  const handle = createApiHandler({ store, clock, tokens, access: new Access(store), bridge, events, settings, log })
   return {
     handle,
     source: bridge,
     store,
     tokens,
+    events,
     config,
     attachBackends: (backends) => bridge.attach(backends),
     setRouterUrl: (url) => {

@@ -5,6 +5,7 @@
 // so a listing of 50,000 apps costs no query and no COUNT(*). Records are immutable: an update
 // replaces the record, so anything cached per record (its serialized JSON) is invalidated by identity.
 import { randomBytes, randomUUID, scrypt, scryptSync, timingSafeEqual } from 'node:crypto'
+import { chmodSync, closeSync, existsSync, fchmodSync, openSync } from 'node:fs'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
 
 export type AppState = 'STARTED' | 'STOPPED'
@@ -206,6 +207,7 @@ export class Store {
 
   constructor(path: string) {
     this.path = path
+    if (path !== ':memory:') restrictToOwner(path)
     this.db = new DatabaseSync(path)
     if (path !== ':memory:') {
       this.db.exec('PRAGMA journal_mode = WAL')
@@ -240,6 +242,16 @@ export class Store {
   /** The one quota definition every org has (CC's `default` quota). */
   get defaultQuotaDefinitionGuid(): string {
     return this.quotaGuid
+  }
+
+  /** The SQLite database, for tables kept beside the store's own (the audit events, events.ts). */
+  get database(): DatabaseSync {
+    return this.db
+  }
+
+  /** Inside a transaction: a step that undoes an in-memory change of the caller's if it rolls back. */
+  onRollback(step: () => void): void {
+    this.onUndo(step)
   }
 
   isEmpty(): boolean {
@@ -298,6 +310,11 @@ export class Store {
 
   stack(guid: string): StackRecord | undefined {
     return this.stackByGuid.get(guid)
+  }
+
+  /** Every stack, in id order. */
+  stacks(): readonly StackRecord[] {
+    return [...this.stackByGuid.values()].sort((a, b) => a.id - b.id)
   }
 
   stackByName(name: string): StackRecord | undefined {
@@ -879,6 +896,21 @@ const DUMMY_SALT = randomBytes(16)
 /** The rows of a query, typed as the caller's row shape (node:sqlite hands back plain records). */
 function rows<T>(db: DatabaseSync, sql: string): T[] {
   return db.prepare(sql).all() as unknown as T[]
+}
+
+/**
+ * The file holds the token-signing key and password hashes: whoever reads it can mint an admin token.
+ * It is created (or tightened) to 0600 before SQLite opens it; SQLite gives its -wal and -shm files the
+ * main file's mode, and any left from an earlier, looser run are tightened too.
+ */
+function restrictToOwner(path: string): void {
+  const fd = openSync(path, 'a', 0o600)
+  try {
+    fchmodSync(fd, 0o600)
+  } finally {
+    closeSync(fd)
+  }
+  for (const companion of [`${path}-wal`, `${path}-shm`]) if (existsSync(companion)) chmodSync(companion, 0o600)
 }
 
 function scryptAsync(password: string, salt: Buffer): Promise<Buffer> {

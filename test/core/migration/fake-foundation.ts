@@ -4,6 +4,7 @@
 // would. The route answers while any instance runs anywhere. Failures are injected from a seeded generator,
 // and a "process" wraps the port and the clock so a test can kill a runner at an exact call.
 import type { Clock, FakeClock, Timer } from '../../../src/clock.js'
+import { AppNotStagedError, STAGING_ERRORS, type Unstaged } from '../../../src/core/cc/index.js'
 import type { Backend } from '../../../src/core/journal/index.js'
 import type { FleetApp, MigrationPort, PortApp, PortInstance } from '../../../src/core/migration/index.js'
 
@@ -19,6 +20,10 @@ export interface FakeAppSpec {
   bootMs?: number
   /** Instances on this backend crash instead of running. */
   unhealthyOn?: Backend
+  /** Not staged: nothing of it runs, and /instances answers the staging error. */
+  unstaged?: Unstaged
+  /** Has no route: nothing to probe (probes answer true, as FoundationPort's do). */
+  noRoute?: boolean
 }
 
 export interface FakeFoundationOptions {
@@ -38,9 +43,11 @@ export interface FakeFoundationOptions {
 
 type InstanceState = 'STARTING' | 'RUNNING' | 'CRASHED'
 
-interface SimApp extends Required<Omit<FakeAppSpec, 'bootMs' | 'unhealthyOn'>> {
+interface SimApp extends Required<Omit<FakeAppSpec, 'bootMs' | 'unhealthyOn' | 'unstaged' | 'noRoute'>> {
+  noRoute: boolean
   bootMs: number | undefined
   unhealthyOn: Backend | undefined
+  unstaged: Unstaged | undefined
   sides: Record<Backend, Map<number, InstanceState>>
 }
 
@@ -66,6 +73,11 @@ export class FakeCfError extends Error {
     this.errorCode = errorCode
     this.description = description
   }
+}
+
+function stagingAnswer(unstaged: Unstaged) {
+  const known = STAGING_ERRORS[unstaged.errorCode] ?? STAGING_ERRORS['CF-StagingError']!
+  return { status: known.status, code: known.code, errorCode: unstaged.errorCode, description: known.message }
 }
 
 export class FakeFoundation {
@@ -113,11 +125,13 @@ export class FakeFoundation {
         diego: spec.diego ?? false,
         bootMs: spec.bootMs,
         unhealthyOn: spec.unhealthyOn,
+        unstaged: spec.unstaged,
+        noRoute: spec.noRoute ?? false,
         sides: { dea: new Map(), diego: new Map() },
       }
       if (this.apps.has(app.guid)) throw new Error(`duplicate app ${app.guid}`)
       this.apps.set(app.guid, app)
-      if (app.state === 'STARTED') {
+      if (app.state === 'STARTED' && !app.unstaged) {
         const side = app.sides[backendOf(app.diego)]
         for (let i = 0; i < app.instances; i++)
           side.set(i, app.unhealthyOn === backendOf(app.diego) ? 'CRASHED' : 'RUNNING')
@@ -135,7 +149,7 @@ export class FakeFoundation {
   }
 
   fleet(): FleetApp[] {
-    return [...this.apps.values()].map(({ guid, name, org, space, state, instances, memoryMb, diego }) => ({
+    return [...this.apps.values()].map(({ guid, name, org, space, state, instances, memoryMb, diego, unstaged }) => ({
       guid,
       name,
       org,
@@ -144,6 +158,7 @@ export class FakeFoundation {
       instances,
       memoryMb,
       diego,
+      ...(unstaged ? { unstaged } : {}),
     }))
   }
 
@@ -181,6 +196,7 @@ export class FakeFoundation {
       setDiego: (guid, diego) => this.setDiego(guid, diego),
       instances: (guid) => this.instances(guid),
       probe: (guid) => this.probe(guid),
+      hasRoute: async (guid) => !this.app(guid).noRoute,
       capacity: async () => undefined,
     }
   }
@@ -202,8 +218,8 @@ export class FakeFoundation {
     await this.latency()
     this.calls.getApp++
     if (this.random() < this.options.readFailureRate) throw unavailable()
-    const { name, diego, state, instances } = this.app(guid)
-    return { guid, name, diego, state, instances }
+    const { name, diego, state, instances, unstaged } = this.app(guid)
+    return { guid, name, diego, state, instances, ...(unstaged ? { unstaged } : {}) }
   }
 
   private async setDiego(guid: string, diego: boolean): Promise<void> {
@@ -231,6 +247,8 @@ export class FakeFoundation {
     this.calls.instances++
     if (this.random() < this.options.readFailureRate) throw unavailable()
     const app = this.app(guid)
+    // As a real CC: the staging error comes before the stopped check.
+    if (app.unstaged) throw new AppNotStagedError(stagingAnswer(app.unstaged), app.unstaged)
     if (app.state !== 'STARTED') {
       throw new FakeCfError(400, 220001, 'CF-InstancesError', 'Instances error: app is stopped')
     }
@@ -244,6 +262,7 @@ export class FakeFoundation {
     await this.latency()
     this.calls.probe++
     const app = this.app(guid)
+    if (app.noRoute) return true
     if (app.state !== 'STARTED') return false
     const now = this.clock.now()
     if (this.routeDown.get(guid)?.some((w) => now >= w.from && now < w.to)) return false
@@ -255,7 +274,7 @@ export class FakeFoundation {
     if (app.diego === diego) return
     app.diego = diego
     this.flips.push({ at: this.clock.now(), guid: app.guid, name: app.name, diego })
-    if (app.state !== 'STARTED') return
+    if (app.state !== 'STARTED' || app.unstaged) return
     const to = backendOf(diego)
     const from = backendOf(!diego)
     const side = app.sides[to]

@@ -172,7 +172,7 @@ describe('checkCapacity', () => {
     })
     expect(check.ok).toBe(true)
     expect(check.target.message).toBe(
-      'diego can hold the selection: 3584 MB of 8192 MB free (44%), 5 of 90 free containers',
+      'diego can hold the selection: it takes 3584 MB, 44% of the 8192 MB free, 5 of 90 free containers',
     )
     expect(check.wayBack.message).toBe(
       'the way back exists: dea has 2192 MB free, room to restart the 1 app in flight (up to 2048 MB)',
