@@ -12,8 +12,15 @@ import { formatMb, painterFor, table } from '../ui/text.js'
 
 export type OutputMode = 'tty' | 'json'
 
-export function outputMode(json: boolean): OutputMode {
-  return json || process.stderr.isTTY !== true ? 'json' : 'tty'
+/** How an app with no route is verified, as the plan states it. */
+const ROUTES_RULE = 'an app with no route is verified by its instances alone (the summary names them)'
+
+/**
+ * JSON lines when asked, or when stdout is not a terminal (`cfctl migrate ... > run.jsonl`, a CI job): the
+ * format follows where the data goes, as with `apps` and `dashboard`, even when stderr is still a terminal.
+ */
+export function outputMode(json: boolean, stdout: { isTTY?: boolean } = process.stdout): OutputMode {
+  return json || stdout.isTTY !== true ? 'json' : 'tty'
 }
 
 export function writeJsonLine(value: unknown): void {
@@ -53,6 +60,7 @@ export function renderPlan(plan: MigrationPlan, capacity: CapacityCheck, rate: s
     const mark = verdict.ok === undefined ? paint.dim('?') : verdict.ok ? paint.green('ok') : paint.red('SHORT')
     lines.push(`Capacity ${verdict === capacity.target ? 'target  ' : 'way back'}: ${mark} ${verdict.message}`)
   }
+  lines.push(`Verify: every instance RUNNING on ${name(plan.to)} and the route answering; ${ROUTES_RULE}`)
   for (const warning of plan.warnings) lines.push(`${paint.yellow('warning:')} ${warning}`)
   for (const app of plan.unstaged.slice(0, 20))
     lines.push(`  ${paint.yellow(app.action === 'skip' ? 'skip' : 'move')} ${app.appName}: ${app.reason}`)
@@ -79,6 +87,7 @@ export function planJson(plan: MigrationPlan, capacity: CapacityCheck, rate: str
     warnings: plan.warnings,
     selection: plan.selection,
     unstaged: plan.unstaged,
+    routes: ROUTES_RULE,
     steps: plan.steps.map((s, position) => ({
       position,
       guid: s.appGuid,
@@ -156,6 +165,16 @@ function eventLine(event: MigrationEvent, paint: ReturnType<typeof painterFor>):
       return `resumed by ${event.by}`
     case 'rate-changed':
       return `rate now ${event.rate ?? 'unlimited'}, ${event.maxInFlight} in flight at most`
+    case 'cc-unreachable':
+      return `${paint.red('CC down')}: ${event.error}; waiting for it, no new app starts`
+    case 'cc-answered':
+      return `the CC answers again after ${formatDuration(event.downMs)}`
+    case 'step-in-doubt':
+      return `${paint.yellow('?')} ${event.appName} in doubt: ${event.reason}`
+    case 'foreign-flip':
+      return `${paint.red('!')} ${event.appName}: diego set to ${event.diego} outside this migration${event.by ? ` by ${event.by}` : ''}`
+    case 'probe-path-down':
+      return `${paint.red('probes down')}: ${event.detail}`
     case 'lock-taken-over':
       return `took over the lock of pid ${event.fromPid} on ${event.fromHostname} (${event.reason})`
     default:
@@ -181,6 +200,13 @@ export function renderSummary(outcome: MigrationOutcome, resumeHint: string | un
       : `  routability: ${outcome.gaps.length} gaps, the longest ${formatDuration(outcome.longestGapMs)}`,
   ]
   for (const gap of outcome.gaps.slice(0, 10)) lines.push(`    ${gap.appName}: ${formatDuration(gap.ms)}`)
+  if (outcome.unrouted.length > 0)
+    lines.push(
+      `  no route, verified by their instances alone: ${outcome.unrouted.length} (${outcome.unrouted
+        .slice(0, 10)
+        .map((u) => u.appName)
+        .join(', ')}${outcome.unrouted.length > 10 ? ', …' : ''})`,
+    )
   const skipped = outcome.unstaged.filter((u) => u.action === 'skip')
   const moved = outcome.unstaged.filter((u) => u.action === 'move')
   if (skipped.length > 0) lines.push(`  not staged, skipped (left where they were): ${skipped.length}`)

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
 import { CfctlCommand } from '../cli/base.js'
+import { choiceFlag } from '../cli/choice-flag.js'
 import { type AppListing, type AppRow, listApps } from '../core/apps/inventory.js'
 import { type Column, csv, formatMb, painterFor, table } from '../ui/text.js'
 
@@ -18,13 +19,13 @@ has no state filter.`
   static override enableJsonFlag = true
 
   static override flags = {
-    backend: Flags.string({ description: 'only apps on this backend', options: ['dea', 'diego'] }),
+    backend: choiceFlag(['dea', 'diego'], { description: 'only apps on this backend (in any case: DEA, Diego)' }),
     org: Flags.string({ char: 'o', description: 'only apps in this org' }),
     space: Flags.string({
       char: 's',
       description: 'only apps in this space (with --org when the name is in several orgs)',
     }),
-    state: Flags.string({ description: 'only started or stopped apps', options: ['started', 'stopped'] }),
+    state: choiceFlag(['started', 'stopped'], { description: 'only started or stopped apps' }),
     csv: Flags.boolean({ description: 'print CSV instead of a table', exclusive: ['json'] }),
   }
 
@@ -32,25 +33,22 @@ has no state filter.`
     const { flags } = await this.parse(Apps)
     const { client } = await this.connect(flags)
     const listing = await listApps(client, {
-      backend: flags.backend as 'dea' | 'diego' | undefined,
+      backend: flags.backend,
       org: flags.org,
       space: flags.space,
-      state: flags.state as 'started' | 'stopped' | undefined,
+      state: flags.state,
     })
+    // By name, as `cf apps` lists them; an app's name may repeat across spaces, so then by org/space.
+    listing.apps.sort(
+      (a, b) => a.name.localeCompare(b.name) || `${a.org}/${a.space}`.localeCompare(`${b.org}/${b.space}`),
+    )
     if (!this.jsonEnabled()) this.render(listing, flags.csv)
     return listing.apps
   }
 
   private render(listing: AppListing, asCsv: boolean): void {
     const paint = painterFor(process.stdout)
-    const columns: Column<AppRow>[] = [
-      { header: 'name', value: (a) => a.name, shrinkable: true, minWidth: 8 },
-      { header: 'org/space', value: (a) => `${a.org}/${a.space}`, shrinkable: true, minWidth: 9 },
-      { header: 'state', value: (a) => a.state.toLowerCase() },
-      { header: 'instances', value: (a) => String(a.instances), align: 'right' },
-      { header: 'memory', value: (a) => formatMb(a.memoryMb), align: 'right' },
-      { header: 'backend', value: (a) => a.backend },
-    ]
+    const columns = APP_COLUMNS
     if (asCsv) {
       const withGuid: Column<AppRow>[] = [{ header: 'guid', value: (a) => a.guid }, ...columns]
       process.stdout.write(`${csv(listing.apps, withGuid)}\n`)
@@ -61,3 +59,14 @@ has no state filter.`
     process.stdout.write(`${paint.bold(String(listing.apps.length))} apps: ${dea} on DEA, ${diego} on Diego\n`)
   }
 }
+
+/** The table's columns. */
+export const APP_COLUMNS: Column<AppRow>[] = [
+  // The name is what an operator copies into enable-diego: never cut; org/space gives way instead.
+  { header: 'name', value: (a) => a.name },
+  { header: 'org/space', value: (a) => `${a.org}/${a.space}`, shrinkable: true, minWidth: 9 },
+  { header: 'state', value: (a) => a.state.toLowerCase() },
+  { header: 'instances', value: (a) => String(a.instances), align: 'right' },
+  { header: 'memory', value: (a) => formatMb(a.memoryMb), align: 'right' },
+  { header: 'backend', value: (a) => a.backend },
+]

@@ -1,15 +1,17 @@
 import { Flags } from '@oclif/core'
 import { CfctlCommand } from '../cli/base.js'
-import { ask } from '../cli/prompt.js'
+import { ask, choose, interactive } from '../cli/prompt.js'
 import { loadSession, saveTarget } from '../core/auth/session.js'
 import { type Credentials, discoverTarget, type LoginResult, logIn } from '../core/auth/target.js'
+import { ConfigError } from '../core/errors.js'
 
 export default class Login extends CfctlCommand {
   static override summary = 'Log in to the target and save the tokens'
   static override description =
-    `Asks for what is missing when run on a terminal; in scripts, pass -u and -p (or CFCTL_USERNAME and
-CFCTL_PASSWORD). Tokens are saved in $CFCTL_HOME/config.json with mode 0600 and refreshed when they expire.
-They are never printed.`
+    `Asks for what is missing when run on a terminal, as cf login does: the API when there is no target, the user
+and password, and an org and space when there are several to choose from. In scripts, pass -a, -u and -p (or
+CFCTL_USERNAME and CFCTL_PASSWORD), and -o/-s. Tokens are saved in $CFCTL_HOME/config.json with mode 0600 and
+refreshed when they expire. They are never printed.`
   static override examples = [
     '<%= config.bin %> login -a http://127.0.0.1:9022 -u admin -p admin',
     '<%= config.bin %> login --client-credentials -u cfctl-ci -p "$CLIENT_SECRET"',
@@ -35,7 +37,9 @@ They are never printed.`
 
   async run(): Promise<LoginResult> {
     const { flags } = await this.parse(Login)
-    if (flags.api) saveTarget(await discoverTarget(flags.api, { skipSslValidation: flags['skip-ssl-validation'] }))
+    // With no target anywhere, ask for the API first, as `cf login` does.
+    const api = flags.api ?? (hasTarget() ? undefined : await ask('API endpoint: ', { flag: '--api (-a)' }))
+    if (api) saveTarget(await discoverTarget(api, { skipSslValidation: flags['skip-ssl-validation'] }))
     const session = loadSession()
     if (session.origin.kind !== 'cfctl') {
       // Logging in writes cfctl's own config; start it from the cf CLI's target.
@@ -51,12 +55,26 @@ They are never printed.`
     const credentials: Credentials = clientMode
       ? { kind: 'client-credentials', clientId: username, clientSecret: password }
       : { kind: 'password', username, password }
-    const result = await logIn(mine, credentials, { org: flags.org, space: flags.space })
+    const result = await logIn(mine, credentials, {
+      org: flags.org,
+      space: flags.space,
+      choose: interactive() ? choose : undefined,
+    })
     if (!this.jsonEnabled()) {
       this.log(`Logged in to ${result.api} as ${result.user ?? username}`)
       this.log(`Org:    ${result.org ?? '(none: cfctl target -o ORG)'}`)
       this.log(`Space:  ${result.space ?? '(none: cfctl target -s SPACE)'}`)
     }
     return result
+  }
+}
+
+function hasTarget(): boolean {
+  try {
+    loadSession()
+    return true
+  } catch (error) {
+    if (error instanceof ConfigError) return false
+    throw error
   }
 }

@@ -1,37 +1,22 @@
-import { Errors, Flags } from '@oclif/core'
-import { CfctlCommand, type Connection } from '../cli/base.js'
-import { operator } from '../cli/journal.js'
-import {
-  followRun,
-  type OutputMode,
-  outputMode,
-  planJson,
-  renderPlan,
-  renderSummary,
-  summaryJson,
-  writeJsonLine,
-} from '../cli/migration-output.js'
+import { Flags } from '@oclif/core'
+import { CfctlCommand } from '../cli/base.js'
+import { migrateOptions, reportOutcome, runFollowed, runInDashboard } from '../cli/migrate-run.js'
+import { outputMode, planJson, renderPlan, writeJsonLine } from '../cli/migration-output.js'
 import { confirm, interactive } from '../cli/prompt.js'
 import { RealClock } from '../clock.js'
-import { UsageError, UserError } from '../core/errors.js'
+import { UsageError } from '../core/errors.js'
 import { Journal } from '../core/journal/journal.js'
-import { parseDuration } from '../core/migration/duration.js'
+import { migrate } from '../core/migration/migrate.js'
 import {
   defaultJournalPath,
   defaultPauseFile,
-  type MigrateOptions,
   prepareMigration,
   RUNNER_CC_CONNECTIONS,
   RUNNER_JOURNAL_COMMIT_DELAY_MS,
-  recordMigration,
-  requireMigration,
-  requireSameTarget,
   runnerFor,
 } from '../core/migration/operation.js'
-import { PLAN_ORDERS, type PlanOrder } from '../core/migration/plan.js'
-import { parseMaxFailures, parseRate } from '../core/migration/rate.js'
-import { exitCodeOf, type MigrationOutcome, type MigrationRunner, migrationOutcome } from '../core/migration/runner.js'
-import { DEFAULT_UNSTAGED_POLICY, UNSTAGED_POLICIES, type UnstagedPolicy } from '../core/migration/unstaged.js'
+import { PLAN_ORDERS } from '../core/migration/plan.js'
+import { DEFAULT_UNSTAGED_POLICY, UNSTAGED_POLICIES } from '../core/migration/unstaged.js'
 
 export default class Migrate extends CfctlCommand {
   static override summary = 'Move apps from one backend to the other at a controlled pace, verified, resumable'
@@ -89,55 +74,8 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
     }),
     ui: Flags.boolean({ description: 'run the migration inside the live dashboard (on a terminal)' }),
     json: Flags.boolean({
-      description: 'one JSON event a line, then a JSON summary (the default when stderr is not a TTY)',
+      description: 'one JSON event a line, then a JSON summary (the default when stdout is not a terminal)',
     }),
-  }
-
-  /**
-   * `--ui`: the run goes on in this process while the dashboard shows and steers it. Quitting the dashboard
-   * (q) before the run ends pauses it at its next step; it stays resumable.
-   */
-  private async runInDashboard(runner: MigrationRunner, connection: Connection, context: UiRunContext): Promise<void> {
-    const { runDashboard } = await import('../ui/dashboard/index.js')
-    const run = runner.run()
-    await runDashboard({
-      client: connection.client,
-      auth: connection.session,
-      skipSslValidation: connection.session.target.skipSslValidation,
-      journal: context.journal,
-      target: connection.session.target.api,
-      runner,
-      by: operator(),
-      runnerFor: (id) => runnerFor(context, id),
-    })
-    try {
-      runner.interrupt('dashboard-quit')
-    } catch {
-      // The run had already ended.
-    }
-    await run
-    // What the journal says now, not what the forward run ended as: from the dashboard the operator may have
-    // rolled the migration back (b), or left that rollback paused.
-    this.report(migrationOutcome(context.journal, runner.migrationId), 'tty')
-  }
-
-  /** The summary (JSON line or text), what to do next, and the exit code of the run. */
-  private report(outcome: MigrationOutcome, mode: OutputMode): void {
-    const id = outcome.migrationId
-    const code = exitCodeOf(outcome)
-    const hint =
-      outcome.state === 'paused'
-        ? `resume with: cfctl migrate --resume ${id}   roll back with: cfctl rollback ${id}`
-        : outcome.state === 'rolling-back'
-          ? `finish the rollback with: cfctl rollback ${id}`
-          : outcome.failures.length > 0
-            ? `roll back with: cfctl rollback ${id}`
-            : undefined
-    if (mode === 'json') {
-      writeJsonLine(summaryJson(outcome, code))
-      if (hint) process.stderr.write(`${hint}\n`)
-    } else this.log(renderSummary(outcome, hint))
-    if (code !== 0) throw new Errors.ExitError(code)
   }
 
   async run(): Promise<void> {
@@ -155,11 +93,7 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
       const options = flags.resume ? undefined : migrateOptions(flags)
       if (options && !flags['dry-run'] && !flags.yes && !interactive())
         throw new UsageError('migrate asks before it starts, and there is no terminal to ask', 'pass --yes')
-      const connection = await this.connect(flags, {
-        connections: RUNNER_CC_CONNECTIONS,
-        // Under --json a CC warning is one more event of the stream.
-        onWarning: mode === 'json' ? (message) => writeJsonLine({ type: 'warning', message }) : undefined,
-      })
+      const connection = await this.connect(flags, { connections: RUNNER_CC_CONNECTIONS })
       const context = {
         journal,
         client: connection.client,
@@ -168,115 +102,43 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
         pauseFile: flags['pause-file'] ?? defaultPauseFile(),
         unattended: !interactive(),
       }
-      let migrationId: string
-      if (!options) {
-        const migration = requireMigration(journal, flags.resume!)
-        requireSameTarget(migration, connection.session.target.api)
-        migrationId = migration.id
-      } else {
-        const prepared = await prepareMigration(connection.client, options)
-        const rate = options.rate?.text ?? null
-        if (flags['dry-run']) {
-          if (mode === 'json') writeJsonLine(planJson(prepared.plan, prepared.capacity, rate))
-          else this.log(renderPlan(prepared.plan, prepared.capacity, rate))
-          return
-        }
-        if (mode === 'tty') this.log(renderPlan(prepared.plan, prepared.capacity, rate))
-        if (!prepared.capacity.ok && !flags.force)
-          throw new UserError(
-            `refusing to start: ${prepared.capacity.messages.filter(Boolean).join('; ')}`,
-            'add capacity, narrow the selection, or pass --force',
-          )
-        if (!flags.yes) {
-          if (!(await confirm(`Move ${prepared.plan.steps.length} apps to ${flags.to}?`, '--yes')))
-            throw new UserError('not started', undefined, 3)
-        }
-        if (mode === 'json') writeJsonLine(planJson(prepared.plan, prepared.capacity, rate))
-        migrationId = recordMigration(journal, connection.session.target.api, prepared, options).id
-      }
-
-      const runner = runnerFor(context, migrationId)
-      if (flags.ui && process.stdout.isTTY) {
-        await this.runInDashboard(runner, connection, context)
+      const target = connection.session.target.api
+      const rate = options?.rate?.text ?? null
+      const result = await migrate(
+        {
+          journal,
+          clock,
+          target,
+          prepare: (o) => prepareMigration(connection.client, o),
+          runnerFor: (id, owner) => runnerFor(context, id, owner),
+        },
+        options
+          ? { kind: 'new', options, dryRun: flags['dry-run'], force: flags.force, yes: flags.yes }
+          : { kind: 'resume', id: flags.resume!, yes: flags.yes },
+        {
+          plan: (p) => {
+            if (mode === 'tty') this.log(renderPlan(p.plan, p.capacity, rate))
+            else if (flags['dry-run']) writeJsonLine(planJson(p.plan, p.capacity, rate))
+          },
+          confirm: (question) => confirm(question, '--yes'),
+          recorded: (_m, p) => {
+            if (p && mode === 'json') writeJsonLine(planJson(p.plan, p.capacity, rate))
+          },
+          run: (runner) =>
+            flags.ui && process.stdout.isTTY
+              ? runInDashboard(runner, connection, journal, (id) => runnerFor(context, id))
+              : runFollowed(runner, flags.ui ? 'json' : mode),
+        },
+      )
+      if (result.kind === 'dry-run') return
+      if (result.kind === 'declined') {
+        process.stderr.write('not started: nothing was changed or recorded\n')
+        process.exitCode = 3
         return
       }
-      if (flags.ui) process.stderr.write('--ui needs a terminal on stdout; following the run as JSON lines instead\n')
-      const stop = followRun(
-        mode,
-        (listener) => runner.on(listener),
-        () => runner.progress(),
-      )
-      let interrupts = 0
-      const onSignal = () => {
-        interrupts++
-        if (interrupts === 1) {
-          process.stderr.write('\npausing: the apps in flight finish their step (Ctrl-C again to leave at once)\n')
-          runner.interrupt('interrupt')
-        } else {
-          process.stderr.write(`\nleaving now; resume with: cfctl migrate --resume ${migrationId}\n`)
-          process.exit(130)
-        }
-      }
-      process.on('SIGINT', onSignal)
-      process.on('SIGTERM', onSignal)
-      let outcome: MigrationOutcome
-      try {
-        outcome = await runner.run()
-      } finally {
-        stop()
-        process.off('SIGINT', onSignal)
-        process.off('SIGTERM', onSignal)
-      }
-      this.report(outcome, mode)
+      reportOutcome(this, result.outcome, flags.ui && process.stdout.isTTY ? 'tty' : mode)
     } finally {
       journal.close()
     }
-  }
-}
-
-interface UiRunContext {
-  journal: Journal
-  client: Connection['client']
-  probe: Connection['probe']
-  clock: RealClock
-  pauseFile: string
-}
-
-function migrateOptions(flags: {
-  to?: string
-  rate?: string
-  'max-in-flight': number
-  org?: string
-  space?: string
-  app?: string[]
-  'app-pattern'?: string
-  exclude?: string[]
-  'from-file'?: string
-  order: string
-  canary?: number
-  'canary-wait'?: string
-  timeout: string
-  'max-failures': string
-  'probe-interval': string
-  unstaged?: string
-}): MigrateOptions {
-  parseMaxFailures(flags['max-failures'])
-  return {
-    to: flags.to as 'diego' | 'dea',
-    rate: flags.rate === undefined ? null : parseRate(flags.rate),
-    maxInFlight: flags['max-in-flight'],
-    org: flags.org,
-    space: flags.space,
-    apps: flags.app,
-    appPattern: flags['app-pattern'],
-    exclude: flags.exclude,
-    fromFile: flags['from-file'],
-    order: flags.order as PlanOrder,
-    unstaged: flags.unstaged as UnstagedPolicy | undefined,
-    canary: flags.canary,
-    canaryWaitMs: flags['canary-wait'] === undefined ? null : parseDuration(flags['canary-wait'], '--canary-wait'),
-    timeoutMs: parseDuration(flags.timeout, '--timeout'),
-    maxFailures: flags['max-failures'],
-    probeIntervalMs: parseDuration(flags['probe-interval'], '--probe-interval'),
   }
 }

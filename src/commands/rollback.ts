@@ -1,4 +1,4 @@
-import { Errors, Flags } from '@oclif/core'
+import { Flags } from '@oclif/core'
 import { CfctlCommand } from '../cli/base.js'
 import { journalFlag, migrationIdArg } from '../cli/journal.js'
 import { followRun, outputMode, renderSummary, summaryJson, writeJsonLine } from '../cli/migration-output.js'
@@ -93,7 +93,7 @@ answering), at the migration's rate unless --rate says otherwise. Resumable: run
         writeJsonLine(summaryJson(outcome, code))
         if (hint) process.stderr.write(`${hint}\n`)
       } else this.log(renderSummary(outcome, hint))
-      if (code !== 0) throw new Errors.ExitError(code)
+      if (code !== 0) process.exitCode = code
     } finally {
       journal.close()
     }

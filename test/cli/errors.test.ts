@@ -15,7 +15,7 @@ describe('--json with an error', () => {
   it.each([
     [['apps', '--json', '--csv'], /--json cannot also be provided when using --csv/],
     [['apps', '--bogus', '--json'], /unknown flag --bogus/],
-    [['apps', '--backend', 'foo', '--json'], /Expected --backend=foo to be one of: dea, diego/],
+    [['apps', '--backend', 'foo', '--json'], /--backend: expected one of dea, diego, got "foo"/],
     [['migrate', '--to', 'diego', '--max-in-flight', 'x', '--json'], /--max-in-flight: Expected an integer/],
   ])('%j is a usage error: one small JSON object on stdout, exit 2', async (args, message) => {
     const result = await user.run(args)

@@ -1,7 +1,10 @@
 // The operator commands against a real embedded foundation on 127.0.0.1, run as separate processes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FakeClock } from '../../src/clock.js'
+import { APP_COLUMNS } from '../../src/commands/apps.js'
+import type { AppRow } from '../../src/core/apps/inventory.js'
 import { Foundation } from '../../src/scheduler/foundation.js'
+import { table } from '../../src/ui/text.js'
 import { aCliHome, type CliHome } from './run-cli.js'
 
 let foundation: Foundation
@@ -58,7 +61,45 @@ describe('cfctl apps', () => {
   it('rejects a bad --backend as a usage error (exit 2)', async () => {
     const result = await admin.run(['apps', '--backend', 'kubernetes'])
     expect(result.code).toBe(2)
-    expect(result.stderr).toMatch(/Expected --backend=kubernetes to be one of: dea, diego/)
+    expect(result.stderr).toMatch(/^error: --backend: expected one of dea, diego, got "kubernetes"$/m)
+  })
+
+  it('takes --backend and --state in any case, as the tables print them (DEA, Diego)', async () => {
+    const result = await admin.run(['apps', '--backend', 'DEA', '--state', 'Started', '--json'])
+    expect(result.code).toBe(0)
+    const apps = JSON.parse(result.stdout) as Array<{ backend: string; state: string }>
+    expect(apps.length).toBeGreaterThan(0)
+    expect(apps.every((a) => a.backend === 'dea' && a.state === 'STARTED')).toBe(true)
+  })
+
+  it('lists apps by name', async () => {
+    const result = await admin.run(['apps', '--json'])
+    const names = (JSON.parse(result.stdout) as Array<{ name: string }>).map((a) => a.name)
+    expect(names).toEqual([...names].sort((a, b) => a.localeCompare(b)))
+    const table = await admin.run(['apps'])
+    const rows = table.stdout
+      .split('\n')
+      .slice(1)
+      .filter((line) => /^\S+\s+\S+\/\S+\s/.test(line))
+    expect(rows.map((line) => line.split(/\s+/)[0])).toEqual([...names])
+  })
+})
+
+describe('the apps table', () => {
+  it('never cuts an app name on a narrow terminal; org/space gives way', () => {
+    const row = {
+      guid: 'g',
+      name: 'recommendations-scheduler-blue-green-canary',
+      org: 'umbrella-retail',
+      space: 'integration',
+      state: 'STARTED',
+      instances: 3,
+      memoryMb: 512,
+      backend: 'dea',
+    } as AppRow
+    const text = table([row], APP_COLUMNS, 60)
+    expect(text).toContain('recommendations-scheduler-blue-green-canary  ')
+    expect(text).toContain('…')
   })
 })
 

@@ -2,8 +2,11 @@
 // changes nothing, the pause file, and a pause from another terminal, all against a real foundation on
 // 127.0.0.1 with the CLI as its own process.
 import { existsSync, rmSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Journal } from '../../src/core/journal/index.js'
+import { createMigration, planMigration } from '../../src/core/migration/index.js'
 import { aCliHome } from '../cli/run-cli.js'
 import {
   anAdminAt,
@@ -88,6 +91,32 @@ describe('cfctl migrate: refusals', () => {
     )
     expect(updatesOn('space-1')).toBe(0)
     expect(JSON.parse((await admin.run(['migrations', 'list', '--json'])).stdout)).toEqual([])
+  })
+
+  it('refuses a second migration on a target another cfctl runs, exit 1, and leaves the journal as it was', async () => {
+    const home = await anAdminAt(world.apiUrl)
+    const journal = Journal.open(join(home.env.CFCTL_HOME!, 'journal.db'))
+    const running = createMigration(journal, planMigration([], { to: 'diego' }), { target: world.apiUrl })
+    // A live holder: this test's own pid on this host, with a fresh heartbeat.
+    journal.acquireLock(world.apiUrl, running.id, { pid: process.pid, hostname: hostname(), token: 'the-other-run' })
+    const rowsOf = () => {
+      const migrations = journal.migrations()
+      return {
+        migrations,
+        steps: migrations.map((m) => journal.steps(m.id)),
+        events: migrations.map((m) => journal.events(m.id)),
+      }
+    }
+    const before = rowsOf()
+
+    const result = await home.run(['migrate', '--to', 'diego', '--space', 'space-2', '--yes'])
+
+    expect(result.code, result.stderr).toBe(1)
+    expect(result.stderr).toContain(`migration ${running.id} is running against ${world.apiUrl}`)
+    expect(result.stdout).not.toContain('Plan:')
+    expect(rowsOf()).toEqual(before)
+    expect(updatesOn('space-2')).toBe(0)
+    journal.close()
   })
 
   it('names --to when it is not a backend, exit 2', async () => {

@@ -41,12 +41,45 @@ export function parseApiUrl(raw: string): string {
   return parsed.data
 }
 
-/** Reads /v2/info to learn where tokens come from (and, on the embedded foundation, where the router is). */
+/** What is wrong with a router address, or undefined when it is an http(s) origin. */
+function routerProblem(raw: string): string | undefined {
+  if (raw === '') return 'is empty'
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    return 'is not a URL'
+  }
+  if (!/^https?:$/.test(url.protocol)) return 'must be an http or https URL'
+  if (!['', '/'].includes(url.pathname) || url.search !== '') return 'must have no path'
+  return undefined
+}
+
+/**
+ * `--router`: the address of the foundation's router (gorouter, or the load balancer before it), for a
+ * jumpbox where the apps' domains do not resolve. Route probes go there with the app's hostname as Host.
+ */
+export function parseRouterUrl(raw: string): string {
+  const trimmed = raw.trim()
+  const problem = routerProblem(trimmed)
+  if (problem)
+    throw new UsageError(
+      `--router "${raw}" ${problem}`,
+      'e.g. --router https://10.0.16.4 (the router, or the load balancer in front of it)',
+    )
+  return trimmed.replace(/\/+$/, '')
+}
+
+/**
+ * Reads /v2/info to learn where tokens come from (and, on the embedded foundation, where the router is).
+ * `routerUrl` (the operator's --router) wins over what the foundation says.
+ */
 export async function discoverTarget(
   rawUrl: string,
-  options: { skipSslValidation?: boolean } = {},
+  options: { skipSslValidation?: boolean; routerUrl?: string } = {},
 ): Promise<TargetConfig> {
   const api = parseApiUrl(rawUrl)
+  const router = options.routerUrl === undefined ? undefined : parseRouterUrl(options.routerUrl)
   const client = new CcClient({ apiUrl: api, skipSslValidation: options.skipSslValidation, retries: 1 })
   try {
     const info = await client.info().catch((error: unknown) => {
@@ -57,7 +90,7 @@ export async function discoverTarget(
       tokenEndpoint: info.tokenEndpoint.replace(/\/+$/, ''),
       apiVersion: info.apiVersion,
       skipSslValidation: options.skipSslValidation ?? false,
-      routerUrl: info.routerUrl,
+      routerUrl: router ?? info.routerUrl,
     }
   } finally {
     await client.close()
@@ -86,11 +119,24 @@ export interface LoginResult {
   space: string | undefined
 }
 
-/** Logs the session in, then targets the named org and space, or the only one there is. */
+/**
+ * Picks one of several orgs (or spaces) by name, as `cf login` asks; undefined leaves it unchosen.
+ * Given only on a terminal.
+ */
+export type Chooser = (kind: 'org' | 'space', names: readonly string[]) => Promise<string | undefined>
+
+/** The org and space named by flags; without them, the only one there is, or the chooser's pick among several. */
+export interface OrgSpaceChoice {
+  org?: string
+  space?: string
+  choose?: Chooser
+}
+
+/** Logs the session in, then targets the named org and space, the only one there is, or the one chosen. */
 export async function logIn(
   session: Session,
   credentials: Credentials,
-  choice: { org?: string; space?: string } = {},
+  choice: OrgSpaceChoice = {},
 ): Promise<LoginResult> {
   if (credentials.kind === 'password') {
     await session.login({ type: 'password', username: credentials.username, password: credentials.password })
@@ -114,11 +160,7 @@ export async function logIn(
 }
 
 /** `cfctl target -o ORG -s SPACE`, and the tail of login: a named org/space, or the only one visible. */
-export async function selectOrgAndSpace(
-  session: Session,
-  client: CcClient,
-  choice: { org?: string; space?: string },
-): Promise<void> {
+export async function selectOrgAndSpace(session: Session, client: CcClient, choice: OrgSpaceChoice): Promise<void> {
   let org = session.org
   if (choice.org !== undefined) {
     const found = await client.organizations({ name: choice.org })
@@ -126,7 +168,8 @@ export async function selectOrgAndSpace(
     org = { guid: found[0].guid, name: found[0].name }
   } else if (!org) {
     const orgs = await client.organizations()
-    if (orgs.length === 1) org = { guid: orgs[0]!.guid, name: orgs[0]!.name }
+    const only = orgs.length === 1 ? orgs[0] : await chosen(choice.choose, 'org', orgs)
+    if (only) org = { guid: only.guid, name: only.name }
   }
   let space = choice.org !== undefined ? undefined : session.space
   if (choice.space !== undefined) {
@@ -136,7 +179,19 @@ export async function selectOrgAndSpace(
     space = { guid: found[0].guid, name: found[0].name }
   } else if (org && !space) {
     const spaces = await client.spaces({ orgGuid: org.guid })
-    if (spaces.length === 1) space = { guid: spaces[0]!.guid, name: spaces[0]!.name }
+    const only = spaces.length === 1 ? spaces[0] : await chosen(choice.choose, 'space', spaces)
+    if (only) space = { guid: only.guid, name: only.name }
   }
   session.selectSpace(org, space)
+}
+
+async function chosen<T extends { name: string }>(
+  choose: Chooser | undefined,
+  kind: 'org' | 'space',
+  among: readonly T[],
+): Promise<T | undefined> {
+  if (!choose || among.length === 0) return undefined
+  const names = among.map((item) => item.name).sort((a, b) => a.localeCompare(b))
+  const name = await choose(kind, names)
+  return name === undefined ? undefined : among.find((item) => item.name === name)
 }

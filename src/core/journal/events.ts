@@ -17,12 +17,28 @@ export type MigrationEventBody =
   | ({ type: 'step-started'; attempt: number } & StepRef)
   /** The flag now has the target value: set by this run, found set after a crash, or already set before. */
   | ({ type: 'step-flipped'; diego: boolean; how: 'flipped' | 'reconciled' | 'already' } & StepRef)
-  | ({ type: 'step-verified'; ms: number } & StepRef)
+  /** `noRoute`: the app has no route, so its instances alone verified it. */
+  | ({ type: 'step-verified'; ms: number; noRoute?: true } & StepRef)
   /** An app that is not staged, left where it is (--unstaged skip): done, not moved, not failed. */
   | ({ type: 'step-skipped'; reason: string; errorCode: string } & StepRef)
   | ({ type: 'step-rolling-back'; reason: string; auto: boolean } & StepRef)
   | ({ type: 'step-rolled-back'; diego: boolean; verified: boolean; auto: boolean } & StepRef)
   | ({ type: 'step-failed'; error: string; restored: boolean; phase: 'migrate' | 'rollback' } & StepRef)
+  /**
+   * The step's calls got no answer from the CC (or only a gateway's "not now"), and the wait for it allowed
+   * by --outage-wait ran out: it stays in its state, in doubt, until a resume or a rollback reads the CC.
+   */
+  | ({ type: 'step-in-doubt'; reason: string } & StepRef)
+  /** A failed step retried on resume, because it failed only for want of an answer from the CC. */
+  | ({ type: 'step-retried'; previousError: string } & StepRef)
+  /** The CC stopped answering: no new step starts until it answers again. */
+  | { type: 'cc-unreachable'; error: string }
+  /** The CC answers again after `downMs`. */
+  | { type: 'cc-answered'; downMs: number }
+  /** The app's flag changed, or was found changed, by someone other than this migration. */
+  | ({ type: 'foreign-flip'; diego: boolean; by: string | null } & StepRef)
+  /** Route probes fail for apps whose instances all run: the way to the apps is down, not the apps. */
+  | { type: 'probe-path-down'; detail: string }
   /** No instance answered the app's route from `startedAt` to `endedAt`; `open` when the step ended inside it. */
   | ({ type: 'gap'; startedAt: number; endedAt: number; ms: number; open: boolean } & Omit<StepRef, 'position'>)
   | { type: 'paused'; by: string }

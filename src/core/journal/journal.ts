@@ -77,7 +77,8 @@ const MIGRATION_TRANSITIONS: Record<MigrationState, readonly MigrationState[]> =
   // A pause that comes while the last steps are in flight leaves nothing to hold: the run settles anyway.
   paused: ['running', 'paused', 'completed', 'failed', 'aborted', 'rolling-back'],
   completed: ['rolling-back'],
-  failed: ['rolling-back'],
+  // A resume retries the steps that failed only because the CC did not answer.
+  failed: ['running', 'rolling-back'],
   aborted: ['rolling-back'],
   // A rollback that was interrupted is taken up again from where it stood.
   'rolling-back': ['rolling-back', 'rolled-back'],
@@ -89,7 +90,8 @@ const STEP_TRANSITIONS: Record<StepState, readonly StepState[]> = {
   flipping: ['verifying', 'failed', 'rolling-back'],
   verifying: ['done', 'failed', 'rolling-back'],
   done: ['rolling-back'],
-  failed: ['rolling-back'],
+  // A step that failed only because the CC did not answer is tried again on resume.
+  failed: ['flipping', 'rolling-back'],
   'rolling-back': ['failed', 'rolled-back'],
   'rolled-back': [],
 }

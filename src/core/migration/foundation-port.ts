@@ -53,6 +53,10 @@ export class FoundationPort implements MigrationPort {
     }
   }
 
+  async hasRoute(guid: string): Promise<boolean> {
+    return (await this.routeOf(guid)) !== undefined
+  }
+
   /** An app with no route cannot be probed; it counts as routable, and its instances decide. */
   async probe(guid: string): Promise<boolean> {
     const route = await this.routeOf(guid)

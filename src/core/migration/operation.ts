@@ -10,7 +10,7 @@ import type { CcClient } from '../cc/index.js'
 import type { RouteProbe } from '../cc/route-probe.js'
 import { UsageError, UserError } from '../errors.js'
 import type { Journal } from '../journal/journal.js'
-import type { Backend, MigrationRecord } from '../journal/types.js'
+import type { Backend, LockOwner, MigrationRecord } from '../journal/types.js'
 import { type CapacityCheck, checkCapacity } from './capacity.js'
 import { createMigration } from './create.js'
 import { FoundationPort } from './foundation-port.js'
@@ -132,6 +132,7 @@ export function recordMigration(
   target: string,
   prepared: PreparedMigration,
   options: MigrateOptions,
+  id?: string,
 ): MigrationRecord {
   if (prepared.plan.steps.length === 0)
     throw new UserError(`no app to move to ${options.to}`, 'check --org, --space, --app and --app-pattern')
@@ -152,6 +153,7 @@ export function recordMigration(
       exclude: options.exclude,
       fromFile: options.fromFile,
     },
+    ...(id ? { id } : {}),
   })
 }
 
@@ -166,8 +168,9 @@ export interface RunnerContext {
 }
 
 /** A runner for a recorded migration on the session's foundation. */
-export function runnerFor(context: RunnerContext, migrationId: string): MigrationRunner {
+export function runnerFor(context: RunnerContext, migrationId: string, owner?: LockOwner): MigrationRunner {
   return new MigrationRunner({
+    ...(owner ? { owner } : {}),
     journal: context.journal,
     port: new FoundationPort(context.client, context.probe),
     clock: context.clock,
@@ -177,11 +180,30 @@ export function runnerFor(context: RunnerContext, migrationId: string): Migratio
   })
 }
 
-/** The migration with that id, or an error that says how to find one. */
-export function requireMigration(journal: Journal, id: string): MigrationRecord {
-  const found = journal.migration(id)
-  if (!found) throw new UserError(`no migration ${id} in ${journal.path}`, 'list them with: cfctl migrations list')
-  return found
+/**
+ * A migration by its id, by a unique start or end of it (`show 9093`, as git takes a short hash), or
+ * `latest` (the newest in the journal); else an error that says how to find one.
+ */
+export function requireMigration(journal: Journal, ref: string): MigrationRecord {
+  const exact = journal.migration(ref)
+  if (exact) return exact
+  const all = journal.migrations()
+  if (ref === 'latest') {
+    const latest = all[0]
+    if (latest) return latest
+  } else if (ref !== '') {
+    const matches = all.filter((m) => m.id.startsWith(ref) || m.id.endsWith(ref))
+    if (matches.length === 1) return matches[0]!
+    if (matches.length > 1)
+      throw new UserError(
+        `${ref} matches ${matches.length} migrations: ${matches
+          .slice(0, 5)
+          .map((m) => m.id)
+          .join(', ')}${matches.length > 5 ? ', …' : ''}`,
+        'give more of the id',
+      )
+  }
+  throw new UserError(`no migration ${ref} in ${journal.path}`, 'list them with: cfctl migrations list')
 }
 
 /** A migration runs only against the foundation it was planned on. */

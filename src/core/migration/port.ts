@@ -43,6 +43,8 @@ export interface MigrationPort {
   instances(guid: string): Promise<PortInstance[]>
   /** One HTTP probe of the app's route: true when an instance answered (2xx, 3xx, or a 4xx other than 404). */
   probe(guid: string): Promise<boolean>
+  /** Whether the app has a route to probe; an app without one is verified by its instances alone. */
+  hasRoute?(guid: string): Promise<boolean>
   /** Capacity of a backend, when the foundation shows it. */
   capacity?(backend: Backend): Promise<BackendCapacity | undefined>
 }

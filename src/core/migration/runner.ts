@@ -77,6 +77,9 @@ export interface StepFailure {
   restored: boolean
 }
 
+/** The note of a step whose app had no route to probe. */
+export const NO_ROUTE_NOTE = 'no route: verified by its instances alone'
+
 export interface MigrationOutcome {
   migrationId: string
   state: MigrationState
@@ -85,6 +88,8 @@ export interface MigrationOutcome {
   failures: StepFailure[]
   gaps: Array<RouteGap & { appGuid: string; appName: string }>
   longestGapMs: number
+  /** Apps moved that have no route: verified by their instances alone. */
+  unrouted: Array<{ appGuid: string; appName: string }>
   /** Apps that were not staged: skipped, or moved by their flag alone. Neither is a failure. */
   unstaged: UnstagedApp[]
 }
@@ -532,13 +537,14 @@ export class MigrationRunner {
         this.verifiedStepMs += this.clock.now() - startedAt
         this.verifiedSteps++
       }
-      this.journal.transitionStep(
-        this.migrationId,
-        step.position,
-        'done',
-        {},
-        { type: 'step-verified', ms: this.clock.now() - startedAt, ...ref(step) },
-      )
+      // An app with no route answers no probe: its instances alone verified it, and the summary says so.
+      const unrouted = app.state === 'STARTED' && app.instances > 0 && !app.unstaged && !(await this.routed(step))
+      this.journal.transitionStep(this.migrationId, step.position, 'done', unrouted ? { note: NO_ROUTE_NOTE } : {}, {
+        type: 'step-verified',
+        ms: this.clock.now() - startedAt,
+        ...(unrouted ? { noRoute: true } : {}),
+        ...ref(step),
+      })
       return
     }
     await this.restoreApp(this.toRollingBack(step, verdict.error, true), verdict.error, { auto: true, monitor })
@@ -569,6 +575,12 @@ export class MigrationRunner {
     } finally {
       monitor?.stop()
     }
+  }
+
+  /** Whether the app has a route to probe; when the port cannot tell, it is taken to have one. */
+  private async routed(step: StepRecord): Promise<boolean> {
+    if (!this.port.hasRoute) return true
+    return this.port.hasRoute(step.appGuid).catch(() => true)
   }
 
   /** An app that is not staged, left where it is: done without a flip, never a failure. */
@@ -1045,6 +1057,9 @@ export function migrationOutcome(journal: Journal, migrationId: string): Migrati
       })),
     gaps,
     longestGapMs: gaps.reduce((longest, gap) => Math.max(longest, gap.ms), 0),
+    unrouted: steps
+      .filter((s) => s.state === 'done' && s.note === NO_ROUTE_NOTE)
+      .map((s) => ({ appGuid: s.appGuid, appName: s.appName })),
     unstaged: steps.flatMap((s) => {
       const unstaged = s.state === 'done' ? unstagedOfNote(s.note) : undefined
       return unstaged ? [{ appGuid: s.appGuid, appName: s.appName, ...unstaged }] : []

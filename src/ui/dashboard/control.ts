@@ -127,11 +127,19 @@ export class MigrationControl {
 
   /** Resumes it where it runs; when nothing runs it, runs it here (a paused migration waits for a process). */
   private resume(migrationId: string): ControlResult {
+    // A key must never start what nobody confirmed: a migration that never started (a `planned` record, one
+    // paused before it ran) is started only by `cfctl migrate --resume ID`, which shows it and asks.
+    if (neverStarted(this.journal, migrationId)) {
+      return {
+        text: `${migrationId} was never started; r does not start it (cfctl migrate --resume ${migrationId} shows it and asks)`,
+        tone: 'warn',
+      }
+    }
     if (this.active(migrationId) || this.journal.liveLockOf(migrationId) || !this.runnerFor) {
       return this.send(migrationId, { type: 'resume', by: this.by }, (r) => r.resume(this.by), 'resumed')
     }
     const migration = this.journal.requireMigration(migrationId)
-    if (migration.state !== 'paused' && migration.state !== 'planned' && migration.state !== 'running') {
+    if (migration.state !== 'paused' && migration.state !== 'running') {
       return { text: `${migrationId} is ${migration.state}; there is nothing to resume`, tone: 'warn' }
     }
     if (this.own) return { text: `this dashboard already runs ${this.own.migrationId}`, tone: 'warn' }
@@ -219,4 +227,13 @@ export class MigrationControl {
       })
     this.own = { migrationId, what, runner, done }
   }
+}
+
+/** No runner ever took it: still `planned`, or paused from the journal before any run. */
+export function neverStarted(journal: Journal, migrationId: string): boolean {
+  const migration = journal.migration(migrationId)
+  if (!migration) return false
+  if (migration.state === 'planned') return true
+  if (migration.state !== 'paused') return false
+  return !journal.events(migrationId).some((e) => e.type === 'started' || e.type === 'rollback-started')
 }

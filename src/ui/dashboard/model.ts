@@ -200,6 +200,21 @@ export function describeEvent(event: JournalEvent): { text: string; tone: Tone }
       return { text: `rollback of ${event.steps} apps${event.verify ? '' : ' (emergency, unverified)'}`, tone: 'warn' }
     case 'rolled-back':
       return { text: `rolled back: ${event.steps} apps`, tone: 'info' }
+    case 'step-in-doubt':
+      return { text: `${event.appName}: in doubt (${event.reason}); a resume reads the CC`, tone: 'warn' }
+    case 'step-retried':
+      return { text: `${event.appName}: tried again (${event.previousError})`, tone: 'info' }
+    case 'cc-unreachable':
+      return { text: `the CC does not answer (${event.error}): waiting, no new app starts`, tone: 'bad' }
+    case 'cc-answered':
+      return { text: `the CC answers again after ${shortDuration(event.downMs)}`, tone: 'info' }
+    case 'foreign-flip':
+      return {
+        text: `${event.appName}: diego set to ${event.diego} outside this migration${event.by ? ` by ${event.by}` : ''}`,
+        tone: 'bad',
+      }
+    case 'probe-path-down':
+      return { text: `route probes fail for running apps: ${event.detail}`, tone: 'bad' }
   }
 }
 

@@ -270,11 +270,16 @@ export class DashboardStore {
     const changed = !sameFleet(fleet, this.fleet)
     if (changed) this.fleet = fleet
     if (!this.pinned) {
-      // The target's running migration; failing that, its latest, so a finished one still shows how it ended.
+      // The migration a cfctl runs on the target (it holds the target's lock); failing that, one that ran
+      // and stopped unfinished; failing that, the latest that ran, so a finished one still shows how it
+      // ended. A `planned` record never ran (nobody may have confirmed it) and is never picked on its own.
       const watched = migrations.find((m) => m.id === this.watchedId)
-      const ours = migrations.filter((m) => m.target === this.target)
-      const pick = ours.find((m) => isActive(m.state)) ?? ours[0]
-      if (pick && pick.id !== this.watchedId && (!watched || !isActive(watched.state))) {
+      const ours = migrations.filter((m) => m.target === this.target && m.state !== 'planned')
+      const lock = this.journal.lock(this.target)
+      const holder = lock ? ours.find((m) => m.id === lock.migrationId) : undefined
+      const pick = holder ?? ours.find((m) => isActive(m.state)) ?? ours[0]
+      const keep = watched && isActive(watched.state) && watched.state !== 'planned' && (!holder || holder === watched)
+      if (pick && pick.id !== this.watchedId && !keep) {
         this.switchTo(pick.id)
         this.readJournal()
       }

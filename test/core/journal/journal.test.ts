@@ -170,6 +170,17 @@ describe('Journal: migrations and steps', () => {
     expect(() => journal.setMigrationState(id, 'running')).toThrow(/cannot go from completed to running/)
   })
 
+  it('lets a failed migration run again, and a failed step be flipped again (a retry after the CC came back)', () => {
+    const journal = Journal.open(':memory:', { clock: new FakeClock() })
+    const { id } = journal.createMigration({ target: TARGET, parameters: parameters(), steps: [aStep('a')] })
+    journal.setMigrationState(id, 'running')
+    journal.transitionStep(id, 0, 'flipping')
+    journal.transitionStep(id, 0, 'failed', { error: 'ECONNREFUSED', flipped: false })
+    journal.setMigrationState(id, 'failed')
+    journal.setMigrationState(id, 'running')
+    expect(journal.transitionStep(id, 0, 'flipping')).toMatchObject({ state: 'flipping' })
+  })
+
   it('records who paused a migration', () => {
     const journal = Journal.open(':memory:', { clock: new FakeClock() })
     const { id } = journal.createMigration({ target: TARGET, parameters: parameters(), steps: [] })

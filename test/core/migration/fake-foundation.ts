@@ -22,6 +22,8 @@ export interface FakeAppSpec {
   unhealthyOn?: Backend
   /** Not staged: nothing of it runs, and /instances answers the staging error. */
   unstaged?: Unstaged
+  /** Has no route: nothing to probe (probes answer true, as FoundationPort's do). */
+  noRoute?: boolean
 }
 
 export interface FakeFoundationOptions {
@@ -41,7 +43,8 @@ export interface FakeFoundationOptions {
 
 type InstanceState = 'STARTING' | 'RUNNING' | 'CRASHED'
 
-interface SimApp extends Required<Omit<FakeAppSpec, 'bootMs' | 'unhealthyOn' | 'unstaged'>> {
+interface SimApp extends Required<Omit<FakeAppSpec, 'bootMs' | 'unhealthyOn' | 'unstaged' | 'noRoute'>> {
+  noRoute: boolean
   bootMs: number | undefined
   unhealthyOn: Backend | undefined
   unstaged: Unstaged | undefined
@@ -123,6 +126,7 @@ export class FakeFoundation {
         bootMs: spec.bootMs,
         unhealthyOn: spec.unhealthyOn,
         unstaged: spec.unstaged,
+        noRoute: spec.noRoute ?? false,
         sides: { dea: new Map(), diego: new Map() },
       }
       if (this.apps.has(app.guid)) throw new Error(`duplicate app ${app.guid}`)
@@ -192,6 +196,7 @@ export class FakeFoundation {
       setDiego: (guid, diego) => this.setDiego(guid, diego),
       instances: (guid) => this.instances(guid),
       probe: (guid) => this.probe(guid),
+      hasRoute: async (guid) => !this.app(guid).noRoute,
       capacity: async () => undefined,
     }
   }
@@ -257,6 +262,7 @@ export class FakeFoundation {
     await this.latency()
     this.calls.probe++
     const app = this.app(guid)
+    if (app.noRoute) return true
     if (app.state !== 'STARTED') return false
     const now = this.clock.now()
     if (this.routeDown.get(guid)?.some((w) => now >= w.from && now < w.to)) return false

@@ -179,14 +179,14 @@ describe('the keys, typed', () => {
 
   it(': jumps to :migrations, :events, :apps and back to :overview', async () => {
     const w = aDashboardWorld(5)
-    const id = w.plan()
+    const id = await w.started()
     const d = mount(w)
     await d.tick()
     await d.press(':', 'm', 'i', 'g', 'r', 'a', 't', 'i', 'o', 'n', 's')
     expect(statusLine(d.lines())).toMatch(/^:migrations▌/)
     await d.press(KEYS.enter)
     expect(d.lines()[1]).toMatch(/^── Migrations 1 · Enter watches/)
-    expect(d.screen()).toMatch(new RegExp(`^>\\*\\s+${id}\\s+diego\\s+planned`, 'm'))
+    expect(d.screen()).toMatch(new RegExp(`^>\\*\\s+${id}\\s+diego\\s+paused`, 'm'))
     await d.press(':', 'events', KEYS.enter)
     expect(d.lines()[1]).toMatch(/^── Events ─+ ── Gaps: none/)
     expect(d.screen()).toContain('planned: 5 apps to diego')
@@ -257,9 +257,9 @@ describe('the keys, typed', () => {
 
   it('Enter in :migrations watches the selected migration', async () => {
     const w = aDashboardWorld(5)
-    const older = w.plan()
+    const older = await w.started()
     await w.clock.advance(1_000)
-    const newer = w.plan()
+    const newer = await w.started()
     const d = mount(w)
     await d.tick()
     expect(d.lines()[1]).toContain(`Migration ${newer}`)
@@ -285,6 +285,24 @@ describe('the keys, typed', () => {
     await d.tick()
     expect(d.screen()).toMatch(/running · rate 10\/min/)
     expect(w.journal.requireMigration(id).state).toBe('running')
+  })
+
+  it('r cannot start a migration nobody started: a planned record, watched on purpose, stays as it is', async () => {
+    const w = aDashboardWorld(20)
+    const id = w.plan({ rate: null })
+    const d = mount(w, { migrationId: id })
+    await d.tick(1_000)
+    const before = { migration: w.journal.requireMigration(id), events: w.journal.events(id) }
+
+    await d.press('r')
+    await d.tick()
+    expect(statusLine(d.lines())).toMatch(new RegExp(`^${id} was never started; r does not start it`))
+    await d.tick(30_000)
+
+    expect(d.control.busy).toBeUndefined()
+    expect(w.journal.requireMigration(id)).toEqual(before.migration)
+    expect(w.journal.events(id)).toEqual(before.events)
+    expect(w.world.flips).toEqual([])
   })
 
   it('+ and - move the rate limit a step', async () => {

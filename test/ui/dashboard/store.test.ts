@@ -33,7 +33,7 @@ describe('the dashboard store', () => {
     const { counts } = snapshot.migration!
     expect(counts.done).toBeGreaterThan(2)
     expect(counts.done + counts.pending + snapshot.migration!.inFlight).toBe(20)
-    expect(snapshot.steps.byGuid.get('guid-app-0000')).toMatchObject({ state: 'done', diego: true })
+    expect(snapshot.steps.byGuid.get('guid-app-0000')).toMatchObject({ state: 'done' })
     expect(snapshot.events.some((e) => /^app-0000: verified in \d/.test(e.text))).toBe(true)
     expect(snapshot.migration!.pace.now).toMatch(/^\d+\/min$/)
     expect(snapshot.apps.fleet.size).toBe(20)
@@ -151,7 +151,7 @@ describe('the dashboard store', () => {
 
   it('changes the rate of a migration nobody runs in the journal itself', async () => {
     const w = aDashboardWorld(5)
-    const id = w.plan({ rate: '10/min' })
+    const id = await w.started({ rate: '10/min' })
     const { store } = w.store()
     store.start()
     expect(await store.act('slower')).toEqual({ text: 'rate now 5/min (written to the journal)', tone: 'good' })
@@ -161,8 +161,7 @@ describe('the dashboard store', () => {
 
   it('says why a resume cannot work when no cfctl runs the migration', async () => {
     const w = aDashboardWorld(5)
-    const id = w.plan()
-    controlMigration(w.journal, id, { type: 'pause', by: 'operator' })
+    const id = await w.started()
     const { store } = w.store()
     store.start()
     const result = await store.act('resume')
@@ -173,8 +172,7 @@ describe('the dashboard store', () => {
 
   it('resumes a paused migration nobody runs by running it here, and pauses it again on shutdown', async () => {
     const w = aDashboardWorld(20)
-    const id = w.plan({ rate: '60/min', maxInFlight: 2 })
-    controlMigration(w.journal, id, { type: 'pause', by: 'operator:ann' })
+    const id = await w.started({ rate: '60/min', maxInFlight: 2 })
     const { store, control } = w.store({ control: { runnerFor: (migrationId) => w.runner(migrationId) } })
     store.start()
 
@@ -318,9 +316,50 @@ describe('the dashboard store', () => {
     store.start()
     expect(store.getSnapshot().migration).toBeUndefined()
     const id = w.plan()
+    const run = w.runner(id).run()
     await advance(w.clock, 2_500)
     expect(store.getSnapshot().migration?.id).toBe(id)
     expect(store.getSnapshot().fleet.map((m) => m.id)).toEqual([id])
+    await settle(w.clock, run)
+    store.stop()
+  })
+
+  it('follows the running migration and never picks a planned record over it, even after it ends', async () => {
+    const w = aDashboardWorld(10)
+    const id = w.plan({ rate: '60/min' })
+    const run = w.runner(id).run()
+    await w.clock.advance(1_000)
+    const stale = w.plan()
+    const { store } = w.store()
+    store.start()
+    await advance(w.clock, 2_500)
+    expect(store.getSnapshot().migration?.id).toBe(id)
+
+    await settle(w.clock, run)
+    await settle(w.clock, w.runner(id).rollback())
+    await advance(w.clock, 5_000)
+
+    expect(store.getSnapshot().migration).toMatchObject({ id, state: 'rolled-back' })
+    expect(w.journal.requireMigration(stale).state).toBe('planned')
+    store.stop()
+  })
+
+  it('will not run a migration paused from the journal before it ever started', async () => {
+    const w = aDashboardWorld(5)
+    const id = w.plan()
+    controlMigration(w.journal, id, { type: 'pause', by: 'operator' })
+    const { store, control } = w.store({
+      migrationId: id,
+      control: { runnerFor: (migrationId) => w.runner(migrationId) },
+    })
+    store.start()
+
+    const result = await store.act('resume')
+
+    expect(result).toMatchObject({ tone: 'warn', text: expect.stringContaining('was never started') })
+    expect(control.busy).toBeUndefined()
+    expect(w.journal.requireMigration(id).state).toBe('paused')
+    expect(w.world.flips).toEqual([])
     store.stop()
   })
 

@@ -8,7 +8,7 @@ import { type ControlOptions, MigrationControl } from '../../../src/ui/dashboard
 import { fleetOf } from '../../../src/ui/dashboard/fleet.js'
 import type { FleetSource } from '../../../src/ui/dashboard/fleet-source.js'
 import { DashboardStore, type StoreOptions } from '../../../src/ui/dashboard/store.js'
-import { FakeFoundation } from '../../core/migration/fake-foundation.js'
+import { FakeFoundation, settle } from '../../core/migration/fake-foundation.js'
 import { aMigration, aRunner, openJournal, TARGET } from '../../core/migration/support.js'
 
 export { TARGET }
@@ -34,6 +34,11 @@ export interface DashboardWorld {
   source: ReturnType<typeof sourceOf>
   /** Plans a migration of the whole fleet to Diego; returns its id. */
   plan(settings?: NonNullable<Parameters<typeof aMigration>[2]>['settings']): string
+  /**
+   * Plans a migration and runs it for a moment, then interrupts it: one that was started (and confirmed),
+   * now paused by 'interrupt' with no cfctl running it. Returns its id.
+   */
+  started(settings?: NonNullable<Parameters<typeof aMigration>[2]>['settings']): Promise<string>
   runner(id: string): MigrationRunner
   store(options?: Partial<Omit<StoreOptions, 'control'>> & { control?: Partial<ControlOptions> }): {
     store: DashboardStore
@@ -53,6 +58,15 @@ export function aDashboardWorld(apps = 20, journal?: (clock: FakeClock) => Journ
     source,
     plan: (settings) => aMigration(world, j, { settings: { rate: '60/min', ...settings } }),
     runner: (id) => aRunner(j, id, world.port(), clock),
+    started: async (settings) => {
+      const id = aMigration(world, j, { settings: { rate: '60/min', ...settings } })
+      const runner = aRunner(j, id, world.port(), clock)
+      const run = runner.run()
+      await clock.advance(0)
+      runner.interrupt('interrupt')
+      await settle(clock, run)
+      return id
+    },
     store: ({ control: controlOptions, ...options } = {}) => {
       const control = new MigrationControl({ journal: j, clock, ...controlOptions })
       const store = new DashboardStore({ journal: j, target: TARGET, clock, control, source, ...options })

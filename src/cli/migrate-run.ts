@@ -1,0 +1,141 @@
+// The terminal side of `cfctl migrate` (and `cfctl rollback`): flags into options, a run followed on
+// stderr or as JSON lines with Ctrl-C handled, a run inside the dashboard, and the closing report.
+import type { Journal } from '../core/journal/journal.js'
+import { parseDuration } from '../core/migration/duration.js'
+import type { MigrateOptions } from '../core/migration/operation.js'
+import type { PlanOrder } from '../core/migration/plan.js'
+import { parseMaxFailures, parseRate } from '../core/migration/rate.js'
+import { exitCodeOf, type MigrationOutcome, type MigrationRunner, migrationOutcome } from '../core/migration/runner.js'
+import type { UnstagedPolicy } from '../core/migration/unstaged.js'
+import type { Connection } from './base.js'
+import { operator } from './journal.js'
+import { followRun, type OutputMode, renderSummary, summaryJson, writeJsonLine } from './migration-output.js'
+
+/**
+ * Follows a run on stderr (tty) or as JSON lines; the first Ctrl-C (or SIGTERM) pauses it once the apps
+ * in flight settle, the second leaves at once (it stays resumable). `work` defaults to a forward run.
+ */
+export async function runFollowed(
+  runner: MigrationRunner,
+  mode: OutputMode,
+  work: () => Promise<MigrationOutcome> = () => runner.run(),
+): Promise<MigrationOutcome> {
+  const stop = followRun(
+    mode,
+    (listener) => runner.on(listener),
+    () => runner.progress(),
+  )
+  let interrupts = 0
+  const onSignal = () => {
+    interrupts++
+    if (interrupts === 1) {
+      process.stderr.write('\npausing: the apps in flight finish their step (Ctrl-C again to leave at once)\n')
+      runner.interrupt('interrupt')
+    } else {
+      process.stderr.write(`\nleaving now; carry on with: cfctl migrate --resume ${runner.migrationId}\n`)
+      process.exit(130)
+    }
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  try {
+    return await work()
+  } finally {
+    stop()
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}
+
+/**
+ * `--ui`: the run goes on in this process while the dashboard shows and steers it. Quitting the dashboard
+ * (q) asks first while the run goes on, as `cfctl dashboard` does; a confirmed quit pauses the run at its
+ * next step, and it stays resumable.
+ */
+export async function runInDashboard(
+  runner: MigrationRunner,
+  connection: Connection,
+  journal: Journal,
+  runnerFor: (id: string) => MigrationRunner,
+): Promise<MigrationOutcome> {
+  const { runDashboard } = await import('../ui/dashboard/index.js')
+  const run = runner.run()
+  await runDashboard({
+    client: connection.client,
+    auth: connection.session,
+    skipSslValidation: connection.session.target.skipSslValidation,
+    journal,
+    target: connection.session.target.api,
+    runner,
+    by: operator(),
+    runnerFor,
+  })
+  try {
+    runner.interrupt('dashboard-quit')
+  } catch {
+    // The run had already ended.
+  }
+  await run
+  // What the journal says now, not what the forward run ended as: from the dashboard the operator may have
+  // rolled the migration back (b), or left that rollback paused.
+  return migrationOutcome(journal, runner.migrationId)
+}
+
+/** The summary (JSON line or text), what to do next, and the exit code of the run. */
+export function reportOutcome(command: { log: (line: string) => void }, outcome: MigrationOutcome, mode: OutputMode) {
+  const id = outcome.migrationId
+  const code = exitCodeOf(outcome)
+  const hint =
+    outcome.state === 'paused'
+      ? `resume with: cfctl migrate --resume ${id}   roll back with: cfctl rollback ${id}`
+      : outcome.state === 'rolling-back'
+        ? `finish the rollback with: cfctl rollback ${id}`
+        : outcome.failures.length > 0
+          ? `roll back with: cfctl rollback ${id}`
+          : undefined
+  if (mode === 'json') {
+    writeJsonLine(summaryJson(outcome, code))
+    if (hint) process.stderr.write(`${hint}\n`)
+  } else command.log(renderSummary(outcome, hint))
+  // Not an ExitError: the exit code of a run that ended is an outcome, not an error to report.
+  if (code !== 0) process.exitCode = code
+}
+
+export function migrateOptions(flags: {
+  to?: string
+  rate?: string
+  'max-in-flight': number
+  org?: string
+  space?: string
+  app?: string[]
+  'app-pattern'?: string
+  exclude?: string[]
+  'from-file'?: string
+  order: string
+  canary?: number
+  'canary-wait'?: string
+  timeout: string
+  'max-failures': string
+  'probe-interval': string
+  unstaged?: string
+}): MigrateOptions {
+  parseMaxFailures(flags['max-failures'])
+  return {
+    to: flags.to as 'diego' | 'dea',
+    rate: flags.rate === undefined || flags.rate === 'unlimited' ? null : parseRate(flags.rate),
+    maxInFlight: flags['max-in-flight'],
+    org: flags.org,
+    space: flags.space,
+    apps: flags.app,
+    appPattern: flags['app-pattern'],
+    exclude: flags.exclude,
+    fromFile: flags['from-file'],
+    order: flags.order as PlanOrder,
+    unstaged: flags.unstaged as UnstagedPolicy | undefined,
+    canary: flags.canary,
+    canaryWaitMs: flags['canary-wait'] === undefined ? null : parseDuration(flags['canary-wait'], '--canary-wait'),
+    timeoutMs: parseDuration(flags.timeout, '--timeout'),
+    maxFailures: flags['max-failures'],
+    probeIntervalMs: parseDuration(flags['probe-interval'], '--probe-interval'),
+  }
+}
