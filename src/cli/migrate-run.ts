@@ -122,7 +122,7 @@ export function migrateOptions(flags: {
   parseMaxFailures(flags['max-failures'])
   return {
     to: flags.to as 'diego' | 'dea',
-    rate: flags.rate === undefined || flags.rate === 'unlimited' ? null : parseRate(flags.rate),
+    rate: rateOption(flags.rate) ?? null,
     maxInFlight: flags['max-in-flight'],
     org: flags.org,
     space: flags.space,
@@ -138,4 +138,10 @@ export function migrateOptions(flags: {
     maxFailures: flags['max-failures'],
     probeIntervalMs: parseDuration(flags['probe-interval'], '--probe-interval'),
   }
+}
+
+/** A --rate flag: N/sec|min|hour, or `unlimited` (no limit, null), or undefined when not given. */
+export function rateOption(text: string | undefined): ReturnType<typeof parseRate> | null | undefined {
+  if (text === undefined) return undefined
+  return text.trim().toLowerCase() === 'unlimited' ? null : parseRate(text)
 }

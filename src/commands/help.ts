@@ -1,5 +1,5 @@
 import { Args, Command, Errors, loadHelpClass } from '@oclif/core'
-import { reportProblem } from '../cli/problem.js'
+import { reportProblem, wantsJson } from '../cli/problem.js'
 import { usageProblem } from '../cli/usage.js'
 
 export default class HelpCommand extends Command {
@@ -20,7 +20,7 @@ export default class HelpCommand extends Command {
   protected override async catch(error: Error): Promise<unknown> {
     const problem = usageProblem(error, { id: this.id, args: HelpCommand.args }, this.config.bin)
     if (!problem) return super.catch(error)
-    reportProblem(problem, false)
+    reportProblem(problem, wantsJson(this.argv))
     throw new Errors.ExitError(problem.exitCode)
   }
 }

@@ -41,7 +41,9 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
 
   static override flags = {
     to: Flags.string({ description: 'the backend the apps move to', options: ['diego', 'dea'] }),
-    rate: Flags.string({ description: 'at most N app starts per sec, min or hour, e.g. 10/min (default: no limit)' }),
+    rate: Flags.string({
+      description: 'at most N app starts per sec, min or hour, e.g. 10/min, or unlimited (the default)',
+    }),
     'max-in-flight': Flags.integer({ description: 'apps moving at once', default: 1, min: 1, max: 1000 }),
     org: Flags.string({ char: 'o', description: 'only apps in this org' }),
     space: Flags.string({ char: 's', description: 'only apps in this space' }),

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 import { CfctlCommand } from '../cli/base.js'
 import { journalFlag, migrationIdArg } from '../cli/journal.js'
+import { rateOption } from '../cli/migrate-run.js'
 import { followRun, outputMode, renderSummary, summaryJson, writeJsonLine } from '../cli/migration-output.js'
 import { confirm, interactive } from '../cli/prompt.js'
 import { RealClock } from '../clock.js'
@@ -14,7 +15,6 @@ import {
   requireSameTarget,
   runnerFor,
 } from '../core/migration/operation.js'
-import { parseRate } from '../core/migration/rate.js'
 import { exitCodeOf } from '../core/migration/runner.js'
 
 export default class Rollback extends CfctlCommand {
@@ -30,7 +30,9 @@ answering), at the migration's rate unless --rate says otherwise. Resumable: run
   static override args = { id: migrationIdArg }
   static override flags = {
     journal: journalFlag,
-    rate: Flags.string({ description: "N/sec|min|hour (default: the migration's; unlimited with --no-verify)" }),
+    rate: Flags.string({
+      description: "N/sec|min|hour, or unlimited (default: the migration's; unlimited with --no-verify)",
+    }),
     'max-in-flight': Flags.integer({ description: 'apps moving back at once', min: 1, max: 1000 }),
     verify: Flags.boolean({
       description: 'wait until each app is healthy on its original backend',
@@ -80,7 +82,7 @@ answering), at the migration's rate unless --rate says otherwise. Resumable: run
       try {
         outcome = await runner.rollback({
           verify: flags.verify,
-          rate: flags.rate === undefined ? undefined : parseRate(flags.rate),
+          rate: rateOption(flags.rate),
           maxInFlight: flags['max-in-flight'],
         })
       } finally {

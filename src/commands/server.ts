@@ -1,5 +1,5 @@
 import { Command, Errors, Flags } from '@oclif/core'
-import { type Problem, reportProblem } from '../cli/problem.js'
+import { type Problem, reportProblem, wantsJson } from '../cli/problem.js'
 import { usageProblem } from '../cli/usage.js'
 import { Foundation, FoundationOptionError } from '../scheduler/foundation.js'
 
@@ -113,7 +113,10 @@ Stops cleanly on SIGINT (Ctrl-C) and SIGTERM. Exit codes: 0 stopped, 1 failed, 2
       problem = usageProblem(error, { id: this.id, flags: Server.flags }, this.config.bin)
     }
     if (problem === undefined) return super.catch(error)
-    reportProblem({ ...problem, hint: problem.exitCode === 2 ? (problem.hint ?? help) : problem.hint }, false)
+    reportProblem(
+      { ...problem, hint: problem.exitCode === 2 ? (problem.hint ?? help) : problem.hint },
+      wantsJson(this.argv),
+    )
     throw new Errors.ExitError(problem.exitCode)
   }
 }

@@ -11,6 +11,7 @@ import { needsNewVersion, parseAppUpdate, validateAppUpdate } from './app-update
 import { type BackendBridge, backendNameOf } from './bridge.js'
 import { CfError, UNKNOWN_ERROR_BODY } from './errors.js'
 import { type Actor, auditRequest, type EventLog, getEventBody, listEventsBody } from './events.js'
+import { APP_FILTERS } from './filters.js'
 import { ListCache } from './list-cache.js'
 import { handleLoginInfo } from './login-info.js'
 import {
@@ -18,11 +19,13 @@ import {
   envelopeBytes,
   envelopeJson,
   type Filter,
-  type FilterFields,
   paginate,
   parseFilters,
   parsePageRequest,
+  parseRelationParams,
 } from './query.js'
+import { ReadApi } from './read-api.js'
+import { Renderer, routesOf } from './relations.js'
 import {
   appResourceBytes,
   appSummary,
@@ -32,16 +35,12 @@ import {
   type InfoConfig,
   infoBody,
   instancesReport,
-  orgResource,
-  routeResource,
   runningInstanceCount,
-  sharedDomainResource,
-  spaceResource,
   statsReport,
 } from './resources.js'
 import { ResponseBuffers } from './response-buffers.js'
 import { needsStaging, type Stager } from './staging.js'
-import type { AppRecord, OrgRecord, SpaceRecord, Store } from './store.js'
+import type { AppRecord, Store } from './store.js'
 import { BodyTooLargeError, type Principal, readBody, type TokenService } from './uaa.js'
 
 export interface ApiSettings {
@@ -65,26 +64,6 @@ export interface ApiDependencies {
   stager: Stager
   settings: ApiSettings
   log: (line: string) => void
-}
-
-/** `q` keys of /v2/apps: CC's, plus `state` (an extension of this CC, for `cfctl apps`). */
-export const APP_FILTERS: FilterFields<AppRecord> = {
-  name: { type: 'string', get: (a) => a.name },
-  space_guid: { type: 'string', get: (a) => a.spaceGuid },
-  organization_guid: { type: 'string', get: (a) => a.orgGuid },
-  diego: { type: 'boolean', get: (a) => a.diego },
-  stack_guid: { type: 'string', get: (a) => a.stackGuid },
-  state: { type: 'string', get: (a) => a.state },
-}
-
-export const ORG_FILTERS: FilterFields<OrgRecord> = {
-  name: { type: 'string', get: (o) => o.name },
-  status: { type: 'string', get: () => 'active' },
-}
-
-export const SPACE_FILTERS: FilterFields<SpaceRecord> = {
-  name: { type: 'string', get: (s) => s.name },
-  organization_guid: { type: 'string', get: (s) => s.orgGuid },
 }
 
 const MAX_BODY_BYTES = 1024 * 1024
@@ -112,6 +91,8 @@ class Api {
   private readonly featureFlagsJson = JSON.stringify(featureFlagsBody())
   private readonly buffers = new ResponseBuffers()
   private readonly filteredApps: ListCache<AppRecord>
+  private readonly renderer: Renderer
+  private readonly reads: ReadApi
 
   constructor(deps: ApiDependencies) {
     this.store = deps.store
@@ -124,6 +105,17 @@ class Api {
     this.settings = deps.settings
     this.log = deps.log
     this.filteredApps = new ListCache(deps.store)
+    this.renderer = new Renderer(deps.store, deps.access.roles, deps.access)
+    this.reads = new ReadApi({
+      store: deps.store,
+      access: deps.access,
+      roles: deps.access.roles,
+      renderer: this.renderer,
+      bridge: deps.bridge,
+      read: (req) => this.read(req),
+      send,
+      log: deps.log,
+    })
   }
 
   async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -154,7 +146,7 @@ class Api {
       if (guid === undefined) {
         if (method === 'GET') return this.listApps(req, res, query)
       } else if (sub === undefined) {
-        if (method === 'GET') return this.getApp(req, res, guid)
+        if (method === 'GET') return this.getApp(req, res, guid, query)
         if (method === 'PUT') return this.updateApp(req, res, guid)
         if (method === 'DELETE') return this.deleteApp(req, res, guid, query)
       } else if (method === 'GET') {
@@ -164,26 +156,13 @@ class Api {
         if (sub === 'routes') return this.appRoutes(req, res, guid, query)
       } else if (method === 'POST' && sub === 'restage') return this.restage(req, res, guid)
     }
-    if (
-      (collection === 'shared_domains' || collection === 'domains') &&
-      guid &&
-      sub === undefined &&
-      method === 'GET'
-    ) {
-      return this.getDomain(req, res, guid)
-    }
     // Extension: a real CC has no /v2/x-cfctl; `cfctl backends` reads capacity here.
     if (collection === 'x-cfctl' && guid === 'backends' && sub === undefined && method === 'GET') {
       return this.backends(req, res)
     }
     if (collection === 'events' && sub === undefined && method === 'GET')
       return this.listOrGetEvents(req, res, guid, query)
-    if (collection === 'organizations' && sub === undefined && method === 'GET') {
-      return guid === undefined ? this.listOrgs(req, res, query) : this.getOrg(req, res, guid)
-    }
-    if (collection === 'spaces' && sub === undefined && method === 'GET') {
-      return guid === undefined ? this.listSpaces(req, res, query) : this.getSpace(req, res, guid)
-    }
+    if (method === 'GET' && this.reads.handle(req, res, collection, guid, sub, query)) return
     throw new CfError('NotFound')
   }
 
@@ -260,8 +239,12 @@ class Api {
         : this.filteredApps.get(JSON.stringify([visibilityKey(principal), ...request.q]), () =>
             this.filterApps(principal, filters),
           )
-    const body = envelopeBytes(paginate(items, request), '/v2/apps', request, appResourceBytes, (length) =>
-      this.buffers.take(length),
+    const body = envelopeBytes(
+      paginate(items, request),
+      '/v2/apps',
+      request,
+      (app) => this.renderer.appBytes(app, principal, request.relations),
+      (length) => this.buffers.take(length),
     )
     this.buffers.releaseAfter(res, body)
     send(res, 200, body)
@@ -282,13 +265,16 @@ class Api {
 
   private visibleApp(principal: Principal, guid: string): AppRecord {
     const app = this.store.app(guid)
-    if (!app || !this.access.canSeeSpace(principal, app.spaceGuid)) throw new CfError('AppNotFound', guid)
+    if (!app) throw new CfError('AppNotFound', guid)
+    // find_guid_and_validate_access: what exists but may not be seen is 403, not 404.
+    if (!this.access.canSeeSpace(principal, app.spaceGuid)) throw new CfError('NotAuthorized')
     return app
   }
 
-  private getApp(req: IncomingMessage, res: ServerResponse, guid: string): void {
-    const app = this.visibleApp(this.read(req), guid)
-    send(res, 200, appResourceBytes(app))
+  private getApp(req: IncomingMessage, res: ServerResponse, guid: string, query: string): void {
+    const principal = this.read(req)
+    const app = this.visibleApp(principal, guid)
+    send(res, 200, this.renderer.appBytes(app, principal, parseRelationParams(new URLSearchParams(query))))
   }
 
   private async updateApp(req: IncomingMessage, res: ServerResponse, guid: string): Promise<void> {
@@ -450,25 +436,16 @@ class Api {
 
   /** `GET /v2/apps/:guid/routes`: the app's routes in CC's envelope (an app here has one page of them). */
   private appRoutes(req: IncomingMessage, res: ServerResponse, guid: string, query: string): void {
-    const app = this.visibleApp(this.read(req), guid)
-    const params = new URLSearchParams(query)
-    const request = parsePageRequest(params)
-    const inline = Number(params.get('inline-relations-depth') ?? '0') >= 1
+    const principal = this.read(req)
+    const app = this.visibleApp(principal, guid)
+    const request = parsePageRequest(new URLSearchParams(query))
     send(
       res,
       200,
-      envelopeJson(paginate(app.routes, request), `/v2/apps/${app.guid}/routes`, request, (route) =>
-        JSON.stringify(routeResource(app, route, inline)),
+      envelopeJson(paginate(routesOf([app]), request), `/v2/apps/${app.guid}/routes`, request, (route) =>
+        JSON.stringify(this.renderer.route(route, principal, request.relations)),
       ),
     )
-  }
-
-  /** `GET /v2/shared_domains/:guid` (and `/v2/domains/:guid`): every domain here is shared. */
-  private getDomain(req: IncomingMessage, res: ServerResponse, guid: string): void {
-    this.read(req)
-    const domain = this.store.domains().find((d) => d.guid === guid)
-    if (!domain) throw new CfError('DomainNotFound', guid)
-    send(res, 200, JSON.stringify(sharedDomainResource(domain, this.clock.now())))
   }
 
   /** What the app's backend runs; `unavailable` when no backend is attached or it fails. */
@@ -497,51 +474,6 @@ class Api {
       200,
       guid === undefined ? listEventsBody(this.events, query, visible) : getEventBody(this.events, guid, visible),
     )
-  }
-
-  // ---- organizations and spaces ----
-
-  private listOrgs(req: IncomingMessage, res: ServerResponse, query: string): void {
-    const principal = this.read(req)
-    const request = parsePageRequest(new URLSearchParams(query))
-    const predicate = compileFilters(parseFilters(request.q, ORG_FILTERS), ORG_FILTERS)
-    const orgs = this.access.visibleOrgs(principal)
-    const items = predicate ? orgs.filter(predicate) : orgs
-    const quota = this.store.defaultQuotaDefinitionGuid
-    send(
-      res,
-      200,
-      envelopeJson(paginate(items, request), '/v2/organizations', request, (o) =>
-        JSON.stringify(orgResource(o, quota)),
-      ),
-    )
-  }
-
-  private getOrg(req: IncomingMessage, res: ServerResponse, guid: string): void {
-    const principal = this.read(req)
-    const org = this.store.org(guid)
-    if (!org || !this.access.canSeeOrg(principal, guid)) throw new CfError('OrganizationNotFound', guid)
-    send(res, 200, JSON.stringify(orgResource(org, this.store.defaultQuotaDefinitionGuid)))
-  }
-
-  private listSpaces(req: IncomingMessage, res: ServerResponse, query: string): void {
-    const principal = this.read(req)
-    const request = parsePageRequest(new URLSearchParams(query))
-    const predicate = compileFilters(parseFilters(request.q, SPACE_FILTERS), SPACE_FILTERS)
-    const spaces = this.access.visibleSpaces(principal)
-    const items = predicate ? spaces.filter(predicate) : spaces
-    send(
-      res,
-      200,
-      envelopeJson(paginate(items, request), '/v2/spaces', request, (s) => JSON.stringify(spaceResource(s))),
-    )
-  }
-
-  private getSpace(req: IncomingMessage, res: ServerResponse, guid: string): void {
-    const principal = this.read(req)
-    const space = this.store.space(guid)
-    if (!space || !this.access.canSeeSpace(principal, guid)) throw new CfError('SpaceNotFound', guid)
-    send(res, 200, JSON.stringify(spaceResource(space)))
   }
 }
 

@@ -20,6 +20,9 @@ export const CF_ERRORS = {
   AppInvalid: { code: 100001, status: 400, message: 'The app is invalid: %s' },
   AppNameTaken: { code: 100002, status: 400, message: 'The app name is taken: %s' },
   AppNotFound: { code: 100004, status: 404, message: 'The app could not be found: %s' },
+  RouteNotFound: { code: 210002, status: 404, message: 'The route could not be found: %s' },
+  StackNotFound: { code: 250003, status: 404, message: 'The stack could not be found: %s' },
+  FeatureDisabled: { code: 330002, status: 403, message: 'Feature Disabled: %s' },
   DomainNotFound: { code: 130002, status: 404, message: 'The domain could not be found: %s' },
   AppMemoryInvalid: {
     code: 100006,

@@ -271,6 +271,9 @@ function timestampTest(filter: Filter): (e: EventRecord) => boolean {
       return (e) => second(e) > first
     case '<':
       return (e) => second(e) < first
+    case 'IS NULL':
+      // A key with no operator: timestamp IS NULL, which no event is.
+      return () => false
   }
 }
 

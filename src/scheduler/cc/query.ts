@@ -3,18 +3,23 @@
 // no store, no HTTP, so the parser and the pager can be tested on their own.
 import { CfError } from './errors.js'
 
-export type FilterOp = ':' | '>=' | '<=' | '<' | '>' | ' IN '
+export type FilterOp = ':' | '>=' | '<=' | '<' | '>' | ' IN ' | 'IS NULL'
 
 export interface Filter {
   key: string
   op: FilterOp
-  /** One value, or the comma-separated values of ` IN `. */
+  /** One value, the comma-separated values of ` IN `, or none for a segment with no operator (IS NULL). */
   values: string[]
 }
 
-/** How a list exposes one queryable key: the value compared, and its type. */
+/**
+ * How a list exposes one queryable key: the value compared and its type. `caseInsensitive` is for
+ * names, which CC keeps case-insensitive (citext) and so also compares that way. `strings` is a
+ * to-many key (an org's `user_guid`): the item matches when any of its values does.
+ */
 export type FilterField<T> =
-  | { type: 'string'; get: (item: T) => string }
+  | { type: 'string'; get: (item: T) => string | null; caseInsensitive?: boolean }
+  | { type: 'strings'; get: (item: T) => Iterable<string> }
   | { type: 'boolean'; get: (item: T) => boolean }
 
 export type FilterFields<T> = Readonly<Record<string, FilterField<T>>>
@@ -24,8 +29,9 @@ const OPERATOR = /(:|>=|<=|<|>| IN )/
 
 /**
  * Parses every `q` value (each may join several filters with `;`, and `;;` stands for a literal `;`)
- * into filters on the allowed keys. All filters are ANDed. An unknown key or a segment with no
- * operator is CF-BadQueryParameter, naming the key as CC does.
+ * into filters on the allowed keys. All filters are ANDed. An unknown key is CF-BadQueryParameter
+ * naming the key, as CC does; a segment with no operator is a key alone, which CC's Query turns into
+ * `key IS NULL` (for a boolean, `key = false`: its cast of the missing value).
  */
 export function parseFilters<T>(q: readonly string[], allowed: ReadonlySet<string> | FilterFields<T>): Filter[] {
   const keys = allowed instanceof Set ? allowed : new Set(Object.keys(allowed))
@@ -33,7 +39,11 @@ export function parseFilters<T>(q: readonly string[], allowed: ReadonlySet<strin
   for (const raw of q) {
     for (const segment of splitSegments(raw)) {
       const match = OPERATOR.exec(segment)
-      if (!match) throw new CfError('BadQueryParameter', segment)
+      if (!match) {
+        if (!keys.has(segment)) throw new CfError('BadQueryParameter', segment)
+        filters.push({ key: segment, op: 'IS NULL', values: [] })
+        continue
+      }
       const key = segment.slice(0, match.index)
       const op = match[1] as FilterOp
       const value = segment.slice(match.index + op.length)
@@ -54,7 +64,8 @@ function splitSegments(q: string): string[] {
 
 /**
  * Compiles filters into one predicate. Strings compare as strings (CC compares in the database with
- * the same operators); booleans accept `true`/`t`/`1` and `false`/`f`/`0`, anything else is a bad query.
+ * the same operators), names without regard to case; booleans read `t` and `true` as true and any
+ * other value as false, never as an error (Query#clean_up_boolean).
  */
 export function compileFilters<T>(filters: readonly Filter[], fields: FilterFields<T>): ((item: T) => boolean) | null {
   if (filters.length === 0) return null
@@ -68,11 +79,12 @@ export function compileFilters<T>(filters: readonly Filter[], fields: FilterFiel
 
 function compileOne<T>(filter: Filter, field: FilterField<T>): (item: T) => boolean {
   if (field.type === 'boolean') {
-    const values = filter.values.map((v) => parseBoolean(v, filter))
+    const values = filter.op === 'IS NULL' ? [false] : filter.values.map(cleanUpBoolean)
     const get = field.get
     const rank = (b: boolean) => (b ? 1 : 0)
     switch (filter.op) {
       case ':':
+      case 'IS NULL':
         return (item) => get(item) === values[0]
       case ' IN ':
         return (item) => values.includes(get(item))
@@ -80,17 +92,39 @@ function compileOne<T>(filter: Filter, field: FilterField<T>): (item: T) => bool
         return compare(filter.op, (item: T) => rank(get(item)), rank(values[0]!))
     }
   }
+  if (field.type === 'strings') {
+    // A to-many key with no value matches no row: CC filters `id IN (... WHERE guid IN (NULL))`.
+    if (filter.op === 'IS NULL') return () => false
+    const test = valueTest(filter, (value: string) => value, false)
+    const get = field.get
+    return (item) => {
+      for (const value of get(item)) if (test(value)) return true
+      return false
+    }
+  }
   const get = field.get
-  const [first] = filter.values
+  if (filter.op === 'IS NULL') return (item) => get(item) === null
+  const test = valueTest(filter, (value: string) => value, field.caseInsensitive === true)
+  return (item) => {
+    const value = get(item)
+    return value !== null && test(value)
+  }
+}
+
+/** A test of one string value against the filter's operator and values. */
+function valueTest(filter: Filter, id: (v: string) => string, caseInsensitive: boolean): (value: string) => boolean {
+  const fold = caseInsensitive ? (v: string) => id(v).toLowerCase() : id
+  const values = filter.values.map(fold)
+  const [first] = values
   switch (filter.op) {
     case ':':
-      return (item) => get(item) === first
+      return (value) => fold(value) === first
     case ' IN ': {
-      const set = new Set(filter.values)
-      return (item) => set.has(get(item))
+      const set = new Set(values)
+      return (value) => set.has(fold(value))
     }
     default:
-      return compare(filter.op, get, first!)
+      return compare(filter.op, fold, first!)
   }
 }
 
@@ -109,10 +143,9 @@ function compare<T, V extends string | number>(op: FilterOp, get: (item: T) => V
   }
 }
 
-function parseBoolean(value: string, filter: Filter): boolean {
-  if (value === 'true' || value === 't' || value === '1') return true
-  if (value === 'false' || value === 'f' || value === '0') return false
-  throw new CfError('BadQueryParameter', `${filter.key}${filter.op}${filter.values.join(',')}`)
+/** Query#clean_up_boolean: `t` and `true` are true, anything else (`1`, `yes`, `TRUE`) false. */
+function cleanUpBoolean(value: string): boolean {
+  return value === 't' || value === 'true'
 }
 
 export type OrderDirection = 'asc' | 'desc'
@@ -123,6 +156,27 @@ export interface PageRequest {
   orderDirection: OrderDirection
   /** The raw `q` values, kept to carry them into next_url and prev_url. */
   q: string[]
+  relations: RelationParams
+}
+
+/** `inline-relations-depth`, `include-relations` and `exclude-relations`, when the request gave them. */
+export interface RelationParams {
+  depth: number | null
+  include: string[] | null
+  exclude: string[] | null
+}
+
+/** The renderer's max_inline_relations_depth (cloud_controller.yml's default). */
+export const MAX_INLINE_RELATIONS_DEPTH = 3
+
+/** Reads the relation parameters as CommonParams does; a depth above the maximum is a bad query. */
+export function parseRelationParams(params: URLSearchParams): RelationParams {
+  const depth = params.has('inline-relations-depth') ? integerParam(params, 'inline-relations-depth', 0) : null
+  if (depth !== null && depth > MAX_INLINE_RELATIONS_DEPTH) {
+    throw new CfError('BadQueryParameter', `inline_relations_depth must be <= ${MAX_INLINE_RELATIONS_DEPTH}`)
+  }
+  const list = (name: string) => (params.has(name) ? params.get(name)!.split(',') : null)
+  return { depth, include: list('include-relations'), exclude: list('exclude-relations') }
 }
 
 export const MAX_RESULTS_PER_PAGE = 100
@@ -140,7 +194,13 @@ export function parsePageRequest(params: URLSearchParams): PageRequest {
   if (resultsPerPage < 1) throw new CfError('BadQueryParameter', 'results-per-page')
   const direction = params.get('order-direction') ?? 'asc'
   if (direction !== 'asc' && direction !== 'desc') throw new CfError('BadQueryParameter', 'order-direction')
-  return { page, resultsPerPage, orderDirection: direction, q: params.getAll('q') }
+  return {
+    page,
+    resultsPerPage,
+    orderDirection: direction,
+    q: params.getAll('q'),
+    relations: parseRelationParams(params),
+  }
 }
 
 function integerParam(params: URLSearchParams, name: string, fallback: number): number {
@@ -185,13 +245,20 @@ export function paginate<T>(items: readonly T[], request: PageRequest): Page<T> 
 }
 
 /**
- * A page link as CC renders it: Addressable sorts the parameters (order-direction, page, q,
- * results-per-page), repeats `q` for each filter, and leaves `:` `,` `=` and `@` readable.
+ * A page link as CC renders it: Addressable sorts the parameters (exclude-relations,
+ * include-relations, inline-relations-depth, order-direction, page, q, results-per-page), repeats a
+ * list's key for each value, and leaves `:` `,` `=` and `@` readable.
  */
 export function pageUrl(path: string, page: number, request: PageRequest): string {
-  let url = `${path}?order-direction=${request.orderDirection}&page=${page}`
-  for (const q of request.q) url += `&q=${encodeQueryValue(q)}`
-  return `${url}&results-per-page=${request.resultsPerPage}`
+  const { depth, include, exclude } = request.relations
+  const parts: string[] = []
+  for (const name of exclude ?? []) parts.push(`exclude-relations=${encodeQueryValue(name)}`)
+  for (const name of include ?? []) parts.push(`include-relations=${encodeQueryValue(name)}`)
+  if (depth !== null) parts.push(`inline-relations-depth=${depth}`)
+  parts.push(`order-direction=${request.orderDirection}`, `page=${page}`)
+  for (const q of request.q) parts.push(`q=${encodeQueryValue(q)}`)
+  parts.push(`results-per-page=${request.resultsPerPage}`)
+  return `${path}?${parts.join('&')}`
 }
 
 function encodeQueryValue(value: string): string {

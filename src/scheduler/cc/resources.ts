@@ -25,7 +25,7 @@ export function appEntity(app: AppRecord): Record<string, unknown> {
   }
 }
 
-function appFields(app: AppRecord): Record<string, unknown> {
+export function appFields(app: AppRecord): Record<string, unknown> {
   return {
     name: app.name,
     production: false,

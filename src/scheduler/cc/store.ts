@@ -342,6 +342,11 @@ export class Store {
     return this.stackByGuid.get(guid)
   }
 
+  /** Every stack, in id order. */
+  stacks(): readonly StackRecord[] {
+    return [...this.stackByGuid.values()].sort((a, b) => a.id - b.id)
+  }
+
   stackByName(name: string): StackRecord | undefined {
     for (const stack of this.stackByGuid.values()) if (stack.name === name) return stack
     return undefined

@@ -179,17 +179,32 @@ describe('GET /v2/apps', () => {
     expect(await listAll('q=stack_guid:no-such-stack')).toEqual([])
   })
 
-  it('filters by state (an extension of this CC)', async () => {
-    expect(await listAll('q=state:STOPPED')).toEqual(guidsWhere((a) => a.state === 'STOPPED'))
+  it('refuses q=state as the real CC does: apps take only name, space_guid, organization_guid, diego, stack_guid', async () => {
+    const res = await call(f.url, '/v2/apps?q=state:STARTED', admin)
+    expect(res.status).toBe(400)
+    expect(res.body).toEqual({
+      code: 10005,
+      description: 'The query parameter is invalid: state',
+      error_code: 'CF-BadQueryParameter',
+    })
+  })
+
+  it('matches names without regard to case, as CC keeps them', async () => {
+    const app = f.store.apps()[0]!
+    const named = guidsWhere((a) => a.name === app.name)
+    expect(await listAll(`q=name:${app.name.toUpperCase()}`)).toEqual(named)
+    expect(await listAll(`q=${encodeURIComponent(`name IN x,${app.name.toUpperCase()}`)}`)).toEqual(named)
   })
 
   it('ANDs several q parameters and `;`-joined filters alike', async () => {
     const org = f.store.orgs()[0]!.guid
-    const expected = guidsWhere((a) => a.orgGuid === org && a.state === 'STARTED' && !a.diego)
-    expect(await listAll(`q=organization_guid:${org}&q=state:STARTED&q=diego:false`)).toEqual(expected)
-    expect(await listAll(`q=${encodeURIComponent(`organization_guid:${org};state:STARTED;diego:false`)}`)).toEqual(
-      expected,
-    )
+    const stack = f.store.defaultStack.guid
+    const expected = guidsWhere((a) => a.orgGuid === org && !a.diego)
+    expect(expected.length).toBeGreaterThan(0)
+    expect(await listAll(`q=organization_guid:${org}&q=stack_guid:${stack}&q=diego:false`)).toEqual(expected)
+    expect(
+      await listAll(`q=${encodeURIComponent(`organization_guid:${org};stack_guid:${stack};diego:false`)}`),
+    ).toEqual(expected)
   })
 
   it('carries q into next_url as CC builds it', async () => {
@@ -217,16 +232,28 @@ describe('GET /v2/apps', () => {
     })
   })
 
-  it('answers a filter without an operator with BadQueryParameter', async () => {
-    const res = await call(f.url, '/v2/apps?q=name', admin)
-    expect(res.status).toBe(400)
-    expect(res.body.code).toBe(10005)
+  it("reads a key without an operator as IS NULL, as CC's query parser does (a boolean as false)", async () => {
+    const names = await call(f.url, '/v2/apps?q=name', admin)
+    expect(names.status).toBe(200)
+    expect(names.body.total_results).toBe(0)
+    expect(await listAll('q=diego')).toEqual(guidsWhere((a) => !a.diego))
+    expect((await call(f.url, '/v2/apps?q=colour', admin)).body.description).toBe(
+      'The query parameter is invalid: colour',
+    )
   })
 
-  it('answers a diego value that is not a boolean with BadQueryParameter', async () => {
-    const res = await call(f.url, '/v2/apps?q=diego:maybe', admin)
-    expect(res.status).toBe(400)
-    expect(res.body.code).toBe(10005)
+  it('reads only t and true as true: any other diego value is false, never an error', async () => {
+    const onDea = guidsWhere((a) => !a.diego)
+    for (const value of ['maybe', '1', 'TRUE', 'f', '']) expect(await listAll(`q=diego:${value}`)).toEqual(onDea)
+    const first = f.store.apps()[0]!
+    f.store.updateApp(first.guid, { diego: true }, f.clock.now())
+    try {
+      const onDiego = guidsWhere((a) => a.diego)
+      expect(onDiego).toContain(first.guid)
+      for (const value of ['t', 'true']) expect(await listAll(`q=diego:${value}`)).toEqual(onDiego)
+    } finally {
+      f.store.updateApp(first.guid, { diego: false }, f.clock.now())
+    }
   })
 
   it('takes 1 to 100 results per page and refuses the rest as CC does', async () => {

@@ -138,15 +138,15 @@ describe('PUT /v2/apps/:guid', () => {
     expect((await put(admin, app, { diego: true })).status).toBe(201)
   })
 
-  it('answers an app of another org as not found to a developer, and changes nothing', async () => {
+  it('answers an app of another org with NotAuthorized (it exists) to a developer, and changes nothing', async () => {
     const { developer } = await start()
     const other = orgsOf(f.store).secondApps[0]!
     const res = await put(developer, other, { instances: 3 })
-    expect(res.status).toBe(404)
+    expect(res.status).toBe(403)
     expect(res.body).toEqual({
-      code: 100004,
-      description: `The app could not be found: ${other.guid}`,
-      error_code: 'CF-AppNotFound',
+      code: 10003,
+      description: 'You are not authorized to perform the requested action',
+      error_code: 'CF-NotAuthorized',
     })
     expect(f.store.app(other.guid)).toBe(other)
   })
@@ -275,7 +275,7 @@ describe('DELETE /v2/apps/:guid', () => {
     const { developer } = await start()
     const other = orgsOf(f.store).secondApps[0]!
     const res = await call(f.url, `/v2/apps/${other.guid}`, developer, { method: 'DELETE' })
-    expect(res.status).toBe(404)
+    expect(res.status).toBe(403)
     expect(f.store.app(other.guid)).toBe(other)
   })
 })
@@ -295,7 +295,7 @@ describe('errors the API did not expect', () => {
 
   it('answers an unknown route with NotFound (10000, 404)', async () => {
     const { admin } = await start()
-    for (const path of ['/v2/routes', '/v2/apps/x/env', '/v3/apps', '/']) {
+    for (const path of ['/v2/routes/x/y/z', '/v2/apps/x/bits', '/v3/apps', '/']) {
       const res = await call(f.url, path, admin)
       expect(res.status).toBe(404)
       expect(res.body).toEqual({ code: 10000, description: 'Unknown request', error_code: 'CF-NotFound' })

@@ -67,26 +67,41 @@ describe('organizations and spaces', () => {
     expect(spaces.body.resources.map((r: Json) => r.metadata.guid)).toEqual(
       f.store.spacesOfOrg(first.guid).map((s) => s.guid),
     )
+    // What exists but may not be seen is 403 NotAuthorized; only what does not exist is a 404.
     const hiddenOrg = await call(f.url, `/v2/organizations/${second.guid}`, developer)
-    expect(hiddenOrg.status).toBe(404)
+    expect(hiddenOrg.status).toBe(403)
     expect(hiddenOrg.body).toEqual({
-      code: 30003,
-      description: `The organization could not be found: ${second.guid}`,
-      error_code: 'CF-OrganizationNotFound',
+      code: 10003,
+      description: 'You are not authorized to perform the requested action',
+      error_code: 'CF-NotAuthorized',
     })
     const hiddenSpace = f.store.spacesOfOrg(second.guid)[0]!.guid
     const space = await call(f.url, `/v2/spaces/${hiddenSpace}`, developer)
-    expect(space.status).toBe(404)
-    expect(space.body).toMatchObject({ code: 40004, error_code: 'CF-SpaceNotFound' })
+    expect(space.status).toBe(403)
+    expect(space.body).toMatchObject({ code: 10003, error_code: 'CF-NotAuthorized' })
+    const missing = await call(f.url, '/v2/organizations/no-such-org', developer)
+    expect(missing.status).toBe(404)
+    expect(missing.body).toEqual({
+      code: 30003,
+      description: 'The organization could not be found: no-such-org',
+      error_code: 'CF-OrganizationNotFound',
+    })
+    expect((await call(f.url, '/v2/spaces/no-such-space', developer)).body).toMatchObject({
+      code: 40004,
+      error_code: 'CF-SpaceNotFound',
+    })
   })
 
-  it('hides another org’s app from a developer', async () => {
+  it('refuses another org’s app to a developer with NotAuthorized, and an unknown one with AppNotFound', async () => {
     const { secondApps, firstApps } = orgsOf(f.store)
     expect((await call(f.url, `/v2/apps/${firstApps[0]!.guid}`, developer)).status).toBe(200)
-    for (const sub of ['', '/stats', '/instances', '/summary']) {
+    for (const sub of ['', '/stats', '/instances', '/summary', '/routes', '/env']) {
       const res = await call(f.url, `/v2/apps/${secondApps[0]!.guid}${sub}`, developer)
-      expect(res.status).toBe(404)
-      expect(res.body.error_code).toBe('CF-AppNotFound')
+      expect(res.status).toBe(403)
+      expect(res.body.error_code).toBe('CF-NotAuthorized')
+      const missing = await call(f.url, `/v2/apps/no-such-app${sub}`, developer)
+      expect(missing.status).toBe(404)
+      expect(missing.body.error_code).toBe('CF-AppNotFound')
     }
   })
 
