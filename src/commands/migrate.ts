@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
 import { CfctlCommand } from '../cli/base.js'
+import { choiceFlag } from '../cli/choice-flag.js'
 import { migrateOptions, reportOutcome, runFollowed, runInDashboard } from '../cli/migrate-run.js'
 import { outputMode, planJson, renderPlan, writeJsonLine } from '../cli/migration-output.js'
 import { confirm, interactive } from '../cli/prompt.js'
@@ -40,7 +41,7 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
   ]
 
   static override flags = {
-    to: Flags.string({ description: 'the backend the apps move to', options: ['diego', 'dea'] }),
+    to: choiceFlag(['diego', 'dea'], { description: 'the backend the apps move to (in any case: Diego, DEA)' }),
     rate: Flags.string({
       description: 'at most N app starts per sec, min or hour, e.g. 10/min, or unlimited (the default)',
     }),
