@@ -11,9 +11,11 @@ import { needsNewVersion, parseAppUpdate, validateAppUpdate } from './app-update
 import { type BackendBridge, backendNameOf } from './bridge.js'
 import { CfError, UNKNOWN_ERROR_BODY } from './errors.js'
 import { type Actor, auditRequest, type EventLog, getEventBody, listEventsBody } from './events.js'
+import { FeatureFlags, requireAppScaling } from './feature-flags.js'
 import { APP_FILTERS } from './filters.js'
 import { ListCache } from './list-cache.js'
 import { handleLoginInfo } from './login-info.js'
+import { updateOrgStatus } from './org-update.js'
 import {
   compileFilters,
   envelopeBytes,
@@ -31,7 +33,6 @@ import {
   appSummary,
   type BackendCapacityBody,
   backendCapacityBody,
-  featureFlagsBody,
   type InfoConfig,
   infoBody,
   instancesReport,
@@ -88,7 +89,7 @@ class Api {
   private readonly stager: Stager
   private readonly settings: ApiSettings
   private readonly log: (line: string) => void
-  private readonly featureFlagsJson = JSON.stringify(featureFlagsBody())
+  private readonly flags: FeatureFlags
   private readonly buffers = new ResponseBuffers()
   private readonly filteredApps: ListCache<AppRecord>
   private readonly renderer: Renderer
@@ -105,6 +106,7 @@ class Api {
     this.settings = deps.settings
     this.log = deps.log
     this.filteredApps = new ListCache(deps.store)
+    this.flags = FeatureFlags.of(deps.store)
     this.renderer = new Renderer(deps.store, deps.access.roles, deps.access)
     this.reads = new ReadApi({
       store: deps.store,
@@ -138,10 +140,7 @@ class Api {
     if (guid === '' || sub === '') throw new CfError('NotFound')
 
     if (collection === 'info' && guid === undefined && method === 'GET') return this.info(req, res)
-    if (collection === 'config' && guid === 'feature_flags' && sub === undefined && method === 'GET') {
-      this.read(req)
-      return send(res, 200, this.featureFlagsJson)
-    }
+    if (collection === 'config' && guid === 'feature_flags') return this.featureFlags(req, res, method, sub)
     if (collection === 'apps') {
       if (guid === undefined) {
         if (method === 'GET') return this.listApps(req, res, query)
@@ -162,6 +161,9 @@ class Api {
     }
     if (collection === 'events' && sub === undefined && method === 'GET')
       return this.listOrGetEvents(req, res, guid, query)
+    if (collection === 'organizations' && guid && sub === undefined && method === 'PUT') {
+      return this.updateOrg(req, res, guid)
+    }
     if (method === 'GET' && this.reads.handle(req, res, collection, guid, sub, query)) return
     throw new CfError('NotFound')
   }
@@ -210,6 +212,35 @@ class Api {
       }
     }
     send(res, 200, JSON.stringify(infoBody(this.baseUrl(req), this.settings.info, userGuid, this.settings.routerUrl)))
+  }
+
+  /** `PUT /v2/organizations/:guid`: its status (active, suspended); answers 201 and the org. */
+  private async updateOrg(req: IncomingMessage, res: ServerResponse, guid: string): Promise<void> {
+    const principal = this.write(req)
+    const text = await readBody(req, MAX_BODY_BYTES)
+    const org = this.store.org(guid)
+    if (!org) throw new CfError('OrganizationNotFound', guid)
+    if (!this.access.canSeeOrg(principal, org.guid)) throw new CfError('NotAuthorized')
+    updateOrgStatus(this.access, principal, org, text)
+    send(
+      res,
+      201,
+      JSON.stringify(this.renderer.organization(org, principal, { depth: null, include: null, exclude: null })),
+    )
+  }
+
+  // ---- /v2/config/feature_flags ----
+
+  /** FeatureFlagsController: anyone with a token reads; only an admin sets a flag. */
+  private async featureFlags(req: IncomingMessage, res: ServerResponse, method: string, name?: string): Promise<void> {
+    if (method === 'GET') {
+      this.read(req)
+      return send(res, 200, JSON.stringify(name === undefined ? this.flags.list() : this.flags.body(name)))
+    }
+    if (method !== 'PUT' || name === undefined) throw new CfError('NotFound')
+    const principal = this.write(req)
+    if (!principal.admin) throw new CfError('NotAuthorized')
+    send(res, 200, JSON.stringify(this.flags.update(name, await readBody(req, MAX_BODY_BYTES))))
   }
 
   // ---- /v2/x-cfctl/backends (an extension) ----
@@ -282,6 +313,7 @@ class Api {
     const update = parseAppUpdate(await readBody(req, MAX_BODY_BYTES))
     const app = this.visibleApp(principal, guid)
     if (!this.access.canChangeApp(principal, app)) throw new CfError('NotAuthorized')
+    requireAppScaling(this.flags, principal.admin, app, update as Readonly<Record<string, unknown>>)
     // AppAccess#read_for_update?: with selection off only an admin may *change* the flag; a PUT
     // that repeats the current value is fine. Checked before anything is applied.
     if (

@@ -421,29 +421,3 @@ export function infoBody(
   if (routerUrl) body.x_cfctl_router_url = routerUrl
   return body
 }
-
-/** CC's feature flags with their default values, as `GET /v2/config/feature_flags` lists them. */
-export const FEATURE_FLAG_DEFAULTS: readonly (readonly [string, boolean])[] = [
-  ['user_org_creation', false],
-  ['private_domain_creation', true],
-  ['app_bits_upload', true],
-  ['app_scaling', true],
-  ['route_creation', true],
-  ['service_instance_creation', true],
-  ['diego_docker', false],
-  ['set_roles_by_username', true],
-  ['unset_roles_by_username', true],
-  ['task_creation', false],
-  ['env_var_visibility', true],
-  ['space_scoped_private_broker_creation', true],
-  ['space_developer_env_var_visibility', true],
-]
-
-export function featureFlagsBody(): unknown[] {
-  return FEATURE_FLAG_DEFAULTS.map(([name, enabled]) => ({
-    name,
-    enabled,
-    error_message: null,
-    url: `/v2/config/feature_flags/${name}`,
-  }))
-}

@@ -28,7 +28,7 @@ import {
   type PendingStop,
 } from './health.js'
 import { HealthManager, type HealthPassReport } from './health-manager.js'
-import { chooseDea, seededRandom } from './placement.js'
+import { seededRandom } from './placement.js'
 import { type Dea, DeaFleet, type DeaInstance, type DeaSpec, validateBootMs } from './pool.js'
 
 export interface DeaPoolOptions {
@@ -430,7 +430,7 @@ export class DeaPool implements RuntimeBackend {
    * last advertisement is lost, as it was on NATS; the health manager notices the index missing later.
    */
   private place(record: DesiredRecord, index: number): void {
-    const choice = chooseDea(this.fleet.advertisements(), record, this.clock.now(), this.random)
+    const choice = this.fleet.choose(record, this.random)
     if (!choice.ok) {
       this.notePlacementError(record.appGuid, index, choice.reason)
       return
