@@ -202,7 +202,7 @@ export class DeaPool implements RuntimeBackend {
    */
   stage(request: StagingRequest, done: (outcome: StagingOutcome) => void): void {
     const need = { appGuid: request.appGuid, memoryMb: request.memoryMb, diskMb: request.diskMb, stack: request.stack }
-    const choice = chooseDea(this.fleet.advertisements(), need, this.clock.now(), this.random)
+    const choice = this.fleet.choose(need, this.random)
     const timer = this.clock.after(choice.ok ? request.durationMs : 0, () => {
       this.stagings.delete(timer)
       if (!choice.ok) done({ ok: false, error: choice.reason })
