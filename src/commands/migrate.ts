@@ -7,6 +7,7 @@ import { confirm, interactive } from '../cli/prompt.js'
 import { RealClock } from '../clock.js'
 import { UsageError } from '../core/errors.js'
 import { Journal } from '../core/journal/journal.js'
+import { parseDuration } from '../core/migration/duration.js'
 import { migrate } from '../core/migration/migrate.js'
 import {
   defaultJournalPath,
@@ -61,6 +62,10 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
       default: '0',
     }),
     'probe-interval': Flags.string({ description: "how often a moving app's route is probed", default: '1s' }),
+    'outage-wait': Flags.string({
+      description: 'how long to wait for a CC that does not answer before pausing (resumable, exit 3)',
+      default: '10m',
+    }),
     unstaged: Flags.string({
       description:
         'apps whose staging failed or is pending: skip leaves them where they are, move sets their flag (verified by the flag alone)',
@@ -94,6 +99,7 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
       if (flags.resume && flags['dry-run']) throw new UsageError('--resume and --dry-run do not go together')
       if (!flags.resume && !flags.to) throw new UsageError('--to is required', 'e.g. --to diego (or --resume ID)')
       const options = flags.resume ? undefined : migrateOptions(flags)
+      const outageWaitMs = parseDuration(flags['outage-wait'], '--outage-wait')
       if (options && !flags['dry-run'] && !flags.yes && !interactive())
         throw new UsageError('migrate asks before it starts, and there is no terminal to ask', 'pass --yes')
       const connection = await this.connect(flags, { connections: RUNNER_CC_CONNECTIONS })
@@ -104,6 +110,7 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
         clock,
         pauseFile: flags['pause-file'] ?? defaultPauseFile(),
         unattended: !interactive(),
+        outageWaitMs,
       }
       const target = connection.session.target.api
       const rate = options?.rate?.text ?? null
