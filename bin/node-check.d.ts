@@ -1,2 +1,2 @@
-export function unsupportedNode(version: string): string | undefined
-export function requireSupportedNode(): void
+export function unsupportedNode(version: string): { message: string; hint: string } | undefined
+export function requireSupportedNode(argv?: readonly string[]): void

@@ -76,6 +76,8 @@ export abstract class CfctlCommand extends Command {
    * keeps its stack.
    */
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    // An exit code set on purpose (a run that ended paused, exit 3) is no error to report.
+    if (error instanceof Errors.ExitError) throw error
     const json = this.jsonEnabled() || wantsJson(this.argv)
     const problem = describeError(error) ?? usageProblem(error, this.shape(), this.config.bin)
     if (!problem) {

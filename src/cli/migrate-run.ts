@@ -2,6 +2,7 @@
 // stderr or as JSON lines with Ctrl-C handled, a run inside the dashboard, and the closing report.
 import type { Journal } from '../core/journal/journal.js'
 import { parseDuration } from '../core/migration/duration.js'
+import { nextStepsHint } from '../core/migration/hints.js'
 import type { MigrateOptions } from '../core/migration/operation.js'
 import type { PlanOrder } from '../core/migration/plan.js'
 import { parseMaxFailures, parseRate } from '../core/migration/rate.js'
@@ -83,16 +84,8 @@ export async function runInDashboard(
 
 /** The summary (JSON line or text), what to do next, and the exit code of the run. */
 export function reportOutcome(command: { log: (line: string) => void }, outcome: MigrationOutcome, mode: OutputMode) {
-  const id = outcome.migrationId
   const code = exitCodeOf(outcome)
-  const hint =
-    outcome.state === 'paused'
-      ? `resume with: cfctl migrate --resume ${id}   roll back with: cfctl rollback ${id}`
-      : outcome.state === 'rolling-back'
-        ? `finish the rollback with: cfctl rollback ${id}`
-        : outcome.failures.length > 0
-          ? `roll back with: cfctl rollback ${id}`
-          : undefined
+  const hint = nextStepsHint(outcome)
   if (mode === 'json') {
     writeJsonLine(summaryJson(outcome, code))
     if (hint) process.stderr.write(`${hint}\n`)
@@ -122,7 +115,7 @@ export function migrateOptions(flags: {
   parseMaxFailures(flags['max-failures'])
   return {
     to: flags.to as 'diego' | 'dea',
-    rate: flags.rate === undefined || flags.rate === 'unlimited' ? null : parseRate(flags.rate),
+    rate: rateOption(flags.rate) ?? null,
     maxInFlight: flags['max-in-flight'],
     org: flags.org,
     space: flags.space,
@@ -138,4 +131,10 @@ export function migrateOptions(flags: {
     maxFailures: flags['max-failures'],
     probeIntervalMs: parseDuration(flags['probe-interval'], '--probe-interval'),
   }
+}
+
+/** A --rate flag: N/sec|min|hour, or `unlimited` (no limit, null), or undefined when not given. */
+export function rateOption(text: string | undefined): ReturnType<typeof parseRate> | null | undefined {
+  if (text === undefined) return undefined
+  return text.trim().toLowerCase() === 'unlimited' ? null : parseRate(text)
 }

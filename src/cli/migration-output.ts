@@ -120,12 +120,26 @@ export function followRun(
     process.stderr.write(progressLine(progress()))
     shown = true
   }
-  const unsubscribe = subscribe((event) => {
+  const show = (event: MigrationEvent) => {
     const line = eventLine(event, paint)
     if (!line) return
     clear()
     process.stderr.write(`${line}\n`)
     draw()
+  }
+  // `set-rate ID 30/min --max-in-flight 10` reaches a runner as two changes in one pass: only the last
+  // states the pace that now holds, so a burst of them is shown as that one line.
+  let paceChange: MigrationEvent | undefined
+  const unsubscribe = subscribe((event) => {
+    if (event.type !== 'rate-changed') return show(event)
+    const first = paceChange === undefined
+    paceChange = event
+    if (first)
+      queueMicrotask(() => {
+        const last = paceChange
+        paceChange = undefined
+        if (last) show(last)
+      })
   })
   const timer: Timer = new RealClock().every(250, draw)
   return () => {

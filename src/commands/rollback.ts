@@ -1,10 +1,11 @@
 import { Flags } from '@oclif/core'
 import { CfctlCommand } from '../cli/base.js'
-import { journalFlag, migrationIdArg } from '../cli/journal.js'
+import { journalFlag, migrationIdArg, operator } from '../cli/journal.js'
+import { rateOption } from '../cli/migrate-run.js'
 import { followRun, outputMode, renderSummary, summaryJson, writeJsonLine } from '../cli/migration-output.js'
 import { confirm, interactive } from '../cli/prompt.js'
 import { RealClock } from '../clock.js'
-import { UsageError, UserError } from '../core/errors.js'
+import { UsageError } from '../core/errors.js'
 import { Journal } from '../core/journal/journal.js'
 import {
   defaultJournalPath,
@@ -14,15 +15,22 @@ import {
   requireSameTarget,
   runnerFor,
 } from '../core/migration/operation.js'
-import { parseRate } from '../core/migration/rate.js'
 import { exitCodeOf } from '../core/migration/runner.js'
+import { stopForwardRun } from '../core/migration/takeover.js'
 
 export default class Rollback extends CfctlCommand {
   static override summary = 'Return every app a migration moved to its original backend, last moved first'
   static override description =
     `Each app is flipped back and verified on its original backend (every instance RUNNING, its route
 answering), at the migration's rate unless --rate says otherwise. Resumable: run it again after an interruption.
---no-verify is the emergency brake: flip everything back at once, without waiting on health.`
+--no-verify is the emergency brake: flip everything back at once, without waiting on health.
+
+While another cfctl runs the migration, or holds it paused, rollback takes over as \`kubectl rollout undo\`
+does mid-rollout: that run is aborted (no new app starts; the apps in flight finish their step, and it
+exits 3), then the apps are taken back here.
+
+Exit codes: 0 all back, 1 some could not be put back, 2 usage error, 3 interrupted or not started (the
+prompt declined).`
   static override examples = [
     '<%= config.bin %> rollback 20261123-111318-9093 --yes',
     '<%= config.bin %> rollback 20261123-111318-9093 --no-verify --yes',
@@ -30,7 +38,9 @@ answering), at the migration's rate unless --rate says otherwise. Resumable: run
   static override args = { id: migrationIdArg }
   static override flags = {
     journal: journalFlag,
-    rate: Flags.string({ description: "N/sec|min|hour (default: the migration's; unlimited with --no-verify)" }),
+    rate: Flags.string({
+      description: "N/sec|min|hour, or unlimited (default: the migration's; unlimited with --no-verify)",
+    }),
     'max-in-flight': Flags.integer({ description: 'apps moving back at once', min: 1, max: 1000 }),
     verify: Flags.boolean({
       description: 'wait until each app is healthy on its original backend',
@@ -44,8 +54,9 @@ answering), at the migration's rate unless --rate says otherwise. Resumable: run
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Rollback)
     const mode = outputMode(flags.json)
+    const clock = new RealClock()
     const journal = Journal.open(flags.journal ?? defaultJournalPath(), {
-      clock: new RealClock(),
+      clock,
       commitDelayMs: RUNNER_JOURNAL_COMMIT_DELAY_MS,
     })
     try {
@@ -53,18 +64,34 @@ answering), at the migration's rate unless --rate says otherwise. Resumable: run
       const connection = await this.connect(flags, { connections: RUNNER_CC_CONNECTIONS })
       requireSameTarget(migration, connection.session.target.api)
       const moved = journal.steps(migration.id).filter((s) => s.flipped).length
+      const running = journal.liveLockOf(migration.id)
       if (!flags.yes) {
         if (!interactive())
           throw new UsageError('rollback asks before it starts, and there is no terminal to ask', 'pass --yes')
-        if (!(await confirm(`Return ${moved} apps of ${migration.id} to their original backend?`, '--yes')))
-          throw new UserError('not started', undefined, 3)
+        const question = running
+          ? `cfctl (pid ${running.pid} on ${running.hostname}) runs ${migration.id}: stop it and return the ${moved} apps it moved so far to their original backend?`
+          : `Return ${moved} apps of ${migration.id} to their original backend?`
+        if (!(await confirm(question, '--yes'))) {
+          process.stderr.write('not started: nothing was changed\n')
+          process.exitCode = 3
+          return
+        }
+      }
+      if (running) {
+        process.stderr.write(
+          `stopping the run of pid ${running.pid} on ${running.hostname}: the apps in flight finish their step first\n`,
+        )
+        await stopForwardRun(journal, clock, migration.id, {
+          by: `${operator()} (rollback)`,
+          timeoutMs: migration.parameters.timeoutMs + 30_000,
+        })
       }
       const runner = runnerFor(
         {
           journal,
           client: connection.client,
           probe: connection.probe,
-          clock: new RealClock(),
+          clock,
           unattended: !interactive(),
         },
         migration.id,
@@ -80,7 +107,7 @@ answering), at the migration's rate unless --rate says otherwise. Resumable: run
       try {
         outcome = await runner.rollback({
           verify: flags.verify,
-          rate: flags.rate === undefined ? undefined : parseRate(flags.rate),
+          rate: rateOption(flags.rate),
           maxInFlight: flags['max-in-flight'],
         })
       } finally {

@@ -15,6 +15,7 @@ import {
   DEFAULT_USERS,
   isSeedSize,
   openStore,
+  ROLE_USERS,
   SeedError,
   type SeedSize,
   type StartedDemand,
@@ -229,7 +230,8 @@ export class Foundation {
       // that was up all along; the backends' own loops keep it so from here on.
       const byName: Record<BackendName, Diego | DeaPool> = { diego, dea }
       for (const app of store.apps()) {
-        if (app.state === 'STARTED') byName[app.diego ? 'diego' : 'dea'].desire(appSpecOf(app))
+        if (app.state === 'STARTED' && app.packageState === 'STAGED')
+          byName[app.diego ? 'diego' : 'dea'].desire(appSpecOf(app))
       }
       diego.start()
       dea.start()
@@ -271,12 +273,22 @@ export class Foundation {
       `Router:   ${this.routerUrl}  (send an app's route as the Host header${example ? `, e.g. ${example}` : ''})`,
       `Token:    ${this.apiUrl}/oauth/token  (client "cf", empty secret)`,
       `Logins:   ${shownLogin(this.users.admin, DEFAULT_USERS.admin)} (cloud_controller.admin), ${shownLogin(this.users.developer, DEFAULT_USERS.developer)} (space developer)`,
+      ...this.roleLogins(),
       `Apps:     ${apps.length} (${apps.length - onDiego} on DEA, ${onDiego} on Diego)`,
       `Backends: ${dea.nodes} DEAs, ${diego.nodes} Diego cells${this.speed === 1 ? '' : `, running ${this.speed}x real time`}`,
       `Data:     ${this.dataFile ?? 'in memory (use --data FILE to keep it)'}`,
       '',
       `Try:      curl -s -d grant_type=password -d username=${this.users.admin.username} -d password=${shownPassword(this.users.admin, DEFAULT_USERS.admin, 'PASSWORD')} -u cf: ${this.apiUrl}/oauth/token`,
     ].join('\n')
+  }
+
+  /** The seeded demo logins of the other roles that this store holds (none in an older data file). */
+  private roleLogins(): string[] {
+    const taken = new Set([this.users.admin.username, this.users.developer.username])
+    const shown = ROLE_USERS.filter((u) => !taken.has(u.username) && this.store.userNamed(u.username))
+    if (shown.length === 0) return []
+    const names = shown.map((u) => `${u.username} (${u.describe})`).join(', ')
+    return [`Roles:    ${names}; each user's password is its name; in the first org and its first space`]
   }
 
   /** Stops listening, then the backends, then closes the store. Safe to call twice. */

@@ -10,7 +10,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 describe('the Node.js version check', () => {
   it.each(['20.20.2', '22.12.0', '23.3.0'])('refuses Node.js %s, which has no unflagged node:sqlite', (version) => {
-    expect(unsupportedNode(version)).toMatch(/^error: cfctl needs Node.js 22.13 or newer .*this is Node.js /)
+    expect(unsupportedNode(version)?.message).toMatch(/^cfctl needs Node.js 22.13 or newer .*this is Node.js /)
   })
 
   it.each(['22.13.0', '23.4.0', '24.0.0', '25.1.0'])('accepts Node.js %s', (version) => {
@@ -30,5 +30,19 @@ describe('the Node.js version check', () => {
     expect(result.stderr).toContain('hint:  put Node.js 24 first on PATH')
     expect(result.stderr).not.toContain('node:sqlite"')
     expect(result.stdout).toBe('')
+  })
+
+  it('answers in the JSON error shape on stdout under --json', () => {
+    const asNode20 = `data:text/javascript,Object.defineProperty(process.versions,'node',{value:'20.20.2'})`
+    const result = spawnSync(process.execPath, ['--import', asNode20, join(root, 'bin', 'run.js'), 'apps', '--json'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: root, NO_COLOR: '1' },
+    })
+    expect(result.status).toBe(1)
+    expect(JSON.parse(result.stdout).error).toMatchObject({
+      message: expect.stringContaining('this is Node.js 20.20.2'),
+      exit_code: 1,
+    })
   })
 })

@@ -72,6 +72,12 @@ describe('cfctl apps', () => {
     expect(apps.every((a) => a.backend === 'dea' && a.state === 'STARTED')).toBe(true)
   })
 
+  it('takes migrate --to in any case too', async () => {
+    const result = await admin.run(['migrate', '--to', 'Diego', '--dry-run', '--json'])
+    expect(result.code, result.stderr).toBe(0)
+    expect(JSON.parse(result.stdout.split('\n')[0]!)).toMatchObject({ type: 'plan', to: 'diego', from: 'dea' })
+  })
+
   it('lists apps by name', async () => {
     const result = await admin.run(['apps', '--json'])
     const names = (JSON.parse(result.stdout) as Array<{ name: string }>).map((a) => a.name)

@@ -236,3 +236,32 @@ describe('cfctl migrate: pauses', () => {
     }
   }, 60_000)
 })
+
+describe('cfctl rollback while a migration runs', () => {
+  it('takes over: the forward run in the other process is aborted (exit 3), then every moved app goes back', async () => {
+    const admin = await anAdminAt(world.apiUrl)
+    const cli = new StreamedCli(admin, [
+      'migrate',
+      '--to',
+      'diego',
+      '--space',
+      'space-1',
+      '--rate',
+      '4/sec',
+      '--yes',
+      '--json',
+    ])
+    expect(await cli.waitFor((e) => e.type === 'step-verified')).toBe(true)
+    const id = cli.lines.find((e) => e.migrationId).migrationId as string
+
+    const rollback = await admin.run(['rollback', id.slice(-4), '--yes', '--json'])
+
+    expect(rollback.code, rollback.stderr).toBe(0)
+    expect(rollback.stderr).toContain(`stopping the run of pid ${cli.pid}`)
+    expect(jsonLines(rollback.stdout).at(-1)).toMatchObject({ type: 'summary', state: 'rolled-back' })
+    const { code } = await cli.exited
+    expect(code, cli.stderr).toBe(3)
+    expect(cli.lines.at(-1)).toMatchObject({ type: 'summary', state: 'aborted' })
+    for (const app of appsIn('space-1')) expect(app.diego, app.name).toBe(false)
+  }, 60_000)
+})

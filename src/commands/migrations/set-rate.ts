@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import { CfctlCommand } from '../../cli/base.js'
 import { journalFlag, migrationIdArg, openJournal } from '../../cli/journal.js'
 import { UsageError } from '../../core/errors.js'
-import { controlMigration } from '../../core/migration/control.js'
+import { changePace } from '../../core/migration/control.js'
 import { requireMigration } from '../../core/migration/operation.js'
 import { parseRate } from '../../core/migration/rate.js'
 
@@ -28,17 +28,23 @@ export default class MigrationsSetRate extends CfctlCommand {
       throw new UsageError('give a RATE, --max-in-flight, or both', 'e.g. cfctl migrations set-rate ID 30/min')
     const rate =
       args.rate === undefined ? undefined : args.rate === 'unlimited' ? null : parseRate(args.rate, 'RATE').text
+    const maxInFlight = flags['max-in-flight']
     const journal = openJournal(flags.journal)
     try {
       const migration = requireMigration(journal, args.id)
-      if (rate !== undefined) controlMigration(journal, migration.id, { type: 'set-rate', rate })
-      if (flags['max-in-flight'] !== undefined)
-        controlMigration(journal, migration.id, { type: 'set-max-in-flight', maxInFlight: flags['max-in-flight'] })
-      if (!this.jsonEnabled())
+      const result = changePace(journal, migration.id, { rate, maxInFlight })
+      if (!this.jsonEnabled()) {
+        const pace = [
+          ...(rate !== undefined ? [`rate ${rate ?? 'unlimited'}`] : []),
+          ...(maxInFlight !== undefined ? [`${maxInFlight} in flight at most`] : []),
+        ].join(', ')
         this.log(
-          `migration ${migration.id}: ${rate !== undefined ? `rate ${rate ?? 'unlimited'}` : ''}${rate !== undefined && flags['max-in-flight'] ? ', ' : ''}${flags['max-in-flight'] ? `${flags['max-in-flight']} in flight at most` : ''}`,
+          result.delivered === 'runner'
+            ? `migration ${migration.id}: ${pace}, sent to the cfctl running it (pid ${result.lock.pid} on ${result.lock.hostname})`
+            : `migration ${migration.id}: ${pace}`,
         )
-      return { id: migration.id, rate, maxInFlight: flags['max-in-flight'] }
+      }
+      return { id: migration.id, rate, maxInFlight }
     } finally {
       journal.close()
     }

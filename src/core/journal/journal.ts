@@ -570,7 +570,15 @@ export class Journal {
    * runner asks right before a PUT when time passed since its last journal write (a frozen process, say).
    */
   checkLease(migrationId: string): void {
-    this.transaction(() => this.checkFence(migrationId))
+    const fence = this.fences.get(migrationId)
+    if (!fence) return
+    const held = this.get<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM locks WHERE target = ? AND epoch = ? AND token = ? AND released_at IS NULL',
+      fence.target,
+      fence.epoch,
+      fence.token,
+    )
+    if (Number(held?.n) !== 1) throw new LeaseLostError(migrationId, fence.epoch, this.lock(fence.target))
   }
 
   /** The epoch of the lease this journal holds for the migration, if it holds one. */

@@ -4,7 +4,7 @@
 // directly, since there is nothing in flight to wait for.
 import type { Journal } from '../journal/journal.js'
 import { DEFAULT_LOCK_STALE_MS } from '../journal/lock.js'
-import type { ControlCommand, LockRecord, MigrationRecord } from '../journal/types.js'
+import type { ControlCommand, LockRecord, MigrationRecord, MigrationState } from '../journal/types.js'
 import { MigrationStateError } from './errors.js'
 import { rateFrom } from './rate.js'
 
@@ -22,12 +22,46 @@ export function controlMigration(
 ): ControlResult {
   const migration = journal.requireMigration(migrationId)
   if (command.type === 'set-rate') rateFrom(command.rate)
+  requireUnfinished(migration, command)
   const lock = journal.liveLockOf(migrationId, options.staleAfterMs ?? DEFAULT_LOCK_STALE_MS)
   if (lock) {
     journal.requestControl(migrationId, command)
     return { delivered: 'runner', lock, migration }
   }
   return { delivered: 'journal', migration: applyOffline(journal, migration, command) }
+}
+
+/**
+ * `migrations set-rate ID [RATE] [--max-in-flight N]`: both at once. With no runner, one change of the
+ * journal and one event that states the new pace whole (two would show a pace that never was: the new
+ * rate with the old in-flight limit).
+ */
+export function changePace(
+  journal: Journal,
+  migrationId: string,
+  pace: { rate?: string | null; maxInFlight?: number },
+  options: { staleAfterMs?: number } = {},
+): ControlResult {
+  const migration = journal.requireMigration(migrationId)
+  const rate = pace.rate === undefined ? undefined : (rateFrom(pace.rate)?.text ?? null)
+  const commands: ControlCommand[] = [
+    ...(rate !== undefined ? [{ type: 'set-rate' as const, rate }] : []),
+    ...(pace.maxInFlight !== undefined ? [{ type: 'set-max-in-flight' as const, maxInFlight: pace.maxInFlight }] : []),
+  ]
+  for (const command of commands) requireUnfinished(migration, command)
+  const lock = journal.liveLockOf(migrationId, options.staleAfterMs ?? DEFAULT_LOCK_STALE_MS)
+  if (lock) {
+    for (const command of commands) journal.requestControl(migrationId, command)
+    return { delivered: 'runner', lock, migration }
+  }
+  const next = {
+    rate: rate === undefined ? migration.parameters.rate : rate,
+    maxInFlight: pace.maxInFlight ?? migration.parameters.maxInFlight,
+  }
+  return {
+    delivered: 'journal',
+    migration: journal.updateParameters(migrationId, next, { type: 'rate-changed', ...next }),
+  }
 }
 
 function applyOffline(journal: Journal, migration: MigrationRecord, command: ControlCommand): MigrationRecord {
@@ -43,7 +77,7 @@ function applyOffline(journal: Journal, migration: MigrationRecord, command: Con
     case 'resume':
       throw new MigrationStateError(
         `no cfctl is running migration ${id} (it is ${migration.state}); resuming needs a process to run it`,
-        `run: cfctl migrate --resume ${id}`,
+        migration.state === 'rolling-back' ? `run: cfctl rollback ${id}` : `run: cfctl migrate --resume ${id}`,
       )
     case 'abort': {
       if (!stoppable) throw new MigrationStateError(`migration ${id} is ${migration.state}; there is nothing to abort`)
@@ -68,4 +102,17 @@ function applyOffline(journal: Journal, migration: MigrationRecord, command: Con
         { type: 'rate-changed', rate: migration.parameters.rate, maxInFlight: command.maxInFlight },
       )
   }
+}
+
+/** The states a migration ends in: nothing runs it again, only a rollback (of all but a rolled-back one). */
+export const FINISHED_STATES: readonly MigrationState[] = ['completed', 'failed', 'aborted', 'rolled-back']
+
+/** A finished migration takes no pause, resume, abort or change of pace: one line says so and what is left. */
+function requireUnfinished(migration: MigrationRecord, command: ControlCommand): void {
+  if (!FINISHED_STATES.includes(migration.state)) return
+  const what = command.type === 'set-max-in-flight' ? 'set-rate' : command.type
+  throw new MigrationStateError(
+    `migration ${migration.id} is ${migration.state}; a finished migration takes no ${what}`,
+    migration.state === 'rolled-back' ? undefined : `what is left is a rollback: cfctl rollback ${migration.id}`,
+  )
 }

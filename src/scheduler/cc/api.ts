@@ -8,12 +8,14 @@ import type { Clock } from '../clock.js'
 import type { Access } from './access.js'
 import type { AppLimits } from './app-limits.js'
 import { needsNewVersion, parseAppUpdate, validateAppUpdate } from './app-update.js'
-import type { BackendBridge } from './bridge.js'
+import { type BackendBridge, backendNameOf } from './bridge.js'
 import { CfError, UNKNOWN_ERROR_BODY } from './errors.js'
 import { type Actor, auditRequest, type EventLog, getEventBody, listEventsBody } from './events.js'
+import { FeatureFlags, requireAppScaling } from './feature-flags.js'
 import { APP_FILTERS } from './filters.js'
 import { ListCache } from './list-cache.js'
 import { handleLoginInfo } from './login-info.js'
+import { updateOrgStatus } from './org-update.js'
 import {
   compileFilters,
   envelopeBytes,
@@ -31,7 +33,6 @@ import {
   appSummary,
   type BackendCapacityBody,
   backendCapacityBody,
-  featureFlagsBody,
   type InfoConfig,
   infoBody,
   instancesReport,
@@ -39,6 +40,7 @@ import {
   statsReport,
 } from './resources.js'
 import { ResponseBuffers } from './response-buffers.js'
+import { needsStaging, type Stager } from './staging.js'
 import type { AppRecord, Store } from './store.js'
 import { BodyTooLargeError, type Principal, readBody, type TokenService } from './uaa.js'
 
@@ -60,6 +62,7 @@ export interface ApiDependencies {
   access: Access
   bridge: BackendBridge
   events: EventLog
+  stager: Stager
   settings: ApiSettings
   log: (line: string) => void
 }
@@ -83,9 +86,10 @@ class Api {
   private readonly access: Access
   private readonly bridge: BackendBridge
   private readonly events: EventLog
+  private readonly stager: Stager
   private readonly settings: ApiSettings
   private readonly log: (line: string) => void
-  private readonly featureFlagsJson = JSON.stringify(featureFlagsBody())
+  private readonly flags: FeatureFlags
   private readonly buffers = new ResponseBuffers()
   private readonly filteredApps: ListCache<AppRecord>
   private readonly renderer: Renderer
@@ -98,9 +102,11 @@ class Api {
     this.access = deps.access
     this.bridge = deps.bridge
     this.events = deps.events
+    this.stager = deps.stager
     this.settings = deps.settings
     this.log = deps.log
     this.filteredApps = new ListCache(deps.store)
+    this.flags = FeatureFlags.of(deps.store)
     this.renderer = new Renderer(deps.store, deps.access.roles, deps.access)
     this.reads = new ReadApi({
       store: deps.store,
@@ -125,15 +131,16 @@ class Api {
     if (path === '/login') return handleLoginInfo(req, res, this.baseUrl(req), this.clock)
     // /v2/... split: ['', 'v2', collection, guid?, sub?]
     const parts = path.split('/')
+    // InstancesController's `DELETE /v2/apps/:guid/instances/:index`: the one route six segments long.
+    if (parts.length === 6 && parts[2] === 'apps' && parts[4] === 'instances' && parts[3] && method === 'DELETE') {
+      return this.stopIndex(req, res, parts[3], parts[5]!)
+    }
     if (parts[1] !== 'v2' || parts.length > 5) throw new CfError('NotFound')
     const [, , collection = '', guid, sub] = parts
     if (guid === '' || sub === '') throw new CfError('NotFound')
 
     if (collection === 'info' && guid === undefined && method === 'GET') return this.info(req, res)
-    if (collection === 'config' && guid === 'feature_flags' && sub === undefined && method === 'GET') {
-      this.read(req)
-      return send(res, 200, this.featureFlagsJson)
-    }
+    if (collection === 'config' && guid === 'feature_flags') return this.featureFlags(req, res, method, sub)
     if (collection === 'apps') {
       if (guid === undefined) {
         if (method === 'GET') return this.listApps(req, res, query)
@@ -146,7 +153,7 @@ class Api {
         if (sub === 'instances') return this.appInstances(req, res, guid)
         if (sub === 'summary') return this.appSummary(req, res, guid)
         if (sub === 'routes') return this.appRoutes(req, res, guid, query)
-      }
+      } else if (method === 'POST' && sub === 'restage') return this.restage(req, res, guid)
     }
     // Extension: a real CC has no /v2/x-cfctl; `cfctl backends` reads capacity here.
     if (collection === 'x-cfctl' && guid === 'backends' && sub === undefined && method === 'GET') {
@@ -154,6 +161,9 @@ class Api {
     }
     if (collection === 'events' && sub === undefined && method === 'GET')
       return this.listOrGetEvents(req, res, guid, query)
+    if (collection === 'organizations' && guid && sub === undefined && method === 'PUT') {
+      return this.updateOrg(req, res, guid)
+    }
     if (method === 'GET' && this.reads.handle(req, res, collection, guid, sub, query)) return
     throw new CfError('NotFound')
   }
@@ -202,6 +212,35 @@ class Api {
       }
     }
     send(res, 200, JSON.stringify(infoBody(this.baseUrl(req), this.settings.info, userGuid, this.settings.routerUrl)))
+  }
+
+  /** `PUT /v2/organizations/:guid`: its status (active, suspended); answers 201 and the org. */
+  private async updateOrg(req: IncomingMessage, res: ServerResponse, guid: string): Promise<void> {
+    const principal = this.write(req)
+    const text = await readBody(req, MAX_BODY_BYTES)
+    const org = this.store.org(guid)
+    if (!org) throw new CfError('OrganizationNotFound', guid)
+    if (!this.access.canSeeOrg(principal, org.guid)) throw new CfError('NotAuthorized')
+    updateOrgStatus(this.access, principal, org, text)
+    send(
+      res,
+      201,
+      JSON.stringify(this.renderer.organization(org, principal, { depth: null, include: null, exclude: null })),
+    )
+  }
+
+  // ---- /v2/config/feature_flags ----
+
+  /** FeatureFlagsController: anyone with a token reads; only an admin sets a flag. */
+  private async featureFlags(req: IncomingMessage, res: ServerResponse, method: string, name?: string): Promise<void> {
+    if (method === 'GET') {
+      this.read(req)
+      return send(res, 200, JSON.stringify(name === undefined ? this.flags.list() : this.flags.body(name)))
+    }
+    if (method !== 'PUT' || name === undefined) throw new CfError('NotFound')
+    const principal = this.write(req)
+    if (!principal.admin) throw new CfError('NotAuthorized')
+    send(res, 200, JSON.stringify(this.flags.update(name, await readBody(req, MAX_BODY_BYTES))))
   }
 
   // ---- /v2/x-cfctl/backends (an extension) ----
@@ -274,6 +313,7 @@ class Api {
     const update = parseAppUpdate(await readBody(req, MAX_BODY_BYTES))
     const app = this.visibleApp(principal, guid)
     if (!this.access.canChangeApp(principal, app)) throw new CfError('NotAuthorized')
+    requireAppScaling(this.flags, principal.admin, app, update as Readonly<Record<string, unknown>>)
     // AppAccess#read_for_update?: with selection off only an admin may *change* the flag; a PUT
     // that repeats the current value is fine. Checked before anything is applied.
     if (
@@ -298,9 +338,13 @@ class Api {
           name: next.name,
           instances: next.instances,
           memoryMb: next.memoryMb,
+          diskMb: next.diskMb,
           state: next.state,
           diego: next.diego,
-          version: needsNewVersion(app, next) ? randomUUID() : app.version,
+          healthCheckType: next.healthCheckType,
+          enableSsh: next.enableSsh,
+          ports: next.ports,
+          version: needsNewVersion(app, next, update) ? randomUUID() : app.version,
         },
         now,
       )
@@ -315,8 +359,10 @@ class Api {
       return updated
     })
     this.bridge.appChanged(app, after)
+    // AppObserver: a start of an app whose package is not staged stages it first.
+    const answer = app.state !== 'STARTED' && needsStaging(after) ? this.stager.stage(after) : after
     // CC answers an update with 201 Created and the app.
-    send(res, 201, appResourceBytes(after))
+    send(res, 201, appResourceBytes(answer))
   }
 
   private deleteApp(req: IncomingMessage, res: ServerResponse, guid: string, query: string): void {
@@ -346,6 +392,11 @@ class Api {
 
   private appInstances(req: IncomingMessage, res: ServerResponse, guid: string): void {
     const app = this.visibleApp(this.read(req), guid)
+    // InstancesController: the staging's outcome is answered before the stopped check.
+    if (app.packageState === 'FAILED') {
+      throw new CfError(app.stagingFailedReason ?? 'StagingError', 'cannot get instances since staging failed')
+    }
+    if (app.packageState === 'PENDING') throw new CfError('NotStaged')
     if (app.state === 'STOPPED') {
       throw new CfError('InstancesError', `Request failed for app: ${app.name} as the app is in stopped state.`)
     }
@@ -358,15 +409,61 @@ class Api {
 
   private appSummary(req: IncomingMessage, res: ServerResponse, guid: string): void {
     const app = this.visibleApp(this.read(req), guid)
+    // The reporters' number_of_starting_and_running_instances_for_app: 0 when not started (or, on
+    // the DEAs, when staging failed), -1 when the backend cannot answer.
     let running = 0
-    if (app.state === 'STARTED') {
+    if (app.state === 'STARTED' && !(app.packageState === 'FAILED' && !app.diego)) {
       try {
-        running = runningInstanceCount(app, this.bridge.instancesOf(app) ?? [])
+        const statuses = this.bridge.instancesOf(app)
+        running = statuses === undefined ? -1 : runningInstanceCount(app, statuses)
       } catch (error) {
         this.log(`cc: instances of ${app.guid} for its summary failed: ${(error as Error).stack ?? error}`)
+        running = -1
       }
     }
     send(res, 200, JSON.stringify(appSummary(app, running, this.store.domains())))
+  }
+
+  /**
+   * RestagesController: read access suffices; a PENDING package is NotStaged; otherwise App#restage!
+   * (stop, mark for restaging, start) and the staging it sets off, audited as audit.app.restage.
+   */
+  private restage(req: IncomingMessage, res: ServerResponse, guid: string): void {
+    const principal = this.read(req)
+    const app = this.visibleApp(principal, guid)
+    if (app.packageState === 'PENDING') throw new CfError('NotStaged')
+    const now = this.clock.now()
+    const stopped = this.store.updateApp(app.guid, { state: 'STOPPED' }, now)
+    this.bridge.appChanged(app, stopped)
+    const started = this.store.transaction(() => {
+      const updated = this.store.updateApp(
+        app.guid,
+        { state: 'STARTED', packageState: 'PENDING', version: randomUUID() },
+        now,
+      )
+      this.events.recordAppEvent('audit.app.restage', updated, actorOf(principal), {}, now)
+      return updated
+    })
+    this.bridge.appChanged(stopped, started)
+    const answer = needsStaging(started) ? this.stager.stage(started, app) : started
+    res.setHeader('Location', `/v2/apps/${app.guid}`)
+    send(res, 201, appResourceBytes(answer))
+  }
+
+  /** `DELETE /v2/apps/:guid/instances/:index`: IndexStopper, on update access; the backend restarts it. */
+  private stopIndex(req: IncomingMessage, res: ServerResponse, guid: string, indexText: string): void {
+    const principal = this.write(req)
+    const app = this.visibleApp(principal, guid)
+    if (!this.access.canChangeApp(principal, app)) throw new CfError('NotAuthorized')
+    // Ruby's `index.to_i`: the leading digits, 0 when there are none.
+    const index = Number.parseInt(/^\d+/.exec(indexText)?.[0] ?? '0', 10)
+    try {
+      this.bridge.backend(backendNameOf(app))?.stopIndex?.(app.guid, index)
+    } catch (error) {
+      this.log(`cc: stop of instance ${index} of ${app.guid} failed: ${(error as Error).stack ?? error}`)
+    }
+    res.writeHead(204, { 'X-VCAP-Request-ID': randomUUID() })
+    res.end()
   }
 
   /** `GET /v2/apps/:guid/routes`: the app's routes in CC's envelope (an app here has one page of them). */

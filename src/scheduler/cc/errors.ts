@@ -15,6 +15,7 @@ export const CF_ERRORS = {
     status: 403,
     message: 'Your token lacks the necessary scopes to access this resource.',
   },
+  OrganizationInvalid: { code: 30001, status: 400, message: 'The organization info is invalid: %s' },
   OrganizationNotFound: { code: 30003, status: 404, message: 'The organization could not be found: %s' },
   SpaceNotFound: { code: 40004, status: 404, message: 'The app space could not be found: %s' },
   AppInvalid: { code: 100001, status: 400, message: 'The app is invalid: %s' },
@@ -22,6 +23,8 @@ export const CF_ERRORS = {
   AppNotFound: { code: 100004, status: 404, message: 'The app could not be found: %s' },
   RouteNotFound: { code: 210002, status: 404, message: 'The route could not be found: %s' },
   StackNotFound: { code: 250003, status: 404, message: 'The stack could not be found: %s' },
+  FeatureFlagNotFound: { code: 330000, status: 404, message: 'The feature flag could not be found: %s' },
+  FeatureFlagInvalid: { code: 330001, status: 400, message: 'The feature flag is invalid: %s' },
   FeatureDisabled: { code: 330002, status: 403, message: 'Feature Disabled: %s' },
   DomainNotFound: { code: 130002, status: 404, message: 'The domain could not be found: %s' },
   AppMemoryInvalid: {
@@ -44,6 +47,19 @@ export const CF_ERRORS = {
   InstancesError: { code: 220001, status: 400, message: 'Instances error: %s' },
   InstancesUnavailable: { code: 220002, status: 503, message: 'Instances information unavailable: %s' },
   EventNotFound: { code: 230002, status: 404, message: 'Event could not be found: %s' },
+  // Staging (170xxx): a staging_failed_reason is also the error /instances answers with.
+  StagingError: { code: 170001, status: 400, message: 'Staging error: %s' },
+  NotStaged: { code: 170002, status: 400, message: 'App has not finished staging' },
+  NoAppDetectedError: {
+    code: 170003,
+    status: 400,
+    message: 'An app was not successfully detected by any available buildpack',
+  },
+  BuildpackCompileFailed: { code: 170004, status: 400, message: 'App staging failed in the buildpack compile phase' },
+  BuildpackReleaseFailed: { code: 170005, status: 400, message: 'App staging failed in the buildpack release phase' },
+  StagingTimeExpired: { code: 170007, status: 504, message: 'Staging time expired: %s' },
+  InsufficientResources: { code: 170008, status: 400, message: 'Insufficient resources' },
+  NoCompatibleCell: { code: 170009, status: 400, message: 'Found no compatible cell' },
   BackendSelectionNotAuthorized: {
     code: 320005,
     status: 403,

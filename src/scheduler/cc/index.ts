@@ -16,6 +16,7 @@ export {
   DEFAULT_USERS,
   isSeedSize,
   parseSeedFile,
+  ROLE_USERS,
   SEED_SHAPES,
   SeedError,
   type SeedOptions,

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Access } from './access.js'
 import type { BackendBridge } from './bridge.js'
 import { CfError } from './errors.js'
+import { FeatureFlags } from './feature-flags.js'
 import { APP_FILTERS, DOMAIN_FILTERS, orgFilters, ROUTE_FILTERS, STACK_FILTERS, spaceFilters } from './filters.js'
 import {
   compileFilters,
@@ -336,6 +337,7 @@ export class ReadApi {
     const app = this.store.app(guid)
     if (!app) throw new CfError('AppNotFound', guid)
     if (!this.access.canReadEnv(principal, app)) throw new CfError('NotAuthorized')
+    if (!principal.admin) FeatureFlags.of(this.store).requireEnabled('space_developer_env_var_visibility')
     const space = this.store.space(app.spaceGuid)!
     const uris = app.routes.map((r) => r.hostname)
     this.json(res, {

@@ -8,6 +8,7 @@ import { z } from 'zod'
 import type { BackendName } from '../backend.js'
 import { mulberry32 } from '../random.js'
 import { type AppLimits, DEFAULT_APP_DISK_MB, DEFAULT_APP_LIMITS, DEFAULT_APP_MEMORY_MB } from './app-limits.js'
+import { type OrgRole, Roles, type SpaceRole } from './roles.js'
 import { type AppRecord, type AppState, type Store, StoreError } from './store.js'
 
 export type SeedSize = 'small' | 'medium' | 'large'
@@ -60,6 +61,19 @@ export const DEFAULT_USERS: Readonly<{ admin: Credentials; developer: Credential
   developer: { username: 'developer', password: 'developer' },
 })
 
+/**
+ * The demo logins of the other roles of the time, each in the first org (and its first space), with
+ * the username as password, like admin/admin and developer/developer.
+ */
+export const ROLE_USERS: readonly { username: string; org?: OrgRole; space?: SpaceRole; describe: string }[] = [
+  { username: 'org-manager', org: 'manager', describe: 'org manager' },
+  { username: 'org-auditor', org: 'auditor', describe: 'org auditor' },
+  { username: 'billing-manager', org: 'billing_manager', describe: 'billing manager' },
+  { username: 'org-user', org: 'user', describe: 'org user' },
+  { username: 'space-manager', space: 'manager', describe: 'space manager' },
+  { username: 'space-auditor', space: 'auditor', describe: 'space auditor' },
+]
+
 // Built-in fleets are dated in mid-2016, when CF ran both backends side by side.
 const SEED_EPOCH = Date.UTC(2016, 5, 1, 9, 0, 0)
 
@@ -96,9 +110,25 @@ export function seed(store: Store, source: SeedSize | string, options: SeedOptio
     const now = SEED_EPOCH
     store.createUser({ ...users.admin, admin: true, at: now, guid: plan.guid() })
     const developer = store.createUser({ ...users.developer, admin: false, at: now, guid: plan.guid() })
+    const roles = Roles.of(store)
     const firstOrg = store.orgs()[0]
-    if (firstOrg)
-      for (const space of store.spacesOfOrg(firstOrg.guid)) store.addSpaceDeveloper(developer.guid, space.guid)
+    if (firstOrg) {
+      const spaces = store.spacesOfOrg(firstOrg.guid)
+      for (const space of spaces) roles.addSpaceRole(developer.guid, space.guid, 'developer')
+      for (const login of ROLE_USERS) {
+        // A name the operator gave the admin or the developer wins; that role user is left out.
+        if (store.userNamed(login.username)) continue
+        const user = store.createUser({
+          username: login.username,
+          password: login.username,
+          admin: false,
+          at: now,
+          guid: plan.guid(),
+        })
+        if (login.org) roles.addOrgRole(user.guid, firstOrg.guid, login.org)
+        if (login.space && spaces[0]) roles.addSpaceRole(user.guid, spaces[0].guid, login.space)
+      }
+    }
   })
   return {
     seeded: true,

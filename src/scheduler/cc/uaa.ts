@@ -173,13 +173,16 @@ export class TokenService {
   }
 
   /**
-   * The principal of an `Authorization: bearer …` header. No header is NotAuthenticated (10002);
-   * anything else that is not a live token this server signed is InvalidAuthToken (1000).
+   * The principal of an `Authorization: bearer …` header. No header, or one that is not a bearer
+   * token, is NotAuthenticated (10002); a bearer token that is not a live one this server signed is
+   * InvalidAuthToken (1000).
    */
   authenticate(authorization: string | undefined): Principal {
     if (authorization === undefined || authorization === '') throw new CfError('NotAuthenticated')
     const space = authorization.indexOf(' ')
-    if (space < 0 || authorization.slice(0, space).toLowerCase() !== 'bearer') throw new CfError('InvalidAuthToken')
+    // CC's TokenDecoder reads only a bearer token; anything else (Basic, a bare token) is no token at
+    // all, so the request is unauthenticated (10002), not one with a bad token (1000).
+    if (space < 0 || authorization.slice(0, space).toLowerCase() !== 'bearer') throw new CfError('NotAuthenticated')
     const token = authorization.slice(space + 1).trim()
     const now = this.clock.now()
     const cached = this.verified.get(token)

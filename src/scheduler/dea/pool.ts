@@ -5,7 +5,7 @@ import type { AppSpec } from '../backend.js'
 import type { Clock, Timer } from '../clock.js'
 import type { RouteTable } from '../routes.js'
 import { AppKeys, type DeaHeartbeat, type HeartbeatState, type LiveInstance } from './health.js'
-import type { DeaAdvertisement } from './placement.js'
+import { AdvertisementIndex, type DeaAdvertisement, type Placement, type PlacementNeed } from './placement.js'
 
 /** The stack the DEA era ran on. */
 export const DEFAULT_STACK = 'cflinuxfs2'
@@ -207,6 +207,8 @@ export interface DeaFleetOptions {
   onCrash: (instance: DeaInstance, ranForMs: number) => void
   /** An evacuating DEA shuts down after this long even with instances left (dea_ng's bail-out). */
   evacuationBailOutMs: number
+  /** Table positions per block of the placement index (default ADVERTISEMENT_BLOCK); tests use a few. */
+  advertisementBlock?: number
 }
 
 /**
@@ -216,6 +218,8 @@ export interface DeaFleetOptions {
 export class DeaFleet {
   private readonly deas = new Map<string, Dea>()
   private readonly ads = new Map<string, DeaAdvertisement>()
+  /** The same table, indexed for placement; every change to `ads` is mirrored there. */
+  private readonly adIndex: AdvertisementIndex
   private adList: DeaAdvertisement[] = []
   private adsChanged = false
   private earliestExpiry = Number.POSITIVE_INFINITY
@@ -225,7 +229,9 @@ export class DeaFleet {
   /** The app keys its instances carry; the DEA backend stamps its desired apps from the same set. */
   readonly appKeys = new AppKeys()
 
-  constructor(private readonly options: DeaFleetOptions) {}
+  constructor(private readonly options: DeaFleetOptions) {
+    this.adIndex = new AdvertisementIndex(options.advertisementBlock)
+  }
 
   get size(): number {
     return this.deas.size
@@ -292,8 +298,10 @@ export class DeaFleet {
     if (now >= this.earliestExpiry) {
       this.earliestExpiry = Number.POSITIVE_INFINITY
       for (const [id, ad] of this.ads) {
-        if (ad.expiresAt <= now) this.ads.delete(id)
-        else this.earliestExpiry = Math.min(this.earliestExpiry, ad.expiresAt)
+        if (ad.expiresAt <= now) {
+          this.ads.delete(id)
+          this.adIndex.delete(id)
+        } else this.earliestExpiry = Math.min(this.earliestExpiry, ad.expiresAt)
       }
       this.adsChanged = true
     }
@@ -313,6 +321,16 @@ export class DeaFleet {
     counts.set(appGuid, (counts.get(appGuid) ?? 0) + 1)
     ad.appInstanceCounts = counts
     ad.countsCopied = true
+    this.adIndex.noteStart(ad, appGuid)
+  }
+
+  /**
+   * The CC's choice of a DEA for one instance (see chooseDea), made from the kept index of its advertisement
+   * table: the same answer as chooseDea over advertisements() for the same random draw.
+   */
+  choose(need: PlacementNeed, random: () => number): Placement {
+    this.advertisements() // drops the stale entries, as the CC's prune does before a placement
+    return this.adIndex.choose(need, this.options.clock.now(), random)
   }
 
   /** Live instances of an app, on DEAs that are up (evacuating ones included), crashed ones included. */
@@ -405,13 +423,16 @@ export class DeaFleet {
     if (dea.evacuating) return
     dea.evacuating = true
     dea.evacuatingSince = this.options.clock.now()
-    this.adsChanged ||= this.ads.delete(deaId)
+    // Not `adsChanged ||= ads.delete(...)`: that skips the delete whenever the table had already changed.
+    if (this.ads.delete(deaId)) this.adsChanged = true
+    this.adIndex.delete(deaId)
     this.options.onHeartbeat(dea.heartbeat(this.options.clock.now()))
   }
 
   private advertise(dea: Dea): void {
     const ad = dea.advertise(this.options.clock.now() + this.options.advertisementTtlMs)
     this.ads.set(dea.id, ad)
+    this.adIndex.set(ad)
     this.earliestExpiry = Math.min(this.earliestExpiry, ad.expiresAt)
     this.adsChanged = true
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { FakeClock } from '../../../src/clock.js'
 import type { MigrationEvent } from '../../../src/core/journal/index.js'
+import { changePace } from '../../../src/core/migration/control.js'
 import { controlMigration, exitCodeOf } from '../../../src/core/migration/index.js'
 import { advance, advanceUntil, FakeFoundation, settle } from './fake-foundation.js'
 import { aMigration, aRunner, aTempDir, eventsOf, maxConcurrent, openJournal, TARGET } from './support.js'
@@ -317,7 +318,7 @@ describe('controlMigration with no runner', () => {
     })
     expect(controlMigration(journal, id, { type: 'abort', by: 'operator' }).migration.state).toBe('aborted')
     expect(() => controlMigration(journal, id, { type: 'pause', by: 'operator' })).toThrow(
-      /is aborted; there is nothing to pause/,
+      /is aborted; a finished migration takes no pause/,
     )
   })
 
@@ -329,6 +330,47 @@ describe('controlMigration with no runner', () => {
     expect(() => controlMigration(journal, id, { type: 'resume', by: 'operator' })).toThrow(
       expect.objectContaining({ hint: `run: cfctl migrate --resume ${id}` }),
     )
+  })
+
+  it('refuses set-rate, pause, resume and abort on a finished migration, the journal untouched', async () => {
+    const clock = new FakeClock()
+    const world = new FakeFoundation(clock).addFleet(2)
+    const journal = openJournal(clock)
+    const id = aMigration(world, journal, { settings: { rate: '1/min' } })
+    await settle(clock, aRunner(journal, id, world.port(), clock).run())
+    const before = { migration: journal.requireMigration(id), events: journal.events(id) }
+    expect(before.migration.state).toBe('completed')
+
+    for (const command of [
+      { type: 'set-rate', rate: '5/min' },
+      { type: 'set-max-in-flight', maxInFlight: 4 },
+      { type: 'pause', by: 'operator' },
+      { type: 'resume', by: 'operator' },
+      { type: 'abort', by: 'operator' },
+    ] as const) {
+      expect(() => controlMigration(journal, id, command)).toThrow(
+        expect.objectContaining({
+          message: expect.stringMatching(new RegExp(`^migration ${id} is completed; a finished migration takes no`)),
+          hint: `what is left is a rollback: cfctl rollback ${id}`,
+        }),
+      )
+    }
+    expect(journal.requireMigration(id)).toEqual(before.migration)
+    expect(journal.events(id)).toEqual(before.events)
+  })
+
+  it('changes rate and in-flight limit together in one journal change and one event', () => {
+    const clock = new FakeClock()
+    const world = new FakeFoundation(clock).addFleet(2)
+    const journal = openJournal(clock)
+    const id = aMigration(world, journal, { settings: { rate: '1/min', maxInFlight: 2 } })
+
+    changePace(journal, id, { rate: null, maxInFlight: 10 })
+
+    expect(journal.requireMigration(id).parameters).toMatchObject({ rate: null, maxInFlight: 10 })
+    expect(journal.events(id).filter((e) => e.type === 'rate-changed')).toEqual([
+      expect.objectContaining({ rate: null, maxInFlight: 10 }),
+    ])
   })
 
   it('rejects a malformed rate before touching the journal', () => {

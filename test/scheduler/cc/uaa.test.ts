@@ -178,9 +178,19 @@ describe('bearer tokens on /v2', () => {
       const res = await call(f.url, '/v2/apps', token)
       expect(res.body.error_code).toBe('CF-InvalidAuthToken')
     }
-    const basic = await fetch(`${f.url}/v2/apps`, { headers: { authorization: 'Basic Y2Y6' } })
-    expect(basic.status).toBe(401)
-    expect(((await basic.json()) as Json).error_code).toBe('CF-InvalidAuthToken')
+  })
+
+  it('answers an Authorization that is not a bearer token as no token: 401 NotAuthenticated (10002)', async () => {
+    const { access_token } = await login(f.url, 'admin', 'admin')
+    for (const authorization of ['Basic Y2Y6', access_token, `token ${access_token}`]) {
+      const res = await fetch(`${f.url}/v2/apps`, { headers: { authorization } })
+      expect(res.status).toBe(401)
+      expect(await res.json()).toEqual({
+        code: 10002,
+        description: 'Authentication error',
+        error_code: 'CF-NotAuthenticated',
+      })
+    }
   })
 
   it('honours the configured lifetime: valid until it ends, InvalidAuthToken after', async () => {

@@ -643,6 +643,14 @@ CC_CORPUS.push(
   },
 )
 
+CC_CORPUS.push({
+  id: 'unknown-route',
+  source:
+    "lib/sinatra/vcap.rb not_found: any path the CC does not serve (here the embedded foundation's capacity extension) is NotFound 10000 'Unknown request' (v2.yml)",
+  request: { method: 'GET', path: '/v2/x-cfctl/backends' },
+  response: { status: 404, headers: JSON_HEADERS, body: ccError(10000, 'CF-NotFound', 'Unknown request') },
+})
+
 /** The token the tests' client starts with; the corpus answers it as expired. */
 export const STALE_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJqdGkiOiJzdGFsZSJ9.c2lnbmF0dXJl'
 

@@ -145,6 +145,12 @@ describe('the CC client against a real CC', () => {
     })
   })
 
+  it("has no capacity to show on a real CC (404 CF-NotFound for cfctl's extension), and says so without failing", async () => {
+    serve(CC_CORPUS)
+    expect(await client().backendsCapacity()).toBeUndefined()
+    expect(await port().capacity('diego')).toBeUndefined()
+  })
+
   it('audits the diego flips among the audit.app.update events', async () => {
     serve(CC_CORPUS)
     const flips = await diegoFlips(client())

@@ -1,0 +1,50 @@
+// `cfctl rollback ID` while another cfctl runs the migration forward, as `kubectl rollout undo` works in the
+// middle of a rollout: the run there is told to stop (an abort left in the journal: no new app starts, the
+// apps in flight finish their step), and once it lets the target go, the rollback runs here. A run that is
+// paused is stopped the same way.
+import type { Clock } from '../../clock.js'
+import { UserError } from '../errors.js'
+import type { Journal } from '../journal/journal.js'
+import { DEFAULT_LOCK_STALE_MS } from '../journal/lock.js'
+import type { LockRecord } from '../journal/types.js'
+
+export interface TakeOverOptions {
+  /** Recorded as who aborted the forward run. */
+  by: string
+  /** How long to wait for the other cfctl to let go: the apps in flight settle first. */
+  timeoutMs: number
+  pollMs?: number
+  staleAfterMs?: number
+}
+
+/**
+ * Stops the forward run another cfctl holds for `migrationId`, if any, and waits until it has let the
+ * target go. Returns the lock it waited out, or undefined when nothing ran the migration.
+ */
+export async function stopForwardRun(
+  journal: Journal,
+  clock: Clock,
+  migrationId: string,
+  options: TakeOverOptions,
+): Promise<LockRecord | undefined> {
+  const staleAfterMs = options.staleAfterMs ?? DEFAULT_LOCK_STALE_MS
+  const lock = journal.liveLockOf(migrationId, staleAfterMs)
+  if (!lock) return undefined
+  const migration = journal.requireMigration(migrationId)
+  if (migration.state === 'rolling-back')
+    throw new UserError(
+      `a rollback of ${migrationId} is running already (pid ${lock.pid} on ${lock.hostname})`,
+      `watch it with: cfctl migrations show ${migrationId}`,
+    )
+  journal.requestControl(migrationId, { type: 'abort', by: options.by })
+  const deadline = clock.now() + options.timeoutMs
+  while (journal.liveLockOf(migrationId, staleAfterMs)?.token === lock.token) {
+    if (clock.now() >= deadline)
+      throw new UserError(
+        `the cfctl running ${migrationId} (pid ${lock.pid} on ${lock.hostname}) did not stop within ${Math.round(options.timeoutMs / 1000)} s`,
+        `it was told to abort; run the rollback again once it has: cfctl rollback ${migrationId}`,
+      )
+    await clock.sleep(options.pollMs ?? 250)
+  }
+  return lock
+}

@@ -1,0 +1,144 @@
+// The kept advertisement index against the reference scan: on random fleets, after random starts, stops,
+// crashes, losses, evacuations and the passing of time, the index picks exactly the DEA chooseDea picks
+// over the CC's table for the same draw, or fails with the same reason.
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { FakeClock } from '../../../src/scheduler/clock.js'
+import { chooseDea, DeaFleet, type DeaInstance, type PlacementNeed } from '../../../src/scheduler/dea/index.js'
+import { RouteTable } from '../../../src/scheduler/routes.js'
+import { anApp } from './builders.js'
+
+const APPS = ['a0', 'a1', 'a2']
+const STACKS = [['s1'], ['s2'], ['s1', 's2']]
+
+const need = fc.record({
+  app: fc.integer({ min: 0, max: APPS.length - 1 }),
+  memoryMb: fc.constantFrom(128, 256, 512, 3000),
+  diskMb: fc.constantFrom(256, 1024, 4000),
+  stack: fc.constantFrom('s1', 's2', 's3'),
+  draw: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+})
+
+type Command =
+  | { kind: 'place'; app: number; memoryMb: number; diskMb: number; stack: string; draw: number }
+  | { kind: 'add'; zone: number; memoryMb: number; diskMb: number; stacks: number }
+  | { kind: 'stop' | 'crash'; pick: number }
+  | { kind: 'lose' | 'evacuate'; pick: number }
+  | { kind: 'advance'; ms: number }
+
+const command: fc.Arbitrary<Command> = fc.oneof(
+  { weight: 14, arbitrary: need.map((n) => ({ kind: 'place' as const, ...n })) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('add' as const),
+      zone: fc.integer({ min: 0, max: 3 }),
+      memoryMb: fc.constantFrom(2048, 4096, 8192),
+      diskMb: fc.constantFrom(4096, 8192),
+      stacks: fc.integer({ min: 0, max: STACKS.length - 1 }),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('stop' as const, 'crash' as const), pick: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('lose' as const, 'evacuate' as const), pick: fc.nat() }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 12_000 }) }),
+  },
+)
+
+function aFleet(advertisementBlock: number) {
+  const clock = new FakeClock(1_000_000)
+  const fleet = new DeaFleet({
+    clock,
+    routes: new RouteTable(),
+    defaultBootMs: 2_000,
+    advertiseIntervalMs: 5_000,
+    advertisementTtlMs: 10_000,
+    heartbeatIntervalMs: 10_000,
+    onHeartbeat: () => {},
+    onCrash: () => {},
+    evacuationBailOutMs: 600_000,
+    advertisementBlock,
+  })
+  return { clock, fleet }
+}
+
+describe('DEA placement from the kept advertisement index', () => {
+  it('chooses exactly what the scan of every advertisement chooses, on random fleets and histories', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom(2048, 4096, 8192), { minLength: 3, maxLength: 12 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(command, { minLength: 1, maxLength: 100 }),
+        async (initial, block, sequence) => {
+          const { clock, fleet } = aFleet(block)
+          let added = 0
+          const live = (): DeaInstance[] => [...fleet.all()].flatMap((d) => d.instances)
+          for (const [i, memoryMb] of initial.entries()) {
+            fleet.add({ id: `dea-${++added}`, zone: `z${i % 3}`, memoryMb, diskMb: 8192, stacks: ['s1'] })
+          }
+          fleet.start()
+          try {
+            for (const c of sequence) {
+              switch (c.kind) {
+                case 'place': {
+                  // Every app is asked about, not only the one placed: the spreading rules differ per app.
+                  for (const appGuid of APPS) {
+                    const asked = { appGuid, memoryMb: c.memoryMb, diskMb: c.diskMb, stack: c.stack }
+                    const reference = chooseDea(fleet.advertisements(), asked, clock.now(), () => c.draw)
+                    expect(fleet.choose(asked, () => c.draw)).toEqual(reference)
+                  }
+                  const wanted: PlacementNeed = {
+                    appGuid: APPS[c.app]!,
+                    memoryMb: c.memoryMb,
+                    diskMb: c.diskMb,
+                    stack: c.stack,
+                  }
+                  const indexed = fleet.choose(wanted, () => c.draw)
+                  if (!indexed.ok) break
+                  fleet.noteStartSent(indexed.deaId, wanted.appGuid, wanted.memoryMb)
+                  const dea = fleet.get(indexed.deaId)!
+                  if (dea.alive) fleet.startInstance(dea, anApp({ ...wanted, appGuid: wanted.appGuid }), live().length)
+                  break
+                }
+                case 'add':
+                  fleet.add({
+                    id: `dea-${++added}`,
+                    zone: `z${c.zone}`,
+                    memoryMb: c.memoryMb,
+                    diskMb: c.diskMb,
+                    stacks: STACKS[c.stacks]!,
+                  })
+                  break
+                case 'stop':
+                case 'crash': {
+                  const running = live().filter((i) => i.state !== 'CRASHED')
+                  const victim = running[c.pick % Math.max(1, running.length)]
+                  if (!victim) break
+                  if (c.kind === 'stop') fleet.stopInstance(victim)
+                  else fleet.crash(victim)
+                  break
+                }
+                case 'lose':
+                case 'evacuate': {
+                  const up = [...fleet.all()].filter((d) => d.alive && !d.evacuating)
+                  const dea = up[c.pick % Math.max(1, up.length)]
+                  if (!dea) break
+                  if (c.kind === 'lose') fleet.lose(dea.id)
+                  else fleet.evacuate(dea.id)
+                  break
+                }
+                case 'advance':
+                  await clock.advance(c.ms)
+                  break
+              }
+            }
+          } finally {
+            fleet.shutdown()
+          }
+        },
+      ),
+      { numRuns: 400 },
+    )
+  })
+})
