@@ -896,7 +896,7 @@ export class MigrationRunner {
     const task: Promise<void> = work()
       .catch((error) => {
         if (error instanceof OutageExceeded) this.guard(() => this.leaveInDoubt(step.position, error.message))
-        else this.breakRun(error)
+        else this.stepError(error)
       })
       .finally(() => {
         ticket.release()
