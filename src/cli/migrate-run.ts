@@ -2,6 +2,7 @@
 // stderr or as JSON lines with Ctrl-C handled, a run inside the dashboard, and the closing report.
 import type { Journal } from '../core/journal/journal.js'
 import { parseDuration } from '../core/migration/duration.js'
+import { nextStepsHint } from '../core/migration/hints.js'
 import type { MigrateOptions } from '../core/migration/operation.js'
 import type { PlanOrder } from '../core/migration/plan.js'
 import { parseMaxFailures, parseRate } from '../core/migration/rate.js'
@@ -83,16 +84,8 @@ export async function runInDashboard(
 
 /** The summary (JSON line or text), what to do next, and the exit code of the run. */
 export function reportOutcome(command: { log: (line: string) => void }, outcome: MigrationOutcome, mode: OutputMode) {
-  const id = outcome.migrationId
   const code = exitCodeOf(outcome)
-  const hint =
-    outcome.state === 'paused'
-      ? `resume with: cfctl migrate --resume ${id}   roll back with: cfctl rollback ${id}`
-      : outcome.state === 'rolling-back'
-        ? `finish the rollback with: cfctl rollback ${id}`
-        : outcome.failures.length > 0
-          ? `roll back with: cfctl rollback ${id}`
-          : undefined
+  const hint = nextStepsHint(outcome)
   if (mode === 'json') {
     writeJsonLine(summaryJson(outcome, code))
     if (hint) process.stderr.write(`${hint}\n`)

@@ -7,6 +7,7 @@ import { confirm, interactive } from '../cli/prompt.js'
 import { RealClock } from '../clock.js'
 import { UsageError } from '../core/errors.js'
 import { Journal } from '../core/journal/journal.js'
+import { parseDuration } from '../core/migration/duration.js'
 import { migrate } from '../core/migration/migrate.js'
 import {
   defaultJournalPath,
@@ -32,7 +33,11 @@ without --canary-wait) ends the run with exit 3 once the apps in flight settle; 
 carries on. On a terminal such a pause holds until cfctl migrations resume ID. The pause file holds either
 way, for as long as it exists.
 
-Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
+The one-per-target lock is checked before the plan is shown: while another cfctl runs a migration on the
+target, migrate refuses (exit 1) and records nothing.
+
+Exit codes: 0 all migrated, 1 some failed or nothing to move (a dry run too) or the target is busy, 2 usage
+error, 3 paused, aborted, or not started (the prompt declined: nothing is recorded).`
   static override examples = [
     '<%= config.bin %> migrate --embedded --to diego --rate 600/min --yes',
     '<%= config.bin %> migrate --to diego --rate 10/min --max-in-flight 5 --org acme --dry-run',
@@ -61,6 +66,10 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
       default: '0',
     }),
     'probe-interval': Flags.string({ description: "how often a moving app's route is probed", default: '1s' }),
+    'outage-wait': Flags.string({
+      description: 'how long to wait for a CC that does not answer before pausing (resumable, exit 3)',
+      default: '10m',
+    }),
     unstaged: Flags.string({
       description:
         'apps whose staging failed or is pending: skip leaves them where they are, move sets their flag (verified by the flag alone)',
@@ -94,6 +103,7 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
       if (flags.resume && flags['dry-run']) throw new UsageError('--resume and --dry-run do not go together')
       if (!flags.resume && !flags.to) throw new UsageError('--to is required', 'e.g. --to diego (or --resume ID)')
       const options = flags.resume ? undefined : migrateOptions(flags)
+      const outageWaitMs = parseDuration(flags['outage-wait'], '--outage-wait')
       if (options && !flags['dry-run'] && !flags.yes && !interactive())
         throw new UsageError('migrate asks before it starts, and there is no terminal to ask', 'pass --yes')
       const connection = await this.connect(flags, { connections: RUNNER_CC_CONNECTIONS })
@@ -104,6 +114,7 @@ Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
         clock,
         pauseFile: flags['pause-file'] ?? defaultPauseFile(),
         unattended: !interactive(),
+        outageWaitMs,
       }
       const target = connection.session.target.api
       const rate = options?.rate?.text ?? null

@@ -233,7 +233,8 @@ export class Foundation {
       // that was up all along; the backends' own loops keep it so from here on.
       const byName: Record<BackendName, Diego | DeaPool> = { diego, dea }
       for (const app of store.apps()) {
-        if (app.state === 'STARTED') byName[app.diego ? 'diego' : 'dea'].desire(appSpecOf(app))
+        if (app.state === 'STARTED' && app.packageState === 'STAGED')
+          byName[app.diego ? 'diego' : 'dea'].desire(appSpecOf(app))
       }
       diego.start()
       dea.start()

@@ -165,6 +165,8 @@ export interface RunnerContext {
   pauseFile?: string | null
   /** No person at this process: a pause that waits for one ends the run (see RunnerOptions.unattended). */
   unattended?: boolean
+  /** How long to wait for a CC that does not answer before pausing (see RunnerOptions.outageWaitMs). */
+  outageWaitMs?: number
 }
 
 /** A runner for a recorded migration on the session's foundation. */
@@ -177,6 +179,7 @@ export function runnerFor(context: RunnerContext, migrationId: string, owner?: L
     migrationId,
     pauseFile: context.pauseFile ?? null,
     unattended: context.unattended ?? false,
+    ...(context.outageWaitMs !== undefined ? { outageWaitMs: context.outageWaitMs } : {}),
   })
 }
 

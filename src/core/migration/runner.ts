@@ -7,18 +7,24 @@
 // fails or times out is put back on its own (flag restored, app verified on its source) and ends failed.
 // More failures than `maxFailures` in one run pause the migration with paused_by 'failure-threshold' and
 // return from run(): the operator looks, then resumes (with a fresh allowance) or rolls back.
+//
+// A CC that does not answer fails no step: the step's calls wait for it (outage.ts), no new step starts
+// meanwhile, and past --outage-wait the run pauses with the steps in flight left in doubt; resume and
+// rollback both read the CC for each of them before anything else. A step that failed only because the CC
+// did not answer (an older cfctl did that) is tried again on resume.
 import { existsSync } from 'node:fs'
 import type { Clock, Timer } from '../../clock.js'
 import type { Unstaged } from '../cc/staging.js'
+import { UserError } from '../errors.js'
 import type { MigrationEventBody } from '../journal/events.js'
 import type { Journal } from '../journal/journal.js'
 import { currentProcessOwner, DEFAULT_LOCK_STALE_MS, isProcessAlive } from '../journal/lock.js'
 import type { Backend, LockOwner, MigrationRecord, MigrationState, StepRecord, StepState } from '../journal/types.js'
-import { formatDuration } from './duration.js'
+import { AppCalls } from './app-calls.js'
 import { LockLostError, MigrationStateError } from './errors.js'
-import { instancesHealth } from './health.js'
+import { CcOutage, DEFAULT_OUTAGE_WAIT_MS, OutageExceeded } from './outage.js'
 import { expectedDuration } from './plan.js'
-import { describeError, isTransient, type MigrationPort, type PortApp } from './port.js'
+import { describeError, type MigrationPort, type PortApp } from './port.js'
 import { failureAllowance, type GateTicket, parseMaxFailures, type Rate, RateGate, rateFrom } from './rate.js'
 import { RoutabilityMonitor, type RouteGap } from './routability.js'
 import {
@@ -52,6 +58,11 @@ export interface RunnerOptions {
   /** Wait before the first retry; the n-th waits n times as long. */
   retryDelayMs?: number
   /**
+   * How long the CC may go without answering before the run pauses (exit 3, resumable) with the steps in
+   * flight left in doubt; meanwhile they wait for it and no new step starts. Default 10 minutes.
+   */
+  outageWaitMs?: number
+  /**
    * No person is at this process (a CI job, a script): a pause that waits for one (an operator's, a canary's
    * without a wait) ends run() paused once the steps in flight settle, instead of holding the process until
    * a resume nobody here can give. A pause-file pause, which lifts on its own, still holds.
@@ -82,6 +93,8 @@ export const NO_ROUTE_NOTE = 'no route: verified by its instances alone'
 
 export interface MigrationOutcome {
   migrationId: string
+  /** The backend the apps move to. */
+  to: Backend
   state: MigrationState
   pausedBy: string | null
   steps: Record<StepState, number>
@@ -110,31 +123,34 @@ export interface MigrationProgress {
 
 export type MigrationListener = Parameters<Journal['subscribe']>[0]
 
-type StopKind = 'abort' | 'interrupt' | 'unattended-pause' | 'failure-threshold' | 'lock-lost' | 'fatal'
+type StopKind =
+  | 'abort'
+  | 'interrupt'
+  | 'unattended-pause'
+  | 'failure-threshold'
+  | 'cc-unreachable'
+  | 'lock-lost'
+  | 'fatal'
 
-/** What became of a flag change, and how many calls it took (each one a try at the target value). */
-type FlagChange = ({ kind: 'set' } | { kind: 'not-set'; error: string } | { kind: 'unknown'; error: string }) & {
-  attempts: number
-}
+export { nextCheckAfter } from './app-calls.js'
 
-type Verdict = { ok: true } | { ok: false; error: string }
-
-/** The first wait between two checks of a moving app; the next ones double, up to the verify interval. */
-const FIRST_VERIFY_WAIT_MS = 100
+/** Who pauses a run whose CC did not answer for longer than --outage-wait. */
+export const CC_UNREACHABLE = 'cc-unreachable'
 
 /**
- * When, counted from the first check of a moving app, the next one is due: 100, 200, 400 ... ms until the
- * verify interval, then on every multiple of it. Quick at first, so a fast backend is seen as soon as it is
- * ready (a step held for a whole interval caps a run at max-in-flight apps per interval); slow after, so a
- * slow start costs the CC a few extra calls per app, not one every few hundred milliseconds. Never later
- * than a plain poll on the interval would have looked.
+ * A failed step's error that says the CC gave no answer (refused, reset, timed out, a gateway's 502/503/504):
+ * the move was never tried to the end, so a resume tries it again. Read off the text because older cfctl
+ * versions failed such steps; this one leaves them in doubt instead.
  */
-export function nextCheckAfter(elapsedMs: number, intervalMs: number): number {
-  if (elapsedMs < intervalMs) return Math.min(Math.max(FIRST_VERIFY_WAIT_MS, elapsedMs * 2), intervalMs)
-  return (Math.floor(elapsedMs / intervalMs) + 1) * intervalMs
+export const NO_ANSWER_ERROR =
+  /\b(ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|UND_ERR_[A-Z_]+|CF-ServiceUnavailable|[Gg]ateway [Tt]ime-?out|Bad Gateway|Service Unavailable)\b/
+
+/** Whether a failed step failed only because the CC did not answer, and is worth another try. */
+export function failedForWantOfAnswer(step: StepRecord): boolean {
+  return step.state === 'failed' && step.error !== null && NO_ANSWER_ERROR.test(step.error)
 }
 
-const RUNNABLE: readonly MigrationState[] = ['planned', 'running', 'paused']
+const RUNNABLE: readonly MigrationState[] = ['planned', 'running', 'paused', 'failed', 'completed']
 const IN_DOUBT: readonly StepState[] = ['flipping', 'verifying', 'rolling-back']
 
 export class MigrationRunner {
@@ -170,11 +186,12 @@ export class MigrationRunner {
   private lockTarget: string | undefined
   private failures = 0
   private failureLimit = Number.POSITIVE_INFINITY
-  private timeoutMs = 0
-  private verifyIntervalMs = 0
   private probeIntervalMs = 0
   private verifyOnRollback = true
   private unstagedPolicy: UnstagedPolicy = DEFAULT_UNSTAGED_POLICY
+  private readonly outageWaitMs: number
+  private outage!: CcOutage
+  private calls!: AppCalls
 
   constructor(options: RunnerOptions) {
     this.migrationId = options.migrationId
@@ -192,6 +209,7 @@ export class MigrationRunner {
     this.readAttempts = options.readAttempts ?? 3
     this.retryDelayMs = options.retryDelayMs ?? 1_000
     this.unattended = options.unattended ?? false
+    this.outageWaitMs = options.outageWaitMs ?? DEFAULT_OUTAGE_WAIT_MS
     this.journal.requireMigration(this.migrationId)
   }
 
@@ -218,16 +236,21 @@ export class MigrationRunner {
     try {
       const migration = this.journal.requireMigration(this.migrationId)
       if (!RUNNABLE.includes(migration.state)) {
-        throw new MigrationStateError(
-          `migration ${this.migrationId} is ${migration.state}; only a planned, running or paused migration can run`,
+        // Not a usage error: the command was right, the migration has moved on (a rollback, an abort).
+        throw new UserError(
+          `migration ${this.migrationId} is ${migration.state}; only a planned, running, paused or failed migration can run`,
           migration.state === 'rolled-back' ? undefined : `roll it back with: cfctl rollback ${this.migrationId}`,
         )
       }
+      const retries = this.journal.steps(this.migrationId, { states: ['failed'] }).filter(failedForWantOfAnswer)
+      // Settled, with nothing a resume can do: a second resume tells how it ended, as the first did.
+      if ((migration.state === 'failed' || migration.state === 'completed') && retries.length === 0)
+        return this.outcome()
       const { parameters } = migration
       this.takeLock(migration)
       this.gate = new RateGate(this.clock, { rate: rateFrom(parameters.rate), maxInFlight: parameters.maxInFlight })
-      this.timeoutMs = parameters.timeoutMs
-      this.verifyIntervalMs = parameters.verifyIntervalMs
+      this.calls.timeoutMs = parameters.timeoutMs
+      this.calls.verifyIntervalMs = parameters.verifyIntervalMs
       this.probeIntervalMs = parameters.probeIntervalMs
       this.unstagedPolicy = parameters.unstaged ?? DEFAULT_UNSTAGED_POLICY
       const total = this.journal.steps(this.migrationId).length
@@ -238,7 +261,7 @@ export class MigrationRunner {
         pausedBy: null,
         event: { type: 'started', recovered: migration.state === 'running' },
       })
-      if (migration.state === 'paused') this.record({ type: 'resumed', by: 'resume' })
+      if (migration.state === 'paused' || migration.state === 'failed') this.record({ type: 'resumed', by: 'resume' })
       this.startTimers()
       await this.migrate(this.journal.requireMigration(this.migrationId))
       return this.finishMigration()
@@ -261,8 +284,8 @@ export class MigrationRunner {
       this.takeLock(migration)
       const rate = options.rate !== undefined ? rateFrom(options.rate) : verify ? rateFrom(parameters.rate) : null
       this.gate = new RateGate(this.clock, { rate, maxInFlight: options.maxInFlight ?? parameters.maxInFlight })
-      this.timeoutMs = options.timeoutMs ?? parameters.timeoutMs
-      this.verifyIntervalMs = parameters.verifyIntervalMs
+      this.calls.timeoutMs = options.timeoutMs ?? parameters.timeoutMs
+      this.calls.verifyIntervalMs = parameters.verifyIntervalMs
       this.probeIntervalMs = parameters.probeIntervalMs
       this.verifyOnRollback = verify
       const candidates = this.journal.steps(this.migrationId).filter(needsRollback).reverse()
@@ -275,7 +298,7 @@ export class MigrationRunner {
       for (const step of candidates) {
         const ticket = await this.admit()
         if (!ticket) break
-        this.launch(ticket, () => this.rollbackStep(step))
+        this.launch(ticket, step, () => this.rollbackStep(step))
       }
       await this.drain()
       this.throwIfBroken()
@@ -341,6 +364,8 @@ export class MigrationRunner {
     this.requireActive('interrupt')
     if (!this.paused) this.pause(by)
     this.stopRequest ??= { kind: 'interrupt', by }
+    // Steps waiting for a CC that does not answer would hold the stop for as long as --outage-wait.
+    if (this.outage.down) this.outage.abandon(`interrupted while the CC did not answer`)
     this.signal()
   }
 
@@ -395,7 +420,13 @@ export class MigrationRunner {
     // Steps a crashed run left in flight go first; the rate already counted them, the in-flight limit still holds.
     for (const step of steps.filter((s) => IN_DOUBT.includes(s.state))) {
       const ticket = await this.gate!.acquire({ rateLimited: false })
-      this.launch(ticket!, () => this.recoverStep(step))
+      this.launch(ticket!, step, () => this.recoverStep(step))
+    }
+    // Steps that failed only because the CC did not answer: tried again, from a read of the CC.
+    for (const step of steps.filter(failedForWantOfAnswer)) {
+      const ticket = await this.admit()
+      if (!ticket) break
+      this.launch(ticket, step, () => this.retryStep(step))
     }
     let holdForCanary =
       migration.parameters.canary > 0 &&
@@ -410,7 +441,7 @@ export class MigrationRunner {
       }
       const ticket = await this.admit()
       if (!ticket) break
-      this.launch(ticket, () => this.migrateStep(step))
+      this.launch(ticket, step, () => this.migrateStep(step))
     }
     await this.drain()
   }
@@ -426,7 +457,9 @@ export class MigrationRunner {
           event: { type: 'aborted', by: this.stopRequest.by, pending: counts.pending },
         })
       }
-      // An interrupt or the failure threshold has already left it paused.
+      // An interrupt, the failure threshold or the CC's outage has already left it paused; steps left in
+      // doubt with nothing else stopping the run pause it here, so that a resume reads the CC for them.
+      else if (!this.paused) this.pause('in-doubt')
     } else if (counts.failed > 0) {
       this.journal.setMigrationState(this.migrationId, 'failed', {
         pausedBy: null,
@@ -468,8 +501,9 @@ export class MigrationRunner {
   private async moveApp(step: StepRecord, startedAt: number, recovering: boolean): Promise<void> {
     let app: PortApp
     try {
-      app = await this.readApp(step.appGuid)
+      app = await this.calls.readApp(step.appGuid)
     } catch (error) {
+      if (error instanceof OutageExceeded) throw error
       const message = `could not read the app: ${describeError(error)}`
       // After a crash the flag may have been set before the read failed; the rollback path finds out.
       if (recovering) return this.restoreApp(this.toRollingBack(step, message, true), message, { auto: true })
@@ -499,7 +533,7 @@ export class MigrationRunner {
           { type: 'step-flipped', diego: step.targetDiego, how, ...ref(step) },
         )
       } else {
-        const change = await this.setFlag(step, step.targetDiego)
+        const change = await this.calls.setFlag(step.appGuid, step.targetDiego)
         if (change.kind === 'not-set') {
           this.failStep(step, change.error, { flipped: false, restored: true, attempts: change.attempts })
           return
@@ -531,7 +565,7 @@ export class MigrationRunner {
     monitor: RoutabilityMonitor | undefined,
     justFlipped = false,
   ): Promise<void> {
-    const verdict = await this.verifyApp(step.appGuid, app, step.targetDiego, monitor, justFlipped)
+    const verdict = await this.calls.verifyApp(step.appGuid, app, step.targetDiego, monitor, justFlipped)
     if (verdict.ok) {
       if (app.state === 'STARTED') {
         this.verifiedStepMs += this.clock.now() - startedAt
@@ -550,6 +584,18 @@ export class MigrationRunner {
     await this.restoreApp(this.toRollingBack(step, verdict.error, true), verdict.error, { auto: true, monitor })
   }
 
+  /** A step that failed for want of an answer from the CC: flipping again, then as after a crash. */
+  private async retryStep(failed: StepRecord): Promise<void> {
+    const step = this.journal.transitionStep(
+      this.migrationId,
+      failed.position,
+      'flipping',
+      { error: null },
+      { type: 'step-retried', previousError: failed.error ?? '', ...ref(failed) },
+    )
+    await this.moveApp(step, this.clock.now(), true)
+  }
+
   /** A step a crashed run left in flight: read the CC, and carry on from what it says. */
   private async recoverStep(step: StepRecord): Promise<void> {
     const startedAt = this.clock.now()
@@ -559,8 +605,9 @@ export class MigrationRunner {
     }
     let app: PortApp
     try {
-      app = await this.readApp(step.appGuid)
+      app = await this.calls.readApp(step.appGuid)
     } catch (error) {
+      if (error instanceof OutageExceeded) throw error
       const message = `could not read the app: ${describeError(error)}`
       return this.restoreApp(this.toRollingBack(step, message, true), message, { auto: true })
     }
@@ -657,19 +704,25 @@ export class MigrationRunner {
     const verify = auto || this.verifyOnRollback
     let app: PortApp
     try {
-      app = await this.readApp(step.appGuid)
+      app = await this.calls.readApp(step.appGuid)
     } catch (error) {
-      return this.restoreFailed(step, reason, `could not read the app: ${describeError(error)}`, auto)
+      if (error instanceof OutageExceeded) throw error
+      const message = `could not read the app: ${describeError(error)}`
+      return this.restoreFailed(step, reason, message, { auto, flipped: 'unknown' })
     }
     const monitor = options.monitor ?? (verify ? this.watch(step, app) : undefined)
     try {
       const flipBack = app.diego !== step.originalDiego
       if (flipBack) {
-        const change = await this.setFlag(step, step.originalDiego)
-        if (change.kind !== 'set') return this.restoreFailed(step, reason, change.error, auto)
+        const change = await this.calls.setFlag(step.appGuid, step.originalDiego)
+        // not-set follows a read that showed the flag still moved; unknown, a read that failed.
+        if (change.kind !== 'set') {
+          const flipped = change.kind === 'not-set' ? true : 'unknown'
+          return this.restoreFailed(step, reason, change.error, { auto, flipped })
+        }
       }
       const verdict = verify
-        ? await this.verifyApp(step.appGuid, app, step.originalDiego, monitor, flipBack)
+        ? await this.calls.verifyApp(step.appGuid, app, step.originalDiego, monitor, flipBack)
         : undefined
       const unhealthy = verdict && !verdict.ok ? verdict.error : undefined
       const rolledBack: MigrationEventBody = {
@@ -707,7 +760,29 @@ export class MigrationRunner {
     }
   }
 
-  private restoreFailed(step: StepRecord, reason: string, error: string, auto: boolean): void {
+  /**
+   * Putting the app back did not work. The journal says it is still moved only when a read of the CC showed
+   * it so (`flipped: true`); when no read could tell, the step stays rolling-back, in doubt, and the next
+   * resume or rollback reads the CC again.
+   */
+  private restoreFailed(
+    step: StepRecord,
+    reason: string,
+    error: string,
+    how: { auto: boolean; flipped: true | 'unknown' },
+  ): void {
+    const { auto } = how
+    if (auto && how.flipped === 'unknown') {
+      const message = `${reason}; putting it back failed, its flag is not known: ${error}`
+      this.journal.updateStep(
+        this.migrationId,
+        step.position,
+        { error: message },
+        { type: 'step-in-doubt', reason: message, ...ref(step) },
+      )
+      this.countFailure()
+      return
+    }
     if (auto) {
       const message = `${reason}; putting it back failed: ${error}`
       this.journal.transitionStep(
@@ -730,96 +805,6 @@ export class MigrationRunner {
   }
 
   // ---- talking to the foundation ----
-
-  private async readApp(guid: string): Promise<PortApp> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.port.getApp(guid)
-      } catch (error) {
-        if (!isTransient(error) || attempt >= this.readAttempts) throw error
-        await this.clock.sleep(this.retryDelayMs * attempt)
-      }
-    }
-  }
-
-  /**
-   * Sets the flag, trying again on transient errors, but never without first reading whether it took. The
-   * intent is already in the journal (flipping or rolling-back); the tries are counted with the next transition.
-   */
-  private async setFlag(step: StepRecord, diego: boolean): Promise<FlagChange> {
-    // A journal that groups its commits may hold the intent still: it must be on disk before the CC acts.
-    if (this.journal.pending) await this.journal.durable()
-    let lastError: unknown
-    let attempts = 0
-    for (let attempt = 1; attempt <= this.flipAttempts; attempt++) {
-      attempts = attempt
-      try {
-        await this.port.setDiego(step.appGuid, diego)
-        return { kind: 'set', attempts }
-      } catch (error) {
-        lastError = error
-        let now: PortApp
-        try {
-          // The CC may have made the change and lost the answer: a second PUT would be a second flip.
-          now = await this.readApp(step.appGuid)
-        } catch (readError) {
-          return {
-            kind: 'unknown',
-            error: `${describeError(error)}; reading the app afterwards failed too: ${describeError(readError)}`,
-            attempts,
-          }
-        }
-        if (now.diego === diego) return { kind: 'set', attempts }
-        if (!isTransient(error)) break
-        if (attempt < this.flipAttempts) await this.clock.sleep(this.retryDelayMs * attempt)
-      }
-    }
-    const tries = attempts === 1 ? '' : ` (after ${attempts} tries)`
-    return { kind: 'not-set', error: `setting diego=${diego} failed${tries}: ${describeError(lastError)}`, attempts }
-  }
-
-  /**
-   * Until every desired instance runs on the backend the flag names and the route answers, or the timeout.
-   * Right after a flip the first look waits a moment: no backend has the app running within the same
-   * millisecond, and on a large fleet that look is one CC call per app for nothing.
-   */
-  private async verifyApp(
-    guid: string,
-    app: PortApp,
-    diego: boolean,
-    monitor: RoutabilityMonitor | undefined,
-    justFlipped = false,
-  ): Promise<Verdict> {
-    // An app that is not staged has no instances to show on either backend: its flag is all there is.
-    if (app.state !== 'STARTED' || app.instances === 0 || app.unstaged) return { ok: true }
-    const deadline = this.clock.now() + this.timeoutMs
-    const startedAt = this.clock.now()
-    if (justFlipped) await this.clock.sleep(Math.min(nextCheckAfter(0, this.verifyIntervalMs), this.timeoutMs))
-    for (;;) {
-      let detail: string
-      try {
-        const health = instancesHealth(await this.port.instances(guid), app.instances)
-        if (health.healthy) {
-          const answered = await this.port.probe(guid).catch(() => false)
-          monitor?.observe(answered)
-          if (answered) return { ok: true }
-          detail = `${health.summary}, but its route did not answer`
-        } else detail = health.summary
-      } catch (error) {
-        detail = `its instances could not be read: ${describeError(error)}`
-      }
-      const now = this.clock.now()
-      if (now >= deadline) {
-        return {
-          ok: false,
-          error: `not healthy on ${backendOf(diego)} within ${formatDuration(this.timeoutMs)}: ${detail}`,
-        }
-      }
-      await this.clock.sleep(
-        Math.min(startedAt + nextCheckAfter(now - startedAt, this.verifyIntervalMs) - now, deadline - now),
-      )
-    }
-  }
 
   private watch(step: StepRecord, app: PortApp): RoutabilityMonitor | undefined {
     if (app.state !== 'STARTED' || app.instances === 0) return undefined
@@ -848,13 +833,18 @@ export class MigrationRunner {
         await this.waitForChange(this.pausedBy === 'pause-file' ? this.pauseFilePollMs : this.controlPollMs)
         continue
       }
+      // No new app while the CC does not answer; the first answer wakes this.
+      if (this.outage.down) {
+        await this.waitForChange(this.controlPollMs)
+        continue
+      }
       const controller = new AbortController()
       const wake = () => controller.abort()
       this.changeWaiters.push(wake)
       const ticket = await this.gate!.acquire({ signal: controller.signal })
       removeItem(this.changeWaiters, wake)
       if (!ticket) continue
-      if (this.stopRequest || this.paused || this.pauseFilePresent()) {
+      if (this.stopRequest || this.paused || this.outage.down || this.pauseFilePresent()) {
         ticket.refund()
         continue
       }
@@ -880,9 +870,12 @@ export class MigrationRunner {
     return this.pauseFile !== null && existsSync(this.pauseFile)
   }
 
-  private launch(ticket: GateTicket, work: () => Promise<void>): void {
+  private launch(ticket: GateTicket, step: StepRecord, work: () => Promise<void>): void {
     const task: Promise<void> = work()
-      .catch((error) => this.breakRun(error))
+      .catch((error) => {
+        if (error instanceof OutageExceeded) this.guard(() => this.leaveInDoubt(step.position, error.message))
+        else this.breakRun(error)
+      })
       .finally(() => {
         ticket.release()
         this.inFlight.delete(task)
@@ -921,6 +914,43 @@ export class MigrationRunner {
     this.failures = 0
     this.failureLimit = Number.POSITIVE_INFINITY
     this.verifyOnRollback = true
+    this.outage = new CcOutage({
+      clock: this.clock,
+      waitMs: this.outageWaitMs,
+      onDown: (error) => this.guard(() => this.record({ type: 'cc-unreachable', error })),
+      onUp: (downMs) => {
+        this.guard(() => this.record({ type: 'cc-answered', downMs }))
+        this.signal()
+      },
+      onExceeded: () => this.guard(() => this.stopForOutage()),
+    })
+    this.calls = new AppCalls({
+      port: this.port,
+      clock: this.clock,
+      outage: this.outage,
+      flipAttempts: this.flipAttempts,
+      readAttempts: this.readAttempts,
+      retryDelayMs: this.retryDelayMs,
+      // A journal that groups its commits may hold the intent still: it must be on disk before the CC acts.
+      beforeChange: async () => {
+        if (this.journal.pending) await this.journal.durable()
+      },
+    })
+  }
+
+  /** The CC did not answer for longer than --outage-wait: start nothing more, pause, leave the rest in doubt. */
+  private stopForOutage(): void {
+    if (this.stopRequest?.kind === 'fatal' || this.stopRequest?.kind === 'lock-lost') return
+    this.pause(CC_UNREACHABLE)
+    if (this.stopRequest?.kind !== 'abort') this.stopRequest = { kind: 'cc-unreachable', by: CC_UNREACHABLE }
+    this.signal()
+  }
+
+  /** A step whose calls gave up waiting for the CC: it stays as the journal has it, and says so. */
+  private leaveInDoubt(position: number, reason: string): void {
+    const step = this.journal.step(this.migrationId, position)
+    if (!step || !IN_DOUBT.includes(step.state)) return
+    this.record({ type: 'step-in-doubt', reason, ...ref(step) })
   }
 
   private end(): void {
@@ -1043,6 +1073,7 @@ export function migrationOutcome(journal: Journal, migrationId: string): Migrati
   }
   return {
     migrationId,
+    to: migration.to,
     state: migration.state,
     pausedBy: migration.pausedBy,
     steps: journal.stepCounts(migrationId),

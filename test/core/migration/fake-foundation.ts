@@ -39,6 +39,8 @@ export interface FakeFoundationOptions {
   lostAnswerRate?: number
   /** Fraction of getApp and instances calls answered 503. */
   readFailureRate?: number
+  /** A PUT is held this long before the CC acts on it (a slow CC, a proxy holding it). */
+  putHoldMs?: number
 }
 
 type InstanceState = 'STARTING' | 'RUNNING' | 'CRASHED'
@@ -56,6 +58,17 @@ export interface Flip {
   guid: string
   name: string
   diego: boolean
+}
+
+/** An error shaped like the CC client's CfNetworkError: no answer came. */
+export class FakeNetworkError extends Error {
+  readonly reason: string
+
+  constructor(reason: string) {
+    super(`PUT/GET failed after 1 attempt: ${reason}`)
+    this.name = 'CfNetworkError'
+    this.reason = reason
+  }
 }
 
 /** An error shaped like the CC client's CfApiError. */
@@ -91,6 +104,11 @@ export class FakeFoundation {
   readonly refuseFlag = new Map<string, number>()
   /** Windows in which the app's route does not answer whatever runs. */
   readonly routeDown = new Map<string, Array<{ from: number; to: number }>>()
+  /**
+   * Windows in which the whole foundation is down: every call is refused (no answer), probes fail, and a
+   * held PUT whose hold ends inside one is lost, half the time after the CC acted on it.
+   */
+  readonly outages: Array<{ from: number; to: number }> = []
   private readonly apps = new Map<string, SimApp>()
   private readonly options: Required<FakeFoundationOptions>
   private random: () => number
@@ -107,6 +125,7 @@ export class FakeFoundation {
       setDiegoFailureRate: 0,
       lostAnswerRate: 0,
       readFailureRate: 0,
+      putHoldMs: 0,
       ...options,
     }
     this.random = mulberry32(this.options.seed)
@@ -214,9 +233,25 @@ export class FakeFoundation {
 
   // ---- the CC and the backends ----
 
+  /** Whether the foundation is down at this moment (see outages). */
+  down(at = this.clock.now()): boolean {
+    return this.outages.some((w) => at >= w.from && at < w.to)
+  }
+
+  /** Takes the foundation down for `ms` from `at` (default now). */
+  outage(ms: number, at = this.clock.now()): this {
+    this.outages.push({ from: at, to: at + ms })
+    return this
+  }
+
+  private refuseWhenDown(): void {
+    if (this.down()) throw new FakeNetworkError('ECONNREFUSED')
+  }
+
   private async getApp(guid: string): Promise<PortApp> {
     await this.latency()
     this.calls.getApp++
+    this.refuseWhenDown()
     if (this.random() < this.options.readFailureRate) throw unavailable()
     const { name, diego, state, instances, unstaged } = this.app(guid)
     return { guid, name, diego, state, instances, ...(unstaged ? { unstaged } : {}) }
@@ -225,7 +260,19 @@ export class FakeFoundation {
   private async setDiego(guid: string, diego: boolean): Promise<void> {
     await this.latency()
     this.calls.setDiego++
+    this.refuseWhenDown()
     const app = this.app(guid)
+    if (this.options.putHoldMs > 0) {
+      await this.clock.sleep(this.options.putHoldMs)
+      if (this.down()) {
+        // The connection went with the CC: the PUT may or may not have been carried out.
+        if (this.random() < 0.5) {
+          this.puts.push({ at: this.clock.now(), guid, name: app.name, diego })
+          this.applyFlag(app, diego)
+        }
+        throw new FakeNetworkError('ECONNRESET')
+      }
+    }
     const refused = this.refuseFlag.get(guid)
     if (refused === 403) {
       throw new FakeCfError(
@@ -245,6 +292,7 @@ export class FakeFoundation {
   private async instances(guid: string): Promise<PortInstance[]> {
     await this.latency()
     this.calls.instances++
+    this.refuseWhenDown()
     if (this.random() < this.options.readFailureRate) throw unavailable()
     const app = this.app(guid)
     // As a real CC: the staging error comes before the stopped check.
@@ -261,6 +309,7 @@ export class FakeFoundation {
   private async probe(guid: string): Promise<boolean> {
     await this.latency()
     this.calls.probe++
+    if (this.down()) return false
     const app = this.app(guid)
     if (app.noRoute) return true
     if (app.state !== 'STARTED') return false

@@ -162,16 +162,31 @@ describe('MigrationRunner: moving a fleet', () => {
     expect(journal.lock('https://api.example.test')).toBeUndefined()
   })
 
-  it('refuses to run a migration that has completed', async () => {
+  it('runs a completed migration again as a no-op that reports how it ended (a second resume is no error)', async () => {
     const clock = new FakeClock()
     const world = new FakeFoundation(clock).addFleet(1)
     const journal = openJournal(clock)
     const id = aMigration(world, journal)
     await settle(clock, aRunner(journal, id, world.port(), clock).run())
+    const calls = { ...world.calls }
 
-    await expect(aRunner(journal, id, world.port(), clock).run()).rejects.toThrow(
-      /is completed; only a planned, running or paused migration can run/,
-    )
+    const again = await aRunner(journal, id, world.port(), clock).run()
+
+    expect(again).toMatchObject({ state: 'completed', failures: [] })
+    expect(world.calls).toEqual(calls)
+  })
+
+  it('refuses to run a rolled-back migration, as a state error and not a usage error', async () => {
+    const clock = new FakeClock()
+    const world = new FakeFoundation(clock).addFleet(1)
+    const journal = openJournal(clock)
+    const id = aMigration(world, journal)
+    await settle(clock, aRunner(journal, id, world.port(), clock).run())
+    await settle(clock, aRunner(journal, id, world.port(), clock).rollback())
+
+    const refused = aRunner(journal, id, world.port(), clock).run()
+    await expect(refused).rejects.toThrow(/is rolled-back; only a planned, running, paused or failed migration can run/)
+    await expect(refused).rejects.toMatchObject({ exitCode: 1 })
   })
 })
 

@@ -1,0 +1,154 @@
+// A CC that does not answer is an outage to wait out, not a reason to fail the apps in flight. Every CC call
+// of a run goes through one CcOutage: a call that gets no answer (or only a gateway's "not now") marks the
+// CC down, waits and tries again; the first call that gets an answer marks it up again and wakes the others.
+// While it is down the runner starts no new step. Past the operator's --outage-wait the waiting calls give
+// up with OutageExceeded: their steps stay in flight in the journal, in doubt, and the run pauses, so that
+// a resume (or a rollback) reads the CC and carries on from what it says.
+import type { Clock, Timer } from '../../clock.js'
+import { isFinalAnswer } from '../cc/retry.js'
+import { describeError } from './port.js'
+
+/** How long a run waits for a CC that does not answer before it pauses, unless told otherwise. */
+export const DEFAULT_OUTAGE_WAIT_MS = 10 * 60_000
+
+/** Statuses a gateway or a restarting CC sends instead of an answer. */
+const UNREACHABLE_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504])
+
+/** Transport failures of a request that got no answer; the CC client's CfNetworkError carries one as `reason`. */
+const NO_ANSWER = /^(E[A-Z]+|UND_ERR_[A-Z_]+|unknown)$/
+
+/**
+ * Whether a call failed because the CC could not be reached: no answer at all (refused, reset, timed out),
+ * or a gateway's or a restarting CC's 502/503/504/429. The CC's own 504 CF-StagingTimeExpired is an answer
+ * about the app, not an outage; so is any other status.
+ */
+export function isUnreachable(error: unknown): boolean {
+  if (error === null || typeof error !== 'object') return false
+  const fields = error as { status?: unknown; errorCode?: unknown; reason?: unknown; name?: unknown }
+  if (typeof fields.status === 'number') {
+    const errorCode = typeof fields.errorCode === 'string' ? fields.errorCode : undefined
+    return UNREACHABLE_STATUSES.has(fields.status) && !isFinalAnswer(fields.status, errorCode)
+  }
+  if (fields.name === 'CfNetworkError') return true
+  return typeof fields.reason === 'string' && NO_ANSWER.test(fields.reason)
+}
+
+/** The wait for the CC ran out (or the run is stopping): the step stays as the journal has it, in doubt. */
+export class OutageExceeded extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'OutageExceeded'
+  }
+}
+
+export interface OutageOptions {
+  clock: Clock
+  /** How long the CC may go without answering before the waiting calls give up. */
+  waitMs?: number
+  /** The first wait between two tries of a call; each next one doubles, up to maxBackoffMs. */
+  backoffMs?: number
+  maxBackoffMs?: number
+  /** The CC stopped answering (once per outage). */
+  onDown?: (error: string) => void
+  /** The CC answers again, after `downMs`. */
+  onUp?: (downMs: number) => void
+  /** The wait ran out (once). */
+  onExceeded?: (message: string) => void
+}
+
+export class CcOutage {
+  readonly waitMs: number
+  private readonly clock: Clock
+  private readonly backoffMs: number
+  private readonly maxBackoffMs: number
+  private readonly options: OutageOptions
+  private downSince: number | null = null
+  private lastError = ''
+  private pastDownMs = 0
+  private gaveUp: string | null = null
+  private waiters = new Set<() => void>()
+
+  constructor(options: OutageOptions) {
+    this.clock = options.clock
+    this.waitMs = options.waitMs ?? DEFAULT_OUTAGE_WAIT_MS
+    this.backoffMs = options.backoffMs ?? 1_000
+    this.maxBackoffMs = options.maxBackoffMs ?? 10_000
+    this.options = options
+  }
+
+  /** The CC is not answering now. */
+  get down(): boolean {
+    return this.downSince !== null
+  }
+
+  /** Why the waiting calls gave up, once they have. */
+  get exceeded(): string | null {
+    return this.gaveUp
+  }
+
+  /** Every ms the CC did not answer so far: a step's timeout does not count them. */
+  downMs(): number {
+    return this.pastDownMs + (this.downSince === null ? 0 : this.clock.now() - this.downSince)
+  }
+
+  /** A call got an answer: the CC is up. */
+  answered(): void {
+    if (this.downSince === null) return
+    const ms = this.clock.now() - this.downSince
+    this.pastDownMs += ms
+    this.downSince = null
+    this.options.onUp?.(ms)
+    this.wake()
+  }
+
+  /**
+   * A call got no answer (`retry` counts its tries from 1): waits until it is worth trying again (the
+   * backoff, or another call got an answer), or throws OutageExceeded once the CC has been down too long.
+   */
+  async wait(error: unknown, retry: number): Promise<void> {
+    if (this.gaveUp !== null) throw new OutageExceeded(this.gaveUp)
+    const now = this.clock.now()
+    this.lastError = describeError(error)
+    if (this.downSince === null) {
+      this.downSince = now
+      this.options.onDown?.(this.lastError)
+    }
+    const left = this.downSince + this.waitMs - now
+    if (left <= 0) {
+      this.giveUp(`the CC did not answer for ${Math.round((now - this.downSince) / 1000)} s: ${this.lastError}`)
+      throw new OutageExceeded(this.gaveUp!)
+    }
+    const backoff = Math.min(this.maxBackoffMs, this.backoffMs * 2 ** Math.max(0, retry - 1))
+    await this.sleep(Math.min(backoff, left))
+    if (this.gaveUp !== null) throw new OutageExceeded(this.gaveUp)
+  }
+
+  /** Stops every wait now (the run is stopping): the waiting calls throw OutageExceeded with this reason. */
+  abandon(reason: string): void {
+    this.giveUp(reason)
+  }
+
+  private giveUp(reason: string): void {
+    if (this.gaveUp !== null) return
+    this.gaveUp = reason
+    this.options.onExceeded?.(reason)
+    this.wake()
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: Timer | undefined
+      const done = () => {
+        timer?.cancel()
+        this.waiters.delete(done)
+        resolve()
+      }
+      this.waiters.add(done)
+      timer = this.clock.after(ms, done)
+    })
+  }
+
+  private wake(): void {
+    for (const done of [...this.waiters]) done()
+  }
+}
