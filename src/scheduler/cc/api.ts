@@ -177,7 +177,10 @@ class Api {
       return
     }
     // A body past the limit is refused as the CC's nginx refuses it: 413, the connection closed.
-    if (error instanceof BodyTooLargeError) return refuseTooLarge(res)
+    if (error instanceof BodyTooLargeError) {
+      refuseTooLarge(res)
+      return
+    }
     if (error instanceof CfError) {
       send(res, error.status, JSON.stringify(error.body()))
       return
