@@ -12,6 +12,15 @@ export function commandNotFound(id: string, config: Pick<Interfaces.Config, 'bin
   for (let typed = parts.length; typed > 0; typed--) {
     const parent = parts.slice(0, typed - 1).join(':')
     const prefix = parts.slice(0, typed).join(':')
+    // oclif joins the words after a command without arguments into its id: `apps extra` is `apps:extra`.
+    if (config.commandIDs.includes(prefix) && typed < parts.length) {
+      const extra = parts.slice(typed)
+      return {
+        message: `unexpected argument${extra.length === 1 ? '' : 's'}: ${extra.join(', ')}`,
+        hint: `usage: ${bin} ${spoken(prefix)} [FLAGS]  (${bin} ${spoken(prefix)} --help for more)`,
+        exitCode: 2,
+      }
+    }
     if (known.includes(prefix) && typed < parts.length) {
       return {
         message: `unknown command "${spoken(parts.slice(0, typed + 1).join(':'))}"`,

@@ -33,7 +33,11 @@ without --canary-wait) ends the run with exit 3 once the apps in flight settle; 
 carries on. On a terminal such a pause holds until cfctl migrations resume ID. The pause file holds either
 way, for as long as it exists.
 
-Exit codes: 0 all migrated, 1 some failed, 2 usage error, 3 paused or aborted.`
+The one-per-target lock is checked before the plan is shown: while another cfctl runs a migration on the
+target, migrate refuses (exit 1) and records nothing.
+
+Exit codes: 0 all migrated, 1 some failed or nothing to move (a dry run too) or the target is busy, 2 usage
+error, 3 paused, aborted, or not started (the prompt declined: nothing is recorded).`
   static override examples = [
     '<%= config.bin %> migrate --embedded --to diego --rate 600/min --yes',
     '<%= config.bin %> migrate --to diego --rate 10/min --max-in-flight 5 --org acme --dry-run',

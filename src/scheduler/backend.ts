@@ -70,6 +70,23 @@ export interface DesiredDelta {
   changed: readonly string[] | undefined
 }
 
+/** The CC's request to stage an app's bits into a droplet (Diego: a Task; the DEAs: a staging run). */
+export interface StagingRequest {
+  /** Unique per attempt: the Task's guid on Diego. */
+  stagingGuid: string
+  appGuid: string
+  memoryMb: number
+  diskMb: number
+  stack: string
+  /** How long the buildpack runs. */
+  durationMs: number
+  /** The error the run ends with (bits no buildpack can stage); absent for a good package. */
+  failure?: string
+}
+
+/** How a staging run ended; `error` is the backend's own words (a placement error, a buildpack's). */
+export type StagingOutcome = { ok: true } | { ok: false; error: string }
+
 export interface RuntimeBackend {
   readonly name: BackendName
   /** The CC's start/update message: run this app, at this size, now. */
@@ -79,6 +96,10 @@ export interface RuntimeBackend {
   /** One status per desired index (missing ones DOWN), plus any extra instances still running. */
   instances(appGuid: string): InstanceStatus[]
   capacity(): BackendCapacity
+  /** Stages an app; `done` is called once, on the backend's clock, when the run ends. */
+  stage?(request: StagingRequest, done: (outcome: StagingOutcome) => void): void
+  /** CC's IndexStopper: stops the instance at `index`; the backend's own loop starts it again. */
+  stopIndex?(appGuid: string, index: number): void
   /** Starts the backend's own loops (convergence, health management, sync) on its clock. */
   start(): void
   shutdown(): void

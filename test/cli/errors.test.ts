@@ -52,3 +52,11 @@ describe('usage errors', () => {
     )
   })
 })
+
+describe('login with no target', () => {
+  it('in a script, names -a, which a terminal would have been asked for', async () => {
+    const result = await user.run(['login', '-u', 'admin', '-p', 'admin'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toBe('error: --api (-a) is required when stdin is not a terminal\n')
+  })
+})

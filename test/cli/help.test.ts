@@ -62,6 +62,10 @@ describe('typos', () => {
       'error: unknown command "aps"\nhint:  did you mean cfctl apps? (cfctl help lists the commands)\n',
     ],
     [
+      ['apps', 'extra'],
+      'error: unexpected argument: extra\nhint:  usage: cfctl apps [FLAGS]  (cfctl apps --help for more)\n',
+    ],
+    [
       ['apps', '--backedn', 'dea'],
       'error: unknown flag --backedn\nhint:  did you mean --backend? (cfctl apps --help lists the flags)\n',
     ],

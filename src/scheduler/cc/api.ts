@@ -8,7 +8,7 @@ import type { Clock } from '../clock.js'
 import type { Access } from './access.js'
 import type { AppLimits } from './app-limits.js'
 import { needsNewVersion, parseAppUpdate, validateAppUpdate } from './app-update.js'
-import type { BackendBridge } from './bridge.js'
+import { type BackendBridge, backendNameOf } from './bridge.js'
 import { CfError, UNKNOWN_ERROR_BODY } from './errors.js'
 import { type Actor, auditRequest, type EventLog, getEventBody, listEventsBody } from './events.js'
 import { FeatureFlags, requireAppScaling } from './feature-flags.js'
@@ -40,6 +40,7 @@ import {
   statsReport,
 } from './resources.js'
 import { ResponseBuffers } from './response-buffers.js'
+import { needsStaging, type Stager } from './staging.js'
 import type { AppRecord, Store } from './store.js'
 import { BodyTooLargeError, type Principal, readBody, type TokenService } from './uaa.js'
 
@@ -61,6 +62,7 @@ export interface ApiDependencies {
   access: Access
   bridge: BackendBridge
   events: EventLog
+  stager: Stager
   settings: ApiSettings
   log: (line: string) => void
 }
@@ -84,6 +86,7 @@ class Api {
   private readonly access: Access
   private readonly bridge: BackendBridge
   private readonly events: EventLog
+  private readonly stager: Stager
   private readonly settings: ApiSettings
   private readonly log: (line: string) => void
   private readonly flags: FeatureFlags
@@ -99,6 +102,7 @@ class Api {
     this.access = deps.access
     this.bridge = deps.bridge
     this.events = deps.events
+    this.stager = deps.stager
     this.settings = deps.settings
     this.log = deps.log
     this.filteredApps = new ListCache(deps.store)
@@ -127,6 +131,10 @@ class Api {
     if (path === '/login') return handleLoginInfo(req, res, this.baseUrl(req), this.clock)
     // /v2/... split: ['', 'v2', collection, guid?, sub?]
     const parts = path.split('/')
+    // InstancesController's `DELETE /v2/apps/:guid/instances/:index`: the one route six segments long.
+    if (parts.length === 6 && parts[2] === 'apps' && parts[4] === 'instances' && parts[3] && method === 'DELETE') {
+      return this.stopIndex(req, res, parts[3], parts[5]!)
+    }
     if (parts[1] !== 'v2' || parts.length > 5) throw new CfError('NotFound')
     const [, , collection = '', guid, sub] = parts
     if (guid === '' || sub === '') throw new CfError('NotFound')
@@ -145,7 +153,7 @@ class Api {
         if (sub === 'instances') return this.appInstances(req, res, guid)
         if (sub === 'summary') return this.appSummary(req, res, guid)
         if (sub === 'routes') return this.appRoutes(req, res, guid, query)
-      }
+      } else if (method === 'POST' && sub === 'restage') return this.restage(req, res, guid)
     }
     // Extension: a real CC has no /v2/x-cfctl; `cfctl backends` reads capacity here.
     if (collection === 'x-cfctl' && guid === 'backends' && sub === undefined && method === 'GET') {
@@ -330,9 +338,13 @@ class Api {
           name: next.name,
           instances: next.instances,
           memoryMb: next.memoryMb,
+          diskMb: next.diskMb,
           state: next.state,
           diego: next.diego,
-          version: needsNewVersion(app, next) ? randomUUID() : app.version,
+          healthCheckType: next.healthCheckType,
+          enableSsh: next.enableSsh,
+          ports: next.ports,
+          version: needsNewVersion(app, next, update) ? randomUUID() : app.version,
         },
         now,
       )
@@ -347,8 +359,10 @@ class Api {
       return updated
     })
     this.bridge.appChanged(app, after)
+    // AppObserver: a start of an app whose package is not staged stages it first.
+    const answer = app.state !== 'STARTED' && needsStaging(after) ? this.stager.stage(after) : after
     // CC answers an update with 201 Created and the app.
-    send(res, 201, appResourceBytes(after))
+    send(res, 201, appResourceBytes(answer))
   }
 
   private deleteApp(req: IncomingMessage, res: ServerResponse, guid: string, query: string): void {
@@ -378,6 +392,11 @@ class Api {
 
   private appInstances(req: IncomingMessage, res: ServerResponse, guid: string): void {
     const app = this.visibleApp(this.read(req), guid)
+    // InstancesController: the staging's outcome is answered before the stopped check.
+    if (app.packageState === 'FAILED') {
+      throw new CfError(app.stagingFailedReason ?? 'StagingError', 'cannot get instances since staging failed')
+    }
+    if (app.packageState === 'PENDING') throw new CfError('NotStaged')
     if (app.state === 'STOPPED') {
       throw new CfError('InstancesError', `Request failed for app: ${app.name} as the app is in stopped state.`)
     }
@@ -390,15 +409,61 @@ class Api {
 
   private appSummary(req: IncomingMessage, res: ServerResponse, guid: string): void {
     const app = this.visibleApp(this.read(req), guid)
+    // The reporters' number_of_starting_and_running_instances_for_app: 0 when not started (or, on
+    // the DEAs, when staging failed), -1 when the backend cannot answer.
     let running = 0
-    if (app.state === 'STARTED') {
+    if (app.state === 'STARTED' && !(app.packageState === 'FAILED' && !app.diego)) {
       try {
-        running = runningInstanceCount(app, this.bridge.instancesOf(app) ?? [])
+        const statuses = this.bridge.instancesOf(app)
+        running = statuses === undefined ? -1 : runningInstanceCount(app, statuses)
       } catch (error) {
         this.log(`cc: instances of ${app.guid} for its summary failed: ${(error as Error).stack ?? error}`)
+        running = -1
       }
     }
     send(res, 200, JSON.stringify(appSummary(app, running, this.store.domains())))
+  }
+
+  /**
+   * RestagesController: read access suffices; a PENDING package is NotStaged; otherwise App#restage!
+   * (stop, mark for restaging, start) and the staging it sets off, audited as audit.app.restage.
+   */
+  private restage(req: IncomingMessage, res: ServerResponse, guid: string): void {
+    const principal = this.read(req)
+    const app = this.visibleApp(principal, guid)
+    if (app.packageState === 'PENDING') throw new CfError('NotStaged')
+    const now = this.clock.now()
+    const stopped = this.store.updateApp(app.guid, { state: 'STOPPED' }, now)
+    this.bridge.appChanged(app, stopped)
+    const started = this.store.transaction(() => {
+      const updated = this.store.updateApp(
+        app.guid,
+        { state: 'STARTED', packageState: 'PENDING', version: randomUUID() },
+        now,
+      )
+      this.events.recordAppEvent('audit.app.restage', updated, actorOf(principal), {}, now)
+      return updated
+    })
+    this.bridge.appChanged(stopped, started)
+    const answer = needsStaging(started) ? this.stager.stage(started, app) : started
+    res.setHeader('Location', `/v2/apps/${app.guid}`)
+    send(res, 201, appResourceBytes(answer))
+  }
+
+  /** `DELETE /v2/apps/:guid/instances/:index`: IndexStopper, on update access; the backend restarts it. */
+  private stopIndex(req: IncomingMessage, res: ServerResponse, guid: string, indexText: string): void {
+    const principal = this.write(req)
+    const app = this.visibleApp(principal, guid)
+    if (!this.access.canChangeApp(principal, app)) throw new CfError('NotAuthorized')
+    // Ruby's `index.to_i`: the leading digits, 0 when there are none.
+    const index = Number.parseInt(/^\d+/.exec(indexText)?.[0] ?? '0', 10)
+    try {
+      this.bridge.backend(backendNameOf(app))?.stopIndex?.(app.guid, index)
+    } catch (error) {
+      this.log(`cc: stop of instance ${index} of ${app.guid} failed: ${(error as Error).stack ?? error}`)
+    }
+    res.writeHead(204, { 'X-VCAP-Request-ID': randomUUID() })
+    res.end()
   }
 
   /** `GET /v2/apps/:guid/routes`: the app's routes in CC's envelope (an app here has one page of them). */

@@ -1,5 +1,5 @@
 // The CC's side of the runtime backends, as cc-bridge and the DEA client were: the desired state each
-// backend's sync loop reads (every STARTED app whose `diego` flag points at it), and the start, update
+// backend's sync loop reads (every STARTED and STAGED app whose `diego` flag points at it), and the start, update
 // and stop messages sent when an app changes. A flip of `diego` on a started app desires it on the new
 // backend only; the old one winds it down on its own clock, because its source no longer lists it.
 import type {
@@ -20,6 +20,11 @@ export function backendNameOf(app: { diego: boolean }): BackendName {
   return app.diego ? 'diego' : 'dea'
 }
 
+/** Whether a backend should run the app: STARTED with a droplet (its package STAGED), as the CC desires it. */
+export function shouldRun(app: AppRecord): boolean {
+  return app.state === 'STARTED' && app.packageState === 'STAGED'
+}
+
 /**
  * The messages one change of an app sends (pure). `before` undefined is a new app, `after` undefined
  * a deleted one. Desires carry the app as it is after the change.
@@ -27,8 +32,8 @@ export function backendNameOf(app: { diego: boolean }): BackendName {
 export function backendCalls(before: AppRecord | undefined, after: AppRecord | undefined): BackendCall[] {
   if (!after) return before ? BOTH.map((backend) => ({ backend, action: 'stop' })) : []
   const target = backendNameOf(after)
-  const wasStarted = before?.state === 'STARTED'
-  const isStarted = after.state === 'STARTED'
+  const wasStarted = before !== undefined && shouldRun(before)
+  const isStarted = shouldRun(after)
   if (!isStarted) {
     if (!wasStarted) return []
     // Stopped and flipped in one request: both may run it now, and a stop should stop it everywhere.
@@ -114,7 +119,7 @@ export class BackendBridge implements DesiredStateSource {
   }
 
   /**
-   * Every STARTED app whose flag points at `backend`, in id order. The backends read this on every
+   * Every STARTED app with a STAGED package whose flag points at `backend`, in id order. The backends read this on every
    * pass (the DEA health manager every 10 s), so the list is kept until the store next changes: on a
    * foundation of 50,000 apps a fresh walk costs tens of milliseconds of the API's event loop. A change
    * that comes through appChanged() is applied to the list in place, so a migration flipping hundreds of
@@ -143,7 +148,7 @@ export class BackendBridge implements DesiredStateSource {
 
   desiredApp(backend: BackendName, appGuid: string): AppSpec | undefined {
     const app = this.store.app(appGuid)
-    return app !== undefined && app.state === 'STARTED' && backendNameOf(app) === backend ? appSpecOf(app) : undefined
+    return app !== undefined && shouldRun(app) && backendNameOf(app) === backend ? appSpecOf(app) : undefined
   }
 
   private current(backend: BackendName): DesiredList {
@@ -158,7 +163,7 @@ export class BackendBridge implements DesiredStateSource {
     const ids: number[] = []
     const specs: AppSpec[] = []
     for (const app of this.store.apps()) {
-      if (app.state === 'STARTED' && app.diego === diego) {
+      if (shouldRun(app) && app.diego === diego) {
         ids.push(app.id)
         specs.push(appSpecOf(app))
       }
@@ -180,7 +185,7 @@ export class BackendBridge implements DesiredStateSource {
       list.generation = generation
       const at = lowerBound(list.ids, id)
       const present = list.ids[at] === id
-      const wanted = after !== undefined && after.state === 'STARTED' && backendNameOf(after) === name
+      const wanted = after !== undefined && shouldRun(after) && backendNameOf(after) === name
       if (wanted && present) list.specs[at] = appSpecOf(after)
       else if (wanted) {
         list.ids.splice(at, 0, id)

@@ -17,6 +17,7 @@ import { BackendBridge } from './bridge.js'
 import { EventLog } from './events.js'
 import { DEFAULT_INFO, type InfoConfig } from './resources.js'
 import { type SeedOptions, type SeedResult, type SeedSize, seed } from './seed.js'
+import { DEFAULT_STAGING, Stager, type StagingConfig } from './staging.js'
 import type { Store } from './store.js'
 import { adminClient, CF_CLIENT, type OAuthClient, TokenService } from './uaa.js'
 
@@ -40,6 +41,8 @@ export interface CloudControllerConfig {
   adminClient?: { id: string; secret: string } | null
   limits?: Partial<AppLimits>
   info?: Partial<InfoConfig>
+  /** How long staging runs (backend clock) and when it times out (CC clock). */
+  staging?: Partial<StagingConfig>
   /** Where unexpected errors and backend failures are reported (default: stderr). */
   log?: (line: string) => void
 }
@@ -54,6 +57,7 @@ export interface ResolvedConfig {
   adminClient: { id: string; secret: string } | null
   limits: AppLimits
   info: InfoConfig
+  staging: StagingConfig
 }
 
 export interface CloudController {
@@ -107,7 +111,18 @@ export function createCloudController(options: CloudControllerOptions): CloudCon
     info: config.info,
   }
   const events = new EventLog(store)
-  const handle = createApiHandler({ store, clock, tokens, access: new Access(store), bridge, events, settings, log })
+  const stager = new Stager(store, bridge, clock, config.staging, log)
+  const handle = createApiHandler({
+    store,
+    clock,
+    tokens,
+    access: new Access(store),
+    bridge,
+    events,
+    stager,
+    settings,
+    log,
+  })
   return {
     handle,
     source: bridge,
@@ -163,5 +178,6 @@ function resolveConfig(config: CloudControllerConfig): ResolvedConfig {
     adminClient: config.adminClient === undefined ? DEFAULT_ADMIN_CLIENT : config.adminClient,
     limits,
     info: { ...DEFAULT_INFO, ...config.info },
+    staging: { ...DEFAULT_STAGING, ...config.staging },
   }
 }

@@ -47,6 +47,19 @@ export const CF_ERRORS = {
   InstancesError: { code: 220001, status: 400, message: 'Instances error: %s' },
   InstancesUnavailable: { code: 220002, status: 503, message: 'Instances information unavailable: %s' },
   EventNotFound: { code: 230002, status: 404, message: 'Event could not be found: %s' },
+  // Staging (170xxx): a staging_failed_reason is also the error /instances answers with.
+  StagingError: { code: 170001, status: 400, message: 'Staging error: %s' },
+  NotStaged: { code: 170002, status: 400, message: 'App has not finished staging' },
+  NoAppDetectedError: {
+    code: 170003,
+    status: 400,
+    message: 'An app was not successfully detected by any available buildpack',
+  },
+  BuildpackCompileFailed: { code: 170004, status: 400, message: 'App staging failed in the buildpack compile phase' },
+  BuildpackReleaseFailed: { code: 170005, status: 400, message: 'App staging failed in the buildpack release phase' },
+  StagingTimeExpired: { code: 170007, status: 504, message: 'Staging time expired: %s' },
+  InsufficientResources: { code: 170008, status: 400, message: 'Insufficient resources' },
+  NoCompatibleCell: { code: 170009, status: 400, message: 'Found no compatible cell' },
   BackendSelectionNotAuthorized: {
     code: 320005,
     status: 403,

@@ -47,16 +47,16 @@ export function appFields(app: AppRecord): Record<string, unknown> {
     package_state: app.packageState,
     health_check_type: app.healthCheckType,
     health_check_timeout: null,
-    staging_failed_reason: null,
-    staging_failed_description: null,
+    staging_failed_reason: app.stagingFailedReason,
+    staging_failed_description: app.stagingFailedDescription,
     diego: app.diego,
     docker_image: null,
     package_updated_at: isoTimestamp(app.packageUpdatedAt),
     detected_start_command: app.detectedStartCommand,
-    enable_ssh: true,
+    enable_ssh: app.enableSsh,
     docker_credentials_json: { redacted_message: '[PRIVATE DATA HIDDEN]' },
-    // CC gives a Diego app without explicit ports the default 8080; DEA apps have none.
-    ports: app.diego ? [8080] : null,
+    // ports_with_defaults: a Diego app's own ports, or the default 8080; a DEA app has none.
+    ports: app.diego ? (app.ports ?? [8080]) : null,
   }
 }
 
@@ -240,8 +240,39 @@ export function runningInstanceCount(app: AppRecord, statuses: readonly Instance
   return count
 }
 
-/** `GET /v2/apps/:guid/instances`: `{"0": {state, since, uptime}}`, with details when not placed. */
+/**
+ * `GET /v2/apps/:guid/instances` in the shape of the app's backend: Diego's reporter (TPS) gives
+ * `{state, uptime, since}` with details when not placed, DOWN as `{state, uptime: 0}`; the DEA client
+ * gives only what the DEAs answered as STARTING or RUNNING (`{state, since, debug_ip, ...}`), the
+ * health manager's FLAPPING indexes, and DOWN `{state, since: now}` for the rest (no uptime at all).
+ */
 export function instancesReport(
+  app: AppRecord,
+  statuses: readonly InstanceStatus[],
+  now: number,
+): Record<string, unknown> {
+  return app.diego ? diegoInstancesReport(app, statuses, now) : deaInstancesReport(app, statuses, now)
+}
+
+function deaInstancesReport(app: AppRecord, statuses: readonly InstanceStatus[], now: number): Record<string, unknown> {
+  const report: Record<string, unknown> = {}
+  statusByIndex(app, statuses).forEach((status, index) => {
+    if (status?.state === 'FLAPPING') report[index] = { state: 'FLAPPING', since: status.since / 1000 }
+    else if (status?.state === 'STARTING' || status?.state === 'RUNNING') {
+      report[index] = {
+        state: status.state,
+        since: status.since / 1000,
+        debug_ip: null,
+        debug_port: null,
+        console_ip: null,
+        console_port: null,
+      }
+    } else report[index] = { state: 'DOWN', since: Math.floor(now / 1000) }
+  })
+  return report
+}
+
+function diegoInstancesReport(
   app: AppRecord,
   statuses: readonly InstanceStatus[],
   now: number,
@@ -267,11 +298,18 @@ export function instancesReport(
 const FDS_QUOTA = 16_384
 const MB = 1024 * 1024
 
-/** `GET /v2/apps/:guid/stats`: per index, its state and the stats block of where it runs. */
+/**
+ * `GET /v2/apps/:guid/stats`: per index, its state and the stats block of where it runs. The DEA client
+ * asks only RUNNING instances of the current version, so every other index is `{state: DOWN, since}`.
+ */
 export function statsReport(app: AppRecord, statuses: readonly InstanceStatus[], now: number): Record<string, unknown> {
   const report: Record<string, unknown> = {}
   const uris = app.routes.map((r) => `${r.host}.${r.domainName}`)
   statusByIndex(app, statuses).forEach((status, index) => {
+    if (!app.diego && status?.state !== 'RUNNING') {
+      report[index] = { state: 'DOWN', since: Math.floor(now / 1000) }
+      return
+    }
     if (!status || status.state === 'DOWN') {
       report[index] = status?.details
         ? { state: 'DOWN', uptime: 0, details: status.details }

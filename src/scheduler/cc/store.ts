@@ -9,10 +9,21 @@ import { chmodSync, closeSync, existsSync, fchmodSync, openSync } from 'node:fs'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
 
 export type AppState = 'STARTED' | 'STOPPED'
-export type HealthCheckType = 'port' | 'process' | 'http'
+// CC 2.54's App::HEALTH_CHECK_TYPES is port, none and process; http came later and is kept for seeds.
+export type HealthCheckType = 'port' | 'none' | 'process' | 'http'
 export type PackageState = 'PENDING' | 'STAGED' | 'FAILED'
 
 export const APP_STATES: readonly AppState[] = ['STARTED', 'STOPPED']
+
+/** App::STAGING_FAILED_REASONS: each is also the name of the CF error /instances answers with. */
+export type StagingFailedReason =
+  | 'StagingError'
+  | 'StagingTimeExpired'
+  | 'NoAppDetectedError'
+  | 'BuildpackCompileFailed'
+  | 'BuildpackReleaseFailed'
+  | 'InsufficientResources'
+  | 'NoCompatibleCell'
 
 export interface OrgRecord {
   readonly id: number
@@ -70,7 +81,12 @@ export interface AppRecord {
   readonly stackGuid: string
   readonly stackName: string
   readonly healthCheckType: HealthCheckType
+  readonly enableSsh: boolean
+  /** The ports the user gave (Diego only); null when none were given. */
+  readonly ports: readonly number[] | null
   readonly packageState: PackageState
+  readonly stagingFailedReason: StagingFailedReason | null
+  readonly stagingFailedDescription: string | null
   readonly detectedBuildpack: string | null
   readonly detectedStartCommand: string
   readonly packageUpdatedAt: number
@@ -102,6 +118,9 @@ export interface NewApp {
   stackGuid?: string
   healthCheckType?: HealthCheckType
   packageState?: PackageState
+  stagingFailedReason?: StagingFailedReason | null
+  stagingFailedDescription?: string | null
+  enableSsh?: boolean
   detectedBuildpack?: string | null
   detectedStartCommand?: string
   /** Hosts on a domain; the pair must be unique across the foundation. */
@@ -112,9 +131,18 @@ export interface AppPatch {
   name?: string
   instances?: number
   memoryMb?: number
+  diskMb?: number
   state?: AppState
   diego?: boolean
   version?: string
+  healthCheckType?: HealthCheckType
+  enableSsh?: boolean
+  /** null clears the user's ports. */
+  ports?: readonly number[] | null
+  packageState?: PackageState
+  stagingFailedReason?: StagingFailedReason | null
+  stagingFailedDescription?: string | null
+  packageUpdatedAt?: number
 }
 
 /** A write the store refuses: what is wrong, in words a caller can show. Nothing was written. */
@@ -155,6 +183,7 @@ CREATE TABLE IF NOT EXISTS apps (
   version TEXT NOT NULL, stack_id INTEGER NOT NULL REFERENCES stacks(id), health_check_type TEXT NOT NULL,
   package_state TEXT NOT NULL, detected_buildpack TEXT, detected_start_command TEXT NOT NULL,
   package_updated_at INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+  enable_ssh INTEGER NOT NULL DEFAULT 1, ports TEXT, staging_failed_reason TEXT, staging_failed_description TEXT,
   UNIQUE (space_id, name));
 CREATE TABLE IF NOT EXISTS routes (
   id INTEGER PRIMARY KEY, guid TEXT NOT NULL UNIQUE, host TEXT NOT NULL, domain_id INTEGER NOT NULL REFERENCES domains(id),
@@ -215,6 +244,7 @@ export class Store {
     }
     this.db.exec('PRAGMA foreign_keys = ON')
     this.db.exec(SCHEMA)
+    addMissingColumns(this.db)
     this.sql = prepareStatements(this.db)
     this.signingKeyValue = Buffer.alloc(0)
     this.transaction(() => {
@@ -488,7 +518,11 @@ export class Store {
         stackGuid: stack.guid,
         stackName: stack.name,
         healthCheckType: input.healthCheckType ?? 'port',
+        enableSsh: input.enableSsh ?? true,
+        ports: null,
         packageState: input.packageState ?? 'STAGED',
+        stagingFailedReason: input.stagingFailedReason ?? null,
+        stagingFailedDescription: input.stagingFailedDescription ?? null,
         detectedBuildpack: input.detectedBuildpack ?? null,
         detectedStartCommand: input.detectedStartCommand ?? '',
         packageUpdatedAt: input.at,
@@ -514,6 +548,9 @@ export class Store {
           app0.packageUpdatedAt,
           app0.createdAt,
           app0.updatedAt,
+          app0.enableSsh ? 1 : 0,
+          app0.stagingFailedReason,
+          app0.stagingFailedDescription,
         ).lastInsertRowid,
       )
       const routes = (input.routes ?? []).map((r) => this.insertRoute(id, r))
@@ -530,6 +567,7 @@ export class Store {
       const before = this.appByGuid.get(guid)
       if (!before) throw new StoreError(`app ${guid} does not exist`)
       const after: AppRecord = { ...before, ...definedOnly(patch), updatedAt: at }
+      if (patch.ports === null) (after as { ports: readonly number[] | null }).ports = null
       requireName(after.name, 'app name')
       requireAppNumbers(after)
       if (!APP_STATES.includes(after.state))
@@ -542,8 +580,16 @@ export class Store {
         after.state,
         after.instances,
         after.memoryMb,
+        after.diskMb,
         after.diego ? 1 : 0,
         after.version,
+        after.healthCheckType,
+        after.enableSsh ? 1 : 0,
+        after.ports === null ? null : JSON.stringify(after.ports),
+        after.packageState,
+        after.stagingFailedReason,
+        after.stagingFailedDescription,
+        after.packageUpdatedAt,
         after.updatedAt,
         before.id,
       )
@@ -749,7 +795,11 @@ export class Store {
         stackGuid: stack.guid,
         stackName: stack.name,
         healthCheckType: row.health_check_type as HealthCheckType,
+        enableSsh: row.enable_ssh === 1,
+        ports: row.ports === null ? null : (JSON.parse(row.ports) as number[]),
         packageState: row.package_state as PackageState,
+        stagingFailedReason: row.staging_failed_reason as StagingFailedReason | null,
+        stagingFailedDescription: row.staging_failed_description,
         detectedBuildpack: row.detected_buildpack,
         detectedStartCommand: row.detected_start_command,
         packageUpdatedAt: row.package_updated_at,
@@ -812,10 +862,13 @@ function prepareStatements(db: DatabaseSync): Statements {
     insertApp: db.prepare(
       `INSERT INTO apps (guid, space_id, name, state, instances, memory, disk_quota, diego, version, stack_id,
         health_check_type, package_state, detected_buildpack, detected_start_command, package_updated_at,
-        created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        created_at, updated_at, enable_ssh, staging_failed_reason, staging_failed_description)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     updateApp: db.prepare(
-      'UPDATE apps SET name = ?, state = ?, instances = ?, memory = ?, diego = ?, version = ?, updated_at = ? WHERE id = ?',
+      `UPDATE apps SET name = ?, state = ?, instances = ?, memory = ?, disk_quota = ?, diego = ?, version = ?,
+        health_check_type = ?, enable_ssh = ?, ports = ?, package_state = ?, staging_failed_reason = ?,
+        staging_failed_description = ?, package_updated_at = ?, updated_at = ? WHERE id = ?`,
     ),
     deleteApp: db.prepare('DELETE FROM apps WHERE id = ?'),
     insertRoute: db.prepare('INSERT INTO routes (guid, host, domain_id, app_id) VALUES (?, ?, ?, ?)'),
@@ -874,6 +927,10 @@ interface AppRow {
   package_updated_at: number
   created_at: number
   updated_at: number
+  enable_ssh: number
+  ports: string | null
+  staging_failed_reason: string | null
+  staging_failed_description: string | null
 }
 interface UserRow {
   id: number
@@ -892,6 +949,21 @@ interface DeveloperRow {
 const EMPTY: readonly never[] = Object.freeze([])
 const EMPTY_SET: ReadonlySet<string> = new Set()
 const DUMMY_SALT = randomBytes(16)
+
+/** Columns added to `apps` after its first release: a data file from then gets them, with their defaults. */
+const LATER_APP_COLUMNS: ReadonlyArray<[string, string]> = [
+  ['enable_ssh', 'INTEGER NOT NULL DEFAULT 1'],
+  ['ports', 'TEXT'],
+  ['staging_failed_reason', 'TEXT'],
+  ['staging_failed_description', 'TEXT'],
+]
+
+function addMissingColumns(db: DatabaseSync): void {
+  const present = new Set(rows<{ name: string }>(db, 'PRAGMA table_info(apps)').map((c) => c.name))
+  for (const [name, type] of LATER_APP_COLUMNS) {
+    if (!present.has(name)) db.exec(`ALTER TABLE apps ADD COLUMN ${name} ${type}`)
+  }
+}
 
 /** The rows of a query, typed as the caller's row shape (node:sqlite hands back plain records). */
 function rows<T>(db: DatabaseSync, sql: string): T[] {

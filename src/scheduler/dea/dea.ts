@@ -10,8 +10,10 @@ import type {
   InstanceState,
   InstanceStatus,
   RuntimeBackend,
+  StagingOutcome,
+  StagingRequest,
 } from '../backend.js'
-import type { Clock } from '../clock.js'
+import type { Clock, Timer } from '../clock.js'
 import { DesiredSync } from '../desired-sync.js'
 import type { RouteTable } from '../routes.js'
 import {
@@ -108,6 +110,8 @@ export class DeaPool implements RuntimeBackend {
   /** Why an index could not be placed, by app guid and index; shown as `details` on a DOWN instance. */
   private readonly placementErrors = new Map<string, Map<number, string>>()
   private started = false
+  /** Staging runs under way, cancelled with the pool. */
+  private readonly stagings = new Set<Timer>()
 
   constructor(options: DeaPoolOptions) {
     if (!options?.clock) throw new TypeError('DeaPool: clock is required')
@@ -167,6 +171,8 @@ export class DeaPool implements RuntimeBackend {
   /** Cancels every timer: loops and instance boots. */
   shutdown(): void {
     this.started = false
+    for (const timer of this.stagings) timer.cancel()
+    this.stagings.clear()
     this.health.shutdown()
     this.fleet.shutdown()
   }
@@ -186,6 +192,31 @@ export class DeaPool implements RuntimeBackend {
     }
     for (let index = 0; index < record.instances; index++) {
       if (!taken.has(index)) this.place(record, index)
+    }
+  }
+
+  /**
+   * The CC's DEA stager: a staging run on a DEA picked from the advertisements as for an instance (enough
+   * disk and memory, the app's stack); it ends after the buildpack's time, failed if no DEA could take it
+   * or the DEA went away meanwhile.
+   */
+  stage(request: StagingRequest, done: (outcome: StagingOutcome) => void): void {
+    const need = { appGuid: request.appGuid, memoryMb: request.memoryMb, diskMb: request.diskMb, stack: request.stack }
+    const choice = this.fleet.choose(need, this.random)
+    const timer = this.clock.after(choice.ok ? request.durationMs : 0, () => {
+      this.stagings.delete(timer)
+      if (!choice.ok) done({ ok: false, error: choice.reason })
+      else if (!this.fleet.get(choice.deaId)?.alive)
+        done({ ok: false, error: `DEA ${choice.deaId} went away while staging` })
+      else done(request.failure === undefined ? { ok: true } : { ok: false, error: request.failure })
+    })
+    this.stagings.add(timer)
+  }
+
+  /** The CC's stop of one index (`dea.stop` with the app's version and indices); the health manager restarts it. */
+  stopIndex(appGuid: string, index: number): void {
+    for (const instance of [...this.fleet.instancesOf(appGuid)]) {
+      if (instance.index === index && instance.state !== 'CRASHED') this.fleet.stopInstance(instance)
     }
   }
 

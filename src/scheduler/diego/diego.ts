@@ -10,6 +10,8 @@ import type {
   InstanceStatus,
   ResourceTotals,
   RuntimeBackend,
+  StagingOutcome,
+  StagingRequest,
 } from '../backend.js'
 import type { Clock, Timer } from '../clock.js'
 import type { RouteTable } from '../routes.js'
@@ -121,6 +123,8 @@ export class Diego implements RuntimeBackend {
   private readonly defaultTaskRunMs: number
   private readonly observe: ((event: DiegoEvent) => void) | undefined
   private readonly evacuationTimers = new Map<string, Timer>()
+  /** Who waits for a Task's end: the CC's stager, told once when its staging Task completes. */
+  private readonly taskWatchers = new Map<string, (task: TaskSnapshot) => void>()
 
   constructor(options: DiegoOptions) {
     if (!options?.clock) throw new TypeError('Diego needs a clock')
@@ -342,6 +346,45 @@ export class Diego implements RuntimeBackend {
     this.bbs.addCell(validateCellSpec(spec, this.defaultBootMs))
   }
 
+  /**
+   * CC's Diego stager: the staging is a Task in the BBS (run at most once, placed by the auctioneer like
+   * any Task, failed with the placement error when no cell can take it). When it completes, `done` is
+   * told and the Task is resolved and deleted, as the stager's completion callback has it done.
+   */
+  stage(request: StagingRequest, done: (outcome: StagingOutcome) => void): void {
+    const taskGuid = request.stagingGuid
+    this.taskWatchers.set(taskGuid, (task) => {
+      this.clock.after(0, () => {
+        const current = this.bbs.task(taskGuid)
+        if (current?.state === 'COMPLETED') this.bbs.resolvingTask(current, this.clock.now())
+        if (current) this.bbs.deleteTask(current)
+      })
+      done(task.failed ? { ok: false, error: task.failureReason } : { ok: true })
+    })
+    try {
+      this.desireTask({
+        taskGuid,
+        memoryMb: request.memoryMb,
+        diskMb: request.diskMb,
+        rootfs: request.stack,
+        runMs: request.durationMs,
+        ...(request.failure === undefined ? {} : { failureReason: request.failure }),
+      })
+    } catch (error) {
+      this.taskWatchers.delete(taskGuid)
+      throw error
+    }
+  }
+
+  /** CC's `stop_index` (BBS RetireActualLRP): the instance stops; convergence starts it again. */
+  stopIndex(appGuid: string, index: number): void {
+    const desired = this.bbs.desiredForApp(appGuid)
+    const lrp = desired ? this.bbs.group(desired.processGuid)?.instances[index] : undefined
+    if (!lrp) return
+    this.bbs.retire(lrp)
+    this.retireDrainedCells()
+  }
+
   // ---- Tasks ---------------------------------------------------------------------------------------
 
   desireTask(spec: TaskSpec): void {
@@ -525,6 +568,11 @@ export class Diego implements RuntimeBackend {
   }
 
   private emitTaskCompleted(task: Task): void {
+    const watcher = this.taskWatchers.get(task.taskGuid)
+    if (watcher) {
+      this.taskWatchers.delete(task.taskGuid)
+      watcher(snapshotOf(task))
+    }
     this.emit({
       type: 'task-completed',
       at: this.clock.now(),

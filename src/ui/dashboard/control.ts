@@ -56,9 +56,14 @@ export class MigrationControl {
     this.by = options.by ?? 'dashboard'
   }
 
-  /** The run or rollback this dashboard started and that still goes on, if any. */
+  /**
+   * The run or rollback that goes on in this process, if any: one this dashboard started, or the run
+   * `cfctl migrate --ui` handed it. Either way quitting stops it (paused, resumable), so q asks first.
+   */
   get busy(): OwnWork | undefined {
-    return this.own ? { migrationId: this.own.migrationId, what: this.own.what } : undefined
+    if (this.own) return { migrationId: this.own.migrationId, what: this.own.what }
+    if (this.runner?.running) return { migrationId: this.runner.migrationId, what: 'run' }
+    return undefined
   }
 
   /** Hears how a run or a rollback started here ended. */

@@ -25,21 +25,44 @@ const status = (s: Partial<InstanceStatus> & Pick<InstanceStatus, 'index' | 'sta
 })
 
 describe('GET /v2/apps/:guid/instances', () => {
-  it('reports what the DEA runs: one entry per desired index, missing ones DOWN, extras left out', async () => {
+  it('reports what the DEA runs in the DEA client’s shape: no uptime, DOWN with since, extras left out', async () => {
     await start()
-    const app = aStartedApp(3)
+    const app = aStartedApp(4)
     const since = f.clock.now() - 90_000
     f.dea.report(app.guid, [
       status({ index: 0, state: 'RUNNING', host: 'dea-3', port: 61001, uptimeSec: 90 }),
       status({ index: 1, state: 'FLAPPING', host: 'dea-1' }),
-      status({ index: 3, state: 'RUNNING', host: 'dea-2' }),
+      status({ index: 2, state: 'CRASHED', host: 'dea-1' }),
+      status({ index: 4, state: 'RUNNING', host: 'dea-2' }),
     ])
     const res = await call(f.url, `/v2/apps/${app.guid}/instances`, admin)
     expect(res.status).toBe(200)
+    const now = Math.floor(f.clock.now() / 1000)
+    expect(res.body).toEqual({
+      '0': {
+        state: 'RUNNING',
+        since: since / 1000,
+        debug_ip: null,
+        debug_port: null,
+        console_ip: null,
+        console_port: null,
+      },
+      '1': { state: 'FLAPPING', since: since / 1000 },
+      // The DEAs answer find.droplet for STARTING and RUNNING only: a crashed index is DOWN.
+      '2': { state: 'DOWN', since: now },
+      '3': { state: 'DOWN', since: now },
+    })
+  })
+
+  it('reports Diego’s in TPS’s shape: state, uptime and since; DOWN with uptime 0', async () => {
+    await start()
+    const app = aStartedApp(2, true)
+    const since = f.clock.now() - 90_000
+    f.diego.report(app.guid, [status({ index: 0, state: 'RUNNING', backend: 'diego', uptimeSec: 90 })])
+    const res = await call(f.url, `/v2/apps/${app.guid}/instances`, admin)
     expect(res.body).toEqual({
       '0': { state: 'RUNNING', since: since / 1000, uptime: 90 },
-      '1': { state: 'FLAPPING', since: since / 1000, uptime: 0 },
-      '2': { state: 'DOWN', uptime: 0 },
+      '1': { state: 'DOWN', uptime: 0 },
     })
   })
 
@@ -108,7 +131,8 @@ describe('GET /v2/apps/:guid/stats', () => {
         usage: { time: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000$/), cpu: 0, mem: 0, disk: 0 },
       },
     })
-    expect(res.body['1']).toEqual({ state: 'DOWN', uptime: 0 })
+    // The DEA client's find_stats: an index no DEA answered for is DOWN with since, no uptime.
+    expect(res.body['1']).toEqual({ state: 'DOWN', since: Math.floor(f.clock.now() / 1000) })
   })
 
   it('answers a stopped app with AppStoppedStatsError', async () => {
@@ -158,6 +182,13 @@ describe('GET /v2/apps/:guid/summary', () => {
     expect(res.body.available_domains).toEqual([
       { guid: app.routes[0]!.domainGuid, name: 'apps.internal', router_group_guid: null, router_group_type: null },
     ])
+  })
+
+  it('reports running_instances -1 when the backend cannot answer', async () => {
+    await start(false)
+    const res = await call(f.url, `/v2/apps/${aStartedApp(1).guid}/summary`, admin)
+    expect(res.status).toBe(200)
+    expect(res.body.running_instances).toBe(-1)
   })
 
   it('reports zero running for a stopped app rather than an error', async () => {

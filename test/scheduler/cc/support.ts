@@ -8,6 +8,8 @@ import type {
   BackendName,
   InstanceStatus,
   RuntimeBackend,
+  StagingOutcome,
+  StagingRequest,
 } from '../../../src/scheduler/backend.js'
 import {
   type CloudController,
@@ -20,7 +22,11 @@ import {
 } from '../../../src/scheduler/cc/index.js'
 import { FakeClock } from '../../../src/scheduler/clock.js'
 
-export type BackendCallRecord = { action: 'desire'; spec: AppSpec } | { action: 'stop'; appGuid: string }
+export type BackendCallRecord =
+  | { action: 'desire'; spec: AppSpec }
+  | { action: 'stop'; appGuid: string }
+  | { action: 'stage'; request: StagingRequest }
+  | { action: 'stopIndex'; appGuid: string; index: number }
 
 /** Records the CC's messages and reports whatever instances a test sets. */
 export class RecordingBackend implements RuntimeBackend {
@@ -35,6 +41,25 @@ export class RecordingBackend implements RuntimeBackend {
 
   stop(appGuid: string): void {
     this.calls.push({ action: 'stop', appGuid })
+  }
+
+  /** Staging runs asked for and not yet ended, by app guid; a test ends them with endStaging. */
+  readonly stagings = new Map<string, (outcome: StagingOutcome) => void>()
+
+  stage(request: StagingRequest, done: (outcome: StagingOutcome) => void): void {
+    this.calls.push({ action: 'stage', request })
+    this.stagings.set(request.appGuid, done)
+  }
+
+  endStaging(appGuid: string, outcome: StagingOutcome): void {
+    const done = this.stagings.get(appGuid)
+    if (!done) throw new Error(`no staging of ${appGuid} is under way`)
+    this.stagings.delete(appGuid)
+    done(outcome)
+  }
+
+  stopIndex(appGuid: string, index: number): void {
+    this.calls.push({ action: 'stopIndex', appGuid, index })
   }
 
   instances(appGuid: string): InstanceStatus[] {

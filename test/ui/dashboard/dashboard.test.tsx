@@ -368,6 +368,22 @@ describe('the keys, typed', () => {
     expect(w.journal.requireMigration(id)).toMatchObject({ state: 'running', parameters: { rate: '10/min' } })
   })
 
+  it('q asks first while the run of `migrate --ui` goes on in this process, as for a run taken over here', async () => {
+    const w = aDashboardWorld(20)
+    const id = w.plan({ rate: '10/min' })
+    const runner = startRun(w, id)
+    const d = mount(w, { runner })
+    await d.tick(1_000)
+    expect(d.lines()[0]).toContain(`running ${id} here`)
+
+    await d.press('q')
+
+    expect(statusLine(d.lines())).toMatch(new RegExp(`^${id} runs in this dashboard\\. Quit and pause it`))
+    await d.press('n')
+    expect(statusLine(d.lines())).toMatch(/^quit cancelled/)
+    expect(runner.running).toBe(true)
+  })
+
   it('q quits', async () => {
     const w = aDashboardWorld(5)
     const d = mount(w)

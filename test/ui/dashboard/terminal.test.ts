@@ -142,7 +142,10 @@ describe('cfctl migrate --ui in a real terminal', () => {
       }
     }
 
+    // The run goes on in this process: q asks first, as a dashboard that took a run over does.
     terminal.keys('q')
+    await until(terminal, /runs in this dashboard\. Quit and pause it/)
+    terminal.keys('y')
     await until(terminal, /Migration \d{8}-\d{6}-[0-9a-f]{4}: paused \(by dashboard-quit\)/)
   }, 120_000)
 })
