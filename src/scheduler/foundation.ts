@@ -211,6 +211,7 @@ export class Foundation {
         source: cc.source,
         routes,
         convergeIntervalMs: loops.convergeIntervalMs,
+        onAppCrash: (crash) => cc.recordAppCrash(crash),
         auctionIntervalMs: loops.auctionIntervalMs,
         cells: options.cells ?? fleetFor(demand, 'cell').map((node) => ({ ...node, containers: NODE_CONTAINERS })),
       })
@@ -219,6 +220,7 @@ export class Foundation {
         source: cc.source,
         routes,
         hmIntervalMs: loops.hmIntervalMs,
+        onAppCrash: (crash) => cc.recordAppCrash(crash),
         heartbeatIntervalMs: loops.heartbeatIntervalMs,
         advertiseIntervalMs: loops.advertiseIntervalMs,
         advertisementTtlMs: loops.advertisementTtlMs,
