@@ -68,7 +68,7 @@ describe('restage on the engines', () => {
     })
     const instances = await api(foundation.apiUrl, `/v2/apps/${app.guid}/instances`, token)
     expect(instances.status).toBe(200)
-    expect(Object.values(instances.body).every((i: { state: string }) => i.state === 'RUNNING')).toBe(true)
+    expect((Object.values(instances.body) as { state: string }[]).every((i) => i.state === 'RUNNING')).toBe(true)
     // The completed Task is resolved and deleted: nothing of the staging is left in the BBS.
     await clock.advance(1_000)
     expect([...foundation.diego.bbs.tasks()]).toHaveLength(0)
