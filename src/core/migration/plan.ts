@@ -111,7 +111,7 @@ export function planMigration(fleet: readonly FleetApp[], options: PlanOptions):
   const warnings: string[] = []
   if (unstaged.length > 0)
     warnings.push(
-      `${unstaged.length} app${unstaged.length === 1 ? ' is' : 's are'} not staged (staging failed or pending), ${unstagedAction(policy)}: ${listing(unstaged.map((u) => u.appName))}`,
+      `${unstaged.length} app${unstaged.length === 1 ? ' is' : 's are'} not staged (staging failed or pending), ${unstagedAction(policy, unstaged.length)}: ${listing(unstaged.map((u) => u.appName))}`,
     )
   if (selection.missing.length > 0)
     warnings.push(`not found in the org and space selected: ${listing(selection.missing)}`)

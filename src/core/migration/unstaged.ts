@@ -47,9 +47,10 @@ export function unstagedOfNote(
   }
 }
 
-/** What the plan says will happen to an unstaged app. */
-export function unstagedAction(action: UnstagedPolicy): string {
+/** What the plan says will happen to `count` unstaged apps. */
+export function unstagedAction(action: UnstagedPolicy, count = 1): string {
+  const one = count === 1
   return action === 'skip'
-    ? 'left where it is (pass --unstaged move to set its flag anyway)'
-    : 'its flag is set; it stages and runs on the target when it next starts, verified by the flag alone'
+    ? `left where ${one ? 'it is' : 'they are'} (pass --unstaged move to set ${one ? 'its flag' : 'their flags'} anyway)`
+    : `${one ? 'its flag is' : 'their flags are'} set, verified by the flag alone: ${one ? 'it stages and runs' : 'they stage and run'} on the target when next started`
 }

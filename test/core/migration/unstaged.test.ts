@@ -39,7 +39,7 @@ describe('the plan', () => {
       ['parked', 'PENDING', 'CF-NotStaged', 'skip'],
       ['waiting', 'PENDING', 'CF-NotStaged', 'skip'],
     ])
-    expect(plan.warnings.join('\n')).toContain('3 apps are not staged')
+    expect(plan.warnings.join('\n')).toContain('3 apps are not staged (staging failed or pending), left where they are')
     expect(plan.warnings.join('\n')).toContain('--unstaged move')
     const moving = planMigration(world.fleet(), { to: 'diego', unstaged: 'move' })
     expect(moving.unstaged.every((u) => u.action === 'move')).toBe(true)
