@@ -233,6 +233,10 @@ export class Foundation {
         if (app.state === 'STARTED' && app.packageState === 'STAGED')
           byName[app.diego ? 'diego' : 'dea'].desire(appSpecOf(app))
       }
+      // The DEA side placed each instance as it was desired; Diego's starts are placed here, in auction
+      // batches, rather than by the first timed batch after the API is up: when the API answers, every
+      // seeded instance has its place.
+      if (diego.queuedAuctions > 0) diego.auctionNow()
       diego.start()
       dea.start()
 

@@ -286,6 +286,35 @@ describe('the embedded foundation over HTTP', () => {
   })
 })
 
+describe('the seeded instances at start', () => {
+  it('are every one placed, on both backends, by the time the API answers: no engine time has passed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfctl-seed-'))
+    const seedFile = join(dir, 'seed.json')
+    const apps = Array.from({ length: 12 }, (_, i) => ({
+      name: `app-${i}`,
+      instances: 1 + (i % 4),
+      state: 'STARTED',
+      diego: i % 2 === 0,
+    }))
+    writeFileSync(seedFile, JSON.stringify({ orgs: [{ name: 'o', spaces: [{ name: 's', apps }] }] }))
+    const clock = new FakeClock()
+    const f = await Foundation.start({ seed: seedFile, engineClock: clock, log: () => {} })
+    try {
+      const started = f.store.apps().filter((app) => app.state === 'STARTED')
+      const onDiego = started.filter((app) => app.diego).reduce((sum, app) => sum + app.instances, 0)
+      const onDea = started.filter((app) => !app.diego).reduce((sum, app) => sum + app.instances, 0)
+      expect(onDiego).toBeGreaterThan(0)
+      expect(f.diego.queuedAuctions).toBe(0)
+      expect(f.diego.bbs.count('UNCLAIMED')).toBe(0)
+      expect(f.diego.bbs.count('CLAIMED')).toBe(onDiego)
+      expect(f.dea.allInstances().filter((i) => i.state === 'STARTING')).toHaveLength(onDea)
+    } finally {
+      await f.stop()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
 describe('users_can_select_backend off (--no-users-can-select-backend)', () => {
   let f: Foundation
   let admin: string

@@ -122,7 +122,7 @@ describe('cfctl migrate: refusals', () => {
   it('names --to when it is not a backend, exit 2', async () => {
     const result = await admin.run(['migrate', '--to', 'kubernetes', '--yes'])
     expect(result.code).toBe(2)
-    expect(result.stderr).toMatch(/--to=kubernetes to be one of: diego, dea/)
+    expect(result.stderr).toMatch(/error: --to: expected one of diego, dea, got "kubernetes"/)
   })
 
   for (const rate of ['fast', '10/fortnight', '0/min']) {

@@ -87,7 +87,18 @@ export async function migrate(
       )
         return { kind: 'declined' }
     }
-    journal.acquireLock(migration.target, migration.id, owner, policy)
+    const acquired = journal.acquireLock(migration.target, migration.id, owner, policy)
+    // The runner finds the lock its own; the takeover of a dead or stale runner is recorded here, where it happened.
+    if (acquired.tookOver) {
+      const { previous, reason } = acquired.tookOver
+      journal.appendEvent(migration.id, {
+        type: 'lock-taken-over',
+        fromPid: previous.pid,
+        fromHostname: previous.hostname,
+        heartbeatAt: previous.heartbeatAt,
+        reason,
+      })
+    }
   } else {
     requireFree(context, owner, policy)
     prepared = await context.prepare(request.options)
