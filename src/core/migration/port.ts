@@ -47,6 +47,11 @@ export interface MigrationPort {
   hasRoute?(guid: string): Promise<boolean>
   /** Capacity of a backend, when the foundation shows it. */
   capacity?(backend: Backend): Promise<BackendCapacity | undefined>
+  /**
+   * Reads again where to probe (the router the CC's /v2/info names) and probes there from now on; the new
+   * address when there is one, else undefined.
+   */
+  refreshProbePath?(): Promise<string | undefined>
 }
 
 /** What the runner reads off a thrown error; CfApiError and CfNetworkError of src/core/cc fit it. */

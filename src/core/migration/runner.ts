@@ -22,9 +22,10 @@ import { currentProcessOwner, DEFAULT_LOCK_STALE_MS, isProcessAlive } from '../j
 import type { Backend, LockOwner, MigrationRecord, MigrationState, StepRecord, StepState } from '../journal/types.js'
 import { AppCalls } from './app-calls.js'
 import { LockLostError, MigrationStateError } from './errors.js'
-import { CcOutage, DEFAULT_OUTAGE_WAIT_MS, OutageExceeded } from './outage.js'
+import { CcOutage, DEFAULT_OUTAGE_WAIT_MS, OutageExceeded, StepInDoubt } from './outage.js'
 import { expectedDuration } from './plan.js'
 import { describeError, type MigrationPort, type PortApp } from './port.js'
+import { ProbePath } from './probe-path.js'
 import { failureAllowance, type GateTicket, parseMaxFailures, type Rate, RateGate, rateFrom } from './rate.js'
 import { RoutabilityMonitor, type RouteGap } from './routability.js'
 import {
@@ -123,19 +124,14 @@ export interface MigrationProgress {
 
 export type MigrationListener = Parameters<Journal['subscribe']>[0]
 
-type StopKind =
-  | 'abort'
-  | 'interrupt'
-  | 'unattended-pause'
-  | 'failure-threshold'
-  | 'cc-unreachable'
-  | 'lock-lost'
-  | 'fatal'
+type StopKind = 'abort' | 'interrupt' | 'unattended-pause' | 'failure-threshold' | 'in-doubt' | 'lock-lost' | 'fatal'
 
 export { nextCheckAfter } from './app-calls.js'
 
 /** Who pauses a run whose CC did not answer for longer than --outage-wait. */
 export const CC_UNREACHABLE = 'cc-unreachable'
+/** Who pauses a run whose route probes fail for running apps, moving or not. */
+export const PROBE_PATH_DOWN = 'probe-path-down'
 
 /**
  * A failed step's error that says the CC gave no answer (refused, reset, timed out, a gateway's 502/503/504):
@@ -503,7 +499,7 @@ export class MigrationRunner {
     try {
       app = await this.calls.readApp(step.appGuid)
     } catch (error) {
-      if (error instanceof OutageExceeded) throw error
+      if (error instanceof StepInDoubt) throw error
       const message = `could not read the app: ${describeError(error)}`
       // After a crash the flag may have been set before the read failed; the rollback path finds out.
       if (recovering) return this.restoreApp(this.toRollingBack(step, message, true), message, { auto: true })
@@ -607,7 +603,7 @@ export class MigrationRunner {
     try {
       app = await this.calls.readApp(step.appGuid)
     } catch (error) {
-      if (error instanceof OutageExceeded) throw error
+      if (error instanceof StepInDoubt) throw error
       const message = `could not read the app: ${describeError(error)}`
       return this.restoreApp(this.toRollingBack(step, message, true), message, { auto: true })
     }
@@ -706,7 +702,7 @@ export class MigrationRunner {
     try {
       app = await this.calls.readApp(step.appGuid)
     } catch (error) {
-      if (error instanceof OutageExceeded) throw error
+      if (error instanceof StepInDoubt) throw error
       const message = `could not read the app: ${describeError(error)}`
       return this.restoreFailed(step, reason, message, { auto, flipped: 'unknown' })
     }
@@ -873,8 +869,12 @@ export class MigrationRunner {
   private launch(ticket: GateTicket, step: StepRecord, work: () => Promise<void>): void {
     const task: Promise<void> = work()
       .catch((error) => {
-        if (error instanceof OutageExceeded) this.guard(() => this.leaveInDoubt(step.position, error.message))
-        else this.breakRun(error)
+        if (error instanceof StepInDoubt) {
+          this.guard(() => {
+            this.leaveInDoubt(step.position, error.message)
+            this.stopInDoubt(error)
+          })
+        } else this.breakRun(error)
       })
       .finally(() => {
         ticket.release()
@@ -922,9 +922,10 @@ export class MigrationRunner {
         this.guard(() => this.record({ type: 'cc-answered', downMs }))
         this.signal()
       },
-      onExceeded: () => this.guard(() => this.stopForOutage()),
+      onExceeded: (message) => this.guard(() => this.stopInDoubt(new OutageExceeded(message))),
     })
     this.calls = new AppCalls({
+      probePath: new ProbePath(this.port, this.clock),
       port: this.port,
       clock: this.clock,
       outage: this.outage,
@@ -938,11 +939,16 @@ export class MigrationRunner {
     })
   }
 
-  /** The CC did not answer for longer than --outage-wait: start nothing more, pause, leave the rest in doubt. */
-  private stopForOutage(): void {
+  /**
+   * A step could not be settled without guessing (the CC did not answer for longer than --outage-wait, or
+   * the probe path is down): start nothing more, pause, leave the steps in flight in doubt.
+   */
+  private stopInDoubt(cause: StepInDoubt): void {
     if (this.stopRequest?.kind === 'fatal' || this.stopRequest?.kind === 'lock-lost') return
-    this.pause(CC_UNREACHABLE)
-    if (this.stopRequest?.kind !== 'abort') this.stopRequest = { kind: 'cc-unreachable', by: CC_UNREACHABLE }
+    if (this.stopRequest?.kind === 'in-doubt') return
+    if (cause.pausedBy === PROBE_PATH_DOWN) this.record({ type: 'probe-path-down', detail: cause.message })
+    this.pause(cause.pausedBy)
+    if (this.stopRequest?.kind !== 'abort') this.stopRequest = { kind: 'in-doubt', by: cause.pausedBy }
     this.signal()
   }
 
