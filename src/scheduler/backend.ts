@@ -70,6 +70,16 @@ export interface DesiredDelta {
   changed: readonly string[] | undefined
 }
 
+/** An instance that exited on its own: what the DEA's droplet.exited and Diego's crash report tell the CC. */
+export interface AppCrash {
+  appGuid: string
+  index: number
+  /** The instance's guid. */
+  instance: string
+  exitStatus: number
+  exitDescription: string
+}
+
 /** The CC's request to stage an app's bits into a droplet (Diego: a Task; the DEAs: a staging run). */
 export interface StagingRequest {
   /** Unique per attempt: the Task's guid on Diego. */

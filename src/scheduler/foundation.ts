@@ -214,6 +214,7 @@ export class Foundation {
         source: cc.source,
         routes,
         convergeIntervalMs: loops.convergeIntervalMs,
+        onAppCrash: (crash) => cc.recordAppCrash(crash),
         auctionIntervalMs: loops.auctionIntervalMs,
         cells: options.cells ?? fleetFor(demand, 'cell').map((node) => ({ ...node, containers: NODE_CONTAINERS })),
       })
@@ -222,6 +223,7 @@ export class Foundation {
         source: cc.source,
         routes,
         hmIntervalMs: loops.hmIntervalMs,
+        onAppCrash: (crash) => cc.recordAppCrash(crash),
         heartbeatIntervalMs: loops.heartbeatIntervalMs,
         advertiseIntervalMs: loops.advertiseIntervalMs,
         advertisementTtlMs: loops.advertisementTtlMs,
