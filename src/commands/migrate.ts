@@ -12,6 +12,7 @@ import { migrate } from '../core/migration/migrate.js'
 import {
   defaultJournalPath,
   defaultPauseFile,
+  measuredStep,
   prepareMigration,
   RUNNER_CC_CONNECTIONS,
   RUNNER_JOURNAL_COMMIT_DELAY_MS,
@@ -123,7 +124,7 @@ error, 3 paused, aborted, or not started (the prompt declined: nothing is record
           journal,
           clock,
           target,
-          prepare: (o) => prepareMigration(connection.client, o),
+          prepare: (o) => prepareMigration(connection.client, o, measuredStep(journal, target)),
           runnerFor: (id, owner) => runnerFor(context, id, owner),
         },
         options
