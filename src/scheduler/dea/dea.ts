@@ -264,7 +264,10 @@ export class DeaPool implements RuntimeBackend {
     return statuses
   }
 
-  /** Sums the DEAs that are up. DEAs have no container limit, so `total.containers` is what runs. */
+  /**
+   * Sums the DEAs that are up. DEAs have no container limit: `unlimitedContainers`, and `total.containers`
+   * is only what runs.
+   */
   capacity(): BackendCapacity {
     const total = { memoryMb: 0, diskMb: 0, containers: 0 }
     const used = { memoryMb: 0, diskMb: 0, containers: 0 }
@@ -281,7 +284,7 @@ export class DeaPool implements RuntimeBackend {
       for (const instance of dea.instances) if (instance.state !== 'CRASHED') used.containers++
     }
     total.containers = used.containers
-    return { total, used, nodes, nodesUp }
+    return { total, used, nodes, nodesUp, unlimitedContainers: true }
   }
 
   // --- Faults -------------------------------------------------------------------------------------

@@ -220,6 +220,14 @@ describe('checkCapacity', () => {
     )
   })
 
+  it('takes a backend with no container total (the DEAs) as having no container limit, as cfctl backends does', () => {
+    const check = checkCapacity(plan, {
+      target: { memoryMb: { total: 1_000_000, used: 0 }, containers: { total: null, used: 5_000 } },
+    })
+    expect(check.target).toMatchObject({ ok: true })
+    expect(check.target.message).not.toMatch(/containers/)
+  })
+
   it('says when a backend does not show its capacity, without failing the check', () => {
     const check = checkCapacity(plan, {})
     expect(check.ok).toBe(true)
