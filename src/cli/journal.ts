@@ -8,7 +8,11 @@ import { Journal } from '../core/journal/journal.js'
 import { controlMigration } from '../core/migration/control.js'
 import { defaultJournalPath, requireMigration } from '../core/migration/operation.js'
 
-export const journalFlag = Flags.string({ description: 'the journal file (default: $CFCTL_HOME/journal.db)' })
+export const journalFlag = Flags.string({
+  description:
+    'the journal: a file, or a PostgreSQL URL that every machine shares (postgres://user@host:5432/db) ' +
+    '(default: $CFCTL_JOURNAL, else $CFCTL_HOME/journal.db)',
+})
 
 export const migrationIdArg = Args.string({
   description: 'the migration ID (see: cfctl migrations list)',
