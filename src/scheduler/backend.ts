@@ -46,6 +46,11 @@ export interface ResourceTotals {
 export interface BackendCapacity {
   total: ResourceTotals
   used: ResourceTotals
+  /**
+   * The backend has no container limit (DEAs: a DEA takes instances while it has memory and disk); its
+   * `total.containers` then only repeats what runs, and the CC extension reports the total as null.
+   */
+  unlimitedContainers?: boolean
   /** Cells (Diego) or DEAs that exist, and those that are up and taking work. */
   nodes: number
   nodesUp: number
@@ -68,6 +73,16 @@ export interface DesiredStateSource {
 export interface DesiredDelta {
   cursor: number
   changed: readonly string[] | undefined
+}
+
+/** An instance that exited on its own: what the DEA's droplet.exited and Diego's crash report tell the CC. */
+export interface AppCrash {
+  appGuid: string
+  index: number
+  /** The instance's guid. */
+  instance: string
+  exitStatus: number
+  exitDescription: string
 }
 
 /** The CC's request to stage an app's bits into a droplet (Diego: a Task; the DEAs: a staging run). */

@@ -4,7 +4,7 @@
 //
 // The CC keeps real time (tokens expire as a real UAA's do); the backends run on their own clock,
 // `speed` times faster than the base one, so boots and convergence intervals shrink for demos and tests.
-import { createServer, type Server } from 'node:http'
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { BackendName } from './backend.js'
 import {
@@ -28,6 +28,7 @@ import { DeaPool } from './dea/dea.js'
 import type { DeaSpec } from './dea/pool.js'
 import type { CellSpec } from './diego/bbs.js'
 import { Diego } from './diego/diego.js'
+import { boundedServer, type HttpLimits } from './http-limits.js'
 import { Router } from './router.js'
 import { RouteTable } from './routes.js'
 
@@ -55,6 +56,8 @@ export interface FoundationOptions {
   deas?: DeaSpec[]
   /** Where the CC reports unexpected errors (default stderr). */
   log?: (line: string) => void
+  /** Request time, header and body limits of the API and the router (default DEFAULT_HTTP_LIMITS). */
+  httpLimits?: Partial<HttpLimits>
 }
 
 /**
@@ -212,6 +215,7 @@ export class Foundation {
         source: cc.source,
         routes,
         convergeIntervalMs: loops.convergeIntervalMs,
+        onAppCrash: (crash) => cc.recordAppCrash(crash),
         auctionIntervalMs: loops.auctionIntervalMs,
         cells: options.cells ?? fleetFor(demand, 'cell').map((node) => ({ ...node, containers: NODE_CONTAINERS })),
       })
@@ -221,6 +225,7 @@ export class Foundation {
         routes,
         hmIntervalMs: loops.hmIntervalMs,
         desiredFetchIntervalMs: loops.desiredFetchIntervalMs,
+        onAppCrash: (crash) => cc.recordAppCrash(crash),
         heartbeatIntervalMs: loops.heartbeatIntervalMs,
         advertiseIntervalMs: loops.advertiseIntervalMs,
         advertisementTtlMs: loops.advertisementTtlMs,
@@ -242,11 +247,14 @@ export class Foundation {
       diego.start()
       dea.start()
 
-      router = new Router({ routes, isKnownRoute: (hostname) => cc.isKnownRoute(hostname) })
+      router = new Router({
+        routes,
+        isKnownRoute: (hostname) => cc.isKnownRoute(hostname),
+        httpLimits: options.httpLimits,
+      })
       await bound('routerPort', host, options.routerPort ?? 0, () => router!.listen(options.routerPort ?? 0, host))
       cc.setRouterUrl(router.url)
-      api = createServer(cc.handle)
-      api.keepAliveTimeout = 5_000
+      api = boundedServer(cc.handle, options.httpLimits)
       await bound('port', host, options.port ?? 0, () => listen(api!, options.port ?? 0, host))
       return new Foundation({ cc, diego, dea, routes, router, api, speed, users, dataFile: options.dataFile })
     } catch (error) {

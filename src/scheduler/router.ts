@@ -1,14 +1,17 @@
 // The foundation's router: answers for an app by Host header (`APP.DOMAIN`) from a running instance,
 // as gorouter does from the routes the backends register. 404 for a route nobody owns, 502 when the
 // route exists but no instance of the app is running. This is what continual-routability probes hit.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { boundedServer, type HttpLimits } from './http-limits.js'
 import type { RouteTable } from './routes.js'
 
 export interface RouterOptions {
   routes: RouteTable
   /** Whether some app owns this hostname (the CC's routes), running or not. */
   isKnownRoute: (hostname: string) => boolean
+  /** Request time, header and body limits (defaults: DEFAULT_HTTP_LIMITS). */
+  httpLimits?: Partial<HttpLimits>
 }
 
 export class Router {
@@ -16,8 +19,7 @@ export class Router {
   private next = 0
 
   constructor(private readonly options: RouterOptions) {
-    this.server = createServer((req, res) => this.handle(req, res))
-    this.server.keepAliveTimeout = 5_000
+    this.server = boundedServer((req, res) => this.handle(req, res), options.httpLimits)
   }
 
   async listen(port = 0, host = '127.0.0.1'): Promise<string> {

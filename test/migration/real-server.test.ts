@@ -161,3 +161,29 @@ describe('cfctl migrate: the routability evidence', () => {
     }
   }, 60_000)
 })
+
+describe('cfctl migrate --to dea on the embedded foundation', () => {
+  it('moves a migrated fleet back to the DEAs: they have no container limit, as cfctl backends says', async () => {
+    const small = await WatchedFoundation.start({ seed: writeSeedFile(aTempDir(), { apps: 20 }), speed: SPEED })
+    try {
+      const operator = await anAdminAt(small.apiUrl)
+      const there = await operator.run(['migrate', '--to', 'diego', '--max-in-flight', '10', '--yes', '--json'])
+      expect(there.code).toBe(0)
+
+      const backends = await operator.run(['backends', '--json'])
+      expect(JSON.parse(backends.stdout).dea.capacity.containers).toMatchObject({ total: null })
+      const back = await operator.run(['migrate', '--to', 'dea', '--max-in-flight', '10', '--yes', '--json'])
+      expect(back.stderr).toBe('')
+      expect(back.code).toBe(0)
+      const plan = jsonLines(back.stdout)[0]
+      expect(plan.capacity).toMatchObject({ ok: true, target: { backend: 'dea', ok: true } })
+      expect(plan.capacity.target.message).not.toMatch(/containers/)
+      for (const app of small.appsOf(FLEET_ORG)) {
+        expect(app.diego, `${app.name} back on the DEA`).toBe(false)
+        expect(small.historyOf(app.guid).diegoChanges, `${app.name} there and back once`).toEqual([true, false])
+      }
+    } finally {
+      await small.stop()
+    }
+  }, 60_000)
+})

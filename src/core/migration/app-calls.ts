@@ -6,8 +6,9 @@ import type { Clock } from '../../clock.js'
 import type { Backend } from '../journal/types.js'
 import { formatDuration } from './duration.js'
 import { instancesHealth } from './health.js'
-import { type CcOutage, isUnreachable, OutageExceeded } from './outage.js'
+import { type CcOutage, isUnreachable, ProbePathDown, StepInDoubt } from './outage.js'
 import { describeError, isTransient, type MigrationPort, type PortApp } from './port.js'
+import type { ProbePath } from './probe-path.js'
 import type { RoutabilityMonitor } from './routability.js'
 
 /** What became of a flag change, and how many calls it took (each one a try at the target value). */
@@ -44,6 +45,8 @@ export interface AppCallsOptions {
   retryDelayMs: number
   /** Runs before every PUT: the intent it carries out must be on disk first. */
   beforeChange: () => Promise<void>
+  /** Asked before a step whose instances all run fails for its route alone. */
+  probePath?: ProbePath
 }
 
 export class AppCalls {
@@ -74,7 +77,7 @@ export class AppCalls {
         return value
       } catch (error) {
         if (!isUnreachable(error)) {
-          if (!(error instanceof OutageExceeded)) this.outage.answered()
+          if (!(error instanceof StepInDoubt)) this.outage.answered()
           throw error
         }
         await this.outage.wait(error, retry)
@@ -87,7 +90,7 @@ export class AppCalls {
       try {
         return await this.call(() => this.port.getApp(guid))
       } catch (error) {
-        if (error instanceof OutageExceeded || !isTransient(error) || attempt >= this.options.readAttempts) throw error
+        if (error instanceof StepInDoubt || !isTransient(error) || attempt >= this.options.readAttempts) throw error
         await this.clock.sleep(this.options.retryDelayMs * attempt)
       }
     }
@@ -118,7 +121,7 @@ export class AppCalls {
         try {
           now = await this.readApp(guid)
         } catch (readError) {
-          if (readError instanceof OutageExceeded) throw readError
+          if (readError instanceof StepInDoubt) throw readError
           return {
             kind: 'unknown',
             error: `${describeError(error)}; reading the app afterwards failed too: ${describeError(readError)}`,
@@ -155,20 +158,34 @@ export class AppCalls {
     if (justFlipped) await this.clock.sleep(Math.min(nextCheckAfter(0, this.verifyIntervalMs), this.timeoutMs))
     for (;;) {
       let detail: string
+      let routeOnly = false
       try {
         const health = instancesHealth(await this.call(() => this.port.instances(guid)), app.instances)
         if (health.healthy) {
           const answered = await this.port.probe(guid).catch(() => false)
           monitor?.observe(answered)
-          if (answered) return { ok: true }
+          if (answered) {
+            this.options.probePath?.noteAnswered(guid, app.name)
+            return { ok: true }
+          }
           detail = `${health.summary}, but its route did not answer`
+          routeOnly = true
         } else detail = health.summary
       } catch (error) {
-        if (error instanceof OutageExceeded) throw error
+        if (error instanceof StepInDoubt) throw error
         detail = `its instances could not be read: ${describeError(error)}`
       }
       const now = this.clock.now()
       const due = deadline()
+      if (now >= due && routeOnly && this.options.probePath) {
+        // Not the app, maybe: the way to every app. A path found again (the router re-read) gets one more look.
+        const path = await this.options.probePath.check(guid, app.name)
+        if (path.down) throw new ProbePathDown(path.detail)
+        if (await this.port.probe(guid).catch(() => false)) {
+          this.options.probePath.noteAnswered(guid, app.name)
+          return { ok: true }
+        }
+      }
       if (now >= due) {
         return {
           ok: false,

@@ -1,7 +1,7 @@
 // The migration runner's port onto a real (or embedded) foundation: the CC client for the app, its flag
 // and its instances, and a RouteProbe for its route. The app's route is looked up once and kept.
 import { AppNotStagedError, type CcClient, CfApiError, unstagedOf, unstagedOfError } from '../cc/index.js'
-import type { RouteProbe } from '../cc/route-probe.js'
+import { RouteProbe } from '../cc/route-probe.js'
 import type { Backend } from '../journal/types.js'
 import type { BackendCapacity, MigrationPort, PortApp, PortInstance } from './port.js'
 
@@ -15,10 +15,27 @@ const NO_INSTANCES_CODES: ReadonlySet<string> = new Set(['CF-InstancesError', 'C
 export class FoundationPort implements MigrationPort {
   private readonly routes = new Map<string, Promise<{ hostname: string; path: string } | undefined>>()
 
+  /** A probe this port made itself, after the CC named another router; closed when replaced. */
+  private ownProbe: RouteProbe | undefined
+
   constructor(
     private readonly client: CcClient,
-    private readonly routeProbe: RouteProbe,
+    private routeProbe: RouteProbe,
   ) {}
+
+  /**
+   * Where to probe, read again from /v2/info (the embedded foundation's `x_cfctl_router_url`): a foundation
+   * restarted on its data may have its router elsewhere. A real CC names no router: nothing changes.
+   */
+  async refreshProbePath(): Promise<string | undefined> {
+    const info = await this.client.info()
+    if (!info.routerUrl) return undefined
+    const previous = this.ownProbe
+    this.ownProbe = new RouteProbe({ routerUrl: info.routerUrl })
+    this.routeProbe = this.ownProbe
+    await previous?.close().catch(() => {})
+    return info.routerUrl
+  }
 
   async getApp(guid: string): Promise<PortApp> {
     const app = await this.client.app(guid)

@@ -1,7 +1,7 @@
 // What an operator does next after a run ends short of done: always the command that finishes the
 // migration first, and rollback as the other way, never rollback alone.
 import type { MigrationOutcome } from './runner.js'
-import { CC_UNREACHABLE, NO_ANSWER_ERROR } from './runner.js'
+import { CC_UNREACHABLE, NO_ANSWER_ERROR, PROBE_PATH_DOWN } from './runner.js'
 
 /** The next command(s) for a run that did not end completed or rolled back; undefined when it did. */
 export function nextStepsHint(
@@ -22,6 +22,9 @@ export function nextStepsHint(
   }
   if (outcome.state === 'paused' && outcome.pausedBy === CC_UNREACHABLE) {
     return `the CC did not answer; once it does, finish with: cfctl migrate --resume ${id}   ${rollback}`
+  }
+  if (outcome.state === 'paused' && outcome.pausedBy === PROBE_PATH_DOWN) {
+    return `route probes fail for running apps, moving or not; once the router answers, finish with: cfctl migrate --resume ${id}   ${rollback}`
   }
   const retriable = outcome.failures.filter((f) => NO_ANSWER_ERROR.test(f.error))
   const stuck = outcome.failures.length - retriable.length

@@ -33,11 +33,32 @@ export function isUnreachable(error: unknown): boolean {
   return typeof fields.reason === 'string' && NO_ANSWER.test(fields.reason)
 }
 
-/** The wait for the CC ran out (or the run is stopping): the step stays as the journal has it, in doubt. */
-export class OutageExceeded extends Error {
-  constructor(message: string) {
+/**
+ * A step cannot be settled now without guessing: it stays as the journal has it, in doubt, and the run
+ * pauses so that a resume (or a rollback) reads the CC for it.
+ */
+export class StepInDoubt extends Error {
+  /** Who pauses the run: 'cc-unreachable', 'probe-path-down'. */
+  readonly pausedBy: string
+
+  constructor(message: string, pausedBy: string) {
     super(message)
-    this.name = 'OutageExceeded'
+    this.name = new.target.name
+    this.pausedBy = pausedBy
+  }
+}
+
+/** The wait for the CC ran out (or the run is stopping). */
+export class OutageExceeded extends StepInDoubt {
+  constructor(message: string) {
+    super(message, 'cc-unreachable')
+  }
+}
+
+/** The app's instances all run but no probe reaches any app, moving or not: the way to the apps is down. */
+export class ProbePathDown extends StepInDoubt {
+  constructor(message: string) {
+    super(message, 'probe-path-down')
   }
 }
 

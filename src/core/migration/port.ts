@@ -24,7 +24,8 @@ export interface PortInstance {
 
 export interface BackendCapacity {
   memoryMb: { total: number; used: number }
-  containers?: { total: number; used: number }
+  /** `total` null or no `containers`: the backend has no container limit (DEAs). */
+  containers?: { total: number | null; used: number }
 }
 
 export interface MigrationPort {
@@ -47,6 +48,11 @@ export interface MigrationPort {
   hasRoute?(guid: string): Promise<boolean>
   /** Capacity of a backend, when the foundation shows it. */
   capacity?(backend: Backend): Promise<BackendCapacity | undefined>
+  /**
+   * Reads again where to probe (the router the CC's /v2/info names) and probes there from now on; the new
+   * address when there is one, else undefined.
+   */
+  refreshProbePath?(): Promise<string | undefined>
 }
 
 /** What the runner reads off a thrown error; CfApiError and CfNetworkError of src/core/cc fit it. */

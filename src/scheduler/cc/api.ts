@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { BackendName } from '../backend.js'
 import type { Clock } from '../clock.js'
+import { refuseTooLarge } from '../http-limits.js'
 import type { Access } from './access.js'
 import type { AppLimits } from './app-limits.js'
 import { needsNewVersion, parseAppUpdate, validateAppUpdate } from './app-update.js'
@@ -175,7 +176,11 @@ class Api {
       res.destroy()
       return
     }
-    if (error instanceof BodyTooLargeError) error = new CfError('InvalidRequest')
+    // A body past the limit is refused as the CC's nginx refuses it: 413, the connection closed.
+    if (error instanceof BodyTooLargeError) {
+      refuseTooLarge(res)
+      return
+    }
     if (error instanceof CfError) {
       send(res, error.status, JSON.stringify(error.body()))
       return
@@ -328,7 +333,11 @@ class Api {
       app,
       update,
       this.settings.limits,
-      (name) => this.store.appNamed(app.spaceGuid, name) !== undefined,
+      // App names are citext in CC: unique within a space without regard to case.
+      (name) =>
+        this.store
+          .appsInSpace(app.spaceGuid)
+          .some((other) => other.guid !== app.guid && other.name.toLowerCase() === name.toLowerCase()),
     )
     const now = this.clock.now()
     const after = this.store.transaction(() => {

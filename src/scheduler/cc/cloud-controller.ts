@@ -8,7 +8,7 @@
 //   cc.attachBackends({ diego, dea })
 //   createServer(cc.handle).listen(port)
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { BackendName, DesiredStateSource, RuntimeBackend } from '../backend.js'
+import type { AppCrash, BackendName, DesiredStateSource, RuntimeBackend } from '../backend.js'
 import type { Clock } from '../clock.js'
 import { Access } from './access.js'
 import { createApiHandler } from './api.js'
@@ -70,6 +70,8 @@ export interface CloudController {
   /** The audit events (`/v2/events`). */
   readonly events: EventLog
   readonly config: Readonly<ResolvedConfig>
+  /** A backend's crash report: written as the app's `app.crash` event (AppEventRepository#create_app_exit_event). */
+  recordAppCrash(crash: AppCrash): void
   /** Connects the backends, which were built with `source`. */
   attachBackends(backends: Partial<Record<BackendName, RuntimeBackend>>): void
   /** Tells the CC where the router listens (or undefined: no router), for /v2/info. */
@@ -131,6 +133,23 @@ export function createCloudController(options: CloudControllerOptions): CloudCon
     events,
     config,
     attachBackends: (backends) => bridge.attach(backends),
+    recordAppCrash: (crash) => {
+      const app = store.app(crash.appGuid)
+      if (!app || !store.database.isOpen) return
+      events.recordAppEvent(
+        'app.crash',
+        app,
+        { guid: app.guid, type: 'app', name: app.name },
+        {
+          instance: crash.instance,
+          index: crash.index,
+          exit_status: crash.exitStatus,
+          exit_description: crash.exitDescription,
+          reason: 'CRASHED',
+        },
+        clock.now(),
+      )
+    },
     setRouterUrl: (url) => {
       const checked = url === undefined ? undefined : httpUrl(url, 'routerUrl')
       settings.routerUrl = checked

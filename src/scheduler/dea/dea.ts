@@ -4,6 +4,7 @@
 // interval. That loop is what winds an app down here once the CC has flipped it to Diego.
 
 import type {
+  AppCrash,
   AppSpec,
   BackendCapacity,
   DesiredStateSource,
@@ -66,6 +67,8 @@ export interface DeaPoolOptions {
   random?: () => number
   /** Called with an error thrown by a health-manager pass; the loop carries on either way. */
   onHealthError?: (error: unknown) => void
+  /** Told of each crash, as the CC is by droplet.exited (it writes the app.crash event). */
+  onAppCrash?: (crash: AppCrash) => void
 }
 
 /** What the CC knows of an app it has started on the DEAs. */
@@ -163,8 +166,16 @@ export class DeaPool implements RuntimeBackend {
       heartbeatIntervalMs,
       evacuationBailOutMs: positive('evacuationBailOutMs', options.evacuationBailOutMs, 600_000),
       onHeartbeat: (heartbeat) => this.health.receiveHeartbeat(heartbeat),
-      onCrash: (instance, ranForMs) =>
-        this.health.recordCrash(instance.appGuid, instance.version, instance.index, instance.since, ranForMs),
+      onCrash: (instance, ranForMs) => {
+        this.health.recordCrash(instance.appGuid, instance.version, instance.index, instance.since, ranForMs)
+        options.onAppCrash?.({
+          appGuid: instance.appGuid,
+          index: instance.index,
+          instance: instance.instanceGuid,
+          exitStatus: 1,
+          exitDescription: 'app instance exited',
+        })
+      },
     })
     for (const spec of options.deas) this.fleet.add(spec)
   }
@@ -262,7 +273,10 @@ export class DeaPool implements RuntimeBackend {
     return statuses
   }
 
-  /** Sums the DEAs that are up. DEAs have no container limit, so `total.containers` is what runs. */
+  /**
+   * Sums the DEAs that are up. DEAs have no container limit: `unlimitedContainers`, and `total.containers`
+   * is only what runs.
+   */
   capacity(): BackendCapacity {
     const total = { memoryMb: 0, diskMb: 0, containers: 0 }
     const used = { memoryMb: 0, diskMb: 0, containers: 0 }
@@ -279,7 +293,7 @@ export class DeaPool implements RuntimeBackend {
       for (const instance of dea.instances) if (instance.state !== 'CRASHED') used.containers++
     }
     total.containers = used.containers
-    return { total, used, nodes, nodesUp }
+    return { total, used, nodes, nodesUp, unlimitedContainers: true }
   }
 
   // --- Faults -------------------------------------------------------------------------------------

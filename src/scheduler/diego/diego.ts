@@ -4,6 +4,7 @@
 // methods, so tests and demos can crash instances, lose or drain cells, and slow cells down.
 
 import type {
+  AppCrash,
   AppSpec,
   BackendCapacity,
   DesiredStateSource,
@@ -68,6 +69,8 @@ export interface DiegoOptions {
   defaultTaskRunMs?: number
   /** Told of each thing the engine does, for dashboards and tests. */
   observe?: (event: DiegoEvent) => void
+  /** Told of each crash, as the CC is by Diego's crash reports (it writes the app.crash event). */
+  onAppCrash?: (crash: AppCrash) => void
 }
 
 export type DiegoEvent =
@@ -122,6 +125,7 @@ export class Diego implements RuntimeBackend {
   private readonly evacuationTimeoutMs: number
   private readonly defaultTaskRunMs: number
   private readonly observe: ((event: DiegoEvent) => void) | undefined
+  private readonly onAppCrash: ((crash: AppCrash) => void) | undefined
   private readonly evacuationTimers = new Map<string, Timer>()
   /** Who waits for a Task's end: the CC's stager, told once when its staging Task completes. */
   private readonly taskWatchers = new Map<string, (task: TaskSnapshot) => void>()
@@ -134,6 +138,7 @@ export class Diego implements RuntimeBackend {
     this.clock = options.clock
     this.source = options.source
     this.observe = options.observe
+    this.onAppCrash = options.onAppCrash
     this.defaultBootMs = nonNegative('defaultBootMs', options.defaultBootMs ?? 5_000)
     this.evacuationTimeoutMs = nonNegative('evacuationTimeoutMs', options.evacuationTimeoutMs ?? 600_000)
     this.defaultTaskRunMs = nonNegative('defaultTaskRunMs', options.defaultTaskRunMs ?? 1_000)
@@ -293,8 +298,11 @@ export class Diego implements RuntimeBackend {
     const group = this.bbs.group(desired.processGuid)!
     const lrp = group.instances[index]
     if (lrp && (lrp.state === 'RUNNING' || lrp.state === 'CLAIMED')) {
+      const instance = lrp.instanceGuid
       const restartsNow = this.bbs.crash(lrp, this.clock.now(), reason, this.restartPolicy)
       this.emit({ type: 'lrp-crashed', at: this.clock.now(), ...keyOf(lrp), crashCount: lrp.crashCount, restartsNow })
+      const exitStatus = Number(/status (\d+)/.exec(reason)?.[1] ?? 1)
+      this.onAppCrash?.({ appGuid, index, instance, exitStatus, exitDescription: reason })
       if (restartsNow) this.auctioneer.requestLrp(lrp)
       return
     }

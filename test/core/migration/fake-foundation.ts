@@ -109,6 +109,10 @@ export class FakeFoundation {
    * held PUT whose hold ends inside one is lost, half the time after the CC acted on it.
    */
   readonly outages: Array<{ from: number; to: number }> = []
+  /** While set, no probe reaches any app (the router moved, or the way to it is down). */
+  probePathDown = false
+  /** What refreshProbePath answers (the router /v2/info names), and whether reading it heals the path. */
+  routerFromInfo: { url: string; heals: boolean } | undefined
   private readonly apps = new Map<string, SimApp>()
   private readonly options: Required<FakeFoundationOptions>
   private random: () => number
@@ -217,6 +221,12 @@ export class FakeFoundation {
       probe: (guid) => this.probe(guid),
       hasRoute: async (guid) => !this.app(guid).noRoute,
       capacity: async () => undefined,
+      refreshProbePath: async () => {
+        this.refuseWhenDown()
+        if (!this.routerFromInfo) return undefined
+        if (this.routerFromInfo.heals) this.probePathDown = false
+        return this.routerFromInfo.url
+      },
     }
   }
 
@@ -309,7 +319,7 @@ export class FakeFoundation {
   private async probe(guid: string): Promise<boolean> {
     await this.latency()
     this.calls.probe++
-    if (this.down()) return false
+    if (this.down() || this.probePathDown) return false
     const app = this.app(guid)
     if (app.noRoute) return true
     if (app.state !== 'STARTED') return false
