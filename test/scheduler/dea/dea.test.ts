@@ -325,13 +325,14 @@ describe('DeaPool: faults', () => {
 })
 
 describe('DeaPool: capacity and lifecycle', () => {
-  it('sums the DEAs that are up and what their instances hold', async () => {
+  it('sums the DEAs that are up and what their instances hold; a DEA has no container limit', async () => {
     const { clock, cc, pool } = aFoundation()
     cc.start(anApp({ appGuid: 'web', instances: 2, memoryMb: 512, diskMb: 2048 }))
     await clock.advance(BOOT)
     expect(pool.capacity()).toEqual({
       total: { memoryMb: 3 * 8192, diskMb: 3 * 32_768, containers: 2 },
       used: { memoryMb: 1024, diskMb: 4096, containers: 2 },
+      unlimitedContainers: true,
       nodes: 3,
       nodesUp: 3,
     })
