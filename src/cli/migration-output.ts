@@ -200,6 +200,8 @@ function eventLine(event: MigrationEvent, paint: ReturnType<typeof painterFor>):
       return `${paint.red('probes down')}: ${event.detail}`
     case 'lock-taken-over':
       return `took over the lock of pid ${event.fromPid} on ${event.fromHostname} (${event.reason})`
+    case 'journal-reconnected':
+      return `${paint.yellow('journal back')} after ${formatDuration(event.downMs)} unreachable; no app started meanwhile, those in flight rechecked with the CC`
     default:
       return undefined
   }

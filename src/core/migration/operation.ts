@@ -33,7 +33,10 @@ export const RUNNER_JOURNAL_COMMIT_DELAY_MS = 0
  */
 export const RUNNER_CC_CONNECTIONS = 64
 
+/** $CFCTL_JOURNAL (a file or a postgres:// URL), else the file journal.db in $CFCTL_HOME. */
 export function defaultJournalPath(env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = env.CFCTL_JOURNAL?.trim()
+  if (chosen) return chosen
   return join(cfctlHome(env), 'journal.db')
 }
 
