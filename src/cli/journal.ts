@@ -1,12 +1,18 @@
 // The journal flag and the migration ID argument, shared by `cfctl migrations ...` and `cfctl rollback`.
-import { userInfo } from 'node:os'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir, userInfo } from 'node:os'
+import { join } from 'node:path'
 import { Args, Flags } from '@oclif/core'
 import { RealClock } from '../clock.js'
 import { Journal } from '../core/journal/journal.js'
 import { controlMigration } from '../core/migration/control.js'
 import { defaultJournalPath, requireMigration } from '../core/migration/operation.js'
 
-export const journalFlag = Flags.string({ description: 'the journal file (default: $CFCTL_HOME/journal.db)' })
+export const journalFlag = Flags.string({
+  description:
+    'the journal: a file, or a PostgreSQL URL that every machine shares (postgres://user@host:5432/db) ' +
+    '(default: $CFCTL_JOURNAL, else $CFCTL_HOME/journal.db)',
+})
 
 export const migrationIdArg = Args.string({
   description: 'the migration ID (see: cfctl migrations list)',
@@ -15,6 +21,18 @@ export const migrationIdArg = Args.string({
 
 export function openJournal(path: string | undefined): Journal {
   return Journal.open(path ?? defaultJournalPath(), { clock: new RealClock() })
+}
+
+/**
+ * Where a command's journal is: --journal, else the default one, except with --embedded: a foundation that
+ * lives only as long as this process would fill the default journal with migrations of targets that are
+ * gone, so its runs get a journal of their own in a temporary directory, removed when the command ends.
+ */
+export function journalPathFor(flags: { journal?: string; embedded?: boolean }): { path: string; dispose(): void } {
+  if (flags.journal !== undefined || !flags.embedded)
+    return { path: flags.journal ?? defaultJournalPath(), dispose() {} }
+  const dir = mkdtempSync(join(tmpdir(), 'cfctl-embedded-'))
+  return { path: join(dir, 'journal.db'), dispose: () => rmSync(dir, { recursive: true, force: true }) }
 }
 
 /** Who a pause or an abort from this terminal is recorded as. */

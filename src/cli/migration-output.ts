@@ -37,7 +37,7 @@ export function renderPlan(plan: MigrationPlan, capacity: CapacityCheck, rate: s
       ` (${totals.started} started, ${totals.stopped} stopped; ${totals.instances} instances, ${formatMb(totals.memoryMb)})`,
   )
   lines.push(
-    `Pace: ${rate ?? 'no rate limit'}, order ${plan.order}${plan.canary ? `, canary of ${plan.canary} first` : ''}; expected about ${formatDuration(plan.expectedDurationMs)}`,
+    `Pace: ${rate ?? 'no rate limit'}, order ${plan.order}${plan.canary ? `, canary of ${plan.canary} first` : ''}; expected about ${formatDuration(plan.expectedDurationMs)} (${estimateBasis(plan)})`,
   )
   const shown = plan.steps.slice(0, 20).map((step, position) => ({ ...step, position }))
   lines.push(
@@ -68,6 +68,14 @@ export function renderPlan(plan: MigrationPlan, capacity: CapacityCheck, rate: s
   return lines.join('\n')
 }
 
+/** What the estimate rests on: the rate, steps measured on this target, or a guess. */
+export function estimateBasis(plan: Pick<MigrationPlan, 'estimate'>): string {
+  const { boundBy, stepMs, samples } = plan.estimate
+  if (boundBy === 'rate') return 'set by the rate'
+  if (samples > 0) return `${formatDuration(stepMs)} a step, the median of ${samples} measured on this target`
+  return `a guess: ${formatDuration(stepMs)} a step, as none has run on this target yet`
+}
+
 function name(backend: string): string {
   return backend === 'diego' ? 'Diego' : 'DEA'
 }
@@ -83,6 +91,7 @@ export function planJson(plan: MigrationPlan, capacity: CapacityCheck, rate: str
     canary: plan.canary,
     totals: plan.totals,
     expectedDurationMs: plan.expectedDurationMs,
+    estimate: plan.estimate,
     capacity: { ok: capacity.ok, target: capacity.target, wayBack: capacity.wayBack },
     warnings: plan.warnings,
     selection: plan.selection,
@@ -191,6 +200,8 @@ function eventLine(event: MigrationEvent, paint: ReturnType<typeof painterFor>):
       return `${paint.red('probes down')}: ${event.detail}`
     case 'lock-taken-over':
       return `took over the lock of pid ${event.fromPid} on ${event.fromHostname} (${event.reason})`
+    case 'journal-reconnected':
+      return `${paint.yellow('journal back')} after ${formatDuration(event.downMs)} unreachable; no app started meanwhile, those in flight rechecked with the CC`
     default:
       return undefined
   }

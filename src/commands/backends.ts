@@ -52,7 +52,7 @@ extension of the embedded foundation; a real Cloud Controller does not report it
                   value: (r: (typeof rows)[number]) =>
                     !r.capacity
                       ? '-'
-                      : r.name === 'dea'
+                      : r.capacity.containers.total === null
                         ? `${r.capacity.containers.used} (no limit)`
                         : `${r.capacity.containers.used}/${r.capacity.containers.total}`,
                   align: 'right' as const,

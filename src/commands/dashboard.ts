@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { CfctlCommand } from '../cli/base.js'
-import { journalFlag, openJournal, operator } from '../cli/journal.js'
+import { journalFlag, journalPathFor, openJournal, operator } from '../cli/journal.js'
 import { RealClock } from '../clock.js'
 import { RUNNER_CC_CONNECTIONS, runnerFor } from '../core/migration/operation.js'
 
@@ -25,7 +25,8 @@ plain-text snapshot instead.`
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Dashboard)
-    const journal = openJournal(flags.journal)
+    const where = journalPathFor(flags)
+    const journal = openJournal(where.path)
     try {
       const { session, client, probe } = await this.connect(flags, { connections: RUNNER_CC_CONNECTIONS })
       // Loaded here, so no other command pays for ink and React at start-up.
@@ -42,6 +43,7 @@ plain-text snapshot instead.`
       })
     } finally {
       journal.close()
+      where.dispose()
     }
   }
 }

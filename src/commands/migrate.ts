@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 import { CfctlCommand } from '../cli/base.js'
 import { choiceFlag } from '../cli/choice-flag.js'
+import { journalPathFor } from '../cli/journal.js'
 import { migrateOptions, reportOutcome, runFollowed, runInDashboard } from '../cli/migrate-run.js'
 import { outputMode, planJson, renderPlan, writeJsonLine } from '../cli/migration-output.js'
 import { confirm, interactive } from '../cli/prompt.js'
@@ -10,8 +11,8 @@ import { Journal } from '../core/journal/journal.js'
 import { parseDuration } from '../core/migration/duration.js'
 import { migrate } from '../core/migration/migrate.js'
 import {
-  defaultJournalPath,
   defaultPauseFile,
+  measuredStep,
   prepareMigration,
   RUNNER_CC_CONNECTIONS,
   RUNNER_JOURNAL_COMMIT_DELAY_MS,
@@ -94,7 +95,8 @@ error, 3 paused, aborted, or not started (the prompt declined: nothing is record
     const { flags } = await this.parse(Migrate)
     const mode = outputMode(flags.json)
     const clock = new RealClock()
-    const journal = Journal.open(flags.journal ?? defaultJournalPath(), {
+    const where = journalPathFor(flags)
+    const journal = Journal.open(where.path, {
       clock,
       commitDelayMs: RUNNER_JOURNAL_COMMIT_DELAY_MS,
     })
@@ -123,7 +125,7 @@ error, 3 paused, aborted, or not started (the prompt declined: nothing is record
           journal,
           clock,
           target,
-          prepare: (o) => prepareMigration(connection.client, o),
+          prepare: (o) => prepareMigration(connection.client, o, measuredStep(journal, target)),
           runnerFor: (id, owner) => runnerFor(context, id, owner),
         },
         options
@@ -153,6 +155,7 @@ error, 3 paused, aborted, or not started (the prompt declined: nothing is record
       reportOutcome(this, result.outcome, flags.ui && process.stdout.isTTY ? 'tty' : mode)
     } finally {
       journal.close()
+      where.dispose()
     }
   }
 }

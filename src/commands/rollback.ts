@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { CfctlCommand } from '../cli/base.js'
-import { journalFlag, migrationIdArg, operator } from '../cli/journal.js'
+import { journalFlag, journalPathFor, migrationIdArg, operator } from '../cli/journal.js'
 import { rateOption } from '../cli/migrate-run.js'
 import { followRun, outputMode, renderSummary, summaryJson, writeJsonLine } from '../cli/migration-output.js'
 import { confirm, interactive } from '../cli/prompt.js'
@@ -8,7 +8,6 @@ import { RealClock } from '../clock.js'
 import { UsageError } from '../core/errors.js'
 import { Journal } from '../core/journal/journal.js'
 import {
-  defaultJournalPath,
   RUNNER_CC_CONNECTIONS,
   RUNNER_JOURNAL_COMMIT_DELAY_MS,
   requireMigration,
@@ -55,7 +54,8 @@ prompt declined).`
     const { args, flags } = await this.parse(Rollback)
     const mode = outputMode(flags.json)
     const clock = new RealClock()
-    const journal = Journal.open(flags.journal ?? defaultJournalPath(), {
+    const where = journalPathFor(flags)
+    const journal = Journal.open(where.path, {
       clock,
       commitDelayMs: RUNNER_JOURNAL_COMMIT_DELAY_MS,
     })
@@ -123,6 +123,7 @@ prompt declined).`
       if (code !== 0) process.exitCode = code
     } finally {
       journal.close()
+      where.dispose()
     }
   }
 }

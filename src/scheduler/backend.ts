@@ -46,6 +46,11 @@ export interface ResourceTotals {
 export interface BackendCapacity {
   total: ResourceTotals
   used: ResourceTotals
+  /**
+   * The backend has no container limit (DEAs: a DEA takes instances while it has memory and disk); its
+   * `total.containers` then only repeats what runs, and the CC extension reports the total as null.
+   */
+  unlimitedContainers?: boolean
   /** Cells (Diego) or DEAs that exist, and those that are up and taking work. */
   nodes: number
   nodesUp: number

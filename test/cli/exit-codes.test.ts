@@ -93,3 +93,30 @@ describe('exit codes', () => {
     expect(resumed.stderr).not.toContain('--resume')
   })
 })
+
+describe('--embedded', () => {
+  it('runs migrate in a journal of its own, so the default journal keeps no migration of a foundation gone', async () => {
+    const home = aCliHome()
+    const run = await home.run([
+      'migrate',
+      '--embedded',
+      '--to',
+      'diego',
+      '--app',
+      'reviews-scheduler',
+      '--yes',
+      '--json',
+    ])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toContain('"type":"summary"')
+
+    const listed = await home.run(['migrations', 'list', '--json'])
+    expect(JSON.parse(listed.stdout)).toEqual([])
+  }, 60_000)
+
+  it('is not offered on the migrations subcommands, which never talk to a foundation', async () => {
+    const result = await aCliHome().run(['migrations', 'list', '--embedded'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('--embedded')
+  })
+})

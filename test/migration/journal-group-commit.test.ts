@@ -96,7 +96,7 @@ describe('Journal with grouped commits', () => {
     writer.transitionStep(id, 0, 'flipping')
     const waiting = writer.durable()
     // The group's transaction ends under it (as a failed COMMIT would leave it), so its COMMIT fails.
-    ;(writer as unknown as { db: { exec(sql: string): void } }).db.exec('ROLLBACK')
+    ;(writer as unknown as { store: { exec(sql: string): void } }).store.exec('ROLLBACK')
 
     await clock.advance(5)
 

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url'
 import { expect } from 'vitest'
 import type { AppRecord } from '../../src/scheduler/cc/store.js'
 import { Foundation, type FoundationOptions } from '../../src/scheduler/foundation.js'
-import { aCliHome, type CliHome, type CliResult } from '../cli/run-cli.js'
+import { aCliHome, type CliHome, type CliResult, cliEntry } from '../cli/run-cli.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -177,7 +177,7 @@ export class StreamedCli {
   private waiters: Array<() => void> = []
 
   constructor(home: CliHome, args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bin', 'dev.js'), ...args], {
+    this.child = spawn(process.execPath, [...cliEntry(), ...args], {
       cwd: root,
       env: { ...home.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],

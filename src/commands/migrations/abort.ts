@@ -18,6 +18,9 @@ aborted (the prompt declined).`
     '<%= config.bin %> migrations abort 9093 --yes',
   ]
   static override enableJsonFlag = true
+  // They read and write the journal only, so --embedded (which would start a foundation nothing here
+  // talks to) is not offered. The cast keeps the base class's flag type, which they never read.
+  static override baseFlags = {} as typeof CfctlCommand.baseFlags
   static override args = { id: migrationIdArg }
   static override flags = {
     journal: journalFlag,

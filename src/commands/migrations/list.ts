@@ -11,6 +11,9 @@ export default class MigrationsList extends CfctlCommand {
     '<%= config.bin %> migrations list --state running --json',
   ]
   static override enableJsonFlag = true
+  // They read and write the journal only, so --embedded (which would start a foundation nothing here
+  // talks to) is not offered. The cast keeps the base class's flag type, which they never read.
+  static override baseFlags = {} as typeof CfctlCommand.baseFlags
   static override flags = {
     journal: journalFlag,
     state: Flags.string({

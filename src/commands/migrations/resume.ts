@@ -8,6 +8,9 @@ export default class MigrationsResume extends CfctlCommand {
 when none is, the journal is changed directly. The operator who did it is recorded.`
   static override examples = ['<%= config.bin %> migrations resume 20261123-111318-9093']
   static override enableJsonFlag = true
+  // They read and write the journal only, so --embedded (which would start a foundation nothing here
+  // talks to) is not offered. The cast keeps the base class's flag type, which they never read.
+  static override baseFlags = {} as typeof CfctlCommand.baseFlags
   static override args = { id: migrationIdArg }
   static override flags = { journal: journalFlag }
 

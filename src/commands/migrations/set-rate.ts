@@ -13,6 +13,9 @@ export default class MigrationsSetRate extends CfctlCommand {
     '<%= config.bin %> migrations set-rate 20261123-111318-9093 unlimited --max-in-flight 10',
   ]
   static override enableJsonFlag = true
+  // They read and write the journal only, so --embedded (which would start a foundation nothing here
+  // talks to) is not offered. The cast keeps the base class's flag type, which they never read.
+  static override baseFlags = {} as typeof CfctlCommand.baseFlags
   static override args = {
     id: migrationIdArg,
     rate: Args.string({ description: 'N/sec, N/min or N/hour, or "unlimited"' }),

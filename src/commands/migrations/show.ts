@@ -10,6 +10,9 @@ export default class MigrationsShow extends CfctlCommand {
   static override summary = 'Show a migration: its state, who paused it, its steps and its last events'
   static override examples = ['<%= config.bin %> migrations show 20261123-111318-9093 --steps']
   static override enableJsonFlag = true
+  // They read and write the journal only, so --embedded (which would start a foundation nothing here
+  // talks to) is not offered. The cast keeps the base class's flag type, which they never read.
+  static override baseFlags = {} as typeof CfctlCommand.baseFlags
   static override args = { id: migrationIdArg }
   static override flags = {
     journal: journalFlag,

@@ -189,7 +189,8 @@ export interface BackendUsage {
     nodesUp: number
     memoryMb: { total: number; used: number }
     diskMb: { total: number; used: number }
-    containers: { total: number; used: number }
+    /** `total` null: no container limit (DEAs). */
+    containers: { total: number | null; used: number }
   }
 }
 

@@ -105,7 +105,8 @@ export interface BackendCapacity {
   nodesUp: number
   memoryMb: Usage
   diskMb: Usage
-  containers: Usage
+  /** `total` null: the backend has no container limit (DEAs). */
+  containers: { total: number | null; used: number }
 }
 
 export interface BackendsCapacity {

@@ -162,7 +162,8 @@ const BackendCapacityBody = z.object({
   nodes_up: z.number().int().nonnegative(),
   memory_mb: Used,
   disk_mb: Used,
-  containers: Used,
+  /** `total` null: no container limit (the DEAs). */
+  containers: z.object({ total: z.number().nonnegative().nullable(), used: z.number().nonnegative() }),
 })
 
 /** `GET /v2/x-cfctl/backends`: an extension only the embedded foundation serves. */

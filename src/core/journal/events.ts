@@ -44,6 +44,8 @@ export type MigrationEventBody =
   | { type: 'paused'; by: string }
   | { type: 'resumed'; by: string }
   | { type: 'rate-changed'; rate: string | null; maxInFlight: number }
+  /** The journal's database answered again after `downMs` in which the run admitted no app. */
+  | { type: 'journal-reconnected'; downMs: number }
   | { type: 'completed'; done: number; failed: number; skipped: number }
   | { type: 'failed'; done: number; failed: number }
   | { type: 'aborted'; by: string; pending: number }

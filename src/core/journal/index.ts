@@ -4,6 +4,7 @@ export {
   JournalError,
   type JournalListener,
   type JournalOptions,
+  LeaseLostError,
   type LockAcquired,
   type NewMigration,
   type StepChange,
@@ -17,7 +18,9 @@ export {
   type LockVerdict,
   lockVerdict,
 } from './lock.js'
+export { JournalUnavailableError, PgStatementError, redactUrl } from './pg-store.js'
 export { SCHEMA_VERSION } from './schema.js'
+export { isPostgresUrl } from './store.js'
 export {
   type Backend,
   ControlCommand,

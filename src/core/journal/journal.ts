@@ -1,15 +1,16 @@
-// The durable record of every migration: SQLite through node:sqlite, in WAL mode when on a file, so a CLI
-// in another terminal can read a migration (and leave it a control command) while a runner writes to it.
+// The durable record of every migration, in one of two stores (store.ts): a SQLite file through node:sqlite,
+// in WAL mode, so a CLI in another terminal can read a migration (and leave it a control command) while a
+// runner writes to it; or a PostgreSQL database (`--journal postgres://...`) shared by every machine.
 // The runner writes each step's intent here before it touches the Cloud Controller, which is what lets a
-// crashed migration be resumed by reading this file and the CC. Timestamps come from the injected clock.
+// crashed migration be resumed by reading the journal and the CC. Timestamps come from the injected clock.
 import { randomBytes } from 'node:crypto'
-import { closeSync, fchmodSync, mkdirSync, openSync } from 'node:fs'
-import { dirname } from 'node:path'
-import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
 import { type Clock, RealClock, type Timer } from '../../clock.js'
+import { JournalError } from './errors.js'
 import type { JournalEvent, MigrationEvent, MigrationEventBody } from './events.js'
 import { DEFAULT_LOCK_STALE_MS, isProcessAlive, LockHeldError, type LockPolicy, lockVerdict } from './lock.js'
-import { SCHEMA_VERSION, UPGRADES } from './schema.js'
+import { PgStore } from './pg-store.js'
+import { SCHEMA_VERSION } from './schema.js'
+import { isPostgresUrl, SqliteStore, type SqlStore, type SqlValue } from './store.js'
 import {
   ControlCommand,
   type ControlRecord,
@@ -24,6 +25,8 @@ import {
   type StepRecord,
   type StepState,
 } from './types.js'
+
+export { JournalError }
 
 export interface JournalOptions {
   clock?: Clock
@@ -62,11 +65,24 @@ export interface LockAcquired {
 
 export type JournalListener = (event: MigrationEvent) => void
 
-/** A journal operation that the journal's state does not allow: a bug in the caller, or a user's stale id. */
-export class JournalError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'JournalError'
+/**
+ * A write of a runner whose lease was taken over: the journal refused it, so nothing it meant to record (the
+ * intent of a flip, above all) was recorded, and the runner must stop without touching the CC again.
+ */
+export class LeaseLostError extends Error {
+  readonly migrationId: string
+  readonly epoch: number
+  readonly holder: LockRecord | undefined
+
+  constructor(migrationId: string, epoch: number, holder: LockRecord | undefined) {
+    const now = holder
+      ? `; it is now held by pid ${holder.pid} on ${holder.hostname} (epoch ${holder.epoch})`
+      : '; it is no longer held'
+    super(`lost the lease of migration ${migrationId} (epoch ${epoch})${now}: the journal refused this runner's write`)
+    this.name = 'LeaseLostError'
+    this.migrationId = migrationId
+    this.epoch = epoch
+    this.holder = holder
   }
 }
 
@@ -108,15 +124,17 @@ const STEP_STAMP: Record<StepState, { column: string; field: keyof StepRecord } 
 }
 
 export class Journal {
+  /** The file, or the PostgreSQL URL with its password masked. */
   readonly path: string
-  private readonly db: DatabaseSync
+  private readonly store: SqlStore
   private readonly clock: Clock
   private readonly listeners = new Set<JournalListener>()
   /** Events written in the transaction in progress; delivered to listeners only once it commits. */
   private outbox: MigrationEvent[] = []
-  private readonly statements: Map<string, StatementSync> = new Map()
   private closed = false
   private readonly commitDelayMs: number | undefined
+  /** The leases this journal took (acquireLock), by migration: every write for one of them is fenced. */
+  private readonly fences = new Map<string, { target: string; token: string; epoch: number }>()
   /** Nesting of transaction() calls: an inner one joins the outer one. */
   private depth = 0
   /** The group of writes not yet committed (commitDelayMs only), and who waits for it to be. */
@@ -124,53 +142,45 @@ export class Journal {
   /** Why a group failed to commit; every later write refuses, since what the caller believes was lost. */
   private broken: unknown
 
-  /** Opens (creating it and its directory when missing) the journal at `path`, or an in-memory one for ':memory:'. */
-  static open(path: string, options: JournalOptions = {}): Journal {
-    // ~/.cfctl may not exist yet on a first run; it is the user's own, so only they may read it.
-    if (path !== ':memory:' && !path.startsWith('file:')) {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
-      // The journal names apps, orgs and targets: the user's alone, like the directory it lives in.
-      // Created (or tightened) 0600 before SQLite opens it; its -wal and -shm files take this mode.
-      const fd = openSync(path, 'a', 0o600)
-      try {
-        fchmodSync(fd, 0o600)
-      } finally {
-        closeSync(fd)
-      }
-    }
-    return new Journal(path, options.clock ?? new RealClock(), options.commitDelayMs)
+  /**
+   * Opens the journal at `location`: a PostgreSQL URL (`postgres://user@host/db`), else a file (created with
+   * its directory when missing), or an in-memory one for ':memory:'.
+   */
+  static open(location: string, options: JournalOptions = {}): Journal {
+    const store = isPostgresUrl(location) ? new PgStore(location) : new SqliteStore(location)
+    return new Journal(store, options.clock ?? new RealClock(), options.commitDelayMs)
   }
 
-  private constructor(path: string, clock: Clock, commitDelayMs: number | undefined) {
-    if (commitDelayMs !== undefined && !(Number.isFinite(commitDelayMs) && commitDelayMs >= 0))
+  private constructor(store: SqlStore, clock: Clock, commitDelayMs: number | undefined) {
+    if (commitDelayMs !== undefined && !(Number.isFinite(commitDelayMs) && commitDelayMs >= 0)) {
+      store.close()
       throw new RangeError(`commitDelayMs must be 0 or more, got ${commitDelayMs}`)
-    this.path = path
+    }
+    this.store = store
+    this.path = store.location
     this.clock = clock
     this.commitDelayMs = commitDelayMs
-    this.db = new DatabaseSync(path)
     try {
-      if (path !== ':memory:') {
-        this.db.exec('PRAGMA journal_mode = WAL')
-        this.db.exec('PRAGMA synchronous = NORMAL')
-      }
-      // Another cfctl (a `migrations pause` in a second terminal) may hold the write lock for a moment.
-      this.db.exec('PRAGMA busy_timeout = 5000')
-      this.db.exec('PRAGMA foreign_keys = ON')
       this.upgrade()
     } catch (error) {
-      this.db.close()
+      store.close()
       throw error
     }
   }
 
-  /** The schema version of the open file. */
-  get schemaVersion(): number {
-    return Number(this.get<{ user_version: number }>('PRAGMA user_version')?.user_version)
+  /** Which store holds this journal. */
+  get storeKind(): 'sqlite' | 'postgres' {
+    return this.store.kind
   }
 
-  /** The journal mode SQLite reports ('wal' for a file, 'memory' for ':memory:'). */
+  /** The schema version of the open journal. */
+  get schemaVersion(): number {
+    return this.store.schemaVersion()
+  }
+
+  /** The journal mode SQLite reports ('wal' for a file, 'memory' for ':memory:'); 'postgres' on PostgreSQL. */
   get journalMode(): string {
-    return String(this.get<{ journal_mode: string }>('PRAGMA journal_mode')?.journal_mode)
+    return this.store.mode()
   }
 
   close(): void {
@@ -179,7 +189,7 @@ export class Journal {
       this.flush()
     } finally {
       this.closed = true
-      this.db.close()
+      this.store.close()
     }
   }
 
@@ -195,9 +205,9 @@ export class Journal {
     this.group = undefined
     group.timer.cancel()
     try {
-      this.statement('COMMIT').run()
+      this.store.run('COMMIT')
     } catch (error) {
-      if (this.db.isTransaction) this.db.exec('ROLLBACK')
+      this.rollbackQuietly()
       this.outbox = []
       this.broken = error
       for (const waiter of group.waiters) waiter.reject(error)
@@ -245,29 +255,35 @@ export class Journal {
         now,
         now,
       )
-      const insert = this.statement(
-        `INSERT INTO steps (migration_id, position, app_guid, app_name, org, space, app_state, instances, memory_mb,
-           canary, original_diego, target_diego, state, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
-      )
-      input.steps.forEach((step, position) => {
-        insert.run(
-          id,
-          position,
-          step.appGuid,
-          step.appName,
-          step.org,
-          step.space,
-          step.appState,
-          step.instances,
-          step.memoryMb,
-          step.canary ? 1 : 0,
-          step.originalDiego ? 1 : 0,
-          step.targetDiego ? 1 : 0,
-          now,
-          now,
+      // Many rows per INSERT: on PostgreSQL each statement is a round trip, and a plan may hold 10,000 apps.
+      for (let start = 0; start < input.steps.length; start += STEP_ROWS_PER_INSERT) {
+        const chunk = input.steps.slice(start, start + STEP_ROWS_PER_INSERT)
+        const values: SqlValue[] = []
+        chunk.forEach((step, offset) => {
+          values.push(
+            id,
+            start + offset,
+            step.appGuid,
+            step.appName,
+            step.org,
+            step.space,
+            step.appState,
+            step.instances,
+            step.memoryMb,
+            step.canary ? 1 : 0,
+            step.originalDiego ? 1 : 0,
+            step.targetDiego ? 1 : 0,
+            now,
+            now,
+          )
+        })
+        this.run(
+          `INSERT INTO steps (migration_id, position, app_guid, app_name, org, space, app_state, instances, memory_mb,
+             canary, original_diego, target_diego, state, created_at, updated_at)
+           VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)").join(', ')}`,
+          ...values,
         )
-      })
+      }
       this.appendEvent(id, {
         type: 'planned',
         to: parameters.to,
@@ -303,7 +319,7 @@ export class Journal {
     to: MigrationState,
     change: { pausedBy?: string | null; error?: string | null; event?: MigrationEventBody } = {},
   ): MigrationRecord {
-    return this.transaction(() => {
+    return this.fenced(id, () => {
       const current = this.requireMigration(id)
       if (!MIGRATION_TRANSITIONS[current.state].includes(to)) {
         throw new JournalError(`migration ${id} cannot go from ${current.state} to ${to}`)
@@ -323,7 +339,7 @@ export class Journal {
 
   /** Changes the live settings (rate, max in flight) so that a resumed run keeps them. */
   updateParameters(id: string, patch: Partial<MigrationParameters>, event?: MigrationEventBody): MigrationRecord {
-    return this.transaction(() => {
+    return this.fenced(id, () => {
       const current = this.requireMigration(id)
       const parameters = MigrationParameters.parse({ ...current.parameters, ...patch })
       this.run(
@@ -339,7 +355,7 @@ export class Journal {
 
   /** Records that the canary passed and the rest may go, so a resumed run does not hold again. */
   confirmCanary(id: string): MigrationRecord {
-    return this.transaction(() => {
+    return this.fenced(id, () => {
       const now = this.clock.now()
       this.run(
         'UPDATE migrations SET canary_confirmed_at = COALESCE(canary_confirmed_at, ?), updated_at = ? WHERE id = ?',
@@ -382,20 +398,24 @@ export class Journal {
     change: StepChange = {},
     event?: MigrationEventBody,
   ): StepRecord {
-    return this.transaction(() => {
-      const current = this.requireStep(id, position)
-      if (!STEP_TRANSITIONS[current.state].includes(to)) {
-        throw new JournalError(
-          `step ${position} (${current.appName}) of migration ${id} cannot go from ${current.state} to ${to}`,
-        )
-      }
-      return this.writeStep(current, to, change, event)
-    }, true)
+    return this.fenced(
+      id,
+      () => {
+        const current = this.requireStep(id, position)
+        if (!STEP_TRANSITIONS[current.state].includes(to)) {
+          throw new JournalError(
+            `step ${position} (${current.appName}) of migration ${id} cannot go from ${current.state} to ${to}`,
+          )
+        }
+        return this.writeStep(current, to, change, event)
+      },
+      true,
+    )
   }
 
   /** Changes a step's details without changing its state (an error noted while rolling back, say). */
   updateStep(id: string, position: number, change: StepChange, event?: MigrationEventBody): StepRecord {
-    return this.transaction(() => this.writeStep(this.requireStep(id, position), undefined, change, event), true)
+    return this.fenced(id, () => this.writeStep(this.requireStep(id, position), undefined, change, event), true)
   }
 
   // ---- events ----
@@ -405,28 +425,39 @@ export class Journal {
     const event = { ...body, migrationId, at: this.clock.now() } as MigrationEvent
     const { type, ...rest } = body
     const appGuid = 'appGuid' in body ? body.appGuid : null
-    this.transaction(() => {
-      this.run(
-        'INSERT INTO events (migration_id, at, type, app_guid, data) VALUES (?, ?, ?, ?, ?)',
-        migrationId,
-        event.at,
-        type,
-        appGuid,
-        JSON.stringify(rest),
-      )
-      this.outbox.push(event)
-    }, true)
+    this.fenced(
+      migrationId,
+      () => {
+        this.run(
+          'INSERT INTO events (migration_id, at, type, app_guid, data) VALUES (?, ?, ?, ?, ?)',
+          migrationId,
+          event.at,
+          type,
+          appGuid,
+          JSON.stringify(rest),
+        )
+        this.outbox.push(event)
+      },
+      true,
+    )
     return event
   }
 
   /** In the order written. */
   events(migrationId: string, options: { afterSeq?: number; limit?: number } = {}): JournalEvent[] {
-    const rows = this.all<EventRow>(
-      'SELECT * FROM events WHERE migration_id = ? AND seq > ? ORDER BY seq LIMIT ?',
-      migrationId,
-      options.afterSeq ?? 0,
-      options.limit ?? -1,
-    )
+    const rows =
+      options.limit === undefined
+        ? this.all<EventRow>(
+            'SELECT * FROM events WHERE migration_id = ? AND seq > ? ORDER BY seq',
+            migrationId,
+            options.afterSeq ?? 0,
+          )
+        : this.all<EventRow>(
+            'SELECT * FROM events WHERE migration_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+            migrationId,
+            options.afterSeq ?? 0,
+            options.limit,
+          )
     return rows.map(
       (row) =>
         ({
@@ -439,69 +470,120 @@ export class Journal {
     )
   }
 
-  // ---- the per-target lock ----
+  // ---- the per-target lease ----
 
   /**
-   * Takes the target's lock for `migrationId`, or throws LockHeldError naming the holder. A lock whose
+   * Takes the target's lease for `migrationId`, or throws LockHeldError naming the holder. A lease whose
    * heartbeat is stale, or whose pid is gone from this host, is taken over (and the takeover is reported).
+   * Each acquisition has the next epoch of the target; from here on, every write this journal makes for
+   * `migrationId` checks, in its own transaction, that the lease still has that epoch and this owner, and is
+   * refused with LeaseLostError otherwise (see fenced()).
    */
   acquireLock(target: string, migrationId: string, owner: LockOwner, policy: Partial<LockPolicy> = {}): LockAcquired {
     const full: LockPolicy = {
       staleAfterMs: policy.staleAfterMs ?? DEFAULT_LOCK_STALE_MS,
       isAlive: policy.isAlive ?? isProcessAlive,
     }
-    return this.transaction(() => {
-      const now = this.clock.now()
-      const held = this.lock(target)
-      let tookOver: LockAcquired['tookOver']
-      if (held) {
-        const verdict = lockVerdict(held, owner, now, full)
-        if (verdict.kind === 'held') throw new LockHeldError(held, now)
-        if (verdict.kind === 'stale' || verdict.kind === 'dead') tookOver = { previous: held, reason: verdict.kind }
-      }
-      this.run(
-        `INSERT INTO locks (target, migration_id, token, pid, hostname, acquired_at, heartbeat_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (target) DO UPDATE SET migration_id = excluded.migration_id, token = excluded.token,
-           pid = excluded.pid, hostname = excluded.hostname, acquired_at = excluded.acquired_at,
-           heartbeat_at = excluded.heartbeat_at`,
-        target,
-        migrationId,
-        owner.token,
-        owner.pid,
-        owner.hostname,
-        now,
-        now,
-      )
-      const lock = this.lock(target)!
-      return tookOver ? { lock, tookOver } : { lock }
-    })
+    for (;;) {
+      const acquired = this.transaction(() => {
+        const now = this.clock.now()
+        // The row, released or not, locked until the end of the transaction (PostgreSQL; SQLite's write
+        // transaction already excludes every other writer).
+        const row = this.get<LockRow>(`SELECT * FROM locks WHERE target = ?${this.store.lockRows}`, target)
+        const held = row && row.released_at === null ? toLock(row) : undefined
+        let tookOver: LockAcquired['tookOver']
+        if (held) {
+          const verdict = lockVerdict(held, owner, now, full)
+          if (verdict.kind === 'held') throw new LockHeldError(held, now)
+          if (verdict.kind === 'stale' || verdict.kind === 'dead') tookOver = { previous: held, reason: verdict.kind }
+        }
+        const values = [migrationId, owner.token, owner.pid, owner.hostname, now, now]
+        if (row) {
+          this.run(
+            `UPDATE locks SET migration_id = ?, token = ?, pid = ?, hostname = ?, acquired_at = ?, heartbeat_at = ?,
+               epoch = epoch + 1, released_at = NULL
+             WHERE target = ?`,
+            ...values,
+            target,
+          )
+        } else {
+          const inserted = this.run(
+            `INSERT INTO locks (migration_id, token, pid, hostname, acquired_at, heartbeat_at, target, epoch)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (target) DO NOTHING`,
+            ...values,
+            target,
+          )
+          // Another cfctl inserted the first row of this target at the same moment: look again.
+          if (inserted !== 1) return undefined
+        }
+        const lock = this.lock(target)!
+        this.fences.set(migrationId, { target, token: owner.token, epoch: lock.epoch })
+        return tookOver ? { lock, tookOver } : { lock }
+      })
+      if (acquired) return acquired
+    }
   }
 
-  /** Refreshes the heartbeat; false when the lock is no longer this owner's (it was taken over). */
+  /** Refreshes the heartbeat; false when the lease is no longer this owner's (it was taken over). */
   heartbeat(target: string, token: string): boolean {
-    const result = this.transaction(() =>
-      this.run('UPDATE locks SET heartbeat_at = ? WHERE target = ? AND token = ?', this.clock.now(), target, token),
+    const changed = this.transaction(() =>
+      this.run(
+        'UPDATE locks SET heartbeat_at = ? WHERE target = ? AND token = ? AND released_at IS NULL',
+        this.clock.now(),
+        target,
+        token,
+      ),
     )
-    return Number(result.changes) === 1
+    return changed === 1
   }
 
   releaseLock(target: string, token: string): boolean {
-    const result = this.transaction(() => this.run('DELETE FROM locks WHERE target = ? AND token = ?', target, token))
-    return Number(result.changes) === 1
+    const changed = this.transaction(() =>
+      this.run(
+        'UPDATE locks SET released_at = ? WHERE target = ? AND token = ? AND released_at IS NULL',
+        this.clock.now(),
+        target,
+        token,
+      ),
+    )
+    for (const [migrationId, fence] of this.fences) {
+      if (fence.target === target && fence.token === token) this.fences.delete(migrationId)
+    }
+    return changed === 1
   }
 
   lock(target: string): LockRecord | undefined {
-    const row = this.get<LockRow>('SELECT * FROM locks WHERE target = ?', target)
+    const row = this.get<LockRow>('SELECT * FROM locks WHERE target = ? AND released_at IS NULL', target)
     return row ? toLock(row) : undefined
   }
 
-  /** The lock held for this migration with a heartbeat fresher than `staleAfterMs`, if any. */
+  /** The lease held for this migration with a heartbeat fresher than `staleAfterMs`, if any. */
   liveLockOf(migrationId: string, staleAfterMs = DEFAULT_LOCK_STALE_MS): LockRecord | undefined {
-    const row = this.get<LockRow>('SELECT * FROM locks WHERE migration_id = ?', migrationId)
+    const row = this.get<LockRow>('SELECT * FROM locks WHERE migration_id = ? AND released_at IS NULL', migrationId)
     if (!row) return undefined
     const lock = toLock(row)
     return this.clock.now() - lock.heartbeatAt <= staleAfterMs ? lock : undefined
+  }
+
+  /**
+   * Throws LeaseLostError unless the lease this journal took for `migrationId` still has its epoch: what the
+   * runner asks right before a PUT when time passed since its last journal write (a frozen process, say).
+   */
+  checkLease(migrationId: string): void {
+    const fence = this.fences.get(migrationId)
+    if (!fence) return
+    const held = this.get<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM locks WHERE target = ? AND epoch = ? AND token = ? AND released_at IS NULL',
+      fence.target,
+      fence.epoch,
+      fence.token,
+    )
+    if (Number(held?.n) !== 1) throw new LeaseLostError(migrationId, fence.epoch, this.lock(fence.target))
+  }
+
+  /** The epoch of the lease this journal holds for the migration, if it holds one. */
+  leaseEpoch(migrationId: string): number | undefined {
+    return this.fences.get(migrationId)?.epoch
   }
 
   // ---- control commands from other processes ----
@@ -510,20 +592,20 @@ export class Journal {
     const parsed = ControlCommand.parse(command)
     this.requireMigration(migrationId)
     const at = this.clock.now()
-    const result = this.transaction(() =>
-      this.run(
-        'INSERT INTO controls (migration_id, at, command) VALUES (?, ?, ?)',
+    const row = this.transaction(() =>
+      this.get<{ seq: number }>(
+        'INSERT INTO controls (migration_id, at, command) VALUES (?, ?, ?) RETURNING seq',
         migrationId,
         at,
         JSON.stringify(parsed),
       ),
     )
-    return { seq: Number(result.lastInsertRowid), migrationId, at, command: parsed }
+    return { seq: Number(row!.seq), migrationId, at, command: parsed }
   }
 
   /** The commands not yet taken, oldest first, marking them taken. */
   takeControls(migrationId: string): ControlRecord[] {
-    return this.transaction(() => {
+    return this.fenced(migrationId, () => {
       const rows = this.all<ControlRow>(
         'SELECT * FROM controls WHERE migration_id = ? AND taken_at IS NULL ORDER BY seq',
         migrationId,
@@ -545,6 +627,34 @@ export class Journal {
   }
 
   // ---- internals ----
+
+  /**
+   * In the transaction of a write for `migrationId`: when this journal holds the migration's lease, the write
+   * goes ahead only if the lease still has this journal's epoch and owner. The no-op UPDATE locks the lease
+   * row until the commit (PostgreSQL), so a takeover waits for the write rather than passing it.
+   */
+  private checkFence(migrationId: string): void {
+    const fence = this.fences.get(migrationId)
+    if (!fence) return
+    const changed = this.run(
+      'UPDATE locks SET epoch = epoch WHERE target = ? AND epoch = ? AND token = ? AND released_at IS NULL',
+      fence.target,
+      fence.epoch,
+      fence.token,
+    )
+    if (changed === 1) return
+    const now = this.lock(fence.target)
+    throw new LeaseLostError(migrationId, fence.epoch, now)
+  }
+
+  /** A write for `migrationId`, fenced by its lease (checked once, by the outermost of nested writes). */
+  private fenced<T>(migrationId: string, fn: () => T, groupable = false): T {
+    const outermost = this.depth === 0
+    return this.transaction(() => {
+      if (outermost) this.checkFence(migrationId)
+      return fn()
+    }, groupable)
+  }
 
   private requireStep(id: string, position: number): StepRecord {
     const step = this.step(id, position)
@@ -590,18 +700,26 @@ export class Journal {
   }
 
   private upgrade(): void {
-    const version = this.schemaVersion
-    if (version > SCHEMA_VERSION) {
-      throw new JournalError(
-        `the journal ${this.path} has schema version ${version}, written by a newer cfctl; this one reads up to ${SCHEMA_VERSION}`,
-      )
+    const check = (version: number) => {
+      if (version > SCHEMA_VERSION) {
+        throw new JournalError(
+          `the journal ${this.path} has schema version ${version}, written by a newer cfctl; this one reads up to ${SCHEMA_VERSION}`,
+        )
+      }
     }
-    for (let v = version; v < SCHEMA_VERSION; v++) {
-      this.transaction(() => {
-        this.db.exec(UPGRADES[v]!)
-        this.db.exec(`PRAGMA user_version = ${v + 1}`)
-      })
-    }
+    // Read first without a write transaction: the usual journal is current, and a reader needs no lock.
+    const seen = this.store.schemaVersion()
+    check(seen)
+    if (seen === SCHEMA_VERSION) return
+    this.transaction(() => {
+      this.store.lockSchema()
+      const version = this.store.schemaVersion()
+      check(version)
+      for (let v = version; v < SCHEMA_VERSION; v++) {
+        this.store.exec(this.store.upgrades[v]!)
+        this.store.setSchemaVersion(v + 1)
+      }
+    })
   }
 
   private freshId(now: number): string {
@@ -625,12 +743,12 @@ export class Journal {
     let result: T
     this.depth++
     try {
-      this.statement('BEGIN IMMEDIATE').run()
+      this.store.run('BEGIN IMMEDIATE')
       try {
         result = fn()
-        this.statement('COMMIT').run()
+        this.store.run('COMMIT')
       } catch (error) {
-        if (this.db.isTransaction) this.db.exec('ROLLBACK')
+        this.rollbackQuietly()
         this.outbox = []
         throw error
       }
@@ -644,19 +762,19 @@ export class Journal {
   /** fn inside the open group (opening it), as a savepoint: a write that fails leaves the others in place. */
   private inGroup<T>(fn: () => T): T {
     if (!this.group) {
-      this.statement('BEGIN IMMEDIATE').run()
+      this.store.run('BEGIN IMMEDIATE')
       this.group = { waiters: [], timer: this.clock.after(this.commitDelayMs!, () => this.commitGroup()) }
     }
     const mark = this.outbox.length
-    this.statement('SAVEPOINT grouped_write').run()
+    this.store.run('SAVEPOINT grouped_write')
     this.depth++
     try {
       const result = fn()
-      this.statement('RELEASE grouped_write').run()
+      this.store.run('RELEASE grouped_write')
       return result
     } catch (error) {
-      this.statement('ROLLBACK TO grouped_write').run()
-      this.statement('RELEASE grouped_write').run()
+      this.store.run('ROLLBACK TO grouped_write')
+      this.store.run('RELEASE grouped_write')
       this.outbox.length = mark
       throw error
     } finally {
@@ -686,27 +804,32 @@ export class Journal {
     for (const event of delivered) for (const listener of this.listeners) listener(event)
   }
 
-  private statement(sql: string): StatementSync {
-    let statement = this.statements.get(sql)
-    if (!statement) {
-      statement = this.db.prepare(sql)
-      this.statements.set(sql, statement)
+  /** Ends a failed transaction; a store that cannot even do that (its connection is gone) ends it itself. */
+  private rollbackQuietly(): void {
+    if (!this.store.inTransaction) return
+    try {
+      this.store.run('ROLLBACK')
+    } catch {
+      // The connection broke: the server rolled the transaction back with it.
     }
-    return statement
   }
 
-  private all<T>(sql: string, ...params: SQLInputValue[]): T[] {
-    return this.statement(sql).all(...params) as unknown as T[]
+  private all<T>(sql: string, ...params: SqlValue[]): T[] {
+    return this.store.all<T>(sql, params)
   }
 
-  private get<T>(sql: string, ...params: SQLInputValue[]): T | undefined {
-    return this.statement(sql).get(...params) as unknown as T | undefined
+  private get<T>(sql: string, ...params: SqlValue[]): T | undefined {
+    return this.store.get<T>(sql, params)
   }
 
-  private run(sql: string, ...params: SQLInputValue[]) {
-    return this.statement(sql).run(...params)
+  /** A write; how many rows it changed. */
+  private run(sql: string, ...params: SqlValue[]): number {
+    return this.store.run(sql, params)
   }
 }
+
+/** 14 values a row: well inside SQLite's 32,766 and PostgreSQL's 65,535 parameters a statement. */
+const STEP_ROWS_PER_INSERT = 500
 
 function inStates<S extends string>(state: S, states: readonly S[] | undefined): boolean {
   return states === undefined || states.includes(state)
@@ -764,6 +887,8 @@ interface EventRow {
 
 interface LockRow {
   target: string
+  epoch: number
+  released_at: number | null
   migration_id: string
   token: string
   pid: number
@@ -835,6 +960,7 @@ function toLock(row: LockRow): LockRecord {
     token: row.token,
     pid: Number(row.pid),
     hostname: row.hostname,
+    epoch: Number(row.epoch),
     acquiredAt: Number(row.acquired_at),
     heartbeatAt: Number(row.heartbeat_at),
   }

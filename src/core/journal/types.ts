@@ -122,6 +122,8 @@ export interface LockOwner {
 export interface LockRecord extends LockOwner {
   readonly target: string
   readonly migrationId: string
+  /** Grows by one with each acquisition of the target's lease: the fencing token of the runner that holds it. */
+  readonly epoch: number
   readonly acquiredAt: number
   readonly heartbeatAt: number
 }

@@ -49,7 +49,9 @@ function checkTarget(
   }
   const free = capacity.memoryMb.total - capacity.memoryMb.used
   const shortMemory = need - free
-  const containersFree = capacity.containers ? capacity.containers.total - capacity.containers.used : undefined
+  // The rule `cfctl backends` shows: a backend without a container total (the DEAs) has no container limit.
+  const limit = capacity.containers?.total ?? null
+  const containersFree = limit === null ? undefined : limit - capacity.containers!.used
   const shortContainers = containersFree === undefined ? 0 : plan.totals.instances - containersFree
   if (shortMemory > 0 || shortContainers > 0) {
     const parts: string[] = []

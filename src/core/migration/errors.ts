@@ -7,7 +7,8 @@ export class MigrationStateError extends UsageError {}
 export class LockLostError extends UserError {
   constructor(migrationId: string) {
     super(
-      `lost the lock of migration ${migrationId}: another cfctl took it over after this one's heartbeat went stale`,
+      `lost the lease of migration ${migrationId}: another cfctl took it over after this one's heartbeat went ` +
+        'stale; this one flips nothing more',
       `see who runs it with: cfctl migrations show ${migrationId}`,
       3,
     )

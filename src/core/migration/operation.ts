@@ -33,7 +33,10 @@ export const RUNNER_JOURNAL_COMMIT_DELAY_MS = 0
  */
 export const RUNNER_CC_CONNECTIONS = 64
 
+/** $CFCTL_JOURNAL (a file or a postgres:// URL), else the file journal.db in $CFCTL_HOME. */
 export function defaultJournalPath(env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = env.CFCTL_JOURNAL?.trim()
+  if (chosen) return chosen
   return join(cfctlHome(env), 'journal.db')
 }
 
@@ -83,8 +86,34 @@ export async function listFleet(client: CcClient, scope: { org?: string; space?:
   }))
 }
 
+/** How many of the latest finished steps on a target the plan's step time is measured from. */
+const MEASURED_STEPS = 200
+
+/**
+ * The typical step of a started app on this target, flip to verified: the median of the latest steps the
+ * journal holds for it (a target's own pace, from 1 s on an embedded foundation to minutes on a real one),
+ * or undefined when none ran there yet and the estimate can only guess.
+ */
+export function measuredStep(journal: Journal, target: string): { ms: number; samples: number } | undefined {
+  const times: number[] = []
+  for (const migration of journal.migrations({ target })) {
+    for (const step of journal.steps(migration.id, { states: ['done'] })) {
+      if (step.appState !== 'STARTED' || !step.flipped || step.flippingAt === null || step.doneAt === null) continue
+      times.push(step.doneAt - step.flippingAt)
+    }
+    if (times.length >= MEASURED_STEPS) break
+  }
+  if (times.length === 0) return undefined
+  const sorted = times.slice(0, MEASURED_STEPS).sort((a, b) => a - b)
+  return { ms: Math.max(1, sorted[Math.floor(sorted.length / 2)]!), samples: sorted.length }
+}
+
 /** Plans a migration from the fleet as the target shows it now, and checks both backends' room. */
-export async function prepareMigration(client: CcClient, options: MigrateOptions): Promise<PreparedMigration> {
+export async function prepareMigration(
+  client: CcClient,
+  options: MigrateOptions,
+  step?: { ms: number; samples: number },
+): Promise<PreparedMigration> {
   if (options.maxFailures !== undefined) parseMaxFailures(options.maxFailures)
   const fromFile = options.fromFile === undefined ? undefined : readAppList(options.fromFile)
   const [fleet, capacity] = await Promise.all([
@@ -104,6 +133,7 @@ export async function prepareMigration(client: CcClient, options: MigrateOptions
     rate: options.rate,
     maxInFlight: options.maxInFlight,
     unstaged: options.unstaged,
+    ...(step ? { stepEstimateMs: step.ms, stepSamples: step.samples } : {}),
   })
   const from: Backend = options.to === 'diego' ? 'dea' : 'diego'
   return {

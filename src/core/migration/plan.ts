@@ -22,6 +22,8 @@ export interface PlanOptions extends SelectionOptions {
   maxInFlight?: number
   /** A typical step for a started app, flip to verified; used only for the estimate. */
   stepEstimateMs?: number
+  /** How many finished steps on this target `stepEstimateMs` was measured from; 0 (default): it is a guess. */
+  stepSamples?: number
   /** What the run does with apps that are not staged; default skip. */
   unstaged?: UnstagedPolicy
 }
@@ -45,10 +47,20 @@ export interface MigrationPlan {
   totals: PlanTotals
   /** The pace's bound on the duration: the rate over all apps, or the in-flight limit over the started ones. */
   expectedDurationMs: number
+  /** What the estimate rests on, so the plan can say when it is a guess. */
+  estimate: PlanEstimate
   selection: Pick<Selection, 'listed' | 'missing' | 'onTarget' | 'excluded'>
   /** The planned apps that are not staged, why, and what the run will do with each. */
   unstaged: UnstagedApp[]
   warnings: string[]
+}
+
+export interface PlanEstimate {
+  /** 'rate': the rate alone sets the duration; 'steps': the in-flight limit over the step time does. */
+  boundBy: 'rate' | 'steps'
+  stepMs: number
+  /** Steps measured on this target; 0 when stepMs is the default guess. */
+  samples: number
 }
 
 export const DEFAULT_STEP_ESTIMATE_MS = 30_000
@@ -62,6 +74,7 @@ const Options = z.object({
   canary: z.number().int({ error: '--canary must be a whole number of apps' }).nonnegative().default(0),
   maxInFlight: z.number().int().positive({ error: '--max-in-flight must be a whole number above 0' }).default(1),
   stepEstimateMs: z.number().positive().default(DEFAULT_STEP_ESTIMATE_MS),
+  stepSamples: z.number().int().nonnegative().default(0),
 })
 
 export function planMigration(fleet: readonly FleetApp[], options: PlanOptions): MigrationPlan {
@@ -70,7 +83,7 @@ export function planMigration(fleet: readonly FleetApp[], options: PlanOptions):
     const issue = parsed.error.issues[0]!
     throw new UsageError(issue.message.startsWith('--') ? issue.message : `--${issue.path.join('.')} ${issue.message}`)
   }
-  const { order, canary: canaryAsked, maxInFlight, stepEstimateMs } = parsed.data
+  const { order, canary: canaryAsked, maxInFlight, stepEstimateMs, stepSamples } = parsed.data
   const selection = selectApps(fleet, options)
   if (order === 'listed' && selection.listed.length === 0) {
     throw new UsageError('--order listed needs apps listed with --app or --from-file')
@@ -117,6 +130,16 @@ export function planMigration(fleet: readonly FleetApp[], options: PlanOptions):
     canary,
     totals,
     expectedDurationMs: expectedDuration(totals, { rate: options.rate ?? null, maxInFlight, stepEstimateMs }),
+    estimate: {
+      boundBy:
+        options.rate &&
+        (totals.apps * options.rate.periodMs) / options.rate.count >=
+          Math.ceil(totals.started / maxInFlight) * stepEstimateMs
+          ? 'rate'
+          : 'steps',
+      stepMs: stepEstimateMs,
+      samples: stepSamples,
+    },
     selection: {
       listed: selection.listed,
       missing: selection.missing,

@@ -24,7 +24,8 @@ export interface PortInstance {
 
 export interface BackendCapacity {
   memoryMb: { total: number; used: number }
-  containers?: { total: number; used: number }
+  /** `total` null or no `containers`: the backend has no container limit (DEAs). */
+  containers?: { total: number | null; used: number }
 }
 
 export interface MigrationPort {

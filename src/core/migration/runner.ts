@@ -17,8 +17,9 @@ import type { Clock, Timer } from '../../clock.js'
 import type { Unstaged } from '../cc/staging.js'
 import { UserError } from '../errors.js'
 import type { MigrationEventBody } from '../journal/events.js'
-import type { Journal } from '../journal/journal.js'
+import { type Journal, LeaseLostError } from '../journal/journal.js'
 import { currentProcessOwner, DEFAULT_LOCK_STALE_MS, isProcessAlive } from '../journal/lock.js'
+import { JournalUnavailableError } from '../journal/pg-store.js'
 import type { Backend, LockOwner, MigrationRecord, MigrationState, StepRecord, StepState } from '../journal/types.js'
 import { AppCalls } from './app-calls.js'
 import { LockLostError, MigrationStateError } from './errors.js'
@@ -161,6 +162,8 @@ export class MigrationRunner {
   private readonly pauseFilePollMs: number
   private readonly heartbeatMs: number
   private readonly controlPollMs: number
+  /** Since when the journal cannot be reached, while it cannot (see journalUnreachable). */
+  private outageSince: number | undefined
   private readonly lockStaleMs: number
   private readonly isAlive: (pid: number) => boolean
   private readonly owner: LockOwner
@@ -261,6 +264,8 @@ export class MigrationRunner {
       this.startTimers()
       await this.migrate(this.journal.requireMigration(this.migrationId))
       return this.finishMigration()
+    } catch (error) {
+      throw error instanceof LeaseLostError ? new LockLostError(this.migrationId) : error
     } finally {
       this.end()
     }
@@ -310,6 +315,8 @@ export class MigrationRunner {
         })
       }
       return this.outcome()
+    } catch (error) {
+      throw error instanceof LeaseLostError ? new LockLostError(this.migrationId) : error
     } finally {
       this.end()
     }
@@ -411,7 +418,22 @@ export class MigrationRunner {
 
   // ---- the forward run ----
 
+  /**
+   * Passes over the plan until it is through. A pass that the journal's outage cut short (see
+   * journalUnreachable) is followed, once the journal answers again, by another: it takes up the steps the
+   * outage left in doubt (reading the CC, as after a crash) and the pending ones, so none is lost or flipped twice.
+   */
   private async migrate(migration: MigrationRecord): Promise<void> {
+    for (;;) {
+      await this.migratePass(migration)
+      if (this.outageSince === undefined || this.stopRequest) return
+      await this.waitForJournal()
+      if (this.stopRequest) return
+      migration = this.journal.requireMigration(this.migrationId)
+    }
+  }
+
+  private async migratePass(migration: MigrationRecord): Promise<void> {
     const steps = this.journal.steps(this.migrationId)
     // Steps a crashed run left in flight go first; the rate already counted them, the in-flight limit still holds.
     for (const step of steps.filter((s) => IN_DOUBT.includes(s.state))) {
@@ -819,7 +841,7 @@ export class MigrationRunner {
   /** A ticket for the next step, or null when the run is stopping. Holds while paused. */
   private async admit(): Promise<GateTicket | null> {
     for (;;) {
-      if (this.stopRequest) return null
+      if (this.stopRequest || this.outageSince !== undefined) return null
       this.checkPauseFile()
       if (this.paused) {
         if (this.unattended && this.waitsForPerson()) {
@@ -874,7 +896,7 @@ export class MigrationRunner {
             this.leaveInDoubt(step.position, error.message)
             this.stopInDoubt(error)
           })
-        } else this.breakRun(error)
+        } else this.stepError(error)
       })
       .finally(() => {
         ticket.release()
@@ -907,6 +929,7 @@ export class MigrationRunner {
     if (this.mode !== 'idle')
       throw new MigrationStateError(`this runner is already running migration ${this.migrationId}`)
     this.mode = mode
+    this.outageSince = undefined
     this.paused = false
     this.pausedBy = null
     this.stopRequest = undefined
@@ -935,6 +958,7 @@ export class MigrationRunner {
       // A journal that groups its commits may hold the intent still: it must be on disk before the CC acts.
       beforeChange: async () => {
         if (this.journal.pending) await this.journal.durable()
+        this.confirmLease()
       },
     })
   }
@@ -965,7 +989,12 @@ export class MigrationRunner {
     this.canaryTimer?.cancel()
     this.canaryTimer = undefined
     if (this.lockTarget !== undefined && this.stopRequest?.kind !== 'lock-lost') {
-      this.journal.releaseLock(this.lockTarget, this.owner.token)
+      try {
+        this.journal.releaseLock(this.lockTarget, this.owner.token)
+      } catch (error) {
+        // A journal that cannot be reached keeps the lease until it goes stale; the error that ended the run says why.
+        if (!(error instanceof JournalUnavailableError)) throw error
+      }
     }
     this.lockTarget = undefined
     this.mode = 'idle'
@@ -1032,8 +1061,65 @@ export class MigrationRunner {
     try {
       work()
     } catch (error) {
-      this.breakRun(error)
+      this.stepError(error)
     }
+  }
+
+  private stepError(error: unknown): void {
+    if (error instanceof LeaseLostError) this.loseLease()
+    else if (error instanceof JournalUnavailableError && this.mode === 'migrate') this.journalUnreachable()
+    else this.breakRun(error)
+  }
+
+  /**
+   * The journal's database cannot be reached (a shared journal whose server is down or cut off). No app
+   * starts; the steps in flight go on until their next write, which fails too, and are left as the journal
+   * last recorded them (flipping, verifying): in doubt. A write that failed recorded nothing, so an app whose
+   * intent did not reach the journal was not flipped. Once the journal answers, the run takes them up again.
+   */
+  private journalUnreachable(): void {
+    if (this.outageSince !== undefined) return
+    this.outageSince = this.clock.now()
+    this.signal()
+  }
+
+  /** Until the journal answers a heartbeat again (or the lease turns out lost, or the run is stopped). */
+  private async waitForJournal(): Promise<void> {
+    while (!this.stopRequest) {
+      await this.waitForChange(this.controlPollMs)
+      if (this.stopRequest) return
+      let held: boolean
+      try {
+        held = this.journal.heartbeat(this.lockTarget!, this.owner.token)
+      } catch (error) {
+        if (error instanceof JournalUnavailableError) continue
+        throw error
+      }
+      if (!held) {
+        this.loseLease()
+        return
+      }
+      const downMs = this.clock.now() - this.outageSince!
+      this.outageSince = undefined
+      this.record({ type: 'journal-reconnected', downMs })
+      return
+    }
+  }
+
+  /** The journal refused a write: another runner holds the lease now. Start nothing, touch the CC no more. */
+  private loseLease(): void {
+    if (this.stopRequest?.kind !== 'fatal') this.stopRequest = { kind: 'lock-lost', by: 'lock-lost' }
+    this.signal()
+  }
+
+  /**
+   * Right before a PUT: the intent just written passed the lease's fence, but if this process was frozen
+   * (SIGSTOP, a paused VM) since, the lease may have been taken over meanwhile. One read of the lease row
+   * tells (LeaseLostError if lost); only the PUT's own flight is left to chance.
+   */
+  private confirmLease(): void {
+    if (this.stopRequest?.kind === 'lock-lost') throw new LeaseLostError(this.migrationId, -1, undefined)
+    this.journal.checkLease(this.migrationId)
   }
 
   /** An error no step can absorb (the journal failed): stop starting steps and rethrow from run(). */

@@ -333,7 +333,11 @@ class Api {
       app,
       update,
       this.settings.limits,
-      (name) => this.store.appNamed(app.spaceGuid, name) !== undefined,
+      // App names are citext in CC: unique within a space without regard to case.
+      (name) =>
+        this.store
+          .appsInSpace(app.spaceGuid)
+          .some((other) => other.guid !== app.guid && other.name.toLowerCase() === name.toLowerCase()),
     )
     const now = this.clock.now()
     const after = this.store.transaction(() => {

@@ -8,7 +8,15 @@ import type { Access } from './access.js'
 import type { BackendBridge } from './bridge.js'
 import { CfError } from './errors.js'
 import { FeatureFlags } from './feature-flags.js'
-import { APP_FILTERS, DOMAIN_FILTERS, orgFilters, ROUTE_FILTERS, STACK_FILTERS, spaceFilters } from './filters.js'
+import {
+  APP_FILTERS,
+  DOMAIN_FILTERS,
+  orgFilters,
+  ROUTE_FILTERS,
+  STACK_FILTERS,
+  spaceFilters,
+  USER_FILTERS,
+} from './filters.js'
 import {
   compileFilters,
   envelopeBytes,
@@ -22,7 +30,7 @@ import {
 } from './query.js'
 import { type Renderer, type RouteView, routesOf } from './relations.js'
 import { appFields, runningInstanceCount } from './resources.js'
-import type { Roles } from './roles.js'
+import type { OrgRole, Roles, SpaceRole } from './roles.js'
 import type { AppRecord, OrgRecord, SpaceRecord, Store } from './store.js'
 import type { Principal } from './uaa.js'
 
@@ -37,6 +45,19 @@ export interface ReadApiDependencies {
   send: (res: ServerResponse, status: number, body: string | Buffer) => void
   log: (line: string) => void
 }
+
+/** The member lists of an org and of a space, and the role each lists. */
+const ORG_MEMBER_LISTS = new Map<string, OrgRole>([
+  ['users', 'user'],
+  ['managers', 'manager'],
+  ['billing_managers', 'billing_manager'],
+  ['auditors', 'auditor'],
+])
+const SPACE_MEMBER_LISTS = new Map<string, SpaceRole>([
+  ['developers', 'developer'],
+  ['managers', 'manager'],
+  ['auditors', 'auditor'],
+])
 
 // VCAP_APPLICATION's fds: the file descriptor limit every app of this era got by default.
 const FILE_DESCRIPTORS = 16_384
@@ -184,6 +205,18 @@ export class ReadApi {
       case 'summary':
         this.json(res, this.orgSummary(org, principal))
         break
+      case 'users':
+      case 'managers':
+      case 'billing_managers':
+      case 'auditors':
+        this.listUsers(
+          res,
+          `/v2/organizations/${org.guid}/${sub}`,
+          params,
+          this.roles.orgMembers(org.guid, ORG_MEMBER_LISTS.get(sub)!),
+          principal,
+        )
+        break
       case 'memory_usage':
         this.json(res, { memory_usage_in_mb: this.startedUsage(org).memoryMb })
         break
@@ -275,6 +308,17 @@ export class ReadApi {
         )
         break
       }
+      case 'developers':
+      case 'managers':
+      case 'auditors':
+        this.listUsers(
+          res,
+          `/v2/spaces/${space.guid}/${sub}`,
+          params,
+          this.roles.spaceMembers(space.guid, SPACE_MEMBER_LISTS.get(sub)!),
+          principal,
+        )
+        break
       case 'routes': {
         const request = parsePageRequest(params)
         this.listRoutes(
@@ -382,6 +426,21 @@ export class ReadApi {
     )
   }
 
+  /** An org's or a space's members, in id order, each with its username. */
+  private listUsers(
+    res: ServerResponse,
+    path: string,
+    params: URLSearchParams,
+    guids: ReadonlySet<string>,
+    principal: Principal,
+  ): void {
+    const request = parsePageRequest(params)
+    const users = this.store.users().filter((u) => guids.has(u.guid))
+    this.list(res, path, request, this.filter(users, request, USER_FILTERS), (u) =>
+      this.renderer.listedUser(u, principal, request.relations),
+    )
+  }
+
   private list<T>(
     res: ServerResponse,
     path: string,
@@ -401,5 +460,5 @@ export class ReadApi {
   }
 }
 
-const ORG_SUBS = new Set(['spaces', 'summary', 'memory_usage', 'instance_usage'])
-const SPACE_SUBS = new Set(['apps', 'routes', 'summary'])
+const ORG_SUBS = new Set(['spaces', 'summary', 'memory_usage', 'instance_usage', ...ORG_MEMBER_LISTS.keys()])
+const SPACE_SUBS = new Set(['apps', 'routes', 'summary', ...SPACE_MEMBER_LISTS.keys()])

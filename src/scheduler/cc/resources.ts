@@ -359,7 +359,8 @@ export interface BackendCapacityBody {
   nodes_up: number
   memory_mb: UsedOfTotal
   disk_mb: UsedOfTotal
-  containers: UsedOfTotal
+  /** `total` is null for a backend with no container limit (DEAs). */
+  containers: { total: number | null; used: number }
 }
 
 /** One backend's entry of `GET /v2/x-cfctl/backends` (an extension of this CC). */
@@ -369,7 +370,10 @@ export function backendCapacityBody(capacity: BackendCapacity): BackendCapacityB
     nodes_up: capacity.nodesUp,
     memory_mb: { total: capacity.total.memoryMb, used: capacity.used.memoryMb },
     disk_mb: { total: capacity.total.diskMb, used: capacity.used.diskMb },
-    containers: { total: capacity.total.containers, used: capacity.used.containers },
+    containers: {
+      total: capacity.unlimitedContainers ? null : capacity.total.containers,
+      used: capacity.used.containers,
+    },
   }
 }
 

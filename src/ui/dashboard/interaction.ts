@@ -146,6 +146,8 @@ export function interpretKey(state: UiState, key: KeyPress, ctx: KeyContext): Ou
 }
 
 function filterKey(state: UiState, key: KeyPress): Outcome {
+  const split = splitEnter(key)
+  if (split) return filterKey(filterKey(state, split[0]).state, split[1])
   const list = listOf(state.view)
   const current = state.filters[list]
   if (key.escape) return { state: withFilter({ ...state, mode: { kind: 'normal' } }, list, '') }
@@ -163,7 +165,24 @@ function withFilter(state: UiState, list: ListName, filter: string): UiState {
   }
 }
 
+/**
+ * Text that arrives with its Enter in one read (`events\r`: pasted, or typed faster than a frame) is the text,
+ * then the Enter; the terminal sends no separate key for it.
+ */
+function splitEnter(key: KeyPress): [KeyPress, KeyPress] | undefined {
+  if (key.return || key.ctrl || key.escape) return undefined
+  const at = key.input.search(/[\r\n]/)
+  if (at < 0) return undefined
+  return [{ input: key.input.slice(0, at) }, { input: '', return: true }]
+}
+
 function commandKey(state: UiState, draft: string, key: KeyPress): Outcome {
+  const split = splitEnter(key)
+  if (split) {
+    const typed = commandKey(state, draft, split[0])
+    const mode = typed.state.mode
+    return mode.kind === 'command' ? commandKey(typed.state, mode.draft, split[1]) : typed
+  }
   if (key.escape) return { state: { ...state, mode: { kind: 'normal' } } }
   if (key.backspace || key.delete) {
     if (draft === '') return { state: { ...state, mode: { kind: 'normal' } } }

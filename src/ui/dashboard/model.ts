@@ -190,6 +190,8 @@ export function describeEvent(event: JournalEvent): { text: string; tone: Tone }
       return { text: `resumed by ${event.by}`, tone: 'info' }
     case 'rate-changed':
       return { text: `rate ${event.rate ?? 'no limit'}, max in flight ${event.maxInFlight}`, tone: 'info' }
+    case 'journal-reconnected':
+      return { text: `journal back after ${Math.round(event.downMs / 1000)} s; in-doubt apps rechecked`, tone: 'warn' }
     case 'completed':
       return { text: `completed: ${event.done} done, ${event.skipped} already there`, tone: 'good' }
     case 'failed':

@@ -2,6 +2,7 @@
 // pass between threads, and a map whose values are shared for every step without an error.
 import { DatabaseSync } from 'node:sqlite'
 import { SCHEMA_VERSION } from '../../core/journal/schema.js'
+import { isPostgresUrl } from '../../core/journal/store.js'
 import { STEP_STATES, type StepRecord, type StepState } from '../../core/journal/types.js'
 import type { StepStatus } from './model.js'
 
@@ -32,6 +33,7 @@ export function compactSteps(steps: readonly StepRecord[]): CompactSteps {
  * holds a few. Undefined when the file's schema is not the one this cfctl knows (then Journal.steps() it is).
  */
 export function readStepStates(journalPath: string, migrationId: string): CompactSteps | undefined {
+  if (isPostgresUrl(journalPath)) return undefined
   const db = new DatabaseSync(journalPath, { readOnly: true })
   try {
     const version = Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version)

@@ -8,7 +8,7 @@ import type { LockOwner } from '../../../src/core/journal/types.js'
 import { checkCapacity, type MigrationRunner, planMigration } from '../../../src/core/migration/index.js'
 import { type MigrateHooks, migrate } from '../../../src/core/migration/migrate.js'
 import type { MigrateOptions, PreparedMigration } from '../../../src/core/migration/operation.js'
-import { requireMigration } from '../../../src/core/migration/operation.js'
+import { measuredStep, requireMigration } from '../../../src/core/migration/operation.js'
 import { advance, FakeFoundation, settle } from './fake-foundation.js'
 import { aMigration, aRunner, openJournal, TARGET } from './support.js'
 
@@ -160,5 +160,23 @@ describe('migration ids', () => {
     expect(requireMigration(journal, first.slice(-4)).id).toBe(first)
     expect(() => requireMigration(journal, first.slice(0, 8))).toThrow(/matches 2 migrations/)
     expect(() => requireMigration(journal, 'nope')).toThrow(/no migration nope/)
+  })
+})
+
+describe('measuredStep', () => {
+  it("is the median flip-to-verified time of the target's finished started apps, none before any ran", async () => {
+    const { clock, world, journal } = setUp(6)
+    expect(measuredStep(journal, TARGET)).toBeUndefined()
+    const id = aMigration(world, journal, { settings: { rate: null } })
+    await settle(clock, aRunner(journal, id, world.port(), clock).run())
+
+    const step = measuredStep(journal, TARGET)
+
+    const times = journal
+      .steps(id)
+      .map((s) => s.doneAt! - s.flippingAt!)
+      .sort((a, b) => a - b)
+    expect(step).toEqual({ ms: times[3], samples: 6 })
+    expect(measuredStep(journal, 'https://elsewhere.example.test')).toBeUndefined()
   })
 })

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { estimateBasis } from '../../../src/cli/migration-output.js'
 import { UsageError } from '../../../src/core/errors.js'
 import {
   checkCapacity,
@@ -150,6 +151,27 @@ describe('planMigration', () => {
     expect(plan.expectedDurationMs).toBe(50 * 60_000)
   })
 
+  it('says what the estimate rests on: the rate, measured steps, or a guess', () => {
+    const fleet = Array.from({ length: 50 }, (_, i) => anApp(`app-${i}`))
+    const byRate = planMigration(fleet, { to: 'diego', rate: parseRate('10/min'), maxInFlight: 5 })
+    const guessed = planMigration(fleet, { to: 'diego', rate: parseRate('600/min'), maxInFlight: 10 })
+    const measured = planMigration(fleet, {
+      to: 'diego',
+      rate: parseRate('600/min'),
+      maxInFlight: 5,
+      stepEstimateMs: 1_000,
+      stepSamples: 40,
+    })
+
+    expect(byRate.estimate).toEqual({ boundBy: 'rate', stepMs: 30_000, samples: 0 })
+    expect(estimateBasis(byRate)).toBe('set by the rate')
+    expect(estimateBasis(guessed)).toBe('a guess: 30 s a step, as none has run on this target yet')
+    expect(estimateBasis(measured)).toBe('1 s a step, the median of 40 measured on this target')
+    // 50 apps at 600/min, 5 at a time, 1 s each: seconds, not the minutes the guess gives.
+    expect(measured.expectedDurationMs).toBe(10_000)
+    expect(guessed.expectedDurationMs).toBe(150_000)
+  })
+
   it('expects the in-flight limit to bound a fast rate', () => {
     expect(
       expectedDuration(
@@ -196,6 +218,14 @@ describe('checkCapacity', () => {
     expect(check.wayBack.message).toBe(
       'no way back: dea has 1192 MB free, and restarting the 2 apps in flight there takes up to 3584 MB',
     )
+  })
+
+  it('takes a backend with no container total (the DEAs) as having no container limit, as cfctl backends does', () => {
+    const check = checkCapacity(plan, {
+      target: { memoryMb: { total: 1_000_000, used: 0 }, containers: { total: null, used: 5_000 } },
+    })
+    expect(check.target).toMatchObject({ ok: true })
+    expect(check.target.message).not.toMatch(/containers/)
   })
 
   it('says when a backend does not show its capacity, without failing the check', () => {

@@ -200,3 +200,36 @@ describe('summaries, usage, stacks, routes and env', () => {
     })
   })
 })
+
+describe('what cf orgs, cf spaces and cf target send', () => {
+  it('takes order-by=name (CC 2.54 reads no order-by, so the order stays by id) with the q keys they send', async () => {
+    const org = f.store.orgs()[0]!
+    const orgs = await call(f.url, '/v2/organizations?order-by=name', developer)
+    expect(orgs.body.resources.map((r: Json) => r.entity.name)).toEqual([org.name])
+    const space = f.store.spacesOfOrg(org.guid)[0]!
+    const spaces = await call(
+      f.url,
+      `/v2/spaces?order-by=name&q=name%3A${space.name}&q=organization_guid%3A${org.guid}`,
+      developer,
+    )
+    expect(spaces.body.resources.map((r: Json) => r.metadata.guid)).toEqual([space.guid])
+    const byName = await call(
+      f.url,
+      `/v2/apps?q=name%3A${f.store.apps()[0]!.name}&q=space_guid%3A${space.guid}`,
+      developer,
+    )
+    expect(byName.body.total_results).toBe(
+      f.store.appsInSpace(space.guid).filter((a) => a.name === f.store.apps()[0]!.name).length,
+    )
+  })
+
+  it('keeps app names unique within a space without regard to case', async () => {
+    const [first, second] = f.store.appsInSpace(f.store.spaces()[0]!.guid)
+    const res = await call(f.url, `/v2/apps/${second!.guid}`, admin, {
+      method: 'PUT',
+      body: { name: first!.name.toUpperCase() },
+    })
+    expect(res.status).toBe(400)
+    expect(res.body.error_code).toBe('CF-AppNameTaken')
+  })
+})

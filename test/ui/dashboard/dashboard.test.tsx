@@ -196,6 +196,18 @@ describe('the keys, typed', () => {
     expect(d.lines()[0]).toContain(':overview')
   })
 
+  it(': and / take text that arrives with its Enter in one read (a paste, fast typing)', async () => {
+    const w = aDashboardWorld(5)
+    await w.started()
+    const d = mount(w)
+    await d.tick()
+    await d.press(':', 'events\r')
+    expect(d.lines()[1]).toMatch(/^── Events /)
+    await d.press(':', 'apps\r', '/', 'app-0003\r')
+    expect(appNames(d.lines())).toEqual(['app-0003'])
+    expect(statusLine(d.lines())).not.toMatch(/^\//)
+  })
+
   it('Tab cycles the views', async () => {
     const w = aDashboardWorld(5)
     const d = mount(w)

@@ -58,14 +58,15 @@ describe('the backends panel', () => {
       anAppRow({ name: 'b', backend: 'diego', instances: 2 }),
       anAppRow({ name: 'c', state: 'STOPPED' }),
     ]
-    const usage = (nodes: number, up: number, used: number) => ({
+    // The DEAs report no container total: they have no container limit.
+    const usage = (nodes: number, up: number, used: number, containers: number | null) => ({
       nodes,
       nodesUp: up,
       memoryMb: { total: 100 * 1024, used: used * 1024 },
       diskMb: { total: 1, used: 0 },
-      containers: { total: 500, used: 7 },
+      containers: { total: containers, used: 7 },
     })
-    const backends = backendsOf(aFleet(rows), { dea: usage(6, 5, 95), diego: usage(9, 9, 40) })
+    const backends = backendsOf(aFleet(rows), { dea: usage(6, 5, 95, null), diego: usage(9, 9, 40, 500) })
     const frame = lines(render(<BackendsPanel backends={backends} width={90} />).lastFrame())
     expect(frame).toHaveLength(5)
     expect(frame[0]).toMatch(/^── Backends ─+$/)

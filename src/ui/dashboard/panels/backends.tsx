@@ -50,7 +50,7 @@ function BackendLines({ usage, width }: { usage: BackendView; width: number }) {
     const total = capacity.memoryMb.total
     const fraction = total > 0 ? used / total : 0
     const containers =
-      usage.name === 'dea'
+      capacity.containers.total === null
         ? `cont ${count(capacity.containers.used)}`
         : `cont ${count(capacity.containers.used)}/${count(capacity.containers.total)}`
     const tail = ` ${percent(used, total).padStart(4)} ${formatMb(used)}/${formatMb(total)}  ${containers}`

@@ -1,0 +1,189 @@
+// The journal on PostgreSQL, behind the same synchronous SqlStore as the SQLite file. The connection lives
+// in a worker thread (pg-worker.ts); each statement is posted to it and this thread blocks on a shared flag
+// (Atomics.wait) until the answer is on the reply port, which it reads with receiveMessageOnPort. A round
+// trip costs the statement plus some 50 µs of thread hand-off, and every caller of the Journal stays as it was.
+// A server that cannot be reached gives JournalUnavailableError, which the runner treats as an outage.
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads'
+import { JournalError } from './errors.js'
+import type { PgReply, PgRequest } from './pg-worker.js'
+import { PG_UPGRADES } from './schema.js'
+import type { SqlStore, SqlValue } from './store.js'
+
+/** The journal's database could not be reached (or the connection broke): nothing of the call was recorded. */
+export class JournalUnavailableError extends JournalError {
+  constructor(location: string, why: string) {
+    super(`the journal ${location} cannot be reached: ${why}`)
+    this.name = 'JournalUnavailableError'
+  }
+}
+
+/** A statement PostgreSQL refused (a constraint, a trigger): the caller's, not the connection's, problem. */
+export class PgStatementError extends JournalError {
+  readonly code: string | undefined
+  constructor(message: string, code: string | undefined) {
+    super(message)
+    this.name = 'PgStatementError'
+    this.code = code
+  }
+}
+
+export interface PgStoreOptions {
+  connectTimeoutMs?: number
+  queryTimeoutMs?: number
+}
+
+const FROM_SOURCES = import.meta.url.endsWith('.ts')
+const WORKER_URL = new URL(FROM_SOURCES ? './pg-worker.ts' : './pg-worker.js', import.meta.url)
+const WORKER_EXEC_ARGV =
+  FROM_SOURCES && !process.execArgv.some((arg) => arg.includes('tsx'))
+    ? [...process.execArgv, '--import', 'tsx']
+    : undefined
+
+/** The URL with its password masked, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')
+  }
+}
+
+export class PgStore implements SqlStore {
+  readonly kind = 'postgres'
+  readonly location: string
+  readonly upgrades = PG_UPGRADES
+  readonly lockRows = ' FOR UPDATE'
+  private readonly url: string
+  private readonly connectTimeoutMs: number
+  private readonly queryTimeoutMs: number
+  private worker: { thread: Worker; flag: Int32Array; reply: MessagePort } | undefined
+  private readonly translated = new Map<string, string>()
+  private transaction = false
+  private closed = false
+
+  constructor(url: string, options: PgStoreOptions = {}) {
+    this.url = url
+    this.location = redactUrl(url)
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000
+    this.queryTimeoutMs = options.queryTimeoutMs ?? 10_000
+  }
+
+  all<T>(sql: string, params: readonly SqlValue[] = []): T[] {
+    return this.query(sql, params).rows as T[]
+  }
+
+  get<T>(sql: string, params: readonly SqlValue[] = []): T | undefined {
+    return this.query(sql, params).rows[0] as T | undefined
+  }
+
+  run(sql: string, params: readonly SqlValue[] = []): number {
+    return this.query(sql, params).rowCount
+  }
+
+  exec(sql: string): void {
+    this.call({ sql })
+  }
+
+  get inTransaction(): boolean {
+    return this.transaction
+  }
+
+  lockSchema(): void {
+    // Two cfctl opening a fresh database at once: the second waits, then finds the schema made.
+    this.call({ sql: 'SELECT pg_advisory_xact_lock(2054716519)' })
+  }
+
+  schemaVersion(): number {
+    const table = this.get<{ t: string | null }>("SELECT to_regclass('cfctl_journal_schema')::text AS t")
+    if (!table?.t) return 0
+    return Number(this.get<{ version: number }>('SELECT version FROM cfctl_journal_schema')?.version ?? 0)
+  }
+
+  setSchemaVersion(version: number): void {
+    this.run('UPDATE cfctl_journal_schema SET version = ?', [version])
+  }
+
+  mode(): string {
+    return 'postgres'
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    const worker = this.worker
+    if (!worker) return
+    try {
+      this.call({ close: true }, 2_000)
+    } catch {
+      // Closing a connection that is gone.
+    }
+    this.worker = undefined
+    worker.reply.close()
+    void worker.thread.terminate()
+  }
+
+  private query(sql: string, params: readonly SqlValue[]): { rows: Record<string, unknown>[]; rowCount: number } {
+    return this.call({ sql: this.translate(sql), params: params.map((p) => (typeof p === 'bigint' ? String(p) : p)) })
+  }
+
+  /** `?` to `$n` (the journal's SQL has no `?` inside literals), and SQLite's BEGIN IMMEDIATE to BEGIN. */
+  private translate(sql: string): string {
+    let out = this.translated.get(sql)
+    if (out === undefined) {
+      let n = 0
+      out = sql.replace(/\?/g, () => `$${++n}`).replace(/^BEGIN IMMEDIATE$/, 'BEGIN')
+      this.translated.set(sql, out)
+    }
+    return out
+  }
+
+  private call(request: PgRequest, timeoutMs = this.connectTimeoutMs + this.queryTimeoutMs + 2_000) {
+    if (this.closed && !request.close) throw new Error(`the journal ${this.location} is closed`)
+    const verb = (request.sql ?? '').trim().split(/\s+/, 1)[0]!.toUpperCase()
+    const worker = this.spawn()
+    Atomics.store(worker.flag, 0, 0)
+    worker.thread.postMessage(request)
+    const waited = Atomics.wait(worker.flag, 0, 0, timeoutMs)
+    const message = receiveMessageOnPort(worker.reply)
+    if (waited === 'timed-out' && !message) {
+      // The thread is stuck on a connection that answers nothing: start over with a new one.
+      this.worker = undefined
+      this.transaction = false
+      worker.reply.close()
+      void worker.thread.terminate()
+      throw new JournalUnavailableError(this.location, `no answer within ${timeoutMs} ms`)
+    }
+    const reply = message!.message as PgReply
+    if (verb === 'BEGIN' && reply.ok) this.transaction = true
+    if (verb === 'COMMIT' || (verb === 'ROLLBACK' && !/\bTO\b/i.test(request.sql ?? ''))) this.transaction = false
+    if (!reply.ok) {
+      if (reply.error.connection) throw new JournalUnavailableError(this.location, reply.error.message)
+      throw new PgStatementError(reply.error.message, reply.error.code)
+    }
+    return reply
+  }
+
+  private spawn(): NonNullable<PgStore['worker']> {
+    if (this.worker) return this.worker
+    const flag = new Int32Array(new SharedArrayBuffer(4))
+    const { port1, port2 } = new MessageChannel()
+    const thread = new Worker(WORKER_URL, {
+      ...(WORKER_EXEC_ARGV ? { execArgv: WORKER_EXEC_ARGV } : {}),
+      workerData: {
+        url: this.url,
+        flag: flag.buffer,
+        reply: port2,
+        connectTimeoutMs: this.connectTimeoutMs,
+        queryTimeoutMs: this.queryTimeoutMs,
+      },
+      transferList: [port2],
+    })
+    // The thread must not keep a finished cfctl alive; close() ends it too.
+    thread.unref()
+    port1.unref()
+    this.worker = { thread, flag, reply: port1 }
+    return this.worker
+  }
+}

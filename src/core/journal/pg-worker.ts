@@ -1,0 +1,137 @@
+// The PostgreSQL connection of a PgStore, on a thread of its own: the journal's callers are synchronous
+// (as node:sqlite is), and a PostgreSQL client is not. The store posts one statement at a time and waits on a
+// shared flag (Atomics.wait); this thread runs it with `pg`, puts the answer on the reply port and wakes it.
+// In:  { sql, params } | { close: true }   Out (on the reply port): { ok: true, rows, rowCount } | { ok: false, error }
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads'
+import pg from 'pg'
+
+interface Setup {
+  url: string
+  flag: SharedArrayBuffer
+  reply: MessagePort
+  connectTimeoutMs: number
+  queryTimeoutMs: number
+}
+
+export interface PgRequest {
+  sql?: string
+  params?: unknown[]
+  close?: boolean
+}
+
+export type PgReply =
+  | { ok: true; rows: Record<string, unknown>[]; rowCount: number }
+  | { ok: false; error: { message: string; code: string | undefined; connection: boolean } }
+
+if (!parentPort) throw new Error('pg-worker runs as a worker thread')
+const setup = workerData as Setup
+const flag = new Int32Array(setup.flag)
+
+// BIGINT (timestamps in ms, COUNT(*)) as a number, as node:sqlite gives it: every value fits in 2^53.
+pg.types.setTypeParser(20, (value: string) => Number(value))
+
+const IDLE_IN_TRANSACTION_MS = 10_000
+const LOCK_TIMEOUT_MS = 15_000
+
+let client: pg.Client | undefined
+/** The connection broke inside a transaction: the statements until its ROLLBACK must fail, not run alone. */
+let lostInTransaction = false
+let inTransaction = false
+
+async function connection(): Promise<pg.Client> {
+  if (client) return client
+  const fresh = new pg.Client({
+    connectionString: setup.url,
+    connectionTimeoutMillis: setup.connectTimeoutMs,
+    query_timeout: setup.queryTimeoutMs,
+    keepAlive: true,
+    application_name: 'cfctl',
+  })
+  fresh.on('error', () => drop(fresh))
+  try {
+    await fresh.connect()
+    // A cfctl frozen inside a transaction (SIGSTOP, a paused VM) must not hold the lease row locked: the
+    // server ends such a session long before the lease goes stale (30 s), and a takeover waits for a row at
+    // most this long rather than forever.
+    await fresh.query(
+      `SET idle_in_transaction_session_timeout = ${IDLE_IN_TRANSACTION_MS}; SET lock_timeout = ${LOCK_TIMEOUT_MS}`,
+    )
+  } catch (error) {
+    fresh.end().catch(() => {})
+    throw error
+  }
+  client = fresh
+  return fresh
+}
+
+function drop(which: pg.Client): void {
+  if (client !== which) return
+  client = undefined
+  if (inTransaction) lostInTransaction = true
+  which.end().catch(() => {})
+}
+
+/** Errors that say the server could not be reached or the connection broke, rather than a refused statement. */
+function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code
+  if (typeof code === 'string') {
+    // Class 08 (connection exception), 57P01-57P03 (shutdown, cannot connect now), 53300 (too many connections).
+    if (/^08|^57P0[1-3]$|^53300$/.test(code)) return true
+    if (/^E(CONNREFUSED|CONNRESET|PIPE|HOSTUNREACH|NETUNREACH|TIMEDOUT|AI_AGAIN)$|^ENOTFOUND$/.test(code)) return true
+  }
+  const message = error instanceof Error ? error.message : String(error)
+  return /timeout|terminated|Connection terminated|not queryable|ended|closed/i.test(message)
+}
+
+async function execute(request: PgRequest): Promise<PgReply> {
+  const sql = request.sql ?? ''
+  const verb = sql.trim().split(/\s+/, 1)[0]!.toUpperCase()
+  if (lostInTransaction) {
+    if (verb === 'ROLLBACK') {
+      lostInTransaction = false
+      inTransaction = false
+      return { ok: true, rows: [], rowCount: 0 }
+    }
+    return {
+      ok: false,
+      error: { message: 'the connection to PostgreSQL broke inside a transaction', code: '08006', connection: true },
+    }
+  }
+  let active: pg.Client | undefined
+  try {
+    active = await connection()
+    const result = await active.query(sql, request.params ?? [])
+    if (verb === 'BEGIN') inTransaction = true
+    if (verb === 'COMMIT' || (verb === 'ROLLBACK' && !/\bTO\b/i.test(sql))) inTransaction = false
+    const rows = Array.isArray(result) ? (result.at(-1)?.rows ?? []) : result.rows
+    return { ok: true, rows, rowCount: Array.isArray(result) ? 0 : (result.rowCount ?? 0) }
+  } catch (error) {
+    const connectionError = isConnectionError(error)
+    if (connectionError && active) drop(active)
+    // A failed COMMIT ends the transaction in PostgreSQL as a ROLLBACK does.
+    if (verb === 'COMMIT') inTransaction = false
+    if (connectionError && !active && inTransaction) lostInTransaction = true
+    return {
+      ok: false,
+      error: {
+        message: error instanceof Error ? error.message : String(error),
+        code: (error as { code?: string }).code,
+        connection: connectionError,
+      },
+    }
+  }
+}
+
+parentPort.on('message', async (request: PgRequest) => {
+  let reply: PgReply
+  if (request.close) {
+    await client?.end().catch(() => {})
+    client = undefined
+    reply = { ok: true, rows: [], rowCount: 0 }
+  } else {
+    reply = await execute(request)
+  }
+  setup.reply.postMessage(reply)
+  Atomics.store(flag, 0, 1)
+  Atomics.notify(flag, 0)
+})

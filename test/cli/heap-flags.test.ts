@@ -1,0 +1,86 @@
+// bin/heap-flags.js: `cfctl server` and `cfctl dashboard` run in a Node started with a small young
+// generation; every other command runs in the process the user started, untouched.
+import { spawn } from 'node:child_process'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { HEAP_FLAGS, relaunchArgs } from '../../bin/heap-flags.js'
+
+const probe = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'heap-probe.js')
+
+interface Ran {
+  code: number | null
+  lines: { pid: number; execArgv: string[] }[]
+  pid: number
+}
+
+function runProbe(args: string[], env: NodeJS.ProcessEnv = {}, onLine?: (pid: number) => void): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [probe, ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { PATH: process.env.PATH, ...env },
+    })
+    let out = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8')
+      if (out.includes('\n')) onLine?.(child.pid!)
+    })
+    child.on('error', reject)
+    child.on('close', (code) =>
+      resolve({
+        code,
+        pid: child.pid!,
+        lines: out
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l)),
+      }),
+    )
+  })
+}
+
+describe('the launcher of the long-running commands', () => {
+  it('starts Node again with the heap flags for server and dashboard, with the same script and arguments', () => {
+    const argv = ['/usr/bin/node', '/opt/cfctl/bin/run.js', 'server', '--seed', 'large']
+    expect(relaunchArgs(argv, [], {})).toEqual([...HEAP_FLAGS, '/opt/cfctl/bin/run.js', 'server', '--seed', 'large'])
+    expect(relaunchArgs(['node', 'run.js', 'dashboard'], ['--no-warnings'], {})).toEqual([
+      ...HEAP_FLAGS,
+      '--no-warnings',
+      'run.js',
+      'dashboard',
+    ])
+  })
+
+  it('runs every other command in place, and leaves alone a Node already given a young-generation size', () => {
+    for (const command of ['apps', '--version', 'migrate', 'help']) {
+      expect(relaunchArgs(['node', 'run.js', command], [], {})).toBeUndefined()
+    }
+    expect(relaunchArgs(['node', 'run.js'], [], {})).toBeUndefined()
+    expect(relaunchArgs(['node', 'run.js', 'server'], ['--max-semi-space-size=64'], {})).toBeUndefined()
+    expect(relaunchArgs(['node', 'run.js', 'server'], [], { NODE_OPTIONS: '--max-semi-space-size=2' })).toBeUndefined()
+    expect(relaunchArgs(['node', 'run.js', 'server'], [], { CFCTL_HEAP_FLAGS: '0' })).toBeUndefined()
+    expect(relaunchArgs(['node', 'run.js', 'server'], [], { CFCTL_HEAP_FLAGS_SET: '1' })).toBeUndefined()
+  })
+
+  it('runs `server` in a child Node that has the flags, once', async () => {
+    const ran = await runProbe(['server'])
+    expect(ran.code).toBe(0)
+    expect(ran.lines).toHaveLength(1)
+    expect(ran.lines[0]!.pid).not.toBe(ran.pid)
+    expect(ran.lines[0]!.execArgv).toEqual(HEAP_FLAGS)
+  })
+
+  it('runs another command in the process itself, without the flags', async () => {
+    const ran = await runProbe(['apps'])
+    expect(ran.code).toBe(0)
+    expect(ran.lines).toEqual([{ pid: ran.pid, execArgv: [] }])
+  })
+
+  it('passes SIGTERM on to the child and ends with its exit code', async () => {
+    const ran = await runProbe(['server', 'wait'], {}, (pid) => process.kill(pid, 'SIGTERM'))
+    expect(ran.lines).toHaveLength(1)
+    expect(ran.lines[0]!.pid).not.toBe(ran.pid)
+    expect(ran.code).toBe(3)
+  })
+})
