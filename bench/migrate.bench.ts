@@ -85,12 +85,37 @@ export default async function migrateBench(results: Results): Promise<void> {
   )
 }
 
+/**
+ * migrate.apps_per_sec_pg (journal-pg.bench.ts): one run as above, the journal on PostgreSQL at the location
+ * `journalAt` gives.
+ */
+export async function migrateOnPostgres(results: Results, journalAt: () => Promise<string>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'cfctl-bench-migrate-pg-'))
+  const run = await migrateOnce(dir, writeSeed(dir, APPS), SPEED, 1, await journalAt())
+  if (typeof run === 'string') {
+    results.skip('migrate.apps_per_sec_pg', run)
+    return
+  }
+  results.record(
+    'migrate.apps_per_sec_pg',
+    run.appsPerSec,
+    'apps/s',
+    `one run: ${APPS.toLocaleString('en')} apps (${run.started.toLocaleString('en')} started, each verified) in ${run.seconds.toFixed(1)} s, no rate limit, ${IN_FLIGHT} in flight, step p50 ${run.stepP50Ms} ms; as migrate.apps_per_sec with the PostgreSQL journal (loopback, fsync on) grouping its commits as the CLI's does; goal >= ${GOAL}`,
+  )
+}
+
 /** One migration of the whole seed on a fresh server; apps/s, or why it did not complete. */
-async function migrateOnce(dir: string, seed: string, speed: number, index: number): Promise<Run | string> {
+async function migrateOnce(
+  dir: string,
+  seed: string,
+  speed: number,
+  index: number,
+  journalLocation = join(dir, `journal-${index}.db`),
+): Promise<Run | string> {
   const profileDir = index === 0 ? PROFILE_DIR : undefined
   const server = await startServer(seed, speed, profileDir)
   const clock = new RealClock()
-  const journal = Journal.open(join(dir, `journal-${index}.db`), {
+  const journal = Journal.open(journalLocation, {
     clock,
     commitDelayMs: RUNNER_JOURNAL_COMMIT_DELAY_MS,
   })

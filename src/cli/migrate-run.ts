@@ -10,7 +10,14 @@ import { exitCodeOf, type MigrationOutcome, type MigrationRunner, migrationOutco
 import type { UnstagedPolicy } from '../core/migration/unstaged.js'
 import type { Connection } from './base.js'
 import { operator } from './journal.js'
-import { followRun, type OutputMode, renderSummary, summaryJson, writeJsonLine } from './migration-output.js'
+import {
+  followRun,
+  type OutputMode,
+  type RunContext,
+  renderSummary,
+  summaryJson,
+  writeJsonLine,
+} from './migration-output.js'
 
 /**
  * Follows a run on stderr (tty) or as JSON lines; the first Ctrl-C (or SIGTERM) pauses it once the apps
@@ -20,11 +27,13 @@ export async function runFollowed(
   runner: MigrationRunner,
   mode: OutputMode,
   work: () => Promise<MigrationOutcome> = () => runner.run(),
+  about: RunContext = {},
 ): Promise<MigrationOutcome> {
   const stop = followRun(
     mode,
     (listener) => runner.on(listener),
     () => runner.progress(),
+    about,
   )
   let interrupts = 0
   const onSignal = () => {

@@ -116,6 +116,7 @@ export function followRun(
   mode: OutputMode,
   subscribe: (listener: (event: MigrationEvent) => void) => () => void,
   progress: () => MigrationProgress,
+  about: RunContext = {},
 ): () => void {
   if (mode === 'json') return subscribe((event) => writeJsonLine(event))
   const paint = painterFor(process.stderr)
@@ -126,11 +127,11 @@ export function followRun(
   }
   const draw = () => {
     clear()
-    process.stderr.write(progressLine(progress()))
+    process.stderr.write(progressLine(progress(), about))
     shown = true
   }
   const show = (event: MigrationEvent) => {
-    const line = eventLine(event, paint)
+    const line = eventLine(event, paint, { ...about, progress: progress() })
     if (!line) return
     clear()
     process.stderr.write(`${line}\n`)
@@ -158,7 +159,16 @@ export function followRun(
   }
 }
 
-export function progressLine(p: MigrationProgress): string {
+/** What the live output knows of the run beyond its events. */
+export interface RunContext {
+  /** The migration's --canary-wait: the canary's pause then ends on its own. */
+  canaryWaitMs?: number | null
+  /** A rollback of this many moved apps: progress counts them back, not the forward run's steps. */
+  rollbackOf?: number
+}
+
+export function progressLine(p: MigrationProgress, about: RunContext = {}): string {
+  if (about.rollbackOf !== undefined && p.state === 'rolling-back') return rollbackLine(p, about.rollbackOf)
   const done = p.steps.done ?? 0
   const failed = p.steps.failed ?? 0
   const width = 24
@@ -170,8 +180,23 @@ export function progressLine(p: MigrationProgress): string {
   return `${bar} ${done}/${p.total} done · ${p.inFlight}/${p.maxInFlight} in flight · ${failed} failed · ${rate}${eta}${paused}`
 }
 
-function eventLine(event: MigrationEvent, paint: ReturnType<typeof painterFor>): string | undefined {
+function rollbackLine(p: MigrationProgress, total: number): string {
+  const back = p.steps['rolled-back'] ?? 0
+  const width = 24
+  const filled = total > 0 ? Math.min(width, Math.round((back / total) * width)) : width
+  const paused = p.pausedBy ? ` · PAUSED by ${p.pausedBy}` : ''
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${back}/${total} back · ${p.inFlight}/${p.maxInFlight} in flight · ${p.steps.failed ?? 0} failed${paused}`
+}
+
+function eventLine(
+  event: MigrationEvent,
+  paint: ReturnType<typeof painterFor>,
+  about: RunContext & { progress: MigrationProgress },
+): string | undefined {
+  const standing = `${about.progress.steps.done ?? 0}/${about.progress.total} done, ${about.progress.steps.failed ?? 0} failed`
   switch (event.type) {
+    case 'started':
+      return event.recovered ? `carrying on after an interruption: ${standing}` : undefined
     case 'step-verified':
       return `${paint.green('✓')} ${event.appName} verified in ${formatDuration(event.ms)}`
     case 'step-skipped':
@@ -183,9 +208,12 @@ function eventLine(event: MigrationEvent, paint: ReturnType<typeof painterFor>):
     case 'gap':
       return `${paint.yellow('gap')} ${event.appName}: no instance answered for ${formatDuration(event.ms)}`
     case 'paused':
+      if (event.by === 'canary') return canaryLine(event.at, event.migrationId, about.canaryWaitMs ?? null, paint)
       return `${paint.yellow('paused')} by ${event.by}`
     case 'resumed':
-      return `resumed by ${event.by}`
+      return event.by === 'resume'
+        ? `resumed (cfctl migrate --resume): ${standing}`
+        : `resumed by ${event.by}: ${standing}`
     case 'rate-changed':
       return `rate now ${event.rate ?? 'unlimited'}, ${event.maxInFlight} in flight at most`
     case 'cc-unreachable':
@@ -205,6 +233,14 @@ function eventLine(event: MigrationEvent, paint: ReturnType<typeof painterFor>):
     default:
       return undefined
   }
+}
+
+/** The canary's hold: when it ends on its own, if it does, and what ends it now. */
+function canaryLine(at: number, id: string, waitMs: number | null, paint: ReturnType<typeof painterFor>): string {
+  const now = `cfctl migrations resume ${id} goes on now`
+  if (waitMs === null) return `${paint.yellow('paused')} after the canary until someone resumes it: ${now}`
+  const end = new Date(at + waitMs).toISOString().slice(11, 19)
+  return `${paint.yellow('paused')} after the canary: goes on by itself at ${end} UTC (in ${formatDuration(waitMs)}); ${now}`
 }
 
 /** The summary, as JSON and as text. */
@@ -238,6 +274,11 @@ export function renderSummary(outcome: MigrationOutcome, resumeHint: string | un
   for (const u of skipped.slice(0, 20)) lines.push(`    ${u.appName}: ${u.reason}`)
   if (moved.length > 0) lines.push(`  not staged, moved by their flag alone: ${moved.length}`)
   for (const u of moved.slice(0, 20)) lines.push(`    ${u.appName}: ${u.reason}`)
+  if (outcome.foreign.length > 0) {
+    lines.push(`  changed outside this migration (left as they are): ${outcome.foreign.length}`)
+    for (const f of outcome.foreign.slice(0, 20))
+      lines.push(`    ${f.appName}: diego=${f.diego}${f.by ? ` by ${f.by}` : ''}`)
+  }
   for (const failure of outcome.failures.slice(0, 20))
     lines.push(
       `  ${paint.red('failed')} ${failure.appName}: ${failure.error}${failure.restored ? ' (back on its source)' : ''}`,
@@ -247,11 +288,13 @@ export function renderSummary(outcome: MigrationOutcome, resumeHint: string | un
 }
 
 /** One migration as `migrations list` shows it. */
-export function migrationRow(m: MigrationRecord, counts: Record<string, number>) {
+export function migrationRow(m: MigrationRecord, counts: Record<string, number>, cutShort = false) {
   const total = Object.values(counts).reduce((a, b) => a + b, 0)
   return {
     id: m.id,
     state: m.state,
+    /** It says running (or rolling-back) but no cfctl runs it: kill -9, a crash. */
+    interrupted: cutShort,
     to: m.to,
     target: m.target,
     done: counts.done ?? 0,

@@ -143,7 +143,9 @@ error, 3 paused, aborted, or not started (the prompt declined: nothing is record
           run: (runner) =>
             flags.ui && process.stdout.isTTY
               ? runInDashboard(runner, connection, journal, (id) => runnerFor(context, id))
-              : runFollowed(runner, flags.ui ? 'json' : mode),
+              : runFollowed(runner, flags.ui ? 'json' : mode, undefined, {
+                  canaryWaitMs: journal.requireMigration(runner.migrationId).parameters.canaryWaitMs,
+                }),
         },
       )
       if (result.kind === 'dry-run') return

@@ -96,10 +96,22 @@ prompt declined).`
         },
         migration.id,
       )
+      // Counted once the forward run (if any) has stopped: the apps that go back, and those already back.
+      const goingBack = journal
+        .steps(migration.id)
+        .filter(
+          (s) =>
+            s.state === 'rolled-back' ||
+            s.state === 'flipping' ||
+            s.state === 'verifying' ||
+            s.state === 'rolling-back' ||
+            ((s.state === 'done' || s.state === 'failed') && s.flipped),
+        ).length
       const stop = followRun(
         mode,
         (listener) => runner.on(listener),
         () => runner.progress(),
+        { rollbackOf: goingBack },
       )
       const onSignal = () => runner.interrupt('interrupt')
       process.once('SIGINT', onSignal)

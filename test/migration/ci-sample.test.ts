@@ -1,8 +1,8 @@
 // docs/ci-migration.yml, the sample CI job: every cfctl flag it uses exists on its command, and its login and
 // migrate steps, run by bash as a runner would run them (with `cfctl` on the PATH), migrate a real foundation
 // and hand the exit code and the migration id to the steps that branch on them.
-import { execFile } from 'node:child_process'
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { execFile, spawn } from 'node:child_process'
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Command } from '@oclif/core'
@@ -10,10 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import Login from '../../src/commands/login.js'
 import Migrate from '../../src/commands/migrate.js'
 import MigrationsAbort from '../../src/commands/migrations/abort.js'
+import MigrationsList from '../../src/commands/migrations/list.js'
 import MigrationsPause from '../../src/commands/migrations/pause.js'
 import MigrationsShow from '../../src/commands/migrations/show.js'
 import Rollback from '../../src/commands/rollback.js'
 import { aCliHome } from '../cli/run-cli.js'
+import { startPostgres, type TestPostgres } from '../support/postgres.js'
 import { aTempDir, FLEET_ORG, jsonLines, WatchedFoundation, writeSeedFile } from './support.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -24,6 +26,7 @@ const COMMANDS: Record<string, typeof Command> = {
   migrate: Migrate,
   rollback: Rollback,
   'migrations show': MigrationsShow,
+  'migrations list': MigrationsList,
   'migrations pause': MigrationsPause,
   'migrations abort': MigrationsAbort,
 }
@@ -128,6 +131,79 @@ describe('docs/ci-migration.yml', () => {
     afterAll(async () => {
       await world?.stop()
     })
+
+    /** A runner's work directory with `cfctl` on its PATH, and the environment of its job. */
+    function aRunnerFor(extra: NodeJS.ProcessEnv = {}): { work: string; env: NodeJS.ProcessEnv; output: string } {
+      const work = aTempDir()
+      const bin = join(work, 'bin')
+      mkdirSync(bin)
+      writeFileSync(
+        join(bin, 'cfctl'),
+        `#!/bin/sh\nexec "${process.execPath}" --import "${import.meta.resolve('tsx')}" "${join(root, 'bin', 'dev.js')}" "$@"\n`,
+      )
+      chmodSync(join(bin, 'cfctl'), 0o755)
+      const output = join(work, 'github-output')
+      writeFileSync(output, '')
+      const home = aCliHome()
+      const env: NodeJS.ProcessEnv = {
+        ...home.env,
+        PATH: `${bin}:${process.env.PATH}`,
+        GITHUB_OUTPUT: output,
+        CF_API: world.apiUrl,
+        ORG: FLEET_ORG,
+        CFCTL_USERNAME: 'cfctl-ci',
+        CFCTL_PASSWORD: 'cfctl-ci',
+        ...extra,
+      }
+      return { work, env, output }
+    }
+
+    it('with the shared journal, resumes on another runner the migration of a job that died', async () => {
+      const postgres: TestPostgres = await startPostgres()
+      // A foundation of its own: the other test moves the shared one's apps.
+      const own = await WatchedFoundation.start({
+        seed: writeSeedFile(aTempDir(), { apps: 3, stoppedEvery: 3 }),
+        speed: 50,
+      })
+      const shared = { CFCTL_JOURNAL: postgres.url, CF_API: own.apiUrl }
+      try {
+        const first = aRunnerFor(shared)
+        expect((await bash(stepScript('Log in with client credentials', {}), first.work, first.env)).code).toBe(0)
+        // The first job dies (its runner is lost) once one app has moved.
+        const job = spawn('bash', ['-e', '-c', stepScript('Migrate', {})], {
+          cwd: first.work,
+          env: first.env,
+          detached: true,
+          stdio: 'ignore',
+        })
+        const events = join(first.work, 'events.jsonl')
+        const deadline = Date.now() + 60_000
+        while (!(existsSync(events) && readFileSync(events, 'utf8').includes('"type":"step-verified"'))) {
+          if (Date.now() > deadline) throw new Error('the first job moved no app within 60 s')
+          await new Promise((resolve) => setTimeout(resolve, 100))
+        }
+        process.kill(-job.pid!, 'SIGKILL')
+        const moved = own.appsOf(FLEET_ORG).filter((app) => app.diego).length
+        expect(moved).toBeLessThan(3)
+
+        // The next job, on another runner (its own CFCTL_HOME), finds it in the shared journal and finishes it.
+        const next = aRunnerFor(shared)
+        expect((await bash(stepScript('Log in with client credentials', {}), next.work, next.env)).code).toBe(0)
+        const migrate = await bash(stepScript('Migrate', {}), next.work, next.env)
+        expect(migrate.code, migrate.stderr).toBe(0)
+        expect(migrate.stdout).toMatch(/::notice::resuming migration \S+, left running by an earlier job/)
+        expect(migrate.stdout).toContain('::notice::every app migrated')
+        const lines = jsonLines(readFileSync(join(next.work, 'events.jsonl'), 'utf8'))
+        expect(lines.at(-1)).toMatchObject({ type: 'summary', state: 'completed', exitCode: 0 })
+        for (const app of own.appsOf(FLEET_ORG)) {
+          expect(app.diego, app.name).toBe(true)
+          expect(own.historyOf(app.guid).updates, `${app.name} set by one PUT`).toBe(1)
+        }
+      } finally {
+        await own.stop()
+        await postgres.destroy()
+      }
+    }, 120_000)
 
     it('logs in with client credentials, migrates, and hands on exit code 0 and the migration id', async () => {
       const work = aTempDir()

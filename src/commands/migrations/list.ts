@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { CfctlCommand } from '../../cli/base.js'
-import { journalFlag, openJournal } from '../../cli/journal.js'
+import { interrupted, journalFlag, openJournal } from '../../cli/journal.js'
 import { migrationRow } from '../../cli/migration-output.js'
 import { table } from '../../ui/text.js'
 
@@ -29,7 +29,7 @@ export default class MigrationsList extends CfctlCommand {
     try {
       const rows = journal
         .migrations(flags.state ? { states: flags.state as never } : {})
-        .map((m) => migrationRow(m, journal.stepCounts(m.id)))
+        .map((m) => migrationRow(m, journal.stepCounts(m.id), interrupted(journal, m)))
       if (!this.jsonEnabled()) {
         if (rows.length === 0) this.log(`no migrations in ${journal.path}`)
         else
@@ -38,7 +38,7 @@ export default class MigrationsList extends CfctlCommand {
               rows,
               [
                 { header: 'id', value: (r) => r.id },
-                { header: 'state', value: (r) => r.state },
+                { header: 'state', value: (r) => (r.interrupted ? `${r.state} (interrupted)` : r.state) },
                 { header: 'to', value: (r) => r.to },
                 { header: 'done', value: (r) => `${r.done}/${r.total}`, align: 'right' },
                 { header: 'failed', value: (r) => String(r.failed), align: 'right' },

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { CfctlCommand } from '../../cli/base.js'
-import { journalFlag, migrationIdArg, openJournal } from '../../cli/journal.js'
+import { interrupted, journalFlag, liveRunnerOf, migrationIdArg, openJournal } from '../../cli/journal.js'
 import { migrationRow, renderSummary, stepRow } from '../../cli/migration-output.js'
 import { requireMigration } from '../../core/migration/operation.js'
 import { migrationOutcome } from '../../core/migration/runner.js'
@@ -28,9 +28,10 @@ export default class MigrationsShow extends CfctlCommand {
       const steps = journal.steps(migration.id).map(stepRow)
       const events = journal.events(migration.id)
       const outcome = migrationOutcome(journal, migration.id)
-      const lock = journal.liveLockOf(migration.id)
+      const lock = liveRunnerOf(journal, migration.id)
+      const cutShort = interrupted(journal, migration)
       const result = {
-        ...migrationRow(migration, journal.stepCounts(migration.id)),
+        ...migrationRow(migration, journal.stepCounts(migration.id), cutShort),
         parameters: migration.parameters,
         error: migration.error,
         runner: lock
@@ -45,7 +46,13 @@ export default class MigrationsShow extends CfctlCommand {
         this.log(
           `  target ${migration.target}, to ${migration.to}, rate ${migration.parameters.rate ?? 'unlimited'}, ${migration.parameters.maxInFlight} in flight at most`,
         )
-        this.log(lock ? `  run by pid ${lock.pid} on ${lock.hostname}` : '  no cfctl is running it now')
+        this.log(
+          lock
+            ? `  run by pid ${lock.pid} on ${lock.hostname}`
+            : cutShort
+              ? `  interrupted: no cfctl runs it (killed or crashed); carry on with: cfctl ${migration.state === 'rolling-back' ? 'rollback' : 'migrate --resume'} ${migration.id}`
+              : '  no cfctl is running it now',
+        )
         const shown = flags.steps ? steps : steps.filter((s) => s.state !== 'done' && s.state !== 'pending')
         if (shown.length > 0)
           this.log(

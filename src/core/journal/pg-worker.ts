@@ -30,6 +30,9 @@ const flag = new Int32Array(setup.flag)
 // BIGINT (timestamps in ms, COUNT(*)) as a number, as node:sqlite gives it: every value fits in 2^53.
 pg.types.setTypeParser(20, (value: string) => Number(value))
 
+const IDLE_IN_TRANSACTION_MS = 10_000
+const LOCK_TIMEOUT_MS = 15_000
+
 let client: pg.Client | undefined
 /** The connection broke inside a transaction: the statements until its ROLLBACK must fail, not run alone. */
 let lostInTransaction = false
@@ -47,6 +50,12 @@ async function connection(): Promise<pg.Client> {
   fresh.on('error', () => drop(fresh))
   try {
     await fresh.connect()
+    // A cfctl frozen inside a transaction (SIGSTOP, a paused VM) must not hold the lease row locked: the
+    // server ends such a session long before the lease goes stale (30 s), and a takeover waits for a row at
+    // most this long rather than forever.
+    await fresh.query(
+      `SET idle_in_transaction_session_timeout = ${IDLE_IN_TRANSACTION_MS}; SET lock_timeout = ${LOCK_TIMEOUT_MS}`,
+    )
   } catch (error) {
     fresh.end().catch(() => {})
     throw error
@@ -78,11 +87,15 @@ async function execute(request: PgRequest): Promise<PgReply> {
   const sql = request.sql ?? ''
   const verb = sql.trim().split(/\s+/, 1)[0]!.toUpperCase()
   if (lostInTransaction) {
-    if (verb === 'ROLLBACK') {
+    // Only the end of the transaction clears it: a ROLLBACK ends it as asked; a COMMIT ends it failed, since
+    // what it held is gone. A ROLLBACK TO a savepoint, or anything else, fails: a later COMMIT on a fresh
+    // connection would otherwise "succeed" with none of the transaction's writes.
+    const ends = verb === 'COMMIT' || (verb === 'ROLLBACK' && !/\bTO\b/i.test(sql))
+    if (ends) {
       lostInTransaction = false
       inTransaction = false
-      return { ok: true, rows: [], rowCount: 0 }
     }
+    if (verb === 'ROLLBACK' && ends) return { ok: true, rows: [], rowCount: 0 }
     return {
       ok: false,
       error: { message: 'the connection to PostgreSQL broke inside a transaction', code: '08006', connection: true },

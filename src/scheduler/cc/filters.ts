@@ -4,7 +4,7 @@
 import type { FilterFields } from './query.js'
 import type { RouteView } from './relations.js'
 import type { OrgRole, Roles, SpaceRole } from './roles.js'
-import type { AppRecord, DomainRecord, OrgRecord, SpaceRecord, StackRecord, Store } from './store.js'
+import type { AppRecord, DomainRecord, OrgRecord, SpaceRecord, StackRecord, Store, UserRecord } from './store.js'
 
 /** AppsController: name, space_guid, organization_guid, diego, stack_guid. Nothing else (no `state`). */
 export const APP_FILTERS: FilterFields<AppRecord> = {
@@ -39,6 +39,12 @@ export function spaceFilters(store: Store, roles: Roles): FilterFields<SpaceReco
     app_guid: { type: 'strings', get: (s) => store.appsInSpace(s.guid).map((a) => a.guid) },
   }
 }
+
+/**
+ * UsersController's keys name a user's orgs and spaces (space_guid, organization_guid, ...); within
+ * one org's or space's member list this CC answers none of them yet, so each is a bad query.
+ */
+export const USER_FILTERS: FilterFields<UserRecord> = {}
 
 /** StacksController: name. */
 export const STACK_FILTERS: FilterFields<StackRecord> = {

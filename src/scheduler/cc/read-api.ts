@@ -8,7 +8,15 @@ import type { Access } from './access.js'
 import type { BackendBridge } from './bridge.js'
 import { CfError } from './errors.js'
 import { FeatureFlags } from './feature-flags.js'
-import { APP_FILTERS, DOMAIN_FILTERS, orgFilters, ROUTE_FILTERS, STACK_FILTERS, spaceFilters } from './filters.js'
+import {
+  APP_FILTERS,
+  DOMAIN_FILTERS,
+  orgFilters,
+  ROUTE_FILTERS,
+  STACK_FILTERS,
+  spaceFilters,
+  USER_FILTERS,
+} from './filters.js'
 import {
   compileFilters,
   envelopeBytes,
@@ -20,9 +28,9 @@ import {
   parsePageRequest,
   parseRelationParams,
 } from './query.js'
-import { type Renderer, type RouteView, routesOf } from './relations.js'
+import { type Renderer, type Resource, type RouteView, routesOf } from './relations.js'
 import { appFields, runningInstanceCount } from './resources.js'
-import type { Roles } from './roles.js'
+import type { OrgRole, Roles, SpaceRole } from './roles.js'
 import type { AppRecord, OrgRecord, SpaceRecord, Store } from './store.js'
 import type { Principal } from './uaa.js'
 
@@ -36,6 +44,24 @@ export interface ReadApiDependencies {
   read: (req: IncomingMessage) => Principal
   send: (res: ServerResponse, status: number, body: string | Buffer) => void
   log: (line: string) => void
+}
+
+/** The member lists of an org and of a space, and the role each lists. */
+const ORG_MEMBER_LISTS = new Map<string, OrgRole>([
+  ['users', 'user'],
+  ['managers', 'manager'],
+  ['billing_managers', 'billing_manager'],
+  ['auditors', 'auditor'],
+])
+const SPACE_MEMBER_LISTS = new Map<string, SpaceRole>([
+  ['developers', 'developer'],
+  ['managers', 'manager'],
+  ['auditors', 'auditor'],
+])
+
+/** QuotaDefinitionsController: name. */
+const QUOTA_FILTERS: FilterFields<Resource> = {
+  name: { type: 'string', get: (q) => String(q.entity.name), caseInsensitive: true },
 }
 
 // VCAP_APPLICATION's fds: the file descriptor limit every app of this era got by default.
@@ -116,6 +142,19 @@ export class ReadApi {
           this.json(res, this.renderer.route(route, principal, parseRelationParams(params)))
         }
         return true
+      case 'quota_definitions': {
+        if (sub !== undefined) return false
+        const principal = this.readAs(req)
+        const quota = this.renderer.quotaDefinition(principal, parseRelationParams(params))
+        if (guid === undefined) {
+          const request = parsePageRequest(params)
+          this.list(res, '/v2/quota_definitions', request, this.filter([quota], request, QUOTA_FILTERS), (q) => q)
+        } else {
+          if (guid !== this.store.defaultQuotaDefinitionGuid) throw new CfError('QuotaDefinitionNotFound', guid)
+          this.json(res, quota)
+        }
+        return true
+      }
       case 'shared_domains':
       case 'domains':
         if (sub !== undefined) return false
@@ -169,6 +208,23 @@ export class ReadApi {
       case undefined:
         this.json(res, this.renderer.organization(org, principal, parseRelationParams(params)))
         break
+      case 'domains': {
+        const request = parsePageRequest(params)
+        const domains = [...this.store.domains()].sort((a, b) => a.id - b.id)
+        this.list(
+          res,
+          `/v2/organizations/${org.guid}/domains`,
+          request,
+          this.filter(domains, request, DOMAIN_FILTERS),
+          (d) => this.renderer.sharedDomain(d, principal, request.relations),
+        )
+        break
+      }
+      case 'private_domains':
+      case 'space_quota_definitions':
+        // This CC has neither private domains nor space quotas: an empty list, as a CC without any.
+        this.list(res, `/v2/organizations/${org.guid}/${sub}`, parsePageRequest(params), [], () => null)
+        break
       case 'spaces': {
         const request = parsePageRequest(params)
         const spaces = this.store.spacesOfOrg(org.guid).filter((s) => this.access.canSeeSpace(principal, s.guid))
@@ -183,6 +239,18 @@ export class ReadApi {
       }
       case 'summary':
         this.json(res, this.orgSummary(org, principal))
+        break
+      case 'users':
+      case 'managers':
+      case 'billing_managers':
+      case 'auditors':
+        this.listUsers(
+          res,
+          `/v2/organizations/${org.guid}/${sub}`,
+          params,
+          this.roles.orgMembers(org.guid, ORG_MEMBER_LISTS.get(sub)!),
+          principal,
+        )
         break
       case 'memory_usage':
         this.json(res, { memory_usage_in_mb: this.startedUsage(org).memoryMb })
@@ -275,6 +343,20 @@ export class ReadApi {
         )
         break
       }
+      case 'service_instances':
+        this.list(res, `/v2/spaces/${space.guid}/service_instances`, parsePageRequest(params), [], () => null)
+        break
+      case 'developers':
+      case 'managers':
+      case 'auditors':
+        this.listUsers(
+          res,
+          `/v2/spaces/${space.guid}/${sub}`,
+          params,
+          this.roles.spaceMembers(space.guid, SPACE_MEMBER_LISTS.get(sub)!),
+          principal,
+        )
+        break
       case 'routes': {
         const request = parsePageRequest(params)
         this.listRoutes(
@@ -382,6 +464,21 @@ export class ReadApi {
     )
   }
 
+  /** An org's or a space's members, in id order, each with its username. */
+  private listUsers(
+    res: ServerResponse,
+    path: string,
+    params: URLSearchParams,
+    guids: ReadonlySet<string>,
+    principal: Principal,
+  ): void {
+    const request = parsePageRequest(params)
+    const users = this.store.users().filter((u) => guids.has(u.guid))
+    this.list(res, path, request, this.filter(users, request, USER_FILTERS), (u) =>
+      this.renderer.listedUser(u, principal, request.relations),
+    )
+  }
+
   private list<T>(
     res: ServerResponse,
     path: string,
@@ -401,5 +498,14 @@ export class ReadApi {
   }
 }
 
-const ORG_SUBS = new Set(['spaces', 'summary', 'memory_usage', 'instance_usage'])
-const SPACE_SUBS = new Set(['apps', 'routes', 'summary'])
+const ORG_SUBS = new Set([
+  'spaces',
+  'domains',
+  'private_domains',
+  'space_quota_definitions',
+  'summary',
+  'memory_usage',
+  'instance_usage',
+  ...ORG_MEMBER_LISTS.keys(),
+])
+const SPACE_SUBS = new Set(['apps', 'routes', 'summary', 'service_instances', ...SPACE_MEMBER_LISTS.keys()])

@@ -115,6 +115,22 @@ export class Renderer {
     return this.render({ kind: 'shared_domain', record: domain }, principal, params)
   }
 
+  /**
+   * A user as an org's or a space's user lists show it: UsernamePopulator adds `username` (from UAA)
+   * to the entity of each user such a list returns.
+   */
+  listedUser(user: UserRecord, principal: Principal, params: RelationParams): Resource {
+    const resource = this.render({ kind: 'user', record: user }, principal, params)
+    const { admin, active, default_space_guid, ...relations } = resource.entity
+    resource.entity = { admin, active, default_space_guid, username: user.username, ...relations }
+    return resource
+  }
+
+  /** The one quota definition (CC's `default`). */
+  quotaDefinition(principal: Principal, params: RelationParams): Resource {
+    return this.render({ kind: 'quota_definition', record: this.quota() }, principal, params)
+  }
+
   /** An app as JSON bytes: the cached rendering when nothing is inlined, else a fresh one. */
   appBytes(app: AppRecord, principal: Principal, params: RelationParams): Buffer {
     if ((params.depth ?? 0) <= 0) return appResourceBytes(app)

@@ -40,6 +40,12 @@ export interface DeaPoolOptions {
   deas: DeaSpec[]
   /** Health-manager pass interval; default 10 s (HM9000 analyses on every heartbeat). */
   hmIntervalMs?: number
+  /**
+   * How often the health manager fetches the CC's desired state; between fetches it analyses against the
+   * last one. Default 60 s (HM9000's fetcher: every 6 heartbeats). An app flipped to Diego so keeps its DEA
+   * instances until the next fetch, which gives Diego time to start it: the overlap a real migration had.
+   */
+  desiredFetchIntervalMs?: number
   /** An evacuating DEA shuts down after this long even if instances are left on it; default 10 min (dea_ng). */
   evacuationBailOutMs?: number
   /** DEA heartbeat interval; default 10 s. */
@@ -110,6 +116,8 @@ export class DeaPool implements RuntimeBackend {
   /** What the health manager analyses: the records of the apps the CC listed at its last read. */
   private readonly desiredIndex = new DesiredIndex()
   private readonly sync: DesiredSync
+  private readonly desiredFetchIntervalMs: number
+  private lastDesiredFetchAt: number | undefined
   /** Why an index could not be placed, by app guid and index; shown as `details` on a DOWN instance. */
   private readonly placementErrors = new Map<string, Map<number, string>>()
   private started = false
@@ -133,6 +141,7 @@ export class DeaPool implements RuntimeBackend {
     this.clock = options.clock
     this.source = options.source
     this.sync = new DesiredSync(options.source, 'dea')
+    this.desiredFetchIntervalMs = atLeastZero('desiredFetchIntervalMs', options.desiredFetchIntervalMs, 60_000)
     this.random = options.random ?? seededRandom(0xdea)
     this.flappingThreshold = positive('flappingCrashCountThreshold', options.flappingCrashCountThreshold, 3)
     this.health = new HealthManager({
@@ -388,6 +397,9 @@ export class DeaPool implements RuntimeBackend {
    */
   private fetchDesired(): DesiredState {
     const now = this.clock.now()
+    if (this.lastDesiredFetchAt !== undefined && now - this.lastDesiredFetchAt < this.desiredFetchIntervalMs)
+      return this.desiredIndex
+    this.lastDesiredFetchAt = now
     const read = this.sync.read()
     if (read.kind === 'changes') {
       for (const appGuid of read.appGuids) {
@@ -430,11 +442,25 @@ export class DeaPool implements RuntimeBackend {
   }
 
   private startFromHealthManager(order: PendingStart): void {
+    // The respondent again: no start for an app the CC no longer runs here (flipped, stopped, rescaled).
+    if (this.source.desiredApp) {
+      const current = this.source.desiredApp('dea', order.appGuid)
+      if (!current || current.version !== order.version || order.index >= current.instances) return
+    }
     const record = this.desired.get(order.appGuid)
     if (record && record.version === order.version) this.place(record, order.index)
   }
 
+  /**
+   * HM9000 asks the CC before each stop (the CC's hm9000 respondent): an extra instance of the app's
+   * current version, within its instance count, of an app the CC runs on the DEAs right now, is kept. That
+   * is what saves an app desired here since the HM's last fetch (moved back from Diego) from being stopped.
+   */
   private stopFromHealthManager(order: PendingStop): void {
+    if (order.reason === 'extra') {
+      const current = this.source.desiredApp?.('dea', order.appGuid)
+      if (current && current.version === order.version && order.index < current.instances) return
+    }
     const instance = this.fleet.instancesOf(order.appGuid).find((i) => i.instanceGuid === order.instanceGuid)
     if (instance) this.fleet.stopInstance(instance)
   }

@@ -187,7 +187,10 @@ export function describeEvent(event: JournalEvent): { text: string; tone: Tone }
     case 'paused':
       return { text: `paused by ${event.by}`, tone: 'warn' }
     case 'resumed':
-      return { text: `resumed by ${event.by}`, tone: 'info' }
+      return {
+        text: event.by === 'resume' ? 'resumed by cfctl migrate --resume' : `resumed by ${event.by}`,
+        tone: 'info',
+      }
     case 'rate-changed':
       return { text: `rate ${event.rate ?? 'no limit'}, max in flight ${event.maxInFlight}`, tone: 'info' }
     case 'journal-reconnected':

@@ -176,3 +176,26 @@ describe('the q keys of orgs and spaces', () => {
     ])
   })
 })
+
+describe('cf org-users and cf space-users', () => {
+  it('list an org’s and a space’s members by role, each user with its username', async () => {
+    const { first, second } = orgsOf(f.store)
+    const space = f.store.spacesOfOrg(first.guid)[0]!
+    const names = async (path: string, token = tokens.admin!) =>
+      (await call(f.url, path, token)).body.resources.map((r: Json) => r.entity.username)
+    expect(await names(`/v2/organizations/${first.guid}/managers`)).toEqual(['org-manager'])
+    expect(await names(`/v2/organizations/${first.guid}/billing_managers`)).toEqual(['billing-manager'])
+    expect(await names(`/v2/organizations/${first.guid}/auditors`)).toEqual(['org-auditor'])
+    expect(await names(`/v2/organizations/${first.guid}/users`)).toEqual(
+      expect.arrayContaining(['developer', 'org-user', 'space-manager', 'space-auditor']),
+    )
+    expect(await names(`/v2/spaces/${space.guid}/developers`, tokens['space-auditor']!)).toEqual(['developer'])
+    expect(await names(`/v2/spaces/${space.guid}/managers`)).toEqual(['space-manager'])
+    expect(await names(`/v2/spaces/${space.guid}/auditors`)).toEqual(['space-auditor'])
+    const user = (await call(f.url, `/v2/organizations/${first.guid}/managers`, tokens.admin!)).body.resources[0]
+    expect(user.metadata.url).toBe(`/v2/users/${user.metadata.guid}`)
+    expect(user.entity).toMatchObject({ admin: false, active: true, default_space_guid: null, username: 'org-manager' })
+    expect(user.entity.managed_organizations_url).toBe(`/v2/users/${user.metadata.guid}/managed_organizations`)
+    expect((await call(f.url, `/v2/organizations/${second.guid}/users`, tokens['org-user']!)).status).toBe(403)
+  })
+})

@@ -35,6 +35,11 @@ export class CloudControllerDouble implements DesiredStateSource {
     return backend === 'dea' ? [...this.apps.values()] : []
   }
 
+  /** What the CC's hm9000 respondent answers: the app as the CC runs it on the DEAs right now. */
+  desiredApp(backend: BackendName, appGuid: string): AppSpec | undefined {
+    return backend === 'dea' ? this.apps.get(appGuid) : undefined
+  }
+
   start(spec: AppSpec): AppSpec {
     this.apps.set(spec.appGuid, spec)
     this.pool?.desire(spec)

@@ -72,7 +72,7 @@ describe('DeaPool: starting and stopping apps', () => {
   })
 
   it('places added instances at once on a scale-up and leaves a scale-down to the health manager', async () => {
-    const { clock, cc, pool } = aFoundation()
+    const { clock, cc, pool } = aFoundation({ desiredFetchIntervalMs: HM })
     cc.start(anApp({ appGuid: 'web', instances: 2 }))
     await clock.advance(BOOT)
     cc.scale('web', 3)
@@ -134,12 +134,35 @@ describe('DeaPool: the health manager winds down an app the CC moved to Diego', 
   })
 
   it('winds it down within one interval of its own, whatever that interval is', async () => {
-    const { clock, cc, pool } = aFoundation({ hmIntervalMs: 3_000 })
+    const { clock, cc, pool } = aFoundation({ hmIntervalMs: 3_000, desiredFetchIntervalMs: 3_000 })
     cc.start(anApp({ appGuid: 'moving', instances: 2 }))
     await clock.advance(BOOT + 500)
     cc.flipToDiego('moving')
     await clock.advance(3_000)
     expect(pool.instancesOnDeas('moving')).toEqual([])
+  })
+
+  it('keeps it running until its next fetch of the desired state (every 60 s, as HM9000), however often it analyses', async () => {
+    const { clock, cc, pool } = aFoundation() // a pass every 10 s, a fetch every 60 s
+    cc.start(anApp({ appGuid: 'moving', instances: 2 }))
+    await clock.advance(HM) // the first pass fetches
+    cc.flipToDiego('moving')
+    await clock.advance(60_000 - 1)
+    expect(runningIndexes(pool, 'moving')).toEqual([0, 1]) // the overlap in which Diego starts it
+    await clock.advance(1)
+    expect(pool.instancesOnDeas('moving')).toEqual([])
+  })
+
+  it('asks the CC before it stops an instance the fetched state calls extra: an app moved back since is kept', async () => {
+    const { clock, cc, pool } = aFoundation()
+    cc.start(anApp({ appGuid: 'back', instances: 2 }))
+    await clock.advance(HM) // fetched: listed
+    cc.flipToDiego('back')
+    await clock.advance(60_000) // fetched: not listed, its instances stopped
+    expect(pool.instancesOnDeas('back')).toEqual([])
+    cc.start(anApp({ appGuid: 'back', instances: 2 })) // moved back: the CC's start message, not yet fetched
+    await clock.advance(BOOT + HM)
+    expect(runningIndexes(pool, 'back')).toEqual([0, 1])
   })
 })
 
@@ -302,13 +325,14 @@ describe('DeaPool: faults', () => {
 })
 
 describe('DeaPool: capacity and lifecycle', () => {
-  it('sums the DEAs that are up and what their instances hold', async () => {
+  it('sums the DEAs that are up and what their instances hold; a DEA has no container limit', async () => {
     const { clock, cc, pool } = aFoundation()
     cc.start(anApp({ appGuid: 'web', instances: 2, memoryMb: 512, diskMb: 2048 }))
     await clock.advance(BOOT)
     expect(pool.capacity()).toEqual({
       total: { memoryMb: 3 * 8192, diskMb: 3 * 32_768, containers: 2 },
       used: { memoryMb: 1024, diskMb: 4096, containers: 2 },
+      unlimitedContainers: true,
       nodes: 3,
       nodesUp: 3,
     })
