@@ -276,6 +276,11 @@ export function renderSummary(outcome: MigrationOutcome, resumeHint: string | un
   for (const u of skipped.slice(0, 20)) lines.push(`    ${u.appName}: ${u.reason}`)
   if (moved.length > 0) lines.push(`  not staged, moved by their flag alone: ${moved.length}`)
   for (const u of moved.slice(0, 20)) lines.push(`    ${u.appName}: ${u.reason}`)
+  if (outcome.foreign.length > 0) {
+    lines.push(`  changed outside this migration (left as they are): ${outcome.foreign.length}`)
+    for (const f of outcome.foreign.slice(0, 20))
+      lines.push(`    ${f.appName}: diego=${f.diego}${f.by ? ` by ${f.by}` : ''}`)
+  }
   for (const failure of outcome.failures.slice(0, 20))
     lines.push(
       `  ${paint.red('failed')} ${failure.appName}: ${failure.error}${failure.restored ? ' (back on its source)' : ''}`,

@@ -27,7 +27,7 @@ async function startFoundation(options: FoundationOptions = {}): Promise<Running
 function everyStartedAppRuns(f: Foundation): boolean {
   return f.store
     .apps()
-    .filter((app) => app.state === 'STARTED')
+    .filter((app) => app.state === 'STARTED' && app.packageState === 'STAGED')
     .every((app) => allRunning(f, app))
 }
 
@@ -50,6 +50,7 @@ function aStartedDeaApp(f: Foundation, options: { instances?: number; developers
     .find(
       (a) =>
         a.state === 'STARTED' &&
+        a.packageState === 'STAGED' &&
         !a.diego &&
         a.instances >= (options.instances ?? 1) &&
         (options.developers === undefined || spaces.has(a.spaceGuid) === options.developers),

@@ -25,7 +25,7 @@ async function start(): Promise<{ foundation: Foundation; clock: FakeClock; toke
 function allStartedRun(foundation: Foundation): boolean {
   return foundation.store
     .apps()
-    .filter((a) => a.state === 'STARTED')
+    .filter((a) => a.state === 'STARTED' && a.packageState === 'STAGED')
     .every((a) => running(foundation, a) === a.instances)
 }
 
@@ -35,7 +35,9 @@ function running(foundation: Foundation, app: AppRecord): number {
 }
 
 function aStartedApp(foundation: Foundation, diego: boolean): AppRecord {
-  const app = foundation.store.apps().find((a) => a.state === 'STARTED' && a.diego === diego && a.instances >= 1)
+  const app = foundation.store
+    .apps()
+    .find((a) => a.state === 'STARTED' && a.packageState === 'STAGED' && a.diego === diego && a.instances >= 1)
   if (!app) throw new Error(`the seed has no started ${diego ? 'Diego' : 'DEA'} app`)
   return app
 }

@@ -8,7 +8,7 @@ import { type Clock, RealClock, type Timer } from '../../clock.js'
 import { JournalError } from './errors.js'
 import type { JournalEvent, MigrationEvent, MigrationEventBody } from './events.js'
 import { DEFAULT_LOCK_STALE_MS, isProcessAlive, LockHeldError, type LockPolicy, lockVerdict } from './lock.js'
-import { PgStore } from './pg-store.js'
+import { JournalUnavailableError, PgStore } from './pg-store.js'
 import { SCHEMA_VERSION } from './schema.js'
 import { isPostgresUrl, SqliteStore, type SqlStore, type SqlValue } from './store.js'
 import {
@@ -141,6 +141,8 @@ export class Journal {
   private group: { timer: Timer; waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> } | undefined
   /** Why a group failed to commit; every later write refuses, since what the caller believes was lost. */
   private broken: unknown
+  /** A group lost to an unreachable database: the next write throws it once (JournalUnavailableError). */
+  private lost: JournalUnavailableError | undefined
 
   /**
    * Opens the journal at `location`: a PostgreSQL URL (`postgres://user@host/db`), else a file (created with
@@ -209,7 +211,10 @@ export class Journal {
     } catch (error) {
       this.rollbackQuietly()
       this.outbox = []
-      this.broken = error
+      // A database that could not be reached lost the group's writes, but may answer again: the next write
+      // says so once (see transaction()), so that its caller rechecks what it believed written.
+      if (error instanceof JournalUnavailableError) this.lost = error
+      else this.broken = error
       for (const waiter of group.waiters) waiter.reject(error)
       throw error
     }
@@ -738,6 +743,11 @@ export class Journal {
   private transaction<T>(fn: () => T, groupable = false): T {
     if (this.depth > 0) return fn()
     if (this.broken !== undefined) throw this.brokenError()
+    if (this.lost !== undefined) {
+      const lost = this.lost
+      this.lost = undefined
+      throw new JournalUnavailableError(this.path, `the last group of writes was not committed (${lost.message})`)
+    }
     if (groupable && this.commitDelayMs !== undefined) return this.inGroup(fn)
     this.flush()
     let result: T

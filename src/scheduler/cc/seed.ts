@@ -9,7 +9,15 @@ import type { BackendName } from '../backend.js'
 import { mulberry32 } from '../random.js'
 import { type AppLimits, DEFAULT_APP_DISK_MB, DEFAULT_APP_LIMITS, DEFAULT_APP_MEMORY_MB } from './app-limits.js'
 import { type OrgRole, Roles, type SpaceRole } from './roles.js'
-import { type AppRecord, type AppState, type Store, StoreError } from './store.js'
+import { stagingFailedDescription } from './staging.js'
+import {
+  type AppRecord,
+  type AppState,
+  type PackageState,
+  type StagingFailedReason,
+  type Store,
+  StoreError,
+} from './store.js'
 
 export type SeedSize = 'small' | 'medium' | 'large'
 
@@ -43,6 +51,11 @@ export interface SeedOptions {
   /** Seed of the PRNG for the built-in fleets. */
   prngSeed?: number
   limits?: AppLimits
+  /**
+   * Whether a built-in fleet has, as real foundations do, a few apps whose last staging failed and a few
+   * that never finished staging (default true). Off, every app is STAGED.
+   */
+  stagingStates?: boolean
 }
 
 export interface SeedResult {
@@ -94,7 +107,7 @@ export function seed(store: Store, source: SeedSize | string, options: SeedOptio
     }
   }
   const plan = isSeedSize(source)
-    ? builtInFleet(source, options.prngSeed ?? 0x5eed)
+    ? builtInFleet(source, options.prngSeed ?? 0x5eed, options.stagingStates ?? true)
     : fileFleet(source, options.defaultToDiegoBackend ?? false, options.limits ?? DEFAULT_APP_LIMITS)
   const domainName = options.domain ?? DEFAULT_DOMAIN
   store.transaction(() => {
@@ -216,6 +229,42 @@ interface AppPlan {
   diego: boolean
   detectedBuildpack: string | null
   detectedStartCommand: string
+  packageState?: PackageState
+  stagingFailedReason?: StagingFailedReason
+  stagingFailedDescription?: string
+}
+
+// About 2% of a built-in fleet's apps failed their last staging and 1% never finished one (pushed, and
+// the staging lost or still queued), with the reasons a 2016 foundation's CC held most often.
+const FAILED_SHARE = 0.02
+const PENDING_SHARE = 0.01
+const FAILED_REASONS: readonly { weight: number; value: StagingFailedReason }[] = [
+  { weight: 40, value: 'BuildpackCompileFailed' },
+  { weight: 25, value: 'NoAppDetectedError' },
+  { weight: 20, value: 'StagingError' },
+  { weight: 15, value: 'StagingTimeExpired' },
+]
+// Drawn from a PRNG of its own, so the fleet (names, sizes, states, guids) is the same with or without them.
+const STAGING_PRNG_SALT = 0x57a6
+
+/** Marks a few apps FAILED or PENDING, leaving the rest of the plan as it was drawn. */
+function withStagingStates(orgs: FleetPlan['orgs'], prngSeed: number): void {
+  const random = mulberry32(prngSeed ^ STAGING_PRNG_SALT)
+  for (const org of orgs) {
+    for (const space of org.spaces) {
+      for (const app of space.apps) {
+        const r = random()
+        if (r < FAILED_SHARE) {
+          const reason = weighted(FAILED_REASONS, random).value
+          app.packageState = 'FAILED'
+          app.stagingFailedReason = reason
+          app.stagingFailedDescription = stagingFailedDescription(reason)
+        } else if (r < FAILED_SHARE + PENDING_SHARE) {
+          app.packageState = 'PENDING'
+        }
+      }
+    }
+  }
 }
 
 interface FleetPlan {
@@ -324,7 +373,7 @@ const MEMORY_MB: readonly { weight: number; value: number }[] = [
   { weight: 5, value: 2048 },
 ]
 
-function builtInFleet(size: SeedSize, prngSeed: number): FleetPlan {
+function builtInFleet(size: SeedSize, prngSeed: number, stagingStates: boolean): FleetPlan {
   const shape = SEED_SHAPES[size]
   const random = mulberry32(prngSeed)
   const orgs: FleetPlan['orgs'] = []
@@ -337,6 +386,7 @@ function builtInFleet(size: SeedSize, prngSeed: number): FleetPlan {
     }
     orgs.push({ name: orgName, spaces })
   }
+  if (stagingStates) withStagingStates(orgs, prngSeed)
   return { orgs, guid: () => uuidFrom(random) }
 }
 

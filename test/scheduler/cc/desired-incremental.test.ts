@@ -15,7 +15,7 @@ afterEach(() => f?.close())
 function walked(store: Foundation['store'], diego: boolean): AppSpec[] {
   return store
     .apps()
-    .filter((a) => a.state === 'STARTED' && a.diego === diego)
+    .filter((a) => a.state === 'STARTED' && a.packageState === 'STAGED' && a.diego === diego)
     .map(appSpecOf)
 }
 

@@ -11,7 +11,9 @@ const guids = (specs: Iterable<{ appGuid: string }>) => [...specs].map((s) => s.
 describe('desiredApps', () => {
   it('lists the started apps of each backend in id order', async () => {
     f = await startFoundation()
-    const started = f.store.apps().filter((a) => a.state === 'STARTED')
+    // Started with a droplet: a started app whose staging failed or is pending runs nowhere.
+    const started = f.store.apps().filter((a) => a.state === 'STARTED' && a.packageState === 'STAGED')
+    expect(started.length).toBeLessThan(f.store.apps().filter((a) => a.state === 'STARTED').length)
     expect(guids(f.cc.source.desiredApps('dea'))).toEqual(started.filter((a) => !a.diego).map((a) => a.guid))
     expect(guids(f.cc.source.desiredApps('diego'))).toEqual(started.filter((a) => a.diego).map((a) => a.guid))
   })
