@@ -36,7 +36,7 @@ export type MigrationEventBody =
   /** The CC answers again after `downMs`. */
   | { type: 'cc-answered'; downMs: number }
   /** The app's flag changed, or was found changed, by someone other than this migration. */
-  | ({ type: 'foreign-flip'; diego: boolean; by: string | null } & StepRef)
+  | ({ type: 'foreign-flip'; diego: boolean; by: string | null; eventId?: string } & StepRef)
   /** Route probes fail for apps whose instances all run: the way to the apps is down, not the apps. */
   | { type: 'probe-path-down'; detail: string }
   /** No instance answered the app's route from `startedAt` to `endedAt`; `open` when the step ended inside it. */

@@ -87,11 +87,15 @@ async function execute(request: PgRequest): Promise<PgReply> {
   const sql = request.sql ?? ''
   const verb = sql.trim().split(/\s+/, 1)[0]!.toUpperCase()
   if (lostInTransaction) {
-    if (verb === 'ROLLBACK') {
+    // Only the end of the transaction clears it: a ROLLBACK ends it as asked; a COMMIT ends it failed, since
+    // what it held is gone. A ROLLBACK TO a savepoint, or anything else, fails: a later COMMIT on a fresh
+    // connection would otherwise "succeed" with none of the transaction's writes.
+    const ends = verb === 'COMMIT' || (verb === 'ROLLBACK' && !/\bTO\b/i.test(sql))
+    if (ends) {
       lostInTransaction = false
       inTransaction = false
-      return { ok: true, rows: [], rowCount: 0 }
     }
+    if (verb === 'ROLLBACK' && ends) return { ok: true, rows: [], rowCount: 0 }
     return {
       ok: false,
       error: { message: 'the connection to PostgreSQL broke inside a transaction', code: '08006', connection: true },

@@ -1,9 +1,11 @@
 // The migration runner's port onto a real (or embedded) foundation: the CC client for the app, its flag
 // and its instances, and a RouteProbe for its route. The app's route is looked up once and kept.
+
+import { requestedDiego } from '../audit/diego-flips.js'
 import { AppNotStagedError, type CcClient, CfApiError, unstagedOf, unstagedOfError } from '../cc/index.js'
 import { RouteProbe } from '../cc/route-probe.js'
 import type { Backend } from '../journal/types.js'
-import type { BackendCapacity, MigrationPort, PortApp, PortInstance } from './port.js'
+import type { BackendCapacity, FlagEvent, MigrationPort, PortApp, PortInstance } from './port.js'
 
 /**
  * CC codes for "this app has no instances to report": stopped (CF-InstancesError 220001 on /instances). A
@@ -79,6 +81,26 @@ export class FoundationPort implements MigrationPort {
     const route = await this.routeOf(guid)
     if (!route) return true
     return this.routeProbe.probe(route.hostname, route.path || '/')
+  }
+
+  async flagEvents(since: Date): Promise<FlagEvent[]> {
+    const events = await this.client.events({ type: 'audit.app.update', since })
+    const changes: FlagEvent[] = []
+    for (const { metadata, entity } of events) {
+      const diego = requestedDiego(entity.metadata)
+      if (diego === undefined) continue
+      const at = Date.parse(entity.timestamp)
+      if (Number.isNaN(at)) continue
+      changes.push({
+        id: metadata.guid,
+        appGuid: entity.actee,
+        ...(entity.actee_name ? { appName: entity.actee_name } : {}),
+        diego,
+        at,
+        actor: entity.actor_name || entity.actor,
+      })
+    }
+    return changes
   }
 
   async capacity(backend: Backend): Promise<BackendCapacity | undefined> {

@@ -1,5 +1,7 @@
 // What an operator does next after a run ends short of done: always the command that finishes the
 // migration first, and rollback as the other way, never rollback alone.
+
+import { FOREIGN_FLIPS } from './foreign.js'
 import type { MigrationOutcome } from './runner.js'
 import { CC_UNREACHABLE, NO_ANSWER_ERROR, PROBE_PATH_DOWN } from './runner.js'
 
@@ -22,6 +24,9 @@ export function nextStepsHint(
   }
   if (outcome.state === 'paused' && outcome.pausedBy === CC_UNREACHABLE) {
     return `the CC did not answer; once it does, finish with: cfctl migrate --resume ${id}   ${rollback}`
+  }
+  if (outcome.state === 'paused' && outcome.pausedBy === FOREIGN_FLIPS) {
+    return `diego was changed outside this migration (see cfctl audit); if another cfctl works on this target, let one finish, then: cfctl migrate --resume ${id}   ${rollback} (it leaves the others' apps alone)`
   }
   if (outcome.state === 'paused' && outcome.pausedBy === PROBE_PATH_DOWN) {
     return `route probes fail for running apps, moving or not; once the router answers, finish with: cfctl migrate --resume ${id}   ${rollback}`

@@ -53,6 +53,25 @@ export interface MigrationPort {
    * address when there is one, else undefined.
    */
   refreshProbePath?(): Promise<string | undefined>
+  /**
+   * The changes of apps' `diego` flags the CC recorded at or after `since` (its audit.app.update events
+   * whose request set `diego`), oldest first. Absent, or throwing, where the events cannot be read.
+   */
+  flagEvents?(since: Date): Promise<FlagEvent[]>
+}
+
+/** One change of an app's `diego` flag, as the CC's audit trail has it. */
+export interface FlagEvent {
+  /** The event's own guid, so a change is reported once. */
+  id: string
+  appGuid: string
+  /** As the event names it, when it does. */
+  appName?: string
+  diego: boolean
+  /** ms since the epoch, by the CC's clock (whole seconds on a real CC). */
+  at: number
+  /** Who made it: the user's (or client's) name, else its guid. */
+  actor: string
 }
 
 /** What the runner reads off a thrown error; CfApiError and CfNetworkError of src/core/cc fit it. */

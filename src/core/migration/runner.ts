@@ -23,6 +23,7 @@ import { JournalUnavailableError } from '../journal/pg-store.js'
 import type { Backend, LockOwner, MigrationRecord, MigrationState, StepRecord, StepState } from '../journal/types.js'
 import { AppCalls } from './app-calls.js'
 import { LockLostError, MigrationStateError } from './errors.js'
+import { FOREIGN_FLIPS, type ForeignFlip, ForeignFlipWatch } from './foreign.js'
 import { CcOutage, DEFAULT_OUTAGE_WAIT_MS, OutageExceeded, StepInDoubt } from './outage.js'
 import { expectedDuration } from './plan.js'
 import { describeError, type MigrationPort, type PortApp } from './port.js'
@@ -65,6 +66,12 @@ export interface RunnerOptions {
    */
   outageWaitMs?: number
   /**
+   * How often the CC's audit events are read for `diego` changes this migration did not make (0: never).
+   * One such change pauses the run (paused_by foreign-flips); the first look, before any flip, covers the
+   * last 10 minutes, so a second cfctl at work on the same apps with another journal stops this one first.
+   */
+  foreignPollMs?: number
+  /**
    * No person is at this process (a CI job, a script): a pause that waits for one (an operator's, a canary's
    * without a wait) ends run() paused once the steps in flight settle, instead of holding the process until
    * a resume nobody here can give. A pause-file pause, which lifts on its own, still holds.
@@ -101,6 +108,11 @@ export interface MigrationOutcome {
   pausedBy: string | null
   steps: Record<StepState, number>
   failures: StepFailure[]
+  /**
+   * Apps whose `diego` flag someone other than this migration changed (from the CC's audit events, or found
+   * already moved), with who when the CC said: a rollback leaves them as they are.
+   */
+  foreign: Array<{ appGuid: string; appName: string; diego: boolean; by: string | null }>
   gaps: Array<RouteGap & { appGuid: string; appName: string }>
   longestGapMs: number
   /** Apps moved that have no route: verified by their instances alone. */
@@ -125,7 +137,15 @@ export interface MigrationProgress {
 
 export type MigrationListener = Parameters<Journal['subscribe']>[0]
 
-type StopKind = 'abort' | 'interrupt' | 'unattended-pause' | 'failure-threshold' | 'in-doubt' | 'lock-lost' | 'fatal'
+type StopKind =
+  | 'abort'
+  | 'interrupt'
+  | 'unattended-pause'
+  | 'failure-threshold'
+  | 'in-doubt'
+  | 'foreign'
+  | 'lock-lost'
+  | 'fatal'
 
 export { nextCheckAfter } from './app-calls.js'
 
@@ -189,6 +209,9 @@ export class MigrationRunner {
   private verifyOnRollback = true
   private unstagedPolicy: UnstagedPolicy = DEFAULT_UNSTAGED_POLICY
   private readonly outageWaitMs: number
+  private readonly foreignPollMs: number
+  private foreignWatch: ForeignFlipWatch | undefined
+  private foreignPolling = false
   private outage!: CcOutage
   private calls!: AppCalls
 
@@ -209,6 +232,7 @@ export class MigrationRunner {
     this.retryDelayMs = options.retryDelayMs ?? 1_000
     this.unattended = options.unattended ?? false
     this.outageWaitMs = options.outageWaitMs ?? DEFAULT_OUTAGE_WAIT_MS
+    this.foreignPollMs = options.foreignPollMs ?? 10_000
     this.journal.requireMigration(this.migrationId)
   }
 
@@ -262,6 +286,7 @@ export class MigrationRunner {
       })
       if (migration.state === 'paused' || migration.state === 'failed') this.record({ type: 'resumed', by: 'resume' })
       this.startTimers()
+      await this.watchForeignFlips()
       await this.migrate(this.journal.requireMigration(this.migrationId))
       return this.finishMigration()
     } catch (error) {
@@ -540,6 +565,7 @@ export class MigrationRunner {
       if (app.diego === step.targetDiego) {
         // Found set: after a crash it was this migration's flip; on a fresh step someone was first.
         const how = recovering ? 'reconciled' : 'already'
+        if (!recovering) this.record({ type: 'foreign-flip', diego: app.diego, by: null, ...ref(step) })
         step = this.journal.transitionStep(
           this.migrationId,
           step.position,
@@ -1033,6 +1059,43 @@ export class MigrationRunner {
     )
   }
 
+  /**
+   * Reads the CC's flag changes now (before any flip of this run) and every foreignPollMs after; a change
+   * this migration did not make is recorded and pauses the run: the steps in flight finish, no new one starts.
+   */
+  private async watchForeignFlips(): Promise<void> {
+    if (this.foreignPollMs <= 0 || !this.port.flagEvents) return
+    this.foreignWatch = new ForeignFlipWatch(this.journal, this.migrationId, this.port, this.clock)
+    await this.pollForeign({ anyApp: true })
+    this.timers.push(this.clock.every(this.foreignPollMs, () => void this.pollForeign()))
+  }
+
+  private async pollForeign(options: { anyApp?: boolean } = {}): Promise<void> {
+    const watch = this.foreignWatch
+    if (!watch || this.foreignPolling || this.mode !== 'migrate') return
+    this.foreignPolling = true
+    let found: ForeignFlip[]
+    try {
+      found = await watch.poll(options)
+    } catch {
+      // No events (an outage, a CC that does not show them to this user): the flags read back still tell.
+      return
+    } finally {
+      this.foreignPolling = false
+    }
+    if (found.length === 0 || this.mode !== 'migrate') return
+    this.guard(() => {
+      for (const flip of found) {
+        const { appGuid, appName, position, diego, by, eventId } = flip
+        this.record({ type: 'foreign-flip', appGuid, appName, position, diego, by, eventId })
+      }
+      if (this.stopRequest) return
+      this.pause(FOREIGN_FLIPS)
+      this.stopRequest = { kind: 'foreign', by: FOREIGN_FLIPS }
+      this.signal()
+    })
+  }
+
   private applyControls(): void {
     for (const { command } of this.journal.takeControls(this.migrationId)) {
       switch (command.type) {
@@ -1157,7 +1220,12 @@ export function migrationOutcome(journal: Journal, migrationId: string): Migrati
   const migration = journal.requireMigration(migrationId)
   const steps = journal.steps(migrationId)
   const gaps: MigrationOutcome['gaps'] = []
+  const foreign = new Map<string, MigrationOutcome['foreign'][number]>()
   for (const event of journal.events(migrationId)) {
+    if (event.type === 'foreign-flip') {
+      const { appGuid, appName, diego, by } = event
+      foreign.set(appGuid, { appGuid, appName, diego, by: by ?? foreign.get(appGuid)?.by ?? null })
+    }
     if (event.type === 'gap') {
       const { appGuid, appName, startedAt, endedAt, ms, open } = event
       gaps.push({ appGuid, appName, startedAt, endedAt, ms, open })
@@ -1178,6 +1246,7 @@ export function migrationOutcome(journal: Journal, migrationId: string): Migrati
         error: s.error!,
         restored: !s.flipped,
       })),
+    foreign: [...foreign.values()],
     gaps,
     longestGapMs: gaps.reduce((longest, gap) => Math.max(longest, gap.ms), 0),
     unrouted: steps

@@ -22,6 +22,7 @@ export const CF_ERRORS = {
   AppNameTaken: { code: 100002, status: 400, message: 'The app name is taken: %s' },
   AppNotFound: { code: 100004, status: 404, message: 'The app could not be found: %s' },
   RouteNotFound: { code: 210002, status: 404, message: 'The route could not be found: %s' },
+  QuotaDefinitionNotFound: { code: 240001, status: 404, message: 'Quota Definition could not be found: %s' },
   StackNotFound: { code: 250003, status: 404, message: 'The stack could not be found: %s' },
   FeatureFlagNotFound: { code: 330000, status: 404, message: 'The feature flag could not be found: %s' },
   FeatureFlagInvalid: { code: 330001, status: 400, message: 'The feature flag is invalid: %s' },

@@ -28,7 +28,7 @@ import {
   parsePageRequest,
   parseRelationParams,
 } from './query.js'
-import { type Renderer, type RouteView, routesOf } from './relations.js'
+import { type Renderer, type Resource, type RouteView, routesOf } from './relations.js'
 import { appFields, runningInstanceCount } from './resources.js'
 import type { OrgRole, Roles, SpaceRole } from './roles.js'
 import type { AppRecord, OrgRecord, SpaceRecord, Store } from './store.js'
@@ -58,6 +58,11 @@ const SPACE_MEMBER_LISTS = new Map<string, SpaceRole>([
   ['managers', 'manager'],
   ['auditors', 'auditor'],
 ])
+
+/** QuotaDefinitionsController: name. */
+const QUOTA_FILTERS: FilterFields<Resource> = {
+  name: { type: 'string', get: (q) => String(q.entity.name), caseInsensitive: true },
+}
 
 // VCAP_APPLICATION's fds: the file descriptor limit every app of this era got by default.
 const FILE_DESCRIPTORS = 16_384
@@ -137,6 +142,19 @@ export class ReadApi {
           this.json(res, this.renderer.route(route, principal, parseRelationParams(params)))
         }
         return true
+      case 'quota_definitions': {
+        if (sub !== undefined) return false
+        const principal = this.readAs(req)
+        const quota = this.renderer.quotaDefinition(principal, parseRelationParams(params))
+        if (guid === undefined) {
+          const request = parsePageRequest(params)
+          this.list(res, '/v2/quota_definitions', request, this.filter([quota], request, QUOTA_FILTERS), (q) => q)
+        } else {
+          if (guid !== this.store.defaultQuotaDefinitionGuid) throw new CfError('QuotaDefinitionNotFound', guid)
+          this.json(res, quota)
+        }
+        return true
+      }
       case 'shared_domains':
       case 'domains':
         if (sub !== undefined) return false
@@ -189,6 +207,23 @@ export class ReadApi {
     switch (sub) {
       case undefined:
         this.json(res, this.renderer.organization(org, principal, parseRelationParams(params)))
+        break
+      case 'domains': {
+        const request = parsePageRequest(params)
+        const domains = [...this.store.domains()].sort((a, b) => a.id - b.id)
+        this.list(
+          res,
+          `/v2/organizations/${org.guid}/domains`,
+          request,
+          this.filter(domains, request, DOMAIN_FILTERS),
+          (d) => this.renderer.sharedDomain(d, principal, request.relations),
+        )
+        break
+      }
+      case 'private_domains':
+      case 'space_quota_definitions':
+        // This CC has neither private domains nor space quotas: an empty list, as a CC without any.
+        this.list(res, `/v2/organizations/${org.guid}/${sub}`, parsePageRequest(params), [], () => null)
         break
       case 'spaces': {
         const request = parsePageRequest(params)
@@ -308,6 +343,9 @@ export class ReadApi {
         )
         break
       }
+      case 'service_instances':
+        this.list(res, `/v2/spaces/${space.guid}/service_instances`, parsePageRequest(params), [], () => null)
+        break
       case 'developers':
       case 'managers':
       case 'auditors':
@@ -460,5 +498,14 @@ export class ReadApi {
   }
 }
 
-const ORG_SUBS = new Set(['spaces', 'summary', 'memory_usage', 'instance_usage', ...ORG_MEMBER_LISTS.keys()])
-const SPACE_SUBS = new Set(['apps', 'routes', 'summary', ...SPACE_MEMBER_LISTS.keys()])
+const ORG_SUBS = new Set([
+  'spaces',
+  'domains',
+  'private_domains',
+  'space_quota_definitions',
+  'summary',
+  'memory_usage',
+  'instance_usage',
+  ...ORG_MEMBER_LISTS.keys(),
+])
+const SPACE_SUBS = new Set(['apps', 'routes', 'summary', 'service_instances', ...SPACE_MEMBER_LISTS.keys()])

@@ -126,6 +126,11 @@ export class Renderer {
     return resource
   }
 
+  /** The one quota definition (CC's `default`). */
+  quotaDefinition(principal: Principal, params: RelationParams): Resource {
+    return this.render({ kind: 'quota_definition', record: this.quota() }, principal, params)
+  }
+
   /** An app as JSON bytes: the cached rendering when nothing is inlined, else a fresh one. */
   appBytes(app: AppRecord, principal: Principal, params: RelationParams): Buffer {
     if ((params.depth ?? 0) <= 0) return appResourceBytes(app)

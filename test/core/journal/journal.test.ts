@@ -8,6 +8,7 @@ import { FakeClock } from '../../../src/clock.js'
 import {
   Journal,
   JournalError,
+  JournalUnavailableError,
   LeaseLostError,
   LockHeldError,
   type LockOwner,
@@ -534,5 +535,52 @@ describe('Journal on sqlite: the file', () => {
     const path = join(aJournalPath(), '..', 'fresh', '.cfctl', 'journal.db')
     const journal = track(Journal.open(path, { clock: new FakeClock() }))
     expect(journal.schemaVersion).toBe(SCHEMA_VERSION)
+  })
+})
+
+describe('Journal on postgres: a group of commits cut off by an outage', () => {
+  it('rejects its waiters, says so to the next write once, and writes again when the server is back', async () => {
+    const clock = new FakeClock()
+    const journal = track(Journal.open(await freshSchema(server!), { clock, commitDelayMs: 5 }))
+    const { id } = journal.createMigration({
+      target: TARGET,
+      parameters: parameters(),
+      steps: [aStep('a'), aStep('b')],
+    })
+    journal.transitionStep(id, 0, 'flipping')
+    const waiting = journal.durable()
+    waiting.catch(() => undefined)
+    await server!.stop()
+    expect(() => journal.transitionStep(id, 1, 'flipping')).toThrow(JournalUnavailableError)
+    await server!.start()
+    await clock.advance(5)
+    // The intent of step 0 never reached the database: whoever waits for it to be durable must not go on.
+    await expect(waiting).rejects.toThrow(JournalUnavailableError)
+    expect(() => journal.step(id, 0)).not.toThrow()
+    expect(() => journal.transitionStep(id, 1, 'flipping')).toThrow(/the last group of writes was not committed/)
+    journal.transitionStep(id, 1, 'flipping')
+    await clock.advance(5)
+    await journal.durable()
+    expect(journal.steps(id).map((s) => s.state)).toEqual(['pending', 'flipping'])
+  })
+})
+
+describe('Journal on postgres: which commits wait for the disk', () => {
+  it('an intent always; a step found flipped or verified not (a crash costs a recheck with the CC)', async () => {
+    const journal = await STORES[1]!.open()
+    const { id } = journal.createMigration({ target: TARGET, parameters: parameters(), steps: [aStep('a')] })
+    const store = (journal as unknown as { store: { run(sql: string, params?: unknown[]): number } }).store
+    const run = store.run.bind(store)
+    const relaxed: string[] = []
+    let last = ''
+    store.run = (sql, params) => {
+      if (/synchronous_commit = off/.test(sql)) relaxed.push(last)
+      return run(sql, params)
+    }
+    for (const to of ['flipping', 'verifying', 'done', 'rolling-back', 'rolled-back'] as const) {
+      last = to
+      journal.transitionStep(id, 0, to)
+    }
+    expect(relaxed).toEqual(['verifying', 'done'])
   })
 })

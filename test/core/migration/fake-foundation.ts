@@ -7,6 +7,7 @@ import type { Clock, FakeClock, Timer } from '../../../src/clock.js'
 import { AppNotStagedError, STAGING_ERRORS, type Unstaged } from '../../../src/core/cc/index.js'
 import type { Backend } from '../../../src/core/journal/index.js'
 import type { FleetApp, MigrationPort, PortApp, PortInstance } from '../../../src/core/migration/index.js'
+import type { FlagEvent } from '../../../src/core/migration/port.js'
 
 export interface FakeAppSpec {
   guid?: string
@@ -113,6 +114,8 @@ export class FakeFoundation {
   probePathDown = false
   /** What refreshProbePath answers (the router /v2/info names), and whether reading it heals the path. */
   routerFromInfo: { url: string; heals: boolean } | undefined
+  /** The CC's audit trail of flag changes (every PUT that set `diego`, as audit.app.update records it). */
+  readonly flagEvents: FlagEvent[] = []
   private readonly apps = new Map<string, SimApp>()
   private readonly options: Required<FakeFoundationOptions>
   private random: () => number
@@ -213,10 +216,15 @@ export class FakeFoundation {
     this.app(guid).unhealthyOn = undefined
   }
 
-  port(): MigrationPort {
+  /** A port as one user sees the foundation: the flips it makes are recorded as `actor`'s. */
+  port(actor = 'admin'): MigrationPort {
     return {
       getApp: (guid) => this.getApp(guid),
-      setDiego: (guid, diego) => this.setDiego(guid, diego),
+      setDiego: (guid, diego) => this.setDiego(guid, diego, actor),
+      flagEvents: async (since) => {
+        this.refuseWhenDown()
+        return this.flagEvents.filter((e) => e.at >= since.getTime())
+      },
       instances: (guid) => this.instances(guid),
       probe: (guid) => this.probe(guid),
       hasRoute: async (guid) => !this.app(guid).noRoute,
@@ -267,7 +275,25 @@ export class FakeFoundation {
     return { guid, name, diego, state, instances, ...(unstaged ? { unstaged } : {}) }
   }
 
-  private async setDiego(guid: string, diego: boolean): Promise<void> {
+  /** Someone other than the migration sets the flag (a developer's cf enable-diego, another cfctl). */
+  flipAs(actor: string, guid: string, diego: boolean): void {
+    const app = this.app(guid)
+    this.puts.push({ at: this.clock.now(), guid, name: app.name, diego })
+    this.recordFlagEvent(guid, diego, actor)
+    this.applyFlag(app, diego)
+  }
+
+  private recordFlagEvent(guid: string, diego: boolean, actor: string): void {
+    this.flagEvents.push({
+      id: `event-${this.flagEvents.length + 1}`,
+      appGuid: guid,
+      diego,
+      at: this.clock.now(),
+      actor,
+    })
+  }
+
+  private async setDiego(guid: string, diego: boolean, actor = 'admin'): Promise<void> {
     await this.latency()
     this.calls.setDiego++
     this.refuseWhenDown()
@@ -278,6 +304,7 @@ export class FakeFoundation {
         // The connection went with the CC: the PUT may or may not have been carried out.
         if (this.random() < 0.5) {
           this.puts.push({ at: this.clock.now(), guid, name: app.name, diego })
+          this.recordFlagEvent(guid, diego, actor)
           this.applyFlag(app, diego)
         }
         throw new FakeNetworkError('ECONNRESET')
@@ -295,6 +322,7 @@ export class FakeFoundation {
     if (refused !== undefined) throw new FakeCfError(refused, 10015, 'CF-ServiceUnavailable', 'refused by the test')
     if (this.random() < this.options.setDiegoFailureRate) throw unavailable()
     this.puts.push({ at: this.clock.now(), guid, name: app.name, diego })
+    this.recordFlagEvent(guid, diego, actor)
     this.applyFlag(app, diego)
     if (this.random() < this.options.lostAnswerRate) throw new FakeCfError(504, 0, 'UnknownError', 'gateway timeout')
   }

@@ -17,13 +17,16 @@ afterAll(async () => {
   await server?.destroy()
 })
 
-describe('MigrationRunner on PostgreSQL: the database goes away mid-run', () => {
+describe.each([
+  { commits: 'one by one', commitDelayMs: undefined },
+  { commits: 'grouped, as cfctl migrate writes them', commitDelayMs: 0 },
+])('MigrationRunner on PostgreSQL, commits $commits: the database goes away mid-run', ({ commitDelayMs }) => {
   it('admits no app while it is down, takes up the ones in doubt when it is back, and flips none twice', async () => {
     const clock = new FakeClock()
     const world = new FakeFoundation(clock, { bootMs: 3_000, drainMs: 3_000 })
     for (let i = 0; i < 12; i++) world.add({ name: `app-${String(i).padStart(2, '0')}`, instances: 1 })
     const url = await freshSchema(server!)
-    const journal = Journal.open(url, { clock })
+    const journal = Journal.open(url, { clock, ...(commitDelayMs === undefined ? {} : { commitDelayMs }) })
     try {
       const id = aMigration(world, journal, { plan: { maxInFlight: 3 }, settings: { rate: '30/min' } })
       let down = false

@@ -95,13 +95,19 @@ describe('MigrationRunner: moving a fleet', () => {
     expect(world.app('guid-batch').diego).toBe(true)
   })
 
-  it('leaves an app that someone moved before its turn alone, and does not count it as moved', async () => {
+  it('stops before its first flip when an app of it was moved outside it; resumed, leaves that app alone', async () => {
     const clock = new FakeClock()
     const world = new FakeFoundation(clock).add({ name: 'a' }, { name: 'b' })
     const journal = openJournal(clock)
     const id = aMigration(world, journal, { plan: { maxInFlight: 1 } })
-    await world.port().setDiego('guid-b', true)
+    world.flipAs('dev', 'guid-b', true)
     const flipsBefore = world.flips.length
+
+    const stopped = await settle(clock, aRunner(journal, id, world.port(), clock).run())
+
+    expect(stopped).toMatchObject({ state: 'paused', pausedBy: 'foreign-flips' })
+    expect(stopped.foreign).toEqual([{ appGuid: 'guid-b', appName: 'b', diego: true, by: 'dev' }])
+    expect(world.flips.length - flipsBefore).toBe(0)
 
     const outcome = await settle(clock, aRunner(journal, id, world.port(), clock).run())
 
@@ -109,6 +115,7 @@ describe('MigrationRunner: moving a fleet', () => {
     expect(world.flips.length - flipsBefore).toBe(1)
     expect(journal.steps(id)[1]).toMatchObject({ state: 'done', flipped: false, note: 'already on diego' })
     expect(journal.events(id).find((e) => e.type === 'completed')).toMatchObject({ done: 2, skipped: 1 })
+    expect(outcome.foreign).toEqual([{ appGuid: 'guid-b', appName: 'b', diego: true, by: 'dev' }])
   })
 
   it('moves apps from Diego back to the DEA too', async () => {

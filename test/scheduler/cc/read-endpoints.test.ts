@@ -233,3 +233,32 @@ describe('what cf orgs, cf spaces and cf target send', () => {
     expect(res.body.error_code).toBe('CF-AppNameTaken')
   })
 })
+
+describe('what cf routes, cf domains, cf quotas and cf space-quotas send', () => {
+  it('answers the org’s domains, its (empty) private domains and space quotas, and the default quota', async () => {
+    const org = f.store.orgs()[0]!
+    const shared = await call(f.url, '/v2/shared_domains?inline-relations-depth=1', developer)
+    expect(shared.body.resources.map((r: Json) => r.entity.name)).toEqual(['apps.internal'])
+    const domains = await call(f.url, `/v2/organizations/${org.guid}/domains`, developer)
+    expect(domains.body.resources[0].metadata.url).toMatch(/^\/v2\/shared_domains\//)
+    for (const sub of ['private_domains', 'space_quota_definitions']) {
+      const res = await call(f.url, `/v2/organizations/${org.guid}/${sub}`, developer)
+      expect(res.status).toBe(200)
+      expect(res.body).toEqual({ total_results: 0, total_pages: 1, prev_url: null, next_url: null, resources: [] })
+    }
+    const quotas = await call(f.url, '/v2/quota_definitions?q=name%3Adefault', admin)
+    expect(quotas.body.total_results).toBe(1)
+    const quota = quotas.body.resources[0]
+    expect(quota.metadata.guid).toBe(f.store.defaultQuotaDefinitionGuid)
+    expect(quota.entity).toMatchObject({
+      name: 'default',
+      memory_limit: 10240,
+      total_routes: 1000,
+      instance_memory_limit: -1,
+    })
+    expect((await call(f.url, quota.metadata.url, developer)).body.entity.name).toBe('default')
+    const missing = await call(f.url, '/v2/quota_definitions/no-such-quota', admin)
+    expect(missing.status).toBe(404)
+    expect(missing.body.error_code).toBe('CF-QuotaDefinitionNotFound')
+  })
+})
