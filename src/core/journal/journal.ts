@@ -141,6 +141,8 @@ export class Journal {
   private group: { timer: Timer; waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> } | undefined
   /** Why a group failed to commit; every later write refuses, since what the caller believes was lost. */
   private broken: unknown
+  /** Whether the open transaction (or group) holds a write that must be on disk when COMMIT returns. */
+  private durableNeeded = true
   /** A group lost to an unreachable database: the next write throws it once (JournalUnavailableError). */
   private lost: JournalUnavailableError | undefined
 
@@ -207,6 +209,7 @@ export class Journal {
     this.group = undefined
     group.timer.cancel()
     try {
+      this.relaxUnlessDurable()
       this.store.run('COMMIT')
     } catch (error) {
       this.rollbackQuietly()
@@ -415,6 +418,7 @@ export class Journal {
         return this.writeStep(current, to, change, event)
       },
       true,
+      LAZY_STEP_STATES.includes(to),
     )
   }
 
@@ -653,12 +657,16 @@ export class Journal {
   }
 
   /** A write for `migrationId`, fenced by its lease (checked once, by the outermost of nested writes). */
-  private fenced<T>(migrationId: string, fn: () => T, groupable = false): T {
+  private fenced<T>(migrationId: string, fn: () => T, groupable = false, lazy = false): T {
     const outermost = this.depth === 0
-    return this.transaction(() => {
-      if (outermost) this.checkFence(migrationId)
-      return fn()
-    }, groupable)
+    return this.transaction(
+      () => {
+        if (outermost) this.checkFence(migrationId)
+        return fn()
+      },
+      groupable,
+      lazy,
+    )
   }
 
   private requireStep(id: string, position: number): StepRecord {
@@ -740,7 +748,7 @@ export class Journal {
    * transition, an event) joins the open group when the journal groups commits; any other write commits the
    * group first, so that what it records is never durable before what was written ahead of it.
    */
-  private transaction<T>(fn: () => T, groupable = false): T {
+  private transaction<T>(fn: () => T, groupable = false, lazy = false): T {
     if (this.depth > 0) return fn()
     if (this.broken !== undefined) throw this.brokenError()
     if (this.lost !== undefined) {
@@ -748,14 +756,16 @@ export class Journal {
       this.lost = undefined
       throw new JournalUnavailableError(this.path, `the last group of writes was not committed (${lost.message})`)
     }
-    if (groupable && this.commitDelayMs !== undefined) return this.inGroup(fn)
+    if (groupable && this.commitDelayMs !== undefined) return this.inGroup(fn, lazy)
     this.flush()
     let result: T
     this.depth++
     try {
       this.store.run('BEGIN IMMEDIATE')
+      this.durableNeeded = !lazy
       try {
         result = fn()
+        this.relaxUnlessDurable()
         this.store.run('COMMIT')
       } catch (error) {
         this.rollbackQuietly()
@@ -770,9 +780,10 @@ export class Journal {
   }
 
   /** fn inside the open group (opening it), as a savepoint: a write that fails leaves the others in place. */
-  private inGroup<T>(fn: () => T): T {
+  private inGroup<T>(fn: () => T, lazy: boolean): T {
     if (!this.group) {
       this.store.run('BEGIN IMMEDIATE')
+      this.durableNeeded = false
       this.group = { waiters: [], timer: this.clock.after(this.commitDelayMs!, () => this.commitGroup()) }
     }
     const mark = this.outbox.length
@@ -781,6 +792,7 @@ export class Journal {
     try {
       const result = fn()
       this.store.run('RELEASE grouped_write')
+      if (!lazy) this.durableNeeded = true
       return result
     } catch (error) {
       this.store.run('ROLLBACK TO grouped_write')
@@ -814,6 +826,16 @@ export class Journal {
     for (const event of delivered) for (const listener of this.listeners) listener(event)
   }
 
+  /**
+   * On PostgreSQL, a transaction that holds only writes a crash may lose (a step found flipped, a step
+   * verified: after a crash the runner reads the CC and finds them again) commits without waiting for its
+   * WAL to reach the disk. Every intent (flipping, rolling-back) and everything else waits, as it must.
+   * SQLite's WAL in synchronous=NORMAL already commits without an fsync.
+   */
+  private relaxUnlessDurable(): void {
+    if (this.store.kind === 'postgres' && !this.durableNeeded) this.store.run('SET LOCAL synchronous_commit = off')
+  }
+
   /** Ends a failed transaction; a store that cannot even do that (its connection is gone) ends it itself. */
   private rollbackQuietly(): void {
     if (!this.store.inTransaction) return
@@ -837,6 +859,9 @@ export class Journal {
     return this.store.run(sql, params)
   }
 }
+
+/** Transitions whose loss in a crash of the database costs a recheck, not an intent (see relaxUnlessDurable). */
+const LAZY_STEP_STATES: readonly StepState[] = ['verifying', 'done']
 
 /** 14 values a row: well inside SQLite's 32,766 and PostgreSQL's 65,535 parameters a statement. */
 const STEP_ROWS_PER_INSERT = 500

@@ -564,3 +564,23 @@ describe('Journal on postgres: a group of commits cut off by an outage', () => {
     expect(journal.steps(id).map((s) => s.state)).toEqual(['pending', 'flipping'])
   })
 })
+
+describe('Journal on postgres: which commits wait for the disk', () => {
+  it('an intent always; a step found flipped or verified not (a crash costs a recheck with the CC)', async () => {
+    const journal = await STORES[1]!.open()
+    const { id } = journal.createMigration({ target: TARGET, parameters: parameters(), steps: [aStep('a')] })
+    const store = (journal as unknown as { store: { run(sql: string, params?: unknown[]): number } }).store
+    const run = store.run.bind(store)
+    const relaxed: string[] = []
+    let last = ''
+    store.run = (sql, params) => {
+      if (/synchronous_commit = off/.test(sql)) relaxed.push(last)
+      return run(sql, params)
+    }
+    for (const to of ['flipping', 'verifying', 'done', 'rolling-back', 'rolled-back'] as const) {
+      last = to
+      journal.transitionStep(id, 0, to)
+    }
+    expect(relaxed).toEqual(['verifying', 'done'])
+  })
+})
