@@ -1066,17 +1066,17 @@ export class MigrationRunner {
   private async watchForeignFlips(): Promise<void> {
     if (this.foreignPollMs <= 0 || !this.port.flagEvents) return
     this.foreignWatch = new ForeignFlipWatch(this.journal, this.migrationId, this.port, this.clock)
-    await this.pollForeign()
+    await this.pollForeign({ anyApp: true })
     this.timers.push(this.clock.every(this.foreignPollMs, () => void this.pollForeign()))
   }
 
-  private async pollForeign(): Promise<void> {
+  private async pollForeign(options: { anyApp?: boolean } = {}): Promise<void> {
     const watch = this.foreignWatch
     if (!watch || this.foreignPolling || this.mode !== 'migrate') return
     this.foreignPolling = true
     let found: ForeignFlip[]
     try {
-      found = await watch.poll()
+      found = await watch.poll(options)
     } catch {
       // No events (an outage, a CC that does not show them to this user): the flags read back still tell.
       return
