@@ -569,13 +569,19 @@ describe('Journal on postgres: which commits wait for the disk', () => {
   it('an intent always; a step found flipped or verified not (a crash costs a recheck with the CC)', async () => {
     const journal = await STORES[1]!.open()
     const { id } = journal.createMigration({ target: TARGET, parameters: parameters(), steps: [aStep('a')] })
-    const store = (journal as unknown as { store: { run(sql: string, params?: unknown[]): number } }).store
+    type Store = { run(sql: string, params?: unknown[]): number; defer(sql: string, params?: unknown[]): void }
+    const store = (journal as unknown as { store: Store }).store
     const run = store.run.bind(store)
+    const defer = store.defer.bind(store)
     const relaxed: string[] = []
     let last = ''
     store.run = (sql, params) => {
       if (/synchronous_commit = off/.test(sql)) relaxed.push(last)
       return run(sql, params)
+    }
+    store.defer = (sql, params) => {
+      if (/synchronous_commit = off/.test(sql)) relaxed.push(last)
+      defer(sql, params)
     }
     for (const to of ['flipping', 'verifying', 'done', 'rolling-back', 'rolled-back'] as const) {
       last = to
