@@ -752,12 +752,17 @@ export class Journal {
       // Written from what this journal remembers of the row: only if the row is still so, else ln(0) fails
       // the statement (STALE_STEP) and withStep() reads the row and tries again.
       this.defer(
-        `WITH changed AS (${update} AND state = ? AND attempts = ? AND flipped = ? AND updated_at = ? RETURNING 1)
-         SELECT ln(COUNT(*)) AS stale FROM changed`,
+        `WITH changed AS (
+           ${update} AND state = ? AND error IS NOT DISTINCT FROM ? AND note IS NOT DISTINCT FROM ?
+             AND flipped = ? AND attempts = ? AND updated_at = ?
+           RETURNING 1
+         ) SELECT ln(COUNT(*)) AS stale FROM changed`,
         ...values,
         current.state,
-        current.attempts,
+        current.error,
+        current.note,
         current.flipped ? 1 : 0,
+        current.attempts,
         current.updatedAt,
       )
       this.stepCache.set(stepKey(current.migrationId, current.position), next)

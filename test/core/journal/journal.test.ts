@@ -518,6 +518,19 @@ describe.each(STORES)('Journal on $name: leases with fencing', (store) => {
     expect(() => a.transitionStep(id, 0, 'flipping')).toThrow(/lost the lease .*; it is no longer held/)
   })
 
+  it('reads again a step another process changed while the runner holds the lease, rather than overwrite it', async () => {
+    const clock = new FakeClock()
+    const { a, b, id } = await twoConnections(clock)
+    a.acquireLock(TARGET, id, owner(100))
+    a.transitionStep(id, 0, 'flipping', {}, { type: 'paused', by: "o'neil \\ $1 ?" })
+    const note = "noted by b's \\ ? $2"
+    b.updateStep(id, 0, { note })
+    const next = a.transitionStep(id, 0, 'verifying', { attempts: 1 })
+    expect(next).toMatchObject({ state: 'verifying', note, attempts: 1 })
+    expect(b.step(id, 0)).toMatchObject({ state: 'verifying', note, attempts: 1 })
+    expect(b.events(id).at(-1)).toMatchObject({ type: 'paused', by: "o'neil \\ $1 ?" })
+  })
+
   it("does not fence the writes of a process that holds no lease (an operator's pause)", async () => {
     const clock = new FakeClock()
     const { a, b, id } = await twoConnections(clock)
