@@ -15,7 +15,7 @@ import {
   runnerFor,
 } from '../core/migration/operation.js'
 import { exitCodeOf } from '../core/migration/runner.js'
-import { stopForwardRun } from '../core/migration/takeover.js'
+import { runningLockOf, stopForwardRun } from '../core/migration/takeover.js'
 
 export default class Rollback extends CfctlCommand {
   static override summary = 'Return every app a migration moved to its original backend, last moved first'
@@ -64,7 +64,7 @@ prompt declined).`
       const connection = await this.connect(flags, { connections: RUNNER_CC_CONNECTIONS })
       requireSameTarget(migration, connection.session.target.api)
       const moved = journal.steps(migration.id).filter((s) => s.flipped).length
-      const running = journal.liveLockOf(migration.id)
+      const running = runningLockOf(journal, migration.id)
       if (!flags.yes) {
         if (!interactive())
           throw new UsageError('rollback asks before it starts, and there is no terminal to ask', 'pass --yes')
