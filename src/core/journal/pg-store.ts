@@ -2,6 +2,9 @@
 // in a worker thread (pg-worker.ts); each statement is posted to it and this thread blocks on a shared flag
 // (Atomics.wait) until the answer is on the reply port, which it reads with receiveMessageOnPort. A round
 // trip costs the statement plus some 50 µs of thread hand-off, and every caller of the Journal stays as it was.
+// Statements whose answer the journal does not need (BEGIN, the fence, a step's UPDATE, an event's INSERT) are
+// deferred and sent with the next one that needs an answer, as one multi-statement query: a fenced step
+// transition is one round trip, where it was six.
 // A server that cannot be reached gives JournalUnavailableError, which the runner treats as an outage.
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads'
 import { JournalError } from './errors.js'
