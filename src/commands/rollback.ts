@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 import { CfctlCommand } from '../cli/base.js'
 import { journalFlag, journalPathFor, migrationIdArg, operator } from '../cli/journal.js'
+import { keepingAlive } from '../cli/keep-alive.js'
 import { rateOption } from '../cli/migrate-run.js'
 import { followRun, outputMode, renderSummary, summaryJson, writeJsonLine } from '../cli/migration-output.js'
 import { confirm, interactive } from '../cli/prompt.js'
@@ -117,11 +118,13 @@ prompt declined).`
       process.once('SIGINT', onSignal)
       let outcome: Awaited<ReturnType<typeof runner.rollback>>
       try {
-        outcome = await runner.rollback({
-          verify: flags.verify,
-          rate: rateOption(flags.rate),
-          maxInFlight: flags['max-in-flight'],
-        })
+        outcome = await keepingAlive(
+          runner.rollback({
+            verify: flags.verify,
+            rate: rateOption(flags.rate),
+            maxInFlight: flags['max-in-flight'],
+          }),
+        )
       } finally {
         stop()
         process.off('SIGINT', onSignal)
