@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+    // The chaos suite (kills, outages, faults in real time) runs on its own: npm run test:chaos.
+    exclude: [...configDefaults.exclude, 'test/chaos/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

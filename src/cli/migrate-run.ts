@@ -10,6 +10,7 @@ import { exitCodeOf, type MigrationOutcome, type MigrationRunner, migrationOutco
 import type { UnstagedPolicy } from '../core/migration/unstaged.js'
 import type { Connection } from './base.js'
 import { operator } from './journal.js'
+import { keepingAlive } from './keep-alive.js'
 import {
   followRun,
   type OutputMode,
@@ -49,7 +50,7 @@ export async function runFollowed(
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   try {
-    return await work()
+    return await keepingAlive(work())
   } finally {
     stop()
     process.off('SIGINT', onSignal)
@@ -69,7 +70,7 @@ export async function runInDashboard(
   runnerFor: (id: string) => MigrationRunner,
 ): Promise<MigrationOutcome> {
   const { runDashboard } = await import('../ui/dashboard/index.js')
-  const run = runner.run()
+  const run = keepingAlive(runner.run())
   await runDashboard({
     client: connection.client,
     auth: connection.session,

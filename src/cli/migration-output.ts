@@ -28,7 +28,7 @@ export function writeJsonLine(value: unknown): void {
 }
 
 /** The plan as an operator reads it before saying yes. */
-export function renderPlan(plan: MigrationPlan, capacity: CapacityCheck, rate: string | null): string {
+export function renderPlan(plan: MigrationPlan, capacity: CapacityCheck, rate: string | null, scope?: string): string {
   const paint = painterFor(process.stdout)
   const lines: string[] = []
   const { totals } = plan
@@ -36,6 +36,7 @@ export function renderPlan(plan: MigrationPlan, capacity: CapacityCheck, rate: s
     paint.bold(`Plan: move ${totals.apps} apps from ${name(plan.from)} to ${name(plan.to)}`) +
       ` (${totals.started} started, ${totals.stopped} stopped; ${totals.instances} instances, ${formatMb(totals.memoryMb)})`,
   )
+  if (scope) lines.push(`Scope: ${scope}`)
   lines.push(
     `Pace: ${rate ?? 'no rate limit'}, order ${plan.order}${plan.canary ? `, canary of ${plan.canary} first` : ''}; expected about ${formatDuration(plan.expectedDurationMs)} (${estimateBasis(plan)})`,
   )
@@ -81,9 +82,10 @@ function name(backend: string): string {
 }
 
 /** The plan as data, for `--dry-run --json`. */
-export function planJson(plan: MigrationPlan, capacity: CapacityCheck, rate: string | null) {
+export function planJson(plan: MigrationPlan, capacity: CapacityCheck, rate: string | null, scope?: string) {
   return {
     type: 'plan',
+    scope: scope ?? null,
     to: plan.to,
     from: plan.from,
     order: plan.order,

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 import { CfctlCommand } from '../cli/base.js'
 import { choiceFlag } from '../cli/choice-flag.js'
+import { allFlag, scopeOf } from '../cli/scope.js'
 import { type AppListing, type AppRow, listApps } from '../core/apps/inventory.js'
 import { type Column, csv, formatMb, painterFor, table } from '../ui/text.js'
 
@@ -26,16 +27,18 @@ has no state filter.`
       description: 'only apps in this space (with --org when the name is in several orgs)',
     }),
     state: choiceFlag(['started', 'stopped'], { description: 'only started or stopped apps' }),
+    all: allFlag,
     csv: Flags.boolean({ description: 'print CSV instead of a table', exclusive: ['json'] }),
   }
 
   async run(): Promise<AppRow[]> {
     const { flags } = await this.parse(Apps)
-    const { client } = await this.connect(flags)
+    const { client, session } = await this.connect(flags)
+    const scope = scopeOf(flags, session)
     const listing = await listApps(client, {
       backend: flags.backend,
-      org: flags.org,
-      space: flags.space,
+      org: scope.org,
+      space: scope.space,
       state: flags.state,
     })
     // By name, as `cf apps` lists them; an app's name may repeat across spaces, so then by org/space.

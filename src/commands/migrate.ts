@@ -5,6 +5,7 @@ import { journalPathFor } from '../cli/journal.js'
 import { migrateOptions, reportOutcome, runFollowed, runInDashboard } from '../cli/migrate-run.js'
 import { outputMode, planJson, renderPlan, writeJsonLine } from '../cli/migration-output.js'
 import { confirm, interactive } from '../cli/prompt.js'
+import { allFlag, scopeOf } from '../cli/scope.js'
 import { RealClock } from '../clock.js'
 import { UsageError } from '../core/errors.js'
 import { Journal } from '../core/journal/journal.js'
@@ -52,8 +53,9 @@ error, 3 paused, aborted, or not started (the prompt declined: nothing is record
       description: 'at most N app starts per sec, min or hour, e.g. 10/min, or unlimited (the default)',
     }),
     'max-in-flight': Flags.integer({ description: 'apps moving at once', default: 1, min: 1, max: 1000 }),
-    org: Flags.string({ char: 'o', description: 'only apps in this org' }),
-    space: Flags.string({ char: 's', description: 'only apps in this space' }),
+    org: Flags.string({ char: 'o', description: 'only apps in this org (default: the targeted org)' }),
+    all: allFlag,
+    space: Flags.string({ char: 's', description: 'only apps in this space (default: the targeted space)' }),
     app: Flags.string({ description: 'only this app (name or guid); repeatable', multiple: true }),
     'app-pattern': Flags.string({ description: 'only apps whose name matches this glob, e.g. "*-api"' }),
     exclude: Flags.string({ description: 'leave out apps matching this glob or guid; repeatable', multiple: true }),
@@ -104,9 +106,11 @@ error, 3 paused, aborted, or not started (the prompt declined: nothing is record
       // The invocation is checked whole before anything asks the target: a usage error is exit 2 either way.
       if (flags.resume && flags['dry-run']) throw new UsageError('--resume and --dry-run do not go together')
       if (!flags.resume && !flags.to) throw new UsageError('--to is required', 'e.g. --to diego (or --resume ID)')
-      const options = flags.resume ? undefined : migrateOptions(flags)
+      if (flags.all && flags.resume)
+        throw new UsageError('--all selects apps; --resume carries on a recorded migration')
       const outageWaitMs = parseDuration(flags['outage-wait'], '--outage-wait')
-      if (options && !flags['dry-run'] && !flags.yes && !interactive())
+      if (!flags.resume) migrateOptions(flags)
+      if (!flags.resume && !flags['dry-run'] && !flags.yes && !interactive())
         throw new UsageError('migrate asks before it starts, and there is no terminal to ask', 'pass --yes')
       const connection = await this.connect(flags, { connections: RUNNER_CC_CONNECTIONS })
       const context = {
@@ -119,6 +123,8 @@ error, 3 paused, aborted, or not started (the prompt declined: nothing is record
         outageWaitMs,
       }
       const target = connection.session.target.api
+      const scope = scopeOf(flags, flags.embedded ? undefined : connection.session)
+      const options = flags.resume ? undefined : migrateOptions({ ...flags, org: scope.org, space: scope.space })
       const rate = options?.rate?.text ?? null
       const result = await migrate(
         {
@@ -133,12 +139,12 @@ error, 3 paused, aborted, or not started (the prompt declined: nothing is record
           : { kind: 'resume', id: flags.resume!, yes: flags.yes },
         {
           plan: (p) => {
-            if (mode === 'tty') this.log(renderPlan(p.plan, p.capacity, rate))
-            else if (flags['dry-run']) writeJsonLine(planJson(p.plan, p.capacity, rate))
+            if (mode === 'tty') this.log(renderPlan(p.plan, p.capacity, rate, scope.label))
+            else if (flags['dry-run']) writeJsonLine(planJson(p.plan, p.capacity, rate, scope.label))
           },
           confirm: (question) => confirm(question, '--yes'),
           recorded: (_m, p) => {
-            if (p && mode === 'json') writeJsonLine(planJson(p.plan, p.capacity, rate))
+            if (p && mode === 'json') writeJsonLine(planJson(p.plan, p.capacity, rate, scope.label))
           },
           run: (runner) =>
             flags.ui && process.stdout.isTTY

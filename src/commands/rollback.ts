@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 import { CfctlCommand } from '../cli/base.js'
 import { journalFlag, journalPathFor, migrationIdArg, operator } from '../cli/journal.js'
+import { keepingAlive } from '../cli/keep-alive.js'
 import { rateOption } from '../cli/migrate-run.js'
 import { followRun, outputMode, renderSummary, summaryJson, writeJsonLine } from '../cli/migration-output.js'
 import { confirm, interactive } from '../cli/prompt.js'
@@ -15,7 +16,7 @@ import {
   runnerFor,
 } from '../core/migration/operation.js'
 import { exitCodeOf } from '../core/migration/runner.js'
-import { stopForwardRun } from '../core/migration/takeover.js'
+import { runningLockOf, stopForwardRun } from '../core/migration/takeover.js'
 
 export default class Rollback extends CfctlCommand {
   static override summary = 'Return every app a migration moved to its original backend, last moved first'
@@ -64,7 +65,7 @@ prompt declined).`
       const connection = await this.connect(flags, { connections: RUNNER_CC_CONNECTIONS })
       requireSameTarget(migration, connection.session.target.api)
       const moved = journal.steps(migration.id).filter((s) => s.flipped).length
-      const running = journal.liveLockOf(migration.id)
+      const running = runningLockOf(journal, migration.id)
       if (!flags.yes) {
         if (!interactive())
           throw new UsageError('rollback asks before it starts, and there is no terminal to ask', 'pass --yes')
@@ -117,11 +118,13 @@ prompt declined).`
       process.once('SIGINT', onSignal)
       let outcome: Awaited<ReturnType<typeof runner.rollback>>
       try {
-        outcome = await runner.rollback({
-          verify: flags.verify,
-          rate: rateOption(flags.rate),
-          maxInFlight: flags['max-in-flight'],
-        })
+        outcome = await keepingAlive(
+          runner.rollback({
+            verify: flags.verify,
+            rate: rateOption(flags.rate),
+            maxInFlight: flags['max-in-flight'],
+          }),
+        )
       } finally {
         stop()
         process.off('SIGINT', onSignal)

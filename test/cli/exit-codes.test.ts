@@ -56,7 +56,7 @@ describe('exit codes', () => {
     expect([onDea.code, onDea.stdout.trim()]).toEqual([3, 'false'])
     expect([onDiego.code, onDiego.stdout.trim()]).toEqual([0, 'true'])
     expect([plain.code, plain.stdout.trim()]).toEqual([0, 'false'])
-  })
+  }, 60_000)
 
   it('a dry run that selects nothing exits 1, as a run that selects nothing does, and records nothing', async () => {
     const dry = await admin.run(['migrate', '--to', 'diego', '--app-pattern', 'no-such-app-*', '--dry-run'])
@@ -67,7 +67,7 @@ describe('exit codes', () => {
       expect(result.stderr).toContain('no app to move to diego')
     }
     expect(JSON.parse((await admin.run(['migrations', 'list', '--json'])).stdout)).toEqual([])
-  })
+  }, 60_000)
 
   it('migrations abort asks like the dashboard: without a terminal it needs --yes (exit 2), then aborts', async () => {
     const id = aPlannedMigration()
@@ -79,7 +79,7 @@ describe('exit codes', () => {
     const aborted = await admin.run(['migrations', 'abort', id.slice(-4), '--yes', '--json'])
     expect(aborted.code, aborted.stderr).toBe(0)
     expect(JSON.parse(aborted.stdout)).toMatchObject({ id, state: 'aborted' })
-  })
+  }, 60_000)
 
   it('migrations resume of a finished migration says so in one line and points to rollback, exit 2', async () => {
     const id = aPlannedMigration()
@@ -91,7 +91,7 @@ describe('exit codes', () => {
     expect(resumed.stderr).toContain(`migration ${id} is aborted; a finished migration takes no resume`)
     expect(resumed.stderr).toContain(`cfctl rollback ${id}`)
     expect(resumed.stderr).not.toContain('--resume')
-  })
+  }, 60_000)
 })
 
 describe('--embedded', () => {
@@ -118,5 +118,5 @@ describe('--embedded', () => {
     const result = await aCliHome().run(['migrations', 'list', '--embedded'])
     expect(result.code).toBe(2)
     expect(result.stderr).toContain('--embedded')
-  })
+  }, 60_000)
 })

@@ -31,6 +31,17 @@ afterAll(async () => {
   await world?.stop()
 })
 
+/**
+ * The one operator (one journal) of the tests that move apps: the runner takes a flip that its journal does
+ * not know of for another cfctl's work on the target, so the moves of one test must be in the journal of
+ * the next.
+ */
+let operatorHome: CliHome | undefined
+async function theOperator(): Promise<CliHome> {
+  operatorHome ??= await anAdminAt(world.apiUrl)
+  return operatorHome
+}
+
 function updatesOn(space: string): number {
   const store = world.foundation.store
   const org = store.orgs().find((o) => o.name === FLEET_ORG)!
@@ -149,7 +160,7 @@ describe('cfctl migrate: refusals', () => {
 
 describe('cfctl migrate: pauses', () => {
   it('holds while the pause file exists (paused by pause-file) and goes on once it is removed', async () => {
-    const admin = await anAdminAt(world.apiUrl)
+    const admin = await theOperator()
     const pauseFile = join(aTempDir(), 'pause')
     writeFileSync(pauseFile, '')
     const cli = new StreamedCli(admin, [
@@ -190,7 +201,7 @@ describe('cfctl migrate: pauses', () => {
   }, 60_000)
 
   it('is paused by `migrations pause` from another process (exit 3, who paused it recorded) and finished by --resume', async () => {
-    const admin = await anAdminAt(world.apiUrl)
+    const admin = await theOperator()
     const cli = new StreamedCli(admin, [
       'migrate',
       '--to',
@@ -202,7 +213,7 @@ describe('cfctl migrate: pauses', () => {
       '--yes',
       '--json',
     ])
-    expect(await cli.waitFor((e) => e.type === 'step-verified')).toBe(true)
+    expect(await cli.waitFor((e) => e.type === 'step-verified'), cli.stderr).toBe(true)
     const id = cli.lines.find((e) => e.migrationId).migrationId as string
 
     const pause = await admin.run(['migrations', 'pause', id, '--json'])
@@ -239,7 +250,7 @@ describe('cfctl migrate: pauses', () => {
 
 describe('cfctl rollback while a migration runs', () => {
   it('takes over: the forward run in the other process is aborted (exit 3), then every moved app goes back', async () => {
-    const admin = await anAdminAt(world.apiUrl)
+    const admin = await theOperator()
     const cli = new StreamedCli(admin, [
       'migrate',
       '--to',
@@ -251,7 +262,7 @@ describe('cfctl rollback while a migration runs', () => {
       '--yes',
       '--json',
     ])
-    expect(await cli.waitFor((e) => e.type === 'step-verified')).toBe(true)
+    expect(await cli.waitFor((e) => e.type === 'step-verified'), cli.stderr).toBe(true)
     const id = cli.lines.find((e) => e.migrationId).migrationId as string
 
     const rollback = await admin.run(['rollback', id.slice(-4), '--yes', '--json'])

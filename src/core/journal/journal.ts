@@ -8,7 +8,7 @@ import { type Clock, RealClock, type Timer } from '../../clock.js'
 import { JournalError } from './errors.js'
 import type { JournalEvent, MigrationEvent, MigrationEventBody } from './events.js'
 import { DEFAULT_LOCK_STALE_MS, isProcessAlive, LockHeldError, type LockPolicy, lockVerdict } from './lock.js'
-import { JournalUnavailableError, PgStore } from './pg-store.js'
+import { JournalUnavailableError, PgStatementError, PgStore } from './pg-store.js'
 import { SCHEMA_VERSION } from './schema.js'
 import { isPostgresUrl, SqliteStore, type SqlStore, type SqlValue } from './store.js'
 import {
@@ -135,12 +135,21 @@ export class Journal {
   private readonly commitDelayMs: number | undefined
   /** The leases this journal took (acquireLock), by migration: every write for one of them is fenced. */
   private readonly fences = new Map<string, { target: string; token: string; epoch: number }>()
+  /**
+   * PostgreSQL only: the steps of migrations whose lease this journal holds, as last read or written here, so
+   * that a transition needs no read first (one round trip instead of two). A write from it is guarded: it
+   * changes the row only if the row is still as remembered, and fails otherwise (then the step is read again).
+   * Cleared whenever a transaction fails, since what it wrote was not committed.
+   */
+  private readonly stepCache = new Map<string, StepRecord>()
   /** Nesting of transaction() calls: an inner one joins the outer one. */
   private depth = 0
   /** The group of writes not yet committed (commitDelayMs only), and who waits for it to be. */
   private group: { timer: Timer; waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> } | undefined
   /** Why a group failed to commit; every later write refuses, since what the caller believes was lost. */
   private broken: unknown
+  /** Whether the open transaction (or group) holds a write that must be on disk when COMMIT returns. */
+  private durableNeeded = true
   /** A group lost to an unreachable database: the next write throws it once (JournalUnavailableError). */
   private lost: JournalUnavailableError | undefined
 
@@ -207,10 +216,12 @@ export class Journal {
     this.group = undefined
     group.timer.cancel()
     try {
+      this.relaxUnlessDurable()
       this.store.run('COMMIT')
     } catch (error) {
       this.rollbackQuietly()
       this.outbox = []
+      this.stepCache.clear()
       // A database that could not be reached lost the group's writes, but may answer again: the next write
       // says so once (see transaction()), so that its caller rechecks what it believed written.
       if (error instanceof JournalUnavailableError) this.lost = error
@@ -377,12 +388,16 @@ export class Journal {
   /** In plan order. */
   steps(id: string, filter: { states?: readonly StepState[] } = {}): StepRecord[] {
     const rows = this.all<StepRow>('SELECT * FROM steps WHERE migration_id = ? ORDER BY position', id)
-    return rows.map(toStep).filter((s) => inStates(s.state, filter.states))
+    const steps = rows.map(toStep)
+    for (const step of steps) this.remember(step)
+    return steps.filter((s) => inStates(s.state, filter.states))
   }
 
   step(id: string, position: number): StepRecord | undefined {
     const row = this.get<StepRow>('SELECT * FROM steps WHERE migration_id = ? AND position = ?', id, position)
-    return row ? toStep(row) : undefined
+    const step = row ? toStep(row) : undefined
+    if (step) this.remember(step)
+    return step
   }
 
   stepCounts(id: string): Record<StepState, number> {
@@ -403,24 +418,29 @@ export class Journal {
     change: StepChange = {},
     event?: MigrationEventBody,
   ): StepRecord {
-    return this.fenced(
-      id,
-      () => {
-        const current = this.requireStep(id, position)
-        if (!STEP_TRANSITIONS[current.state].includes(to)) {
-          throw new JournalError(
-            `step ${position} (${current.appName}) of migration ${id} cannot go from ${current.state} to ${to}`,
-          )
-        }
-        return this.writeStep(current, to, change, event)
-      },
-      true,
+    return this.withStep(id, position, (current) =>
+      this.fenced(
+        id,
+        () => {
+          current ??= this.requireStep(id, position)
+          if (!STEP_TRANSITIONS[current.state].includes(to)) {
+            throw new JournalError(
+              `step ${position} (${current.appName}) of migration ${id} cannot go from ${current.state} to ${to}`,
+            )
+          }
+          return this.writeStep(current, to, change, event)
+        },
+        true,
+        LAZY_STEP_STATES.includes(to),
+      ),
     )
   }
 
   /** Changes a step's details without changing its state (an error noted while rolling back, say). */
   updateStep(id: string, position: number, change: StepChange, event?: MigrationEventBody): StepRecord {
-    return this.fenced(id, () => this.writeStep(this.requireStep(id, position), undefined, change, event), true)
+    return this.withStep(id, position, (current) =>
+      this.fenced(id, () => this.writeStep(current ?? this.requireStep(id, position), undefined, change, event), true),
+    )
   }
 
   // ---- events ----
@@ -433,7 +453,7 @@ export class Journal {
     this.fenced(
       migrationId,
       () => {
-        this.run(
+        this.defer(
           'INSERT INTO events (migration_id, at, type, app_guid, data) VALUES (?, ?, ?, ?, ?)',
           migrationId,
           event.at,
@@ -523,6 +543,7 @@ export class Journal {
         }
         const lock = this.lock(target)!
         this.fences.set(migrationId, { target, token: owner.token, epoch: lock.epoch })
+        this.forgetSteps(migrationId)
         return tookOver ? { lock, tookOver } : { lock }
       })
       if (acquired) return acquired
@@ -552,7 +573,10 @@ export class Journal {
       ),
     )
     for (const [migrationId, fence] of this.fences) {
-      if (fence.target === target && fence.token === token) this.fences.delete(migrationId)
+      if (fence.target === target && fence.token === token) {
+        this.fences.delete(migrationId)
+        this.forgetSteps(migrationId)
+      }
     }
     return changed === 1
   }
@@ -641,6 +665,18 @@ export class Journal {
   private checkFence(migrationId: string): void {
     const fence = this.fences.get(migrationId)
     if (!fence) return
+    if (this.store.kind === 'postgres') {
+      // The same check as one statement that fails (division by zero) when no lease row has this epoch, sent
+      // with the transaction's next statements: the transaction is refused as a whole (see fenced()).
+      this.store.defer(
+        `WITH held AS (
+           UPDATE locks SET epoch = epoch WHERE target = ? AND epoch = ? AND token = ? AND released_at IS NULL
+           RETURNING 1
+         ) SELECT 1 / COUNT(*) AS held FROM held`,
+        [fence.target, fence.epoch, fence.token],
+      )
+      return
+    }
     const changed = this.run(
       'UPDATE locks SET epoch = epoch WHERE target = ? AND epoch = ? AND token = ? AND released_at IS NULL',
       fence.target,
@@ -653,12 +689,24 @@ export class Journal {
   }
 
   /** A write for `migrationId`, fenced by its lease (checked once, by the outermost of nested writes). */
-  private fenced<T>(migrationId: string, fn: () => T, groupable = false): T {
+  private fenced<T>(migrationId: string, fn: () => T, groupable = false, lazy = false): T {
     const outermost = this.depth === 0
-    return this.transaction(() => {
-      if (outermost) this.checkFence(migrationId)
-      return fn()
-    }, groupable)
+    try {
+      return this.transaction(
+        () => {
+          if (outermost) this.checkFence(migrationId)
+          return fn()
+        },
+        groupable,
+        lazy,
+      )
+    } catch (error) {
+      const fence = this.fences.get(migrationId)
+      if (outermost && fence && isFenceRefusal(error)) {
+        throw new LeaseLostError(migrationId, fence.epoch, this.lock(fence.target))
+      }
+      throw error
+    }
   }
 
   private requireStep(id: string, position: number): StepRecord {
@@ -686,10 +734,7 @@ export class Journal {
       updatedAt: now,
       ...(stamp ? { [stamp.field]: now } : {}),
     }
-    this.run(
-      `UPDATE steps SET state = ?, error = ?, note = ?, flipped = ?, attempts = ?, updated_at = ?
-         ${stamp ? `, ${stamp.column} = ?` : ''}
-       WHERE migration_id = ? AND position = ?`,
+    const values: SqlValue[] = [
       next.state,
       next.error,
       next.note,
@@ -699,9 +744,62 @@ export class Journal {
       ...(stamp ? [now] : []),
       current.migrationId,
       current.position,
-    )
+    ]
+    const update = `UPDATE steps SET state = ?, error = ?, note = ?, flipped = ?, attempts = ?, updated_at = ?
+         ${stamp ? `, ${stamp.column} = ?` : ''}
+       WHERE migration_id = ? AND position = ?`
+    if (this.caching(current.migrationId)) {
+      // Written from what this journal remembers of the row: only if the row is still so, else ln(0) fails
+      // the statement (STALE_STEP) and withStep() reads the row and tries again.
+      this.defer(
+        `WITH changed AS (
+           ${update} AND state = ? AND error IS NOT DISTINCT FROM ? AND note IS NOT DISTINCT FROM ?
+             AND flipped = ? AND attempts = ? AND updated_at = ?
+           RETURNING 1
+         ) SELECT ln(COUNT(*)) AS stale FROM changed`,
+        ...values,
+        current.state,
+        current.error,
+        current.note,
+        current.flipped ? 1 : 0,
+        current.attempts,
+        current.updatedAt,
+      )
+      this.stepCache.set(stepKey(current.migrationId, current.position), next)
+    } else {
+      this.defer(update, ...values)
+    }
     if (event) this.appendEvent(current.migrationId, event)
     return next
+  }
+
+  /** Whether this journal keeps the steps of `migrationId` (PostgreSQL, under the migration's lease). */
+  private caching(migrationId: string): boolean {
+    return this.store.kind === 'postgres' && this.fences.has(migrationId)
+  }
+
+  private forgetSteps(migrationId: string): void {
+    for (const key of this.stepCache.keys()) if (key.startsWith(`${migrationId}\u0000`)) this.stepCache.delete(key)
+  }
+
+  private remember(step: StepRecord): void {
+    if (this.caching(step.migrationId)) this.stepCache.set(stepKey(step.migrationId, step.position), step)
+  }
+
+  /**
+   * fn with the step as this journal remembers it (undefined when it does not: fn reads it). When the row
+   * had changed meanwhile, the guarded write fails, and fn runs again with the row read afresh.
+   */
+  private withStep<T>(id: string, position: number, fn: (current: StepRecord | undefined) => T): T {
+    const remembered = this.depth === 0 ? this.stepCache.get(stepKey(id, position)) : undefined
+    if (!remembered) return fn(undefined)
+    try {
+      return fn(remembered)
+    } catch (error) {
+      if (!isStaleStep(error)) throw error
+      this.stepCache.delete(stepKey(id, position))
+      return fn(undefined)
+    }
   }
 
   private upgrade(): void {
@@ -740,7 +838,7 @@ export class Journal {
    * transition, an event) joins the open group when the journal groups commits; any other write commits the
    * group first, so that what it records is never durable before what was written ahead of it.
    */
-  private transaction<T>(fn: () => T, groupable = false): T {
+  private transaction<T>(fn: () => T, groupable = false, lazy = false): T {
     if (this.depth > 0) return fn()
     if (this.broken !== undefined) throw this.brokenError()
     if (this.lost !== undefined) {
@@ -748,18 +846,21 @@ export class Journal {
       this.lost = undefined
       throw new JournalUnavailableError(this.path, `the last group of writes was not committed (${lost.message})`)
     }
-    if (groupable && this.commitDelayMs !== undefined) return this.inGroup(fn)
+    if (groupable && this.commitDelayMs !== undefined) return this.inGroup(fn, lazy)
     this.flush()
     let result: T
     this.depth++
     try {
-      this.store.run('BEGIN IMMEDIATE')
+      this.store.defer('BEGIN IMMEDIATE')
+      this.durableNeeded = !lazy
       try {
         result = fn()
+        this.relaxUnlessDurable()
         this.store.run('COMMIT')
       } catch (error) {
         this.rollbackQuietly()
         this.outbox = []
+        this.stepCache.clear()
         throw error
       }
     } finally {
@@ -770,19 +871,22 @@ export class Journal {
   }
 
   /** fn inside the open group (opening it), as a savepoint: a write that fails leaves the others in place. */
-  private inGroup<T>(fn: () => T): T {
+  private inGroup<T>(fn: () => T, lazy: boolean): T {
     if (!this.group) {
-      this.store.run('BEGIN IMMEDIATE')
+      this.store.defer('BEGIN IMMEDIATE')
+      this.durableNeeded = false
       this.group = { waiters: [], timer: this.clock.after(this.commitDelayMs!, () => this.commitGroup()) }
     }
     const mark = this.outbox.length
-    this.store.run('SAVEPOINT grouped_write')
+    this.store.defer('SAVEPOINT grouped_write')
     this.depth++
     try {
       const result = fn()
       this.store.run('RELEASE grouped_write')
+      if (!lazy) this.durableNeeded = true
       return result
     } catch (error) {
+      this.stepCache.clear()
       this.store.run('ROLLBACK TO grouped_write')
       this.store.run('RELEASE grouped_write')
       this.outbox.length = mark
@@ -814,6 +918,16 @@ export class Journal {
     for (const event of delivered) for (const listener of this.listeners) listener(event)
   }
 
+  /**
+   * On PostgreSQL, a transaction that holds only writes a crash may lose (a step found flipped, a step
+   * verified: after a crash the runner reads the CC and finds them again) commits without waiting for its
+   * WAL to reach the disk. Every intent (flipping, rolling-back) and everything else waits, as it must.
+   * SQLite's WAL in synchronous=NORMAL already commits without an fsync.
+   */
+  private relaxUnlessDurable(): void {
+    if (this.store.kind === 'postgres' && !this.durableNeeded) this.store.defer('SET LOCAL synchronous_commit = off')
+  }
+
   /** Ends a failed transaction; a store that cannot even do that (its connection is gone) ends it itself. */
   private rollbackQuietly(): void {
     if (!this.store.inTransaction) return
@@ -836,7 +950,29 @@ export class Journal {
   private run(sql: string, ...params: SqlValue[]): number {
     return this.store.run(sql, params)
   }
+
+  /** A write whose count is not needed: on PostgreSQL it goes with the next statement (store.defer). */
+  private defer(sql: string, ...params: SqlValue[]): void {
+    this.store.defer(sql, params)
+  }
 }
+
+function stepKey(migrationId: string, position: number): string {
+  return `${migrationId}\u0000${position}`
+}
+
+/** A guarded step write (writeStep) found the row other than this journal remembered it: ln(0). */
+function isStaleStep(error: unknown): boolean {
+  return error instanceof PgStatementError && error.code === '2201E'
+}
+
+/** The PostgreSQL fence statement (checkFence) found no lease row with this journal's epoch. */
+function isFenceRefusal(error: unknown): boolean {
+  return error instanceof PgStatementError && error.code === '22012'
+}
+
+/** Transitions whose loss in a crash of the database costs a recheck, not an intent (see relaxUnlessDurable). */
+const LAZY_STEP_STATES: readonly StepState[] = ['verifying', 'done']
 
 /** 14 values a row: well inside SQLite's 32,766 and PostgreSQL's 65,535 parameters a statement. */
 const STEP_ROWS_PER_INSERT = 500

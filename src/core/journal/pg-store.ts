@@ -2,6 +2,9 @@
 // in a worker thread (pg-worker.ts); each statement is posted to it and this thread blocks on a shared flag
 // (Atomics.wait) until the answer is on the reply port, which it reads with receiveMessageOnPort. A round
 // trip costs the statement plus some 50 µs of thread hand-off, and every caller of the Journal stays as it was.
+// Statements whose answer the journal does not need (BEGIN, the fence, a step's UPDATE, an event's INSERT) are
+// deferred and sent with the next one that needs an answer, as one multi-statement query: a fenced step
+// transition is one round trip, where it was six.
 // A server that cannot be reached gives JournalUnavailableError, which the runner treats as an outage.
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads'
 import { JournalError } from './errors.js'
@@ -62,6 +65,8 @@ export class PgStore implements SqlStore {
   private readonly translated = new Map<string, string>()
   private transaction = false
   private closed = false
+  /** Deferred statements, sent ahead of the next statement whose answer is needed, in one round trip. */
+  private queue: { sql: string; params: SqlValue[] }[] = []
 
   constructor(url: string, options: PgStoreOptions = {}) {
     this.url = url
@@ -80,6 +85,14 @@ export class PgStore implements SqlStore {
 
   run(sql: string, params: readonly SqlValue[] = []): number {
     return this.query(sql, params).rowCount
+  }
+
+  defer(sql: string, params: readonly SqlValue[] = []): void {
+    if (this.closed) throw new Error(`the journal ${this.location} is closed`)
+    const translated = this.translate(sql)
+    // Counted as begun at once, so that a failure before the batch is sent still ends with a ROLLBACK.
+    if (verbOf(translated) === 'BEGIN') this.transaction = true
+    this.queue.push({ sql: translated, params: params.map((p) => (typeof p === 'bigint' ? String(p) : p)) })
   }
 
   exec(sql: string): void {
@@ -120,6 +133,7 @@ export class PgStore implements SqlStore {
       // Closing a connection that is gone.
     }
     this.worker = undefined
+    this.queue = []
     worker.reply.close()
     void worker.thread.terminate()
   }
@@ -139,9 +153,17 @@ export class PgStore implements SqlStore {
     return out
   }
 
-  private call(request: PgRequest, timeoutMs = this.connectTimeoutMs + this.queryTimeoutMs + 2_000) {
-    if (this.closed && !request.close) throw new Error(`the journal ${this.location} is closed`)
-    const verb = (request.sql ?? '').trim().split(/\s+/, 1)[0]!.toUpperCase()
+  private call(single: PgRequest, timeoutMs = this.connectTimeoutMs + this.queryTimeoutMs + 2_000) {
+    if (this.closed && !single.close) throw new Error(`the journal ${this.location} is closed`)
+    // The deferred statements go first, with this one, as one multi-statement query: one round trip.
+    const request: PgRequest =
+      this.queue.length > 0 && !single.close
+        ? { batch: [...this.queue, { sql: single.sql ?? '', params: single.params ?? [] }] }
+        : single
+    this.queue = []
+    const verbs = (request.batch ?? [request]).map((s) => verbOf(s.sql ?? ''))
+    const begins = verbs.includes('BEGIN')
+    const ends = verbs.some((verb, i) => endsTransaction(verb, (request.batch ?? [request])[i]!.sql ?? ''))
     const worker = this.spawn()
     Atomics.store(worker.flag, 0, 0)
     worker.thread.postMessage(request)
@@ -156,8 +178,10 @@ export class PgStore implements SqlStore {
       throw new JournalUnavailableError(this.location, `no answer within ${timeoutMs} ms`)
     }
     const reply = message!.message as PgReply
-    if (verb === 'BEGIN' && reply.ok) this.transaction = true
-    if (verb === 'COMMIT' || (verb === 'ROLLBACK' && !/\bTO\b/i.test(request.sql ?? ''))) this.transaction = false
+    // A batch that began a transaction and failed before its end leaves it open (to be rolled back); one that
+    // held the end ended it either way (the worker rolls back what failed).
+    if (begins && (reply.ok || request.batch)) this.transaction = true
+    if (ends) this.transaction = false
     if (!reply.ok) {
       if (reply.error.connection) throw new JournalUnavailableError(this.location, reply.error.message)
       throw new PgStatementError(reply.error.message, reply.error.code)
@@ -186,4 +210,12 @@ export class PgStore implements SqlStore {
     this.worker = { thread, flag, reply: port1 }
     return this.worker
   }
+}
+
+function verbOf(sql: string): string {
+  return sql.trim().split(/\s+/, 1)[0]!.toUpperCase()
+}
+
+function endsTransaction(verb: string, sql: string): boolean {
+  return verb === 'COMMIT' || (verb === 'ROLLBACK' && !/\bTO\b/i.test(sql))
 }

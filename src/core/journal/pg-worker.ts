@@ -1,7 +1,9 @@
 // The PostgreSQL connection of a PgStore, on a thread of its own: the journal's callers are synchronous
 // (as node:sqlite is), and a PostgreSQL client is not. The store posts one statement at a time and waits on a
 // shared flag (Atomics.wait); this thread runs it with `pg`, puts the answer on the reply port and wakes it.
-// In:  { sql, params } | { close: true }   Out (on the reply port): { ok: true, rows, rowCount } | { ok: false, error }
+// A batch (statements the journal deferred, then the one whose answer it waits for) runs as one multi-statement
+// simple query, its parameters written in as quoted literals: one round trip to the server for all of them.
+// In:  { sql, params } | { batch: [{ sql, params }] } | { close: true }   Out (on the reply port): { ok: true, rows, rowCount } | { ok: false, error }
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads'
 import pg from 'pg'
 
@@ -16,6 +18,8 @@ interface Setup {
 export interface PgRequest {
   sql?: string
   params?: unknown[]
+  /** Run in order as one query; the answer is the last one's. */
+  batch?: { sql: string; params: unknown[] }[]
   close?: boolean
 }
 
@@ -54,7 +58,7 @@ async function connection(): Promise<pg.Client> {
     // server ends such a session long before the lease goes stale (30 s), and a takeover waits for a row at
     // most this long rather than forever.
     await fresh.query(
-      `SET idle_in_transaction_session_timeout = ${IDLE_IN_TRANSACTION_MS}; SET lock_timeout = ${LOCK_TIMEOUT_MS}`,
+      `SET idle_in_transaction_session_timeout = ${IDLE_IN_TRANSACTION_MS}; SET lock_timeout = ${LOCK_TIMEOUT_MS}; SET standard_conforming_strings = on`,
     )
   } catch (error) {
     fresh.end().catch(() => {})
@@ -83,7 +87,71 @@ function isConnectionError(error: unknown): boolean {
   return /timeout|terminated|Connection terminated|not queryable|ended|closed/i.test(message)
 }
 
+/**
+ * `$n` written in as a quoted literal: an untyped literal takes its type from where it stands, as an untyped
+ * parameter does. standard_conforming_strings is on (set on connect), so only the quote needs doubling.
+ */
+function inline(sql: string, params: readonly unknown[]): string {
+  if (params.length === 0) return sql
+  return sql.replace(/\$(\d+)/g, (_, n: string) => {
+    const value = params[Number(n) - 1]
+    if (value === null || value === undefined) return 'NULL'
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new Error(`cannot write ${value} into SQL`)
+    return `'${String(value).replace(/'/g, "''")}'`
+  })
+}
+
+function endsTransaction(sql: string): boolean {
+  const verb = sql.trim().split(/\s+/, 1)[0]!.toUpperCase()
+  return verb === 'COMMIT' || (verb === 'ROLLBACK' && !/\bTO\b/i.test(sql))
+}
+
+async function executeBatch(batch: { sql: string; params: unknown[] }[]): Promise<PgReply> {
+  const begins = batch.some((s) => /^\s*BEGIN\b/i.test(s.sql))
+  const ends = batch.some((s) => endsTransaction(s.sql))
+  if (lostInTransaction) {
+    if (ends) {
+      lostInTransaction = false
+      inTransaction = false
+    }
+    return {
+      ok: false,
+      error: { message: 'the connection to PostgreSQL broke inside a transaction', code: '08006', connection: true },
+    }
+  }
+  let active: pg.Client | undefined
+  try {
+    const text = batch.map((s) => inline(s.sql, s.params)).join(';\n')
+    active = await connection()
+    const result = (await active.query(text)) as pg.QueryResult | pg.QueryResult[]
+    if (begins) inTransaction = true
+    if (ends) inTransaction = false
+    const last = Array.isArray(result) ? result.at(-1) : result
+    return { ok: true, rows: last?.rows ?? [], rowCount: last?.rowCount ?? 0 }
+  } catch (error) {
+    const connectionError = isConnectionError(error)
+    // What ran of the batch before the error is in the transaction it began (or the one already open).
+    if (begins && active) inTransaction = true
+    if (connectionError && active) drop(active)
+    if (ends) {
+      // The batch was to end the transaction: what failed of it is rolled back now, so none of it stays.
+      if (!connectionError && active) await active.query('ROLLBACK').catch(() => {})
+      inTransaction = false
+      lostInTransaction = false
+    } else if (connectionError && !active && inTransaction) lostInTransaction = true
+    return {
+      ok: false,
+      error: {
+        message: error instanceof Error ? error.message : String(error),
+        code: (error as { code?: string }).code,
+        connection: connectionError,
+      },
+    }
+  }
+}
+
 async function execute(request: PgRequest): Promise<PgReply> {
+  if (request.batch) return executeBatch(request.batch)
   const sql = request.sql ?? ''
   const verb = sql.trim().split(/\s+/, 1)[0]!.toUpperCase()
   if (lostInTransaction) {

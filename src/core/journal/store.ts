@@ -18,6 +18,11 @@ export interface SqlStore {
   get<T>(sql: string, params?: readonly SqlValue[]): T | undefined
   /** A write; how many rows it changed. */
   run(sql: string, params?: readonly SqlValue[]): number
+  /**
+   * A statement whose answer the caller does not need: it may be sent with the next call that needs one (one
+   * round trip for both, on PostgreSQL), and its error, if any, is thrown by that call. Run at once by SQLite.
+   */
+  defer(sql: string, params?: readonly SqlValue[]): void
   /** Statements without parameters, several allowed (the schema). */
   exec(sql: string): void
   /** Appended to a SELECT that must lock its rows until the commit: ' FOR UPDATE', or '' where BEGIN IMMEDIATE does. */
@@ -86,6 +91,10 @@ export class SqliteStore implements SqlStore {
 
   run(sql: string, params: readonly SqlValue[] = []): number {
     return Number(this.statement(sql).run(...(params as SQLInputValue[])).changes)
+  }
+
+  defer(sql: string, params: readonly SqlValue[] = []): void {
+    this.run(sql, params)
   }
 
   exec(sql: string): void {

@@ -63,8 +63,12 @@ export class ForeignFlipWatch {
     return this.port.flagEvents !== undefined
   }
 
-  /** The changes made since the last look that this migration did not make, oldest first. */
-  async poll(): Promise<ForeignFlip[]> {
+  /**
+   * The changes made since the last look that this migration did not make, oldest first: on its apps, and
+   * with `anyApp` (the look before a run's first flip) on any app of the target that this journal did not
+   * change: someone else flipping apps there now is most likely another migration.
+   */
+  async poll(options: { anyApp?: boolean } = {}): Promise<ForeignFlip[]> {
     if (!this.port.flagEvents) return []
     const events = await this.port.flagEvents(new Date(this.since))
     const steps = new Map(this.journal.steps(this.migrationId).map((s) => [s.appGuid, s]))
@@ -75,12 +79,13 @@ export class ForeignFlipWatch {
       if (this.seen.has(event.id)) continue
       this.seen.add(event.id)
       const step = steps.get(event.appGuid)
-      if (!step || madeBy(step, event)) continue
+      if (step ? madeBy(step, event) : !options.anyApp) continue
       if (this.earlier.get(event.appGuid)?.some((earlier) => madeBy(earlier, event))) continue
       found.push({
-        appGuid: step.appGuid,
-        appName: step.appName,
-        position: step.position,
+        appGuid: event.appGuid,
+        appName: step?.appName ?? event.appName ?? event.appGuid,
+        // An app outside this migration has no place in it.
+        position: step?.position ?? -1,
         diego: event.diego,
         by: event.actor,
         eventId: event.id,

@@ -91,7 +91,14 @@ export class FoundationPort implements MigrationPort {
       if (diego === undefined) continue
       const at = Date.parse(entity.timestamp)
       if (Number.isNaN(at)) continue
-      changes.push({ id: metadata.guid, appGuid: entity.actee, diego, at, actor: entity.actor_name || entity.actor })
+      changes.push({
+        id: metadata.guid,
+        appGuid: entity.actee,
+        ...(entity.actee_name ? { appName: entity.actee_name } : {}),
+        diego,
+        at,
+        actor: entity.actor_name || entity.actor,
+      })
     }
     return changes
   }

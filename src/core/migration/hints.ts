@@ -1,9 +1,7 @@
 // What an operator does next after a run ends short of done: always the command that finishes the
 // migration first, and rollback as the other way, never rollback alone.
-
 import { FOREIGN_FLIPS } from './foreign.js'
-import type { MigrationOutcome } from './runner.js'
-import { CC_UNREACHABLE, NO_ANSWER_ERROR, PROBE_PATH_DOWN } from './runner.js'
+import { CC_UNREACHABLE, type MigrationOutcome, NO_ANSWER_ERROR, PROBE_PATH_DOWN } from './outcome.js'
 
 /** The next command(s) for a run that did not end completed or rolled back; undefined when it did. */
 export function nextStepsHint(

@@ -97,8 +97,9 @@ const MEASURED_STEPS = 200
 export function measuredStep(journal: Journal, target: string): { ms: number; samples: number } | undefined {
   const times: number[] = []
   for (const migration of journal.migrations({ target })) {
-    for (const step of journal.steps(migration.id, { states: ['done'] })) {
-      if (step.appState !== 'STARTED' || !step.flipped || step.flippingAt === null || step.doneAt === null) continue
+    // Every step that was verified on its target, whatever became of it since (a rollback keeps its doneAt).
+    for (const step of journal.steps(migration.id)) {
+      if (step.appState !== 'STARTED' || step.flippingAt === null || step.doneAt === null) continue
       times.push(step.doneAt - step.flippingAt)
     }
     if (times.length >= MEASURED_STEPS) break

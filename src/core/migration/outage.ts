@@ -4,9 +4,12 @@
 // While it is down the runner starts no new step. Past the operator's --outage-wait the waiting calls give
 // up with OutageExceeded: their steps stay in flight in the journal, in doubt, and the run pauses, so that
 // a resume (or a rollback) reads the CC and carries on from what it says.
-import type { Clock, Timer } from '../../clock.js'
+import type { Clock } from '../../clock.js'
 import { isFinalAnswer } from '../cc/retry.js'
 import { describeError } from './port.js'
+
+/** The longest a waiting call sleeps before it looks whether another call got an answer. */
+const SLICE_MS = 500
 
 /** How long a run waits for a CC that does not answer before it pauses, unless told otherwise. */
 export const DEFAULT_OUTAGE_WAIT_MS = 10 * 60_000
@@ -19,15 +22,18 @@ const NO_ANSWER = /^(E[A-Z]+|UND_ERR_[A-Z_]+|unknown)$/
 
 /**
  * Whether a call failed because the CC could not be reached: no answer at all (refused, reset, timed out),
- * or a gateway's or a restarting CC's 502/503/504/429. The CC's own 504 CF-StagingTimeExpired is an answer
- * about the app, not an outage; so is any other status.
+ * or a gateway's or a restarting CC's 502/503/504/429. A CC error of its own sent with such a status is an
+ * answer about the app or a backend (504 CF-StagingTimeExpired, 503 CF-InstancesUnavailable,
+ * CF-StatsUnavailable, CF-RunnerUnavailable ...), not an outage: the CC is up. Only its generic
+ * CF-ServiceUnavailable says it cannot serve at all.
  */
 export function isUnreachable(error: unknown): boolean {
   if (error === null || typeof error !== 'object') return false
   const fields = error as { status?: unknown; errorCode?: unknown; reason?: unknown; name?: unknown }
   if (typeof fields.status === 'number') {
     const errorCode = typeof fields.errorCode === 'string' ? fields.errorCode : undefined
-    return UNREACHABLE_STATUSES.has(fields.status) && !isFinalAnswer(fields.status, errorCode)
+    if (!UNREACHABLE_STATUSES.has(fields.status) || isFinalAnswer(fields.status, errorCode)) return false
+    return errorCode === undefined || !errorCode.startsWith('CF-') || errorCode === 'CF-ServiceUnavailable'
   }
   if (fields.name === 'CfNetworkError') return true
   return typeof fields.reason === 'string' && NO_ANSWER.test(fields.reason)
@@ -156,17 +162,24 @@ export class CcOutage {
     this.wake()
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      let timer: Timer | undefined
-      const done = () => {
-        timer?.cancel()
-        this.waiters.delete(done)
-        resolve()
+  /**
+   * Until `ms` pass or wake(). In slices of a second on clock.sleep, which (unlike clock.after) keeps the
+   * process alive while steps wait here and nothing else is pending; a wake is seen within a slice.
+   */
+  private async sleep(ms: number): Promise<void> {
+    let woken = false
+    const done = () => {
+      woken = true
+    }
+    this.waiters.add(done)
+    try {
+      const end = this.clock.now() + ms
+      for (let left = ms; !woken && left > 0; left = end - this.clock.now()) {
+        await this.clock.sleep(Math.min(SLICE_MS, left))
       }
-      this.waiters.add(done)
-      timer = this.clock.after(ms, done)
-    })
+    } finally {
+      this.waiters.delete(done)
+    }
   }
 
   private wake(): void {

@@ -65,6 +65,8 @@ export interface FlagEvent {
   /** The event's own guid, so a change is reported once. */
   id: string
   appGuid: string
+  /** As the event names it, when it does. */
+  appName?: string
   diego: boolean
   /** ms since the epoch, by the CC's clock (whole seconds on a real CC). */
   at: number

@@ -25,18 +25,19 @@ import { AppCalls } from './app-calls.js'
 import { LockLostError, MigrationStateError } from './errors.js'
 import { FOREIGN_FLIPS, type ForeignFlip, ForeignFlipWatch } from './foreign.js'
 import { CcOutage, DEFAULT_OUTAGE_WAIT_MS, OutageExceeded, StepInDoubt } from './outage.js'
+import {
+  failedForWantOfAnswer,
+  type MigrationOutcome,
+  migrationOutcome,
+  NO_ROUTE_NOTE,
+  PROBE_PATH_DOWN,
+} from './outcome.js'
 import { expectedDuration } from './plan.js'
 import { describeError, type MigrationPort, type PortApp } from './port.js'
 import { ProbePath } from './probe-path.js'
 import { failureAllowance, type GateTicket, parseMaxFailures, type Rate, RateGate, rateFrom } from './rate.js'
-import { RoutabilityMonitor, type RouteGap } from './routability.js'
-import {
-  DEFAULT_UNSTAGED_POLICY,
-  type UnstagedApp,
-  type UnstagedPolicy,
-  unstagedNote,
-  unstagedOfNote,
-} from './unstaged.js'
+import { RoutabilityMonitor } from './routability.js'
+import { DEFAULT_UNSTAGED_POLICY, type UnstagedPolicy, unstagedNote } from './unstaged.js'
 
 export interface RunnerOptions {
   journal: Journal
@@ -88,39 +89,6 @@ export interface RollbackOptions {
   timeoutMs?: number
 }
 
-export interface StepFailure {
-  appGuid: string
-  appName: string
-  position: number
-  error: string
-  /** The app's flag is back on its original value. */
-  restored: boolean
-}
-
-/** The note of a step whose app had no route to probe. */
-export const NO_ROUTE_NOTE = 'no route: verified by its instances alone'
-
-export interface MigrationOutcome {
-  migrationId: string
-  /** The backend the apps move to. */
-  to: Backend
-  state: MigrationState
-  pausedBy: string | null
-  steps: Record<StepState, number>
-  failures: StepFailure[]
-  /**
-   * Apps whose `diego` flag someone other than this migration changed (from the CC's audit events, or found
-   * already moved), with who when the CC said: a rollback leaves them as they are.
-   */
-  foreign: Array<{ appGuid: string; appName: string; diego: boolean; by: string | null }>
-  gaps: Array<RouteGap & { appGuid: string; appName: string }>
-  longestGapMs: number
-  /** Apps moved that have no route: verified by their instances alone. */
-  unrouted: Array<{ appGuid: string; appName: string }>
-  /** Apps that were not staged: skipped, or moved by their flag alone. Neither is a failure. */
-  unstaged: UnstagedApp[]
-}
-
 export interface MigrationProgress {
   migrationId: string
   state: MigrationState
@@ -148,24 +116,17 @@ type StopKind =
   | 'fatal'
 
 export { nextCheckAfter } from './app-calls.js'
-
-/** Who pauses a run whose CC did not answer for longer than --outage-wait. */
-export const CC_UNREACHABLE = 'cc-unreachable'
-/** Who pauses a run whose route probes fail for running apps, moving or not. */
-export const PROBE_PATH_DOWN = 'probe-path-down'
-
-/**
- * A failed step's error that says the CC gave no answer (refused, reset, timed out, a gateway's 502/503/504):
- * the move was never tried to the end, so a resume tries it again. Read off the text because older cfctl
- * versions failed such steps; this one leaves them in doubt instead.
- */
-export const NO_ANSWER_ERROR =
-  /\b(ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|UND_ERR_[A-Z_]+|CF-ServiceUnavailable|[Gg]ateway [Tt]ime-?out|Bad Gateway|Service Unavailable)\b/
-
-/** Whether a failed step failed only because the CC did not answer, and is worth another try. */
-export function failedForWantOfAnswer(step: StepRecord): boolean {
-  return step.state === 'failed' && step.error !== null && NO_ANSWER_ERROR.test(step.error)
-}
+export {
+  CC_UNREACHABLE,
+  exitCodeOf,
+  failedForWantOfAnswer,
+  type MigrationOutcome,
+  migrationOutcome,
+  NO_ANSWER_ERROR,
+  NO_ROUTE_NOTE,
+  PROBE_PATH_DOWN,
+  type StepFailure,
+} from './outcome.js'
 
 const RUNNABLE: readonly MigrationState[] = ['planned', 'running', 'paused', 'failed', 'completed']
 const IN_DOUBT: readonly StepState[] = ['flipping', 'verifying', 'rolling-back']
@@ -1066,17 +1027,17 @@ export class MigrationRunner {
   private async watchForeignFlips(): Promise<void> {
     if (this.foreignPollMs <= 0 || !this.port.flagEvents) return
     this.foreignWatch = new ForeignFlipWatch(this.journal, this.migrationId, this.port, this.clock)
-    await this.pollForeign()
+    await this.pollForeign({ anyApp: true })
     this.timers.push(this.clock.every(this.foreignPollMs, () => void this.pollForeign()))
   }
 
-  private async pollForeign(): Promise<void> {
+  private async pollForeign(options: { anyApp?: boolean } = {}): Promise<void> {
     const watch = this.foreignWatch
     if (!watch || this.foreignPolling || this.mode !== 'migrate') return
     this.foreignPolling = true
     let found: ForeignFlip[]
     try {
-      found = await watch.poll()
+      found = await watch.poll(options)
     } catch {
       // No events (an outage, a CC that does not show them to this user): the flags read back still tell.
       return
@@ -1212,70 +1173,6 @@ export class MigrationRunner {
 
   private outcome(): MigrationOutcome {
     return migrationOutcome(this.journal, this.migrationId)
-  }
-}
-
-/** The summary of a migration as the journal tells it: counts, failures, and every routability gap. */
-export function migrationOutcome(journal: Journal, migrationId: string): MigrationOutcome {
-  const migration = journal.requireMigration(migrationId)
-  const steps = journal.steps(migrationId)
-  const gaps: MigrationOutcome['gaps'] = []
-  const foreign = new Map<string, MigrationOutcome['foreign'][number]>()
-  for (const event of journal.events(migrationId)) {
-    if (event.type === 'foreign-flip') {
-      const { appGuid, appName, diego, by } = event
-      foreign.set(appGuid, { appGuid, appName, diego, by: by ?? foreign.get(appGuid)?.by ?? null })
-    }
-    if (event.type === 'gap') {
-      const { appGuid, appName, startedAt, endedAt, ms, open } = event
-      gaps.push({ appGuid, appName, startedAt, endedAt, ms, open })
-    }
-  }
-  return {
-    migrationId,
-    to: migration.to,
-    state: migration.state,
-    pausedBy: migration.pausedBy,
-    steps: journal.stepCounts(migrationId),
-    failures: steps
-      .filter((s) => s.error !== null && (s.state === 'failed' || s.state === 'rolling-back'))
-      .map((s) => ({
-        appGuid: s.appGuid,
-        appName: s.appName,
-        position: s.position,
-        error: s.error!,
-        restored: !s.flipped,
-      })),
-    foreign: [...foreign.values()],
-    gaps,
-    longestGapMs: gaps.reduce((longest, gap) => Math.max(longest, gap.ms), 0),
-    unrouted: steps
-      .filter((s) => s.state === 'done' && s.note === NO_ROUTE_NOTE)
-      .map((s) => ({ appGuid: s.appGuid, appName: s.appName })),
-    unstaged: steps.flatMap((s) => {
-      const unstaged = s.state === 'done' ? unstagedOfNote(s.note) : undefined
-      return unstaged ? [{ appGuid: s.appGuid, appName: s.appName, ...unstaged }] : []
-    }),
-  }
-}
-
-/**
- * 0 all moved (or all put back), 1 some failed (including a stop at the failure threshold, so CI tells
- * failing apps from an operator's pause), 3 paused, aborted or not finished.
- */
-export function exitCodeOf(outcome: Pick<MigrationOutcome, 'state' | 'pausedBy' | 'failures'>): number {
-  switch (outcome.state) {
-    case 'completed':
-    case 'rolled-back':
-      return 0
-    case 'failed':
-      return 1
-    case 'paused':
-      return outcome.pausedBy === 'failure-threshold' ? 1 : 3
-    case 'rolling-back':
-      return outcome.pausedBy === null && outcome.failures.length > 0 ? 1 : 3
-    default:
-      return 3
   }
 }
 

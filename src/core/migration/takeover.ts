@@ -2,10 +2,11 @@
 // middle of a rollout: the run there is told to stop (an abort left in the journal: no new app starts, the
 // apps in flight finish their step), and once it lets the target go, the rollback runs here. A run that is
 // paused is stopped the same way.
+import { hostname } from 'node:os'
 import type { Clock } from '../../clock.js'
 import { UserError } from '../errors.js'
 import type { Journal } from '../journal/journal.js'
-import { DEFAULT_LOCK_STALE_MS } from '../journal/lock.js'
+import { DEFAULT_LOCK_STALE_MS, isProcessAlive } from '../journal/lock.js'
 import type { LockRecord } from '../journal/types.js'
 
 export interface TakeOverOptions {
@@ -15,6 +16,23 @@ export interface TakeOverOptions {
   timeoutMs: number
   pollMs?: number
   staleAfterMs?: number
+  /** Whether a pid runs on this host (default: signal 0). */
+  isAlive?: (pid: number) => boolean
+}
+
+/**
+ * The cfctl that runs the migration now, if any: a lease with a fresh heartbeat, unless it was taken on this
+ * host by a pid that is gone (a kill -9 a moment ago), which the runner takes over as dead without waiting.
+ */
+export function runningLockOf(
+  journal: Journal,
+  migrationId: string,
+  options: { staleAfterMs?: number; isAlive?: (pid: number) => boolean } = {},
+): LockRecord | undefined {
+  const lock = journal.liveLockOf(migrationId, options.staleAfterMs ?? DEFAULT_LOCK_STALE_MS)
+  if (!lock) return undefined
+  const isAlive = options.isAlive ?? isProcessAlive
+  return lock.hostname === hostname() && lock.pid !== process.pid && !isAlive(lock.pid) ? undefined : lock
 }
 
 /**
@@ -27,8 +45,7 @@ export async function stopForwardRun(
   migrationId: string,
   options: TakeOverOptions,
 ): Promise<LockRecord | undefined> {
-  const staleAfterMs = options.staleAfterMs ?? DEFAULT_LOCK_STALE_MS
-  const lock = journal.liveLockOf(migrationId, staleAfterMs)
+  const lock = runningLockOf(journal, migrationId, options)
   if (!lock) return undefined
   const migration = journal.requireMigration(migrationId)
   if (migration.state === 'rolling-back')
@@ -38,7 +55,7 @@ export async function stopForwardRun(
     )
   journal.requestControl(migrationId, { type: 'abort', by: options.by })
   const deadline = clock.now() + options.timeoutMs
-  while (journal.liveLockOf(migrationId, staleAfterMs)?.token === lock.token) {
+  while (runningLockOf(journal, migrationId, options)?.token === lock.token) {
     if (clock.now() >= deadline)
       throw new UserError(
         `the cfctl running ${migrationId} (pid ${lock.pid} on ${lock.hostname}) did not stop within ${Math.round(options.timeoutMs / 1000)} s`,

@@ -11,7 +11,7 @@ import type { AppLimits } from './app-limits.js'
 import { needsNewVersion, parseAppUpdate, validateAppUpdate } from './app-update.js'
 import { type BackendBridge, backendNameOf } from './bridge.js'
 import { CfError, UNKNOWN_ERROR_BODY } from './errors.js'
-import { type Actor, auditRequest, type EventLog, getEventBody, listEventsBody } from './events.js'
+import { type Actor, auditRequest, type EventLog, eventVisibility, getEventBody, listEventsBody } from './events.js'
 import { FeatureFlags, requireAppScaling } from './feature-flags.js'
 import { APP_FILTERS } from './filters.js'
 import { ListCache } from './list-cache.js'
@@ -507,9 +507,7 @@ class Api {
   /** `GET /v2/events` and `/v2/events/:guid`: admins see all; others the events of their spaces. */
   private listOrGetEvents(req: IncomingMessage, res: ServerResponse, guid: string | undefined, query: string): void {
     const principal = this.read(req)
-    const visible = principal.admin
-      ? null
-      : (e: { spaceGuid: string }) => this.access.canSeeSpace(principal, e.spaceGuid)
+    const visible = principal.admin ? null : eventVisibility(this.access.roles, principal.userGuid)
     send(
       res,
       200,

@@ -16,6 +16,7 @@ import {
   parsePageRequest,
 } from './query.js'
 import { isoTimestamp } from './resources.js'
+import type { Roles } from './roles.js'
 import type { AppRecord, Store } from './store.js'
 
 /** The event types this CC writes (AppEventRepository's, for the v2 app endpoints). */
@@ -189,6 +190,18 @@ const EVENT_FILTERS: FilterFields<EventRecord> = {
 
 /** Whether the principal may see events of this space (CC's Event.user_visibility_filter). */
 export type EventVisibility = (event: EventRecord) => boolean
+
+/**
+ * Event.user_visibility_filter: the events of the spaces where the user is a developer or an auditor,
+ * and of the orgs where they are an auditor. Managers (of the space or the org) see none.
+ */
+export function eventVisibility(roles: Roles, userGuid: string | null): EventVisibility {
+  if (userGuid === null) return () => false
+  const developer = roles.spacesOf(userGuid, 'developer')
+  const auditor = roles.spacesOf(userGuid, 'auditor')
+  const auditedOrgs = roles.orgsOf(userGuid, 'auditor')
+  return (e) => developer.has(e.spaceGuid) || auditor.has(e.spaceGuid) || auditedOrgs.has(e.orgGuid)
+}
 
 /** The body of `GET /v2/events?...`: filtered, ordered by (timestamp, id), paged. */
 export function listEventsBody(log: EventLog, query: string, visible: EventVisibility | null): string {

@@ -178,5 +178,8 @@ describe('measuredStep', () => {
       .sort((a, b) => a - b)
     expect(step).toEqual({ ms: times[3], samples: 6 })
     expect(measuredStep(journal, 'https://elsewhere.example.test')).toBeUndefined()
+    // A rollback takes the apps back, not what was learnt of the target's pace.
+    await settle(clock, aRunner(journal, id, world.port(), clock).rollback())
+    expect(measuredStep(journal, TARGET)).toEqual(step)
   })
 })

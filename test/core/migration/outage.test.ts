@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest'
 import { FakeClock } from '../../../src/clock.js'
 import type { Journal } from '../../../src/core/journal/index.js'
 import { exitCodeOf } from '../../../src/core/migration/index.js'
-import { advance, FakeFoundation, settle } from './fake-foundation.js'
+import { isUnreachable } from '../../../src/core/migration/outage.js'
+import { advance, FakeCfError, FakeFoundation, FakeNetworkError, settle } from './fake-foundation.js'
 import { aMigration, aRunner, eventsOf, openJournal } from './support.js'
 
 /** Every settled step as the CC has it: done and failed-but-flipped on the target, the others on the source. */
@@ -43,6 +44,19 @@ async function migrationThroughOutage(apps: number, outageMs: number, outageWait
   const outcome = await settle(clock, runner.run())
   return { clock, world, journal, id, outcome, events }
 }
+
+describe('isUnreachable', () => {
+  it('takes no answer, and a gateway’s or a down CC’s 502/503/504/429, as an outage; the CC’s own verdicts not', () => {
+    expect(isUnreachable(new FakeNetworkError('ECONNREFUSED'))).toBe(true)
+    expect(isUnreachable(new FakeCfError(502, 0, 'UnknownError', 'Bad Gateway'))).toBe(true)
+    expect(isUnreachable(new FakeCfError(503, 10015, 'CF-ServiceUnavailable', 'down'))).toBe(true)
+    expect(isUnreachable(new FakeCfError(504, 170008, 'CF-StagingTimeExpired', 'staging'))).toBe(false)
+    expect(isUnreachable(new FakeCfError(503, 230001, 'CF-InstancesUnavailable', 'instances'))).toBe(false)
+    expect(isUnreachable(new FakeCfError(500, 10001, 'CF-ServerError', 'bug'))).toBe(false)
+    expect(isUnreachable(new FakeCfError(404, 100004, 'CF-AppNotFound', 'gone'))).toBe(false)
+    expect(isUnreachable(new TypeError('a bug'))).toBe(false)
+  })
+})
 
 describe('MigrationRunner: a CC that does not answer', () => {
   it.each([12_000, 40_000])('waits out a %i ms outage (PUTs held 3 s): completes, one flip per app', async (ms) => {

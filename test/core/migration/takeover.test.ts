@@ -1,8 +1,9 @@
 // Rolling back a migration that another cfctl runs: the forward run there is stopped first, then the
 // rollback can take the target (as `kubectl rollout undo` does mid-rollout).
+import { hostname } from 'node:os'
 import { describe, expect, it } from 'vitest'
 import { FakeClock } from '../../../src/clock.js'
-import { stopForwardRun } from '../../../src/core/migration/takeover.js'
+import { runningLockOf, stopForwardRun } from '../../../src/core/migration/takeover.js'
 import { FakeFoundation, settle } from './fake-foundation.js'
 import { aMigration, aRunner, openJournal, TARGET } from './support.js'
 
@@ -50,5 +51,20 @@ describe('rollback of a migration another cfctl runs', () => {
     const { clock, journal, id } = setUp(3)
     expect(await stopForwardRun(journal, clock, id, { by: 'operator', timeoutMs: 1_000 })).toBeUndefined()
     expect(journal.requireMigration(id).state).toBe('planned')
+  })
+
+  it('takes a lease left by a cfctl killed on this host (kill -9 of a rollback) for no run: nothing to stop, no refusal', async () => {
+    const { clock, journal, id } = setUp(3)
+    journal.acquireLock(TARGET, id, { pid: 2_000_000, hostname: hostname(), token: 'killed' })
+    journal.setMigrationState(id, 'rolling-back')
+    const gone = { isAlive: () => false }
+
+    expect(runningLockOf(journal, id, gone)).toBeUndefined()
+    expect(await stopForwardRun(journal, clock, id, { by: 'operator', timeoutMs: 1_000, ...gone })).toBeUndefined()
+    // While that pid runs, it is a rollback running already.
+    expect(runningLockOf(journal, id, { isAlive: () => true })?.pid).toBe(2_000_000)
+    await expect(
+      stopForwardRun(journal, clock, id, { by: 'operator', timeoutMs: 1_000, isAlive: () => true }),
+    ).rejects.toThrow(/a rollback of .* is running already \(pid 2000000/)
   })
 })

@@ -170,6 +170,24 @@ describe('GET /v2/events', () => {
     expect((await call(f.url, '/v2/events', null)).status).toBe(401)
   })
 
+  it('shows auditors their space’s or org’s events, and managers none, as Event.user_visibility_filter', async () => {
+    const { admin } = await start()
+    const app = firstOrgApp()
+    const firstSpace = f.store.spacesOfOrg(app.orgGuid)[0]!
+    const inFirstSpace = f.store.appsInSpace(firstSpace.guid)[0]!
+    await put(admin, app, { instances: 2 })
+    if (inFirstSpace.guid !== app.guid) await put(admin, inFirstSpace, { instances: 2 })
+    const seen = async (user: string) => {
+      const token = (await login(f.url, user, user)).access_token
+      const res = await call(f.url, '/v2/events', token)
+      return new Set(res.body.resources.map((r: { entity: { actee: string } }) => r.entity.actee))
+    }
+    expect(await seen('org-auditor')).toEqual(new Set([app.guid, inFirstSpace.guid]))
+    expect(await seen('space-auditor')).toEqual(new Set([inFirstSpace.guid]))
+    expect(await seen('space-manager')).toEqual(new Set())
+    expect(await seen('org-manager')).toEqual(new Set())
+  })
+
   it('keeps events across a restart on the same data file', async () => {
     const { admin } = await start()
     const app = firstOrgApp()
