@@ -6,7 +6,7 @@ import { RouteTable } from '../../../src/scheduler/routes.js'
 import { aCellSpec, anApp } from './builders.js'
 import { aDiegoFoundation } from './foundation.js'
 
-const BOOT = 5_000
+const BOOT = 1_000
 const INTERVAL = 30_000
 
 describe('Diego: running apps', () => {
