@@ -43,7 +43,9 @@ describe(`chaos: migrate and rollback killed with SIGKILL at random points (seed
     const migrate = await killAtRandom({
       ...kill,
       kills: MIGRATE_KILLS,
-      args: migrateFleetArgs(6),
+      // Paced (the rollback keeps the pace): on a loaded machine a run's lines come late, and an unpaced
+      // run could finish the fleet before the kill that was meant for it.
+      args: [...migrateFleetArgs(6), '--rate', '4/sec'],
       again: (first) => ['migrate', '--resume', migrationIdOf(first.lines), '--json'],
     })
     const id = migrationIdOf(migrate.last.lines)
