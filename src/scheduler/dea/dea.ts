@@ -54,7 +54,7 @@ export interface DeaPoolOptions {
   advertiseIntervalMs?: number
   /** An advertisement is stale this long after it was sent; default 10 s. */
   advertisementTtlMs?: number
-  /** STARTING to RUNNING, for DEAs without their own; default 5 s. */
+  /** STARTING to RUNNING, for DEAs without their own; default 1 s, as Diego's cells (see Diego's defaultBootMs). */
   defaultBootMs?: number
   /** An instance is missing once its DEA missed this many heartbeats; default 3. */
   missedHeartbeats?: number
@@ -160,7 +160,7 @@ export class DeaPool implements RuntimeBackend {
     this.fleet = new DeaFleet({
       clock: this.clock,
       routes: options.routes,
-      defaultBootMs: atLeastZero('defaultBootMs', options.defaultBootMs, 5_000),
+      defaultBootMs: atLeastZero('defaultBootMs', options.defaultBootMs, 1_000),
       advertiseIntervalMs: positive('advertiseIntervalMs', options.advertiseIntervalMs, 5_000),
       advertisementTtlMs: positive('advertisementTtlMs', options.advertisementTtlMs, 10_000),
       heartbeatIntervalMs,

@@ -3,6 +3,7 @@
 // by state) and the cells' resource accounts can never drift from the records. No timers: the shells
 // (auctioneer, reps, converger) decide when; the BBS only records.
 
+import type { RouteEndpoint, RouteSource } from '../routes.js'
 import { matchesPlacementTags, matchesRootfs, type Resources } from './auction.js'
 import { type RestartPolicy, shouldRestartImmediately } from './restart-calculator.js'
 
@@ -67,13 +68,18 @@ export function formatInstanceGuid(id: number): string {
   return [INSTANCE_GUID_PREFIX, id.toString(16).padStart(12, '0')].join('')
 }
 
-/** Every ActualLRP of one process guid: the ORDINARY record per index, and any EVACUATING or SUSPECT copies. */
-export class ActualGroup {
+/**
+ * Every ActualLRP of one process guid: the ORDINARY record per index, and any EVACUATING or SUSPECT copies.
+ * It is also the route source of its running instances (the route emitter registers it under its routes).
+ */
+export class ActualGroup implements RouteSource {
   readonly instances: (ActualLrp | undefined)[] = []
   copies: ActualLrp[] | undefined = undefined
   desired: DesiredLrp | undefined = undefined
   /** The routes running instances are registered under (the route emitter keeps this in step). */
   registeredRoutes: readonly string[] = []
+  /** How many of its instances the route emitter counts as registered; the group is in the table while above 0. */
+  routedInstances = 0
 
   constructor(
     readonly processGuid: string,
@@ -82,6 +88,22 @@ export class ActualGroup {
 
   get isEmpty(): boolean {
     return this.desired === undefined && this.instances.length === 0 && !this.copies?.length
+  }
+
+  /** An endpoint for each RUNNING record, ordinary or copy: what the route emitter has registered. */
+  routeEndpoints(into: RouteEndpoint[]): void {
+    for (const lrp of this.instances) if (lrp?.state === 'RUNNING') into.push(this.endpoint(lrp))
+    if (this.copies) for (const copy of this.copies) if (copy.state === 'RUNNING') into.push(this.endpoint(copy))
+  }
+
+  private endpoint(lrp: ActualLrp): RouteEndpoint {
+    return {
+      appGuid: this.appGuid,
+      backend: 'diego',
+      index: lrp.index,
+      instanceGuid: lrp.instanceGuid,
+      host: lrp.cellId,
+    }
   }
 
   /** Every record, ordinary and copies. */

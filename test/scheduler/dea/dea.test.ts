@@ -5,7 +5,7 @@ import { RouteTable } from '../../../src/scheduler/routes.js'
 import { aDea, aFoundation, anApp, runningIndexes } from './builders.js'
 
 const HM = 10_000
-const BOOT = 5_000
+const BOOT = 1_000
 
 describe('DeaPool: starting and stopping apps', () => {
   it('places the instances of a desired app at once and runs them after the boot delay', async () => {
