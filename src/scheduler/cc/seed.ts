@@ -90,6 +90,12 @@ export const ROLE_USERS: readonly { username: string; org?: OrgRole; space?: Spa
 // Built-in fleets are dated in mid-2016, when CF ran both backends side by side.
 const SEED_EPOCH = Date.UTC(2016, 5, 1, 9, 0, 0)
 
+/** The passwords of the users a seed creates (for Store.prepareSecrets), the same users as seed() makes. */
+export function seedPasswords(users: SeedOptions['users'] = {}): string[] {
+  const { admin, developer } = { ...DEFAULT_USERS, ...users }
+  return [admin.password, developer.password, ...ROLE_USERS.map((login) => login.username)]
+}
+
 /**
  * Loads `source` (a built-in size or the path of a seed JSON file) into an empty store, in one
  * transaction: on any error nothing is written. A store that already holds orgs is left alone.
