@@ -179,9 +179,13 @@ async function execute(request: PgRequest): Promise<PgReply> {
     return { ok: true, rows, rowCount: Array.isArray(result) ? 0 : (result.rowCount ?? 0) }
   } catch (error) {
     const connectionError = isConnectionError(error)
+    // A failed COMMIT (or ROLLBACK) ends the transaction: the server rolls it back, or the connection that
+    // held it is gone with it. Ended before the connection is dropped, so that the drop does not leave this
+    // thread "lost in a transaction" that nobody will end: every later call would fail.
+    const ends = endsTransaction(sql)
+    if (ends) inTransaction = false
     if (connectionError && active) drop(active)
-    // A failed COMMIT ends the transaction in PostgreSQL as a ROLLBACK does.
-    if (verb === 'COMMIT') inTransaction = false
+    if (ends) lostInTransaction = false
     if (connectionError && !active && inTransaction) lostInTransaction = true
     return {
       ok: false,

@@ -17,6 +17,7 @@ import {
   type PlannedStep,
   SCHEMA_VERSION,
 } from '../../../src/core/journal/index.js'
+import { PgStore } from '../../../src/core/journal/pg-store.js'
 import { freshSchema, sql, startPostgres, type TestPostgres } from '../../support/postgres.js'
 
 const TARGET = 'https://api.example.test'
@@ -601,5 +602,43 @@ describe('Journal on postgres: which commits wait for the disk', () => {
       journal.transitionStep(id, 0, to)
     }
     expect(relaxed).toEqual(['verifying', 'done'])
+  })
+})
+
+describe('Journal on postgres: a COMMIT that fails', () => {
+  it('ends the transaction, so that the next call works: the connection cut during the COMMIT', async () => {
+    const store = new PgStore(await freshSchema(server!))
+    try {
+      // A trigger run by the COMMIT itself ends the session: the connection breaks with the COMMIT in flight.
+      store.exec(`CREATE TABLE t (n INTEGER);
+        CREATE FUNCTION cut() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.n = 1 THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF; RETURN NEW; END $$;
+        CREATE CONSTRAINT TRIGGER cut AFTER INSERT ON t DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION cut();`)
+      store.defer('BEGIN')
+      store.run('INSERT INTO t (n) VALUES (1)')
+      expect(() => store.run('COMMIT')).toThrow(JournalUnavailableError)
+      expect(store.inTransaction).toBe(false)
+      expect(store.get<{ n: number }>('SELECT COUNT(*) AS n FROM t')).toEqual({ n: 0 })
+      store.defer('BEGIN')
+      store.run('INSERT INTO t (n) VALUES (2)')
+      store.run('COMMIT')
+      expect(store.all<{ n: number }>('SELECT n FROM t')).toEqual([{ n: 2 }])
+    } finally {
+      store.close()
+    }
+  })
+
+  it('ends the transaction, so that the next call works: a constraint checked at the commit', async () => {
+    const store = new PgStore(await freshSchema(server!))
+    try {
+      store.exec('CREATE TABLE u (n INTEGER UNIQUE DEFERRABLE INITIALLY DEFERRED)')
+      store.defer('BEGIN')
+      store.run('INSERT INTO u (n) VALUES (1), (1)')
+      expect(() => store.run('COMMIT')).toThrow(/duplicate key/)
+      expect(store.inTransaction).toBe(false)
+      expect(store.get<{ n: number }>('SELECT COUNT(*) AS n FROM u')).toEqual({ n: 0 })
+    } finally {
+      store.close()
+    }
   })
 })
