@@ -254,6 +254,9 @@ export class MigrationRunner {
       this.startTimers()
       await this.watchForeignFlips()
       await this.migrate(this.journal.requireMigration(this.migrationId))
+      // A last look: a change made since the previous one (a run shorter than the poll has had none since
+      // its first) is reported, and keeps the run from calling itself completed.
+      if (!this.stopRequest) await this.pollForeign()
       return this.finishMigration()
     } catch (error) {
       throw error instanceof LeaseLostError ? new LockLostError(this.migrationId) : error
@@ -469,6 +472,9 @@ export class MigrationRunner {
       // An interrupt, the failure threshold or the CC's outage has already left it paused; steps left in
       // doubt with nothing else stopping the run pause it here, so that a resume reads the CC for them.
       else if (!this.paused) this.pause('in-doubt')
+    } else if (this.stopRequest?.kind === 'foreign') {
+      // Every step settled, but someone else changed flags meanwhile: it stays paused for the operator to
+      // look (the summary names them); a resume completes it, or a rollback puts back what it moved.
     } else if (counts.failed > 0) {
       this.journal.setMigrationState(this.migrationId, 'failed', {
         pausedBy: null,
@@ -529,9 +535,14 @@ export class MigrationRunner {
     let justFlipped = false
     try {
       if (app.diego === step.targetDiego) {
-        // Found set: after a crash it was this migration's flip; on a fresh step someone was first.
+        // Found set: after a crash it was this migration's flip; on a fresh step someone was first (it was
+        // not on its target when planned): another operator at work, most likely, so the run stops starting
+        // apps, as for a flip seen in the CC's events, unless a resume was the operator's word on this one.
         const how = recovering ? 'reconciled' : 'already'
-        if (!recovering) this.record({ type: 'foreign-flip', diego: app.diego, by: null, ...ref(step) })
+        if (!recovering && !this.foreignReported(step.appGuid)) {
+          this.record({ type: 'foreign-flip', diego: app.diego, by: null, ...ref(step) })
+          this.stopForForeignFlips()
+        }
         step = this.journal.transitionStep(
           this.migrationId,
           step.position,
@@ -1086,11 +1097,21 @@ export class MigrationRunner {
         const { appGuid, appName, position, diego, by, eventId } = flip
         this.record({ type: 'foreign-flip', appGuid, appName, position, diego, by, eventId })
       }
-      if (this.stopRequest) return
-      this.pause(FOREIGN_FLIPS)
-      this.stopRequest = { kind: 'foreign', by: FOREIGN_FLIPS }
-      this.signal()
+      this.stopForForeignFlips()
     })
+  }
+
+  /** A change this migration did not make: no new step starts, and the run ends paused (exit 3). */
+  private stopForForeignFlips(): void {
+    if (this.stopRequest) return
+    this.pause(FOREIGN_FLIPS)
+    this.stopRequest = { kind: 'foreign', by: FOREIGN_FLIPS }
+    this.signal()
+  }
+
+  /** Whether this migration has recorded a change of the app's flag by someone else already. */
+  private foreignReported(appGuid: string): boolean {
+    return this.journal.events(this.migrationId).some((e) => e.type === 'foreign-flip' && e.appGuid === appGuid)
   }
 
   private applyControls(): void {

@@ -5,7 +5,7 @@ import { RouteTable } from '../../../src/scheduler/routes.js'
 import { aDea, aFoundation, anApp, runningIndexes } from './builders.js'
 
 const HM = 10_000
-const BOOT = 5_000
+const BOOT = 1_000
 
 describe('DeaPool: starting and stopping apps', () => {
   it('places the instances of a desired app at once and runs them after the boot delay', async () => {
@@ -133,13 +133,32 @@ describe('DeaPool: the health manager winds down an app the CC moved to Diego', 
     expect(runningIndexes(pool, 'staying')).toEqual([0, 1])
   })
 
-  it('winds it down within one interval of its own, whatever that interval is', async () => {
+  it('winds it down within one fetch and one analysis of its own, whatever those intervals are', async () => {
     const { clock, cc, pool } = aFoundation({ hmIntervalMs: 3_000, desiredFetchIntervalMs: 3_000 })
     cc.start(anApp({ appGuid: 'moving', instances: 2 }))
     await clock.advance(BOOT + 500)
     cc.flipToDiego('moving')
-    await clock.advance(3_000)
+    await clock.advance(3_000 + 3_000)
     expect(pool.instancesOnDeas('moving')).toEqual([])
+  })
+
+  it("stops it on the analyzer's next pass after the fetch that no longer lists it, not at the fetch itself", async () => {
+    // HM9000's fetcher and analyzer are separate daemons: by default the fetch runs half an analysis
+    // interval before the pass that acts on it (fetches at 5 s, 65 s, 125 s; passes at 10 s, 20 s, ...).
+    const { clock, cc, pool } = aFoundation()
+    cc.start(anApp({ appGuid: 'moving', instances: 2 }))
+    cc.start(anApp({ appGuid: 'late', instances: 1 }))
+    await clock.advance(65_000 - 1)
+    cc.flipToDiego('moving') // a moment before the fetch at 65 s
+    await clock.advance(1)
+    await clock.advance(5_000 - 1)
+    expect(runningIndexes(pool, 'moving')).toEqual([0, 1]) // fetched, not yet analysed: Diego has 5 s
+    cc.flipToDiego('late') // a moment before the pass at 70 s, which acts on the fetch of 65 s
+    await clock.advance(1)
+    expect(pool.instancesOnDeas('moving')).toEqual([])
+    expect(runningIndexes(pool, 'late')).toEqual([0])
+    await clock.advance(60_000)
+    expect(pool.instancesOnDeas('late')).toEqual([])
   })
 
   it('keeps it running until its next fetch of the desired state (every 60 s, as HM9000), however often it analyses', async () => {
