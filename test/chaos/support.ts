@@ -167,8 +167,8 @@ export class ServerProcess {
     args.push('--router-port', String(this.routerPort), '--speed', String(this.speed))
     const child = spawn(process.execPath, [...cliEntry(), ...args], {
       cwd: join(dirname(fileURLToPath(import.meta.url)), '..', '..'),
-      // In one process: bin/run.js otherwise runs `server` in a child Node (bin/heap-flags.js), and a SIGKILL
-      // of the launcher would leave the foundation itself running.
+      // In one process, so that the SIGKILL hits the foundation itself: bin/run.js otherwise runs `server` in
+      // a child Node (bin/heap-flags.js), which, its launcher killed, stops cleanly on its own (SIGTERM).
       env: { PATH: process.env.PATH, NO_COLOR: '1', CFCTL_HEAP_FLAGS: '0' },
       stdio: ['ignore', 'ignore', 'pipe'],
     })

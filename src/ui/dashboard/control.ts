@@ -195,7 +195,7 @@ export class MigrationControl {
       const lock = this.journal.liveLockOf(migrationId)
       if (lock) {
         return {
-          text: `cfctl (pid ${lock.pid} on ${lock.hostname}) runs ${migrationId}: abort it first (a), then roll back`,
+          text: `cfctl (pid ${lock.pid} on ${lock.hostname}) runs ${migrationId}: abort it (a) and press b again, or run cfctl rollback ${migrationId}, which takes it over`,
           tone: 'warn',
         }
       }
