@@ -227,7 +227,9 @@ describe('the dashboard store', () => {
     await advance(w.clock, 2_000)
 
     const refused = await store.act('rollback')
-    expect(refused.text).toMatch(/^cfctl \(pid \d+ on .+\) runs (\S+): abort it \(a\) and press b again, or run cfctl rollback \1, which takes it over$/)
+    expect(refused.text).toMatch(
+      /^cfctl \(pid \d+ on .+\) runs (\S+): abort it \(a\) and press b again, or run cfctl rollback \1, which takes it over$/,
+    )
 
     await settle(w.clock, run)
     expect(w.journal.requireMigration(id).state).toBe('completed')
