@@ -4,6 +4,7 @@
 // The runner writes each step's intent here before it touches the Cloud Controller, which is what lets a
 // crashed migration be resumed by reading the journal and the CC. Timestamps come from the injected clock.
 import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
 import { type Clock, RealClock, type Timer } from '../../clock.js'
 import { JournalError } from './errors.js'
 import type { JournalEvent, MigrationEvent, MigrationEventBody } from './events.js'
@@ -696,6 +697,17 @@ export class Journal {
     if (!row) return undefined
     const lock = toLock(row)
     return this.clock.now() - lock.heartbeatAt <= staleAfterMs ? lock : undefined
+  }
+
+  /**
+   * The live lock of a migration whose runner still exists: on this host its pid must exist too (after a
+   * kill -9 the heartbeat stays fresh for up to the stale limit, but the pid is gone at once).
+   */
+  liveRunnerOf(migrationId: string): LockRecord | undefined {
+    const lock = this.liveLockOf(migrationId)
+    if (!lock) return undefined
+    if (lock.hostname === hostname() && !isProcessAlive(lock.pid)) return undefined
+    return lock
   }
 
   /**
