@@ -1,12 +1,11 @@
 // The journal flag and the migration ID argument, shared by `cfctl migrations ...` and `cfctl rollback`.
 import { mkdtempSync, rmSync } from 'node:fs'
-import { hostname, tmpdir, userInfo } from 'node:os'
+import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { Args, Flags } from '@oclif/core'
 import { RealClock } from '../clock.js'
 import { Journal } from '../core/journal/journal.js'
-import { isProcessAlive } from '../core/journal/lock.js'
-import type { LockRecord, MigrationRecord } from '../core/journal/types.js'
+import type { MigrationRecord } from '../core/journal/types.js'
 import { controlMigration } from '../core/migration/control.js'
 import { defaultJournalPath, requireMigration } from '../core/migration/operation.js'
 
