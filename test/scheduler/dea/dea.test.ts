@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { FakeClock } from '../../../src/scheduler/clock.js'
 import { DeaPool } from '../../../src/scheduler/dea/index.js'
 import { RouteTable } from '../../../src/scheduler/routes.js'
-import { aDea, aFoundation, anApp, runningIndexes } from './builders.js'
+import { aDea, aFoundation, anApp, CloudControllerDouble, runningIndexes } from './builders.js'
 
 const HM = 10_000
 const BOOT = 1_000
@@ -34,6 +34,23 @@ describe('DeaPool: starting and stopping apps', () => {
 
     await clock.advance(61_000)
     expect(pool.instances('web').map((s) => s.uptimeSec)).toEqual([61, 61, 61])
+  })
+
+  it('places what it is asked before start() however long that takes: the DEAs advertise as time passes', async () => {
+    // A foundation places its seeded apps before the loops start; on a loaded machine that took longer than an
+    // advertisement lives (10 s), and every app after that point stayed DOWN with "no DEA is advertising".
+    const clock = new FakeClock()
+    const cc = new CloudControllerDouble()
+    const pool = new DeaPool({ clock, source: cc, routes: new RouteTable(), deas: [aDea('dea-1'), aDea('dea-2')] })
+    cc.pool = pool
+    cc.start(anApp({ appGuid: 'early', instances: 2 }))
+    await clock.advance(25_000) // no loop runs before start(): nothing advertises on a timer
+    cc.start(anApp({ appGuid: 'late', instances: 2 }))
+    expect(pool.instances('late').map((s) => [s.state, s.details])).toEqual([
+      ['STARTING', undefined],
+      ['STARTING', undefined],
+    ])
+    pool.shutdown()
   })
 
   it('spreads an app across zones first, then across the DEAs of a zone', () => {
