@@ -128,6 +128,9 @@ export {
   type StepFailure,
 } from './outcome.js'
 
+/** A PUT this long after the journal last saw the lease held reads the lease again first (see confirmLease). */
+const LEASE_RECHECK_MS = 1_000
+
 const RUNNABLE: readonly MigrationState[] = ['planned', 'running', 'paused', 'failed', 'completed']
 const IN_DOUBT: readonly StepState[] = ['flipping', 'verifying', 'rolling-back']
 
@@ -173,6 +176,8 @@ export class MigrationRunner {
   private readonly foreignPollMs: number
   private foreignWatch: ForeignFlipWatch | undefined
   private foreignPolling = false
+  private beating = false
+  private pollingControls = false
   private outage!: CcOutage
   private calls!: AppCalls
 
@@ -954,8 +959,8 @@ export class MigrationRunner {
       readAttempts: this.readAttempts,
       retryDelayMs: this.retryDelayMs,
       // A journal that groups its commits may hold the intent still: it must be on disk before the CC acts.
-      beforeChange: async () => {
-        if (this.journal.pending) await this.journal.durable()
+      beforeChange: async (guid) => {
+        await this.journal.intentDurable(this.migrationId, guid)
         this.confirmLease()
       },
     })
@@ -1020,15 +1025,46 @@ export class MigrationRunner {
   private startTimers(): void {
     const target = this.lockTarget!
     this.timers.push(
-      this.clock.every(this.heartbeatMs, () =>
-        this.guard(() => {
-          if (this.journal.heartbeat(target, this.owner.token)) return
-          this.stopRequest = { kind: 'lock-lost', by: 'lock-lost' }
-          this.signal()
-        }),
-      ),
-      this.clock.every(this.controlPollMs, () => this.guard(() => this.applyControls())),
+      this.clock.every(this.heartbeatMs, () => void this.beat(target)),
+      this.clock.every(this.controlPollMs, () => void this.pollControls()),
     )
+  }
+
+  // The heartbeat and the look for commands wait for the journal without blocking the steps in flight: on
+  // PostgreSQL each is a round trip, and one that blocked would queue behind the group commits on their way.
+  private async beat(target: string): Promise<void> {
+    if (this.beating) return
+    this.beating = true
+    let held: boolean
+    try {
+      held = await this.journal.heartbeatAsync(target, this.owner.token)
+    } catch (error) {
+      this.guard(() => {
+        throw error
+      })
+      return
+    } finally {
+      this.beating = false
+    }
+    if (held || this.mode === 'idle') return
+    this.stopRequest = { kind: 'lock-lost', by: 'lock-lost' }
+    this.signal()
+  }
+
+  private async pollControls(): Promise<void> {
+    if (this.pollingControls) return
+    this.pollingControls = true
+    try {
+      if (!(await this.journal.controlsWaiting(this.migrationId))) return
+    } catch (error) {
+      this.guard(() => {
+        throw error
+      })
+      return
+    } finally {
+      this.pollingControls = false
+    }
+    this.guard(() => this.applyControls())
   }
 
   /**
@@ -1159,11 +1195,14 @@ export class MigrationRunner {
 
   /**
    * Right before a PUT: the intent just written passed the lease's fence, but if this process was frozen
-   * (SIGSTOP, a paused VM) since, the lease may have been taken over meanwhile. One read of the lease row
-   * tells (LeaseLostError if lost); only the PUT's own flight is left to chance.
+   * (SIGSTOP, a paused VM) since, the lease may have been taken over meanwhile. Unless the journal saw the
+   * lease held within the last LEASE_RECHECK_MS (the commit of the intent, usually: a takeover needs a lease
+   * 30 s stale), one read of the lease row tells (LeaseLostError if lost); only the PUT's own flight is left
+   * to chance. A read per PUT, on a journal across the network, was a round trip per app for nothing.
    */
   private confirmLease(): void {
     if (this.stopRequest?.kind === 'lock-lost') throw new LeaseLostError(this.migrationId, -1, undefined)
+    if (this.journal.leaseConfirmedWithin(this.migrationId, LEASE_RECHECK_MS)) return
     this.journal.checkLease(this.migrationId)
   }
 
