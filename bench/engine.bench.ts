@@ -1,14 +1,12 @@
 // The Diego engine at the size Diego's own BBS was benchmarked at: 1,000 cells and 250,000 ActualLRPs.
 //   engine.place_us_per_instance  the auctioneer placing 250,000 instances in batches (auction + BBS claims + rep boots)
 //   engine.converge_pass_ms       the pure converge() over 250,000 ActualLRPs with 1% missing and 1% extra
-//   engine.rss_mb_250k            RSS of a separate process whose Diego holds 250,000 RUNNING ActualLRPs
-// The RSS child is this same file run with `--hold-250k`, so that what the other benches allocated does not count.
-import { spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+//   engine.rss_mb_250k            RSS of `cfctl server` (bin/run.js, as a user starts it) holding 250,000 RUNNING
+//                                 ActualLRPs: a seed file of the same fleet, every app on Diego
+import type { ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import { getHeapSpaceStatistics } from 'node:v8'
 import type { AppSpec } from '../src/scheduler/backend.js'
 import { FakeClock } from '../src/scheduler/clock.js'
 import {
@@ -23,7 +21,8 @@ import {
 } from '../src/scheduler/diego/index.js'
 import { mulberry32 } from '../src/scheduler/random.js'
 import { RouteTable } from '../src/scheduler/routes.js'
-import { gc, median, type Results, round, timeMs } from './lib.js'
+import { cannotMeasureRss, cfctlTree, rssMb, startCfctl, stop } from './cfctl-process.js'
+import { adminToken, gc, median, type Results, round, timeMs } from './lib.js'
 
 const CELLS = 1_000
 const ZONES = 3
@@ -31,7 +30,6 @@ const INSTANCES = 250_000
 /** Start requests per auction batch. */
 const BATCH = 5_000
 const NOW = Date.UTC(2026, 0, 1)
-const HOLD_FLAG = '--hold-250k'
 
 /** Cells as Diego deploys them by default: 250 containers each, spread over three zones. */
 function cellSpecs(): CellSpec[] {
@@ -271,88 +269,135 @@ async function wholeConvergerPass(): Promise<number> {
   return ms
 }
 
-/** Runs in the child: a Diego holding 250,000 RUNNING ActualLRPs (routes registered), then its RSS in MB. */
-async function holdFleet(): Promise<void> {
-  const baseline = process.memoryUsage().rss
-  const placement = await placeFleet(fleet())
-  if (placement.placed !== INSTANCES) throw new Error(`placed only ${placement.placed}`)
-  await placement.clock.advance(5_000) // every instance boots: CLAIMED -> RUNNING, routes registered
-  const running = placement.diego.bbs.count('RUNNING')
-  if (running !== INSTANCES) throw new Error(`only ${running} RUNNING`)
-  gc()
-  gc()
-  const usage = process.memoryUsage()
-  const youngGeneration = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0
-  // For the note only: what is left once V8 is made to hand back what it can, its young generation above all.
-  ;(globalThis as { gc?: (options: object) => void }).gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' })
-  const squeezed = process.memoryUsage().rss
-  const held: Held = { rss: usage.rss, heapUsed: usage.heapUsed, baseline, running, youngGeneration, squeezed }
-  process.stdout.write(`${JSON.stringify(held)}\n`)
-  // Keep the engine reachable until after the measurement.
-  placement.diego.shutdown()
+/**
+ * A seed file (the `--seed FILE` format of `cfctl server`) holding the fleet: every app STARTED on Diego,
+ * 25 apps to a space, 20 spaces to an org. `cfctl server --seed FILE` sizes its cells for it and places every
+ * instance before its API answers.
+ */
+function fleetSeedFile(apps: AppSpec[], path: string): void {
+  const orgs: { name: string; spaces: { name: string; apps: object[] }[] }[] = []
+  const perSpace = 25
+  for (let a = 0; a < apps.length; a += perSpace) {
+    const space = a / perSpace
+    const org = Math.floor(space / 20)
+    orgs[org] ??= { name: `org-${org}`, spaces: [] }
+    orgs[org].spaces.push({
+      name: `space-${space % 20}`,
+      apps: apps.slice(a, a + perSpace).map((app) => ({
+        name: app.name,
+        instances: app.instances,
+        memory: app.memoryMb,
+        disk_quota: app.diskMb,
+        state: 'STARTED',
+        diego: true,
+      })),
+    })
+  }
+  writeFileSync(path, JSON.stringify({ orgs }))
 }
 
 interface Held {
+  /** RSS of the process that holds the foundation (bin/run.js's child when it relaunched), MB. */
   rss: number
-  heapUsed: number
-  baseline: number
-  running: number
-  youngGeneration: number
-  squeezed: number
+  /** RSS of the launcher, when it is another process, MB. */
+  launcherRss: number | undefined
+  bootMs: number
+  placed: number
 }
 
 /**
- * This file bundled to plain JavaScript, so the child runs as the product does (compiled, no TypeScript
- * loader in memory: tsx alone adds 20 to 30 MB of RSS to a process that has done nothing yet).
+ * `cfctl server --seed FILE` as a user starts it; once its API answers, every instance is placed (checked over
+ * `/v2/x-cfctl/backends`), and once a sample of apps reports every instance RUNNING (the cells' boot delay) and
+ * a few seconds more have passed, the RSS of the process holding the foundation.
  */
-async function bundledSelf(): Promise<string> {
-  const { build } = await import('esbuild')
-  const outfile = join(mkdtempSync(join(tmpdir(), 'cfctl-bench-')), 'engine-hold.mjs')
-  await build({
-    entryPoints: [fileURLToPath(import.meta.url)],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    outfile,
-    logLevel: 'error',
-  })
-  return outfile
+async function holdFleet(seedFile: string, env: NodeJS.ProcessEnv): Promise<Held> {
+  const started = performance.now()
+  const child = startCfctl(['server', '--seed', seedFile], env)
+  try {
+    const api = await apiUrlOf(child)
+    const bootMs = performance.now() - started
+    const tree = await cfctlTree(child.pid!)
+    const headers = { authorization: `bearer ${await adminToken({ apiUrl: api, users: { admin: ADMIN } })}` }
+    const backends = (await (await fetch(`${api}/v2/x-cfctl/backends`, { headers })).json()) as {
+      diego: { containers: { used: number } }
+    }
+    const placed = backends.diego.containers.used
+    if (placed !== INSTANCES) throw new Error(`cfctl server placed ${placed} of ${INSTANCES} instances on Diego`)
+    await untilSampleRunning(api, headers)
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS))
+    const rss = rssMb(tree.worker)
+    if (rss === undefined) throw new Error('cfctl server ended before its RSS was read')
+    return { rss, launcherRss: tree.relaunched ? rssMb(tree.launcher) : undefined, bootMs, placed }
+  } finally {
+    await stop(child)
+  }
 }
 
-function holdInChild(script: string): Promise<Held> {
+const ADMIN = { username: 'admin', password: 'admin' }
+/** After every sampled instance runs: the process settles (a converger pass, the GC) before it is read. */
+const SETTLE_MS = 5_000
+
+/** Waits until every instance of the first page of apps is RUNNING. */
+async function untilSampleRunning(api: string, headers: Record<string, string>): Promise<void> {
+  const page = (await (await fetch(`${api}/v2/apps?results-per-page=20`, { headers })).json()) as {
+    resources: { metadata: { guid: string } }[]
+  }
+  const until = performance.now() + 60_000
+  for (const app of page.resources) {
+    for (;;) {
+      const instances = (await (
+        await fetch(`${api}/v2/apps/${app.metadata.guid}/instances`, { headers })
+      ).json()) as Record<string, { state: string }>
+      if (Object.values(instances).every((i) => i.state === 'RUNNING')) break
+      if (performance.now() > until) throw new Error(`app ${app.metadata.guid} was not RUNNING within 60 s`)
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  }
+}
+
+function apiUrlOf(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', script, HOLD_FLAG], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
     let out = ''
     let err = ''
-    child.stdout.on('data', (chunk) => (out += chunk))
-    child.stderr.on('data', (chunk) => (err += chunk))
-    child.on('error', reject)
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`RSS child exited with ${code}: ${err.trim()}`))
-      else resolve(JSON.parse(out.trim().split('\n').at(-1)!) as Held)
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8')
+      const found = /^API:\s+(\S+)/m.exec(out)
+      if (found) resolve(found[1]!)
     })
+    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')))
+    child.once('close', (code) =>
+      reject(new Error(`cfctl server exited ${code} before its API: ${err.trim().slice(0, 500)}`)),
+    )
   })
 }
 
-async function residentSet(results: Results): Promise<void> {
-  const script = await bundledSelf()
-  const runs: Held[] = []
-  for (let i = 0; i < 3; i++) runs.push(await holdInChild(script))
-  const mb = (bytes: number) => bytes / 1_048_576
-  const rss = median(runs.map((r) => mb(r.rss)))
-  results.record(
-    'engine.rss_mb_250k',
-    rss,
-    'MB',
-    `child process (plain node, this file bundled by esbuild) with a Diego engine holding ${runs[0]!.running.toLocaleString('en')} RUNNING ActualLRPs on ` +
-      `${CELLS.toLocaleString('en')} cells, routes registered, after a full GC; median of ${runs.length}; ` +
-      `heap used ${round(median(runs.map((r) => mb(r.heapUsed))))} MB, V8 young generation ${round(median(runs.map((r) => mb(r.youngGeneration))))} MB, ` +
-      `RSS before building ${round(median(runs.map((r) => mb(r.baseline))))} MB, ` +
-      `RSS after a last-resort GC hands the young generation back ${round(median(runs.map((r) => mb(r.squeezed))))} MB`,
-  )
+export async function residentSet(results: Results): Promise<void> {
+  const why = cannotMeasureRss()
+  if (why) return results.skip('engine.rss_mb_250k', why)
+  const dir = mkdtempSync(join(tmpdir(), 'cfctl-bench-engine-'))
+  try {
+    const seedFile = join(dir, 'fleet-250k.json')
+    const apps = fleet()
+    fleetSeedFile(apps, seedFile)
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, CFCTL_HOME: join(dir, '.cfctl'), NO_COLOR: '1' }
+    const runs: Held[] = []
+    for (let i = 0; i < 3; i++) runs.push(await holdFleet(seedFile, env))
+    const launcher = runs.map((r) => r.launcherRss).filter((r) => r !== undefined)
+    results.record(
+      'engine.rss_mb_250k',
+      median(runs.map((r) => r.rss)),
+      'MB',
+      `VmRSS of the process holding the foundation of \`node bin/run.js server --seed FILE\` (a seed file of ` +
+        `${apps.length.toLocaleString('en')} apps STARTED on Diego, ${INSTANCES.toLocaleString('en')} instances, all placed and RUNNING, ` +
+        `with the CC store, the cells and DEAs it sizes, routes registered), ${SETTLE_MS / 1000} s after a sample runs; ` +
+        (launcher.length > 0
+          ? `that process is the child Node bin/run.js starts with its heap flags (bin/heap-flags.js); the launcher itself ${round(median(launcher))} MB besides; `
+          : 'bin/run.js ran it in its own process; ') +
+        `median of ${runs.length} (${runs.map((r) => round(r.rss)).join(', ')} MB); API up after ${round(median(runs.map((r) => r.bootMs)))} ms`,
+    )
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 }
 
 export default async function engineBench(results: Results): Promise<void> {
@@ -361,8 +406,4 @@ export default async function engineBench(results: Results): Promise<void> {
   await convergence(results)
   gc()
   await residentSet(results)
-}
-
-if (process.argv.includes(HOLD_FLAG) && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await holdFleet()
 }

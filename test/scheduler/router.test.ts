@@ -1,7 +1,7 @@
 import { request } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Router } from '../../src/scheduler/router.js'
-import { RouteTable } from '../../src/scheduler/routes.js'
+import { type RouteEndpoint, RouteTable } from '../../src/scheduler/routes.js'
 
 // fetch() drops a Host header; undici's request() sends it, as a real client through a router does.
 async function get(url: string, host: string) {
@@ -75,6 +75,23 @@ describe('Router', () => {
     const url = await start(routes, ['shop.apps.internal'])
     expect((await get(url, 'shop.apps.internal')).status).toBe(200)
     routes.unregister('shop.apps.internal', 'a')
+    expect((await get(url, 'shop.apps.internal')).status).toBe(502)
+  })
+
+  it('asks a registered source for its running endpoints at each request', async () => {
+    const routes = new RouteTable()
+    const running: RouteEndpoint[] = []
+    const source = { routeEndpoints: (into: RouteEndpoint[]) => into.push(...running) }
+    routes.registerSource('shop.apps.internal', source)
+    routes.registerSource('SHOP.apps.internal', source)
+    const url = await start(routes, ['shop.apps.internal'])
+    expect((await get(url, 'shop.apps.internal')).status).toBe(502)
+    running.push({ appGuid: 'g1', backend: 'diego', index: 1, instanceGuid: 'i-1', host: 'cell-1' })
+    const res = await get(url, 'shop.apps.internal')
+    expect(res.headers['x-cf-app-instance']).toBe('g1:1')
+    expect(routes.lookup('shop.apps.internal')).toHaveLength(1)
+    routes.unregisterSource('shop.apps.internal', source)
+    expect(routes.size).toBe(0)
     expect((await get(url, 'shop.apps.internal')).status).toBe(502)
   })
 })

@@ -3,6 +3,7 @@
 // by state) and the cells' resource accounts can never drift from the records. No timers: the shells
 // (auctioneer, reps, converger) decide when; the BBS only records.
 
+import type { RouteEndpoint, RouteSource } from '../routes.js'
 import { matchesPlacementTags, matchesRootfs, type Resources } from './auction.js'
 import { type RestartPolicy, shouldRestartImmediately } from './restart-calculator.js'
 
@@ -67,13 +68,18 @@ export function formatInstanceGuid(id: number): string {
   return [INSTANCE_GUID_PREFIX, id.toString(16).padStart(12, '0')].join('')
 }
 
-/** Every ActualLRP of one process guid: the ORDINARY record per index, and any EVACUATING or SUSPECT copies. */
-export class ActualGroup {
+/**
+ * Every ActualLRP of one process guid: the ORDINARY record per index, and any EVACUATING or SUSPECT copies.
+ * It is also the route source of its running instances (the route emitter registers it under its routes).
+ */
+export class ActualGroup implements RouteSource {
   readonly instances: (ActualLrp | undefined)[] = []
   copies: ActualLrp[] | undefined = undefined
   desired: DesiredLrp | undefined = undefined
   /** The routes running instances are registered under (the route emitter keeps this in step). */
   registeredRoutes: readonly string[] = []
+  /** How many of its instances the route emitter counts as registered; the group is in the table while above 0. */
+  routedInstances = 0
 
   constructor(
     readonly processGuid: string,
@@ -82,6 +88,22 @@ export class ActualGroup {
 
   get isEmpty(): boolean {
     return this.desired === undefined && this.instances.length === 0 && !this.copies?.length
+  }
+
+  /** An endpoint for each RUNNING record, ordinary or copy: what the route emitter has registered. */
+  routeEndpoints(into: RouteEndpoint[]): void {
+    for (const lrp of this.instances) if (lrp?.state === 'RUNNING') into.push(this.endpoint(lrp))
+    if (this.copies) for (const copy of this.copies) if (copy.state === 'RUNNING') into.push(this.endpoint(copy))
+  }
+
+  private endpoint(lrp: ActualLrp): RouteEndpoint {
+    return {
+      appGuid: this.appGuid,
+      backend: 'diego',
+      index: lrp.index,
+      instanceGuid: lrp.instanceGuid,
+      host: lrp.cellId,
+    }
   }
 
   /** Every record, ordinary and copies. */
@@ -163,6 +185,26 @@ export class Cell {
     readonly optionalPlacementTags: readonly string[],
     public bootDelayMs: number,
   ) {}
+
+  // The last rootfs and placement tags (by identity) this cell was found to accept: a batch claims thousands
+  // of instances of a few DesiredLRP shapes, and matching strings for each costs more than the claim.
+  private acceptedRootfs: string | undefined = undefined
+  private acceptedTags: readonly string[] | undefined = undefined
+
+  /** The cell offers this rootfs and its placement tags match (the rep's rules, see auction.ts). */
+  accepts(rootfs: string, placementTags: readonly string[]): boolean {
+    const known = this.acceptedTags
+    if (
+      rootfs === this.acceptedRootfs &&
+      (placementTags === known || (placementTags.length === 0 && known?.length === 0))
+    ) {
+      return true
+    }
+    if (!matchesRootfs(this.rootfsProviders, rootfs) || !matchesPlacementTags(this, placementTags)) return false
+    this.acceptedRootfs = rootfs
+    this.acceptedTags = placementTags
+    return true
+  }
 
   /** Alive and not evacuating: the auctioneer may give it work. */
   get takesWork(): boolean {
@@ -451,12 +493,15 @@ export class Bbs implements BbsView {
   }
 
   /** The auction's winner claims it: a container is reserved on the cell, and the instance is starting. */
-  claim(lrp: ActualLrp, cell: Cell, now: number): void {
-    this.expect(lrp, 'UNCLAIMED', 'claim')
-    const desired = this.groupByGuid.get(lrp.processGuid)?.desired
+  claim(lrp: ActualLrp, cell: Cell, now: number, group = this.groupByGuid.get(lrp.processGuid)): void {
+    // A group that holds the record at its index is its current group: a group with records is never forgotten.
+    if (lrp.presence !== 'ORDINARY' || lrp.state !== 'UNCLAIMED' || group?.instances[lrp.index] !== lrp) {
+      this.expect(lrp, 'UNCLAIMED', 'claim') // throws, saying which
+    }
+    const desired = group?.desired
     if (!desired) throw new Error(`cannot claim ${describe(lrp)}: its DesiredLRP is gone`)
     if (!cell.takesWork) throw new Error(`cannot claim ${describe(lrp)} on cell ${cell.id}: it takes no work`)
-    if (!matchesRootfs(cell.rootfsProviders, desired.rootfs) || !matchesPlacementTags(cell, desired.placementTags)) {
+    if (!cell.accepts(desired.rootfs, desired.placementTags)) {
       throw new Error(`cannot claim ${describe(lrp)} on cell ${cell.id}: rootfs or placement tags do not match`)
     }
     if (!cell.fits(desired.memoryMb, desired.diskMb)) {

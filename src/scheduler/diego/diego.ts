@@ -53,7 +53,10 @@ export interface DiegoOptions {
   convergeIntervalMs?: number
   /** The wait between a start request and its auction batch. Default 100 ms. */
   auctionIntervalMs?: number
-  /** CLAIMED to RUNNING on cells that do not set their own. Default 5 s. */
+  /**
+   * CLAIMED to RUNNING on cells that do not set their own. Default 1 s: a container from a cached rootfs and
+   * droplet, a small app's process and its first passing port check (an app's own start-up is not modelled).
+   */
   defaultBootMs?: number
   /** How long a drained cell keeps its EVACUATING copies before its rep exits. Diego: 10 min. */
   evacuationTimeoutMs?: number
@@ -139,7 +142,7 @@ export class Diego implements RuntimeBackend {
     this.source = options.source
     this.observe = options.observe
     this.onAppCrash = options.onAppCrash
-    this.defaultBootMs = nonNegative('defaultBootMs', options.defaultBootMs ?? 5_000)
+    this.defaultBootMs = nonNegative('defaultBootMs', options.defaultBootMs ?? 1_000)
     this.evacuationTimeoutMs = nonNegative('evacuationTimeoutMs', options.evacuationTimeoutMs ?? 600_000)
     this.defaultTaskRunMs = nonNegative('defaultTaskRunMs', options.defaultTaskRunMs ?? 1_000)
     this.restartPolicy = validateRestartPolicy({ ...DEFAULT_RESTART_POLICY, ...options.restartPolicy })

@@ -6,7 +6,7 @@ import { RouteTable } from '../../../src/scheduler/routes.js'
 import { aCellSpec, anApp } from './builders.js'
 import { aDiegoFoundation } from './foundation.js'
 
-const BOOT = 5_000
+const BOOT = 1_000
 const INTERVAL = 30_000
 
 describe('Diego: running apps', () => {
@@ -212,6 +212,31 @@ describe('Diego: cells', () => {
     expect(least).toBe(3)
     expect(new Set(f.hosts('web'))).toEqual(new Set(['fresh']))
     expect(f.endpoints('web.apps.internal')).toBe(3)
+  })
+
+  it('routes exactly the running records, EVACUATING copies included, and nothing of a stopped app', async () => {
+    const f = aDiegoFoundation([aCellSpec('a'), aCellSpec('b'), aCellSpec('c')], { defaultBootMs: 8_000 })
+    f.desire(anApp('web', { instances: 3 }))
+    await f.clock.advance(8_100)
+    const routed = () => f.routes.lookup('web.apps.internal').map((e) => `${e.index}@${e.host}/${e.instanceGuid}`)
+    const running = () =>
+      f.diego.bbs
+        .groupsOfApp('web')
+        .flatMap((group) => [...group.records()])
+        .filter((lrp) => lrp.state === 'RUNNING')
+        .map((lrp) => `${lrp.index}@${lrp.cellId}/${lrp.instanceGuid}`)
+    f.diego.drainCell(f.hosts('web')[0]!)
+    await f.clock.advance(4_000)
+    expect(f.diego.bbs.copies).toBeGreaterThan(0)
+    expect(routed().sort()).toEqual(running().sort())
+    await f.clock.advance(8_000)
+    expect(f.diego.bbs.copies).toBe(0)
+    expect(routed().sort()).toEqual(running().sort())
+    f.diego.crashInstance('web', 1)
+    expect(routed()).toHaveLength(2)
+    expect(routed().sort()).toEqual(running().sort())
+    f.stop('web')
+    expect(f.routes.size).toBe(0)
   })
 
   it('lets a drained cell go once its last instance has moved', async () => {
