@@ -91,7 +91,7 @@ export default async function migrateBench(results: Results): Promise<void> {
  */
 export async function migrateOnPostgres(results: Results, journalAt: () => Promise<string>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'cfctl-bench-migrate-pg-'))
-  const run = await migrateOnce(dir, writeSeed(dir, APPS), SPEED, 1, await journalAt())
+  const run = await migrateOnce(dir, writeSeed(dir, APPS), SPEED, 1, await journalAt(), PROFILE_DIR)
   if (typeof run === 'string') {
     results.skip('migrate.apps_per_sec_pg', run)
     return
@@ -111,8 +111,8 @@ async function migrateOnce(
   speed: number,
   index: number,
   journalLocation = join(dir, `journal-${index}.db`),
+  profileDir = index === 0 ? PROFILE_DIR : undefined,
 ): Promise<Run | string> {
-  const profileDir = index === 0 ? PROFILE_DIR : undefined
   const server = await startServer(seed, speed, profileDir)
   const clock = new RealClock()
   const journal = Journal.open(journalLocation, {

@@ -32,10 +32,15 @@ export function relaunchArgs(argv = process.argv, execArgv = process.execArgv, e
  * only waits, passes signals on, and ends as the child ended. Answers false for every other command.
  */
 export function relaunchWithHeapFlags() {
+  if (process.env[RELAUNCHED] === '1') endWithLauncher()
   const args = relaunchArgs()
   if (args === undefined) return false
   const { spawn } = process.getBuiltinModule('node:child_process')
-  const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, [RELAUNCHED]: '1' } })
+  // The IPC channel is how the child knows this process is gone, however it went (see endWithLauncher).
+  const child = spawn(process.execPath, args, {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, [RELAUNCHED]: '1' },
+  })
   // A terminal's Ctrl-C reaches the whole foreground process group, the child included: passing SIGINT on
   // as well would deliver it twice. From anyone else (kill -INT, a supervisor) it reaches this process only.
   const forward = (signal) => () => {
@@ -56,4 +61,21 @@ export function relaunchWithHeapFlags() {
     process.exit(code ?? 1)
   })
   return true
+}
+
+/**
+ * In the child: when the launcher goes, even by SIGKILL, which it cannot pass on, its end of the IPC channel
+ * closes and the channel disconnects (a pipe on POSIX, a named pipe on Windows: every platform Node runs
+ * on). The child then stops as on SIGTERM (`cfctl server` closes its data file cleanly), and exits within
+ * a few seconds even if that hangs, instead of running on orphaned, holding its ports and data file. The
+ * channel is unref'd: it keeps no command alive that would otherwise end.
+ */
+function endWithLauncher() {
+  const channel = process.channel
+  if (!channel) return
+  channel.unref()
+  process.once('disconnect', () => {
+    setTimeout(() => process.exit(1), 5_000).unref()
+    process.kill(process.pid, 'SIGTERM')
+  })
 }

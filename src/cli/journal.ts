@@ -1,12 +1,11 @@
 // The journal flag and the migration ID argument, shared by `cfctl migrations ...` and `cfctl rollback`.
 import { mkdtempSync, rmSync } from 'node:fs'
-import { hostname, tmpdir, userInfo } from 'node:os'
+import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { Args, Flags } from '@oclif/core'
 import { RealClock } from '../clock.js'
 import { Journal } from '../core/journal/journal.js'
-import { isProcessAlive } from '../core/journal/lock.js'
-import type { LockRecord, MigrationRecord } from '../core/journal/types.js'
+import type { MigrationRecord } from '../core/journal/types.js'
 import { controlMigration } from '../core/migration/control.js'
 import { defaultJournalPath, requireMigration } from '../core/migration/operation.js'
 
@@ -78,18 +77,7 @@ export function commandMigration(
   }
 }
 
-/**
- * The cfctl that runs a migration now: its lock, when the heartbeat is fresh and, on this host, its pid
- * still exists (after a kill -9 the heartbeat stays fresh for up to 30 s, but the pid is gone at once).
- */
-export function liveRunnerOf(journal: Journal, migrationId: string): LockRecord | undefined {
-  const lock = journal.liveLockOf(migrationId)
-  if (!lock) return undefined
-  if (lock.hostname === hostname() && !isProcessAlive(lock.pid)) return undefined
-  return lock
-}
-
 /** A migration that says it runs (or rolls back) while no cfctl does: it was cut short (kill -9, a crash). */
 export function interrupted(journal: Journal, migration: MigrationRecord): boolean {
-  return (migration.state === 'running' || migration.state === 'rolling-back') && !liveRunnerOf(journal, migration.id)
+  return (migration.state === 'running' || migration.state === 'rolling-back') && !journal.liveRunnerOf(migration.id)
 }

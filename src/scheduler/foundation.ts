@@ -21,6 +21,7 @@ import {
   type StartedDemand,
   type Store,
   StoreError,
+  seedPasswords,
   startedDemand,
 } from './cc/index.js'
 import { type Clock, RealClock, ScaledClock } from './clock.js'
@@ -199,7 +200,14 @@ export class Foundation {
           log: options.log,
         },
       })
-      if (seedSource !== false) seedStore(cc, seedSource, options.users)
+      if (seedSource !== false) {
+        if (store.isEmpty()) await store.prepareSecrets(seedPasswords(options.users))
+        try {
+          seedStore(cc, seedSource, options.users)
+        } finally {
+          store.forgetPreparedSecrets()
+        }
+      }
       const users = {
         admin: options.users?.admin ?? { username: 'admin', password: 'admin' },
         developer: options.users?.developer ?? { username: 'developer', password: 'developer' },

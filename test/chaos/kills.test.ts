@@ -3,15 +3,13 @@
 // flag change; after the migration and after the rollback the fleet is sound and the journal matches the CC.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  anAdminAt,
-  aTempDir,
-  type CliHome,
   FLEET_ORG,
-  type Json,
+  type Fleet,
+  killAtRandom,
+  migrateFleetArgs,
+  migrationIdOf,
   mulberry32,
-  StreamedCli,
-  WatchedFoundation,
-  writeSeedFile,
+  startFleet,
 } from '../migration/support.js'
 import {
   chaosSeed,
@@ -27,101 +25,52 @@ const MIGRATE_KILLS = 5
 const ROLLBACK_KILLS = 4
 const SEED = chaosSeed()
 
-let world: WatchedFoundation
-let admin: CliHome
+let fleet: Fleet
 
 beforeAll(async () => {
-  world = await WatchedFoundation.start({ seed: writeSeedFile(aTempDir(), { apps: APPS }), speed: 50 })
-  admin = await anAdminAt(world.apiUrl)
+  fleet = await startFleet(APPS)
 }, 60_000)
 
 afterAll(async () => {
-  await world?.stop()
+  await fleet?.stop()
 })
-
-interface Runs {
-  runs: number
-  kills: number
-  last: StreamedCli
-}
-
-/**
- * Runs `args` (then `again`) until a run ends on its own, killing the first `kills` runs at a random point:
- * after 1 to 8 of their lines, plus up to 300 ms.
- */
-async function killAtRandom(
-  random: () => number,
-  kills: number,
-  args: string[],
-  again: (first: StreamedCli) => string[],
-): Promise<Runs> {
-  let runs = 0
-  let killed = 0
-  let first: StreamedCli | undefined
-  for (;;) {
-    const cli = new StreamedCli(admin, first ? again(first) : args)
-    first ??= cli
-    runs++
-    if (killed < kills) {
-      const k = 1 + Math.floor(random() * 8)
-      await cli.waitFor((_, i) => i >= k - 1)
-      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 300)))
-      if (cli.running && cli.child.kill('SIGKILL') && (await cli.exited).signal === 'SIGKILL') {
-        killed++
-        continue
-      }
-    }
-    const exit = await cli.exited
-    if (exit.code === 0 || runs > kills + 10) return { runs, kills: killed, last: cli }
-    throw new Error(`run ${runs} ended ${JSON.stringify(exit)}: ${JSON.stringify(cli.lines.slice(-2))} ${cli.stderr}`)
-  }
-}
-
-const migrationIdIn = (cli: StreamedCli): string => {
-  const id = cli.lines.find((l: Json) => typeof l.migrationId === 'string')?.migrationId
-  if (!id) throw new Error(`no migration id: ${cli.stderr}`)
-  return id
-}
 
 describe(`chaos: migrate and rollback killed with SIGKILL at random points (seed ${SEED}; CFCTL_CHAOS_SEED repeats it)`, () => {
   it('every run resumed finishes; one flip each way per app; the journal matches the CC', async () => {
+    const { world, admin } = fleet
     const random = mulberry32(SEED)
-    const migrate = await killAtRandom(
-      random,
-      MIGRATE_KILLS,
-      [
-        'migrate',
-        '--to',
-        'diego',
-        '--org',
-        FLEET_ORG,
-        '--max-in-flight',
-        '6',
-        '--probe-interval',
-        '200ms',
-        '--yes',
-        '--json',
-      ],
-      (first) => ['migrate', '--resume', migrationIdIn(first), '--json'],
-    )
-    const id = migrationIdIn(migrate.last)
-    expect(migrate.last.lines.at(-1)).toMatchObject({ type: 'summary', state: 'completed', exitCode: 0 })
+    const kill = { home: admin, random, maxLines: 8, maxDelayMs: 300 }
+    const migrate = await killAtRandom({
+      ...kill,
+      kills: MIGRATE_KILLS,
+      // Paced (the rollback keeps the pace): on a loaded machine a run's lines come late, and an unpaced
+      // run could finish the fleet before the kill that was meant for it.
+      args: [...migrateFleetArgs(6), '--rate', '4/sec'],
+      again: (first) => ['migrate', '--resume', migrationIdOf(first.lines), '--json'],
+    })
+    const id = migrationIdOf(migrate.last.lines)
+    expect(migrate.last.lines.at(-1), migrate.last.stderr).toMatchObject({
+      type: 'summary',
+      state: 'completed',
+      exitCode: 0,
+    })
     expect(migrate.kills).toBe(MIGRATE_KILLS)
     await expectFleetSound(world)
-    const fleet = world.appsOf(FLEET_ORG)
-    for (const app of fleet) expect(world.historyOf(app.guid).diegoChanges, app.name).toEqual([true])
+    const apps = world.appsOf(FLEET_ORG)
+    for (const app of apps) expect(world.historyOf(app.guid).diegoChanges, app.name).toEqual([true])
     expectJournalMatchesCc(await journalOf(admin, id), (guid) => world.foundation.store.app(guid)!.diego)
 
-    const rollback = await killAtRandom(random, ROLLBACK_KILLS, ['rollback', id, '--yes', '--json'], () => [
-      'rollback',
-      id,
-      '--yes',
-      '--json',
-    ])
+    const rollbackArgs = ['rollback', id, '--yes', '--json']
+    const rollback = await killAtRandom({
+      ...kill,
+      kills: ROLLBACK_KILLS,
+      args: rollbackArgs,
+      again: () => rollbackArgs,
+    })
     expect(rollback.last.lines.at(-1), rollback.last.stderr).toMatchObject({ type: 'summary', exitCode: 0 })
     expect(rollback.kills).toBe(ROLLBACK_KILLS)
     await expectFleetSound(world)
-    for (const app of fleet) expect(world.historyOf(app.guid).diegoChanges, app.name).toEqual([true, false])
+    for (const app of apps) expect(world.historyOf(app.guid).diegoChanges, app.name).toEqual([true, false])
     const journal = await journalOf(admin, id)
     expect(journal.state).toBe('rolled-back')
     expectJournalMatchesCc(journal, (guid) => world.foundation.store.app(guid)!.diego)
@@ -129,13 +78,13 @@ describe(`chaos: migrate and rollback killed with SIGKILL at random points (seed
     printFigures({
       scenario: 'kill -9 migrate and rollback',
       seed: SEED,
-      runs: migrate.runs + rollback.runs,
+      runs: migrate.runs.length + rollback.runs.length,
       kills: migrate.kills + rollback.kills,
       faults: migrate.kills + rollback.kills,
-      apps: fleet.length,
-      flipsPerApp: flipHistogram(fleet.map((app) => world.historyOf(app.guid).diegoChanges)),
-      migrateRuns: migrate.runs,
-      rollbackRuns: rollback.runs,
+      apps: apps.length,
+      flipsPerApp: flipHistogram(apps.map((app) => world.historyOf(app.guid).diegoChanges)),
+      migrateRuns: migrate.runs.length,
+      rollbackRuns: rollback.runs.length,
     })
   }, 180_000)
 })

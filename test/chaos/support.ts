@@ -68,12 +68,19 @@ export async function eventually(check: () => string[], timeoutMs = 30_000): Pro
 
 /**
  * The in-process foundation's own account: every fleet app on exactly one backend (its flag's), all its
- * instances RUNNING there when STARTED, none on the other; and its flag history sound.
+ * instances RUNNING there when STARTED, none on the other; and its flag history sound (all of it, or the
+ * changes `since` a point where the apps held the flags `since.original` gives).
  */
-export async function expectFleetSound(world: WatchedFoundation, org = FLEET_ORG): Promise<void> {
+export async function expectFleetSound(
+  world: WatchedFoundation,
+  org = FLEET_ORG,
+  since?: { changes: (guid: string) => boolean[]; original: (guid: string) => boolean },
+): Promise<void> {
   const history: string[] = []
   for (const app of world.appsOf(org)) {
-    const problem = flagChangesProblem(world.original.get(app.guid)!, world.historyOf(app.guid).diegoChanges)
+    const problem = since
+      ? flagChangesProblem(since.original(app.guid), since.changes(app.guid))
+      : flagChangesProblem(world.original.get(app.guid)!, world.historyOf(app.guid).diegoChanges)
     if (problem) history.push(`${app.name}: ${problem}`)
   }
   expect(history).toEqual([])
@@ -160,8 +167,8 @@ export class ServerProcess {
     args.push('--router-port', String(this.routerPort), '--speed', String(this.speed))
     const child = spawn(process.execPath, [...cliEntry(), ...args], {
       cwd: join(dirname(fileURLToPath(import.meta.url)), '..', '..'),
-      // In one process: bin/run.js otherwise runs `server` in a child Node (bin/heap-flags.js), and a SIGKILL
-      // of the launcher would leave the foundation itself running.
+      // In one process, so that the SIGKILL hits the foundation itself: bin/run.js otherwise runs `server` in
+      // a child Node (bin/heap-flags.js), which, its launcher killed, stops cleanly on its own (SIGTERM).
       env: { PATH: process.env.PATH, NO_COLOR: '1', CFCTL_HEAP_FLAGS: '0' },
       stdio: ['ignore', 'ignore', 'pipe'],
     })

@@ -1,12 +1,42 @@
 // bin/heap-flags.js: `cfctl server` and `cfctl dashboard` run in a Node started with a small young
 // generation; every other command runs in the process the user started, untouched.
 import { spawn } from 'node:child_process'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { HEAP_FLAGS, relaunchArgs } from '../../bin/heap-flags.js'
 
 const probe = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'heap-probe.js')
+const runJs = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'run.js')
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Until `check` holds, for at most `ms`; whether it did. */
+async function within(ms: number, check: () => boolean | Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    if (await check()) return true
+    if (Date.now() > deadline) return false
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+async function aFreePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
 
 interface Ran {
   code: number | null
@@ -83,4 +113,48 @@ describe('the launcher of the long-running commands', () => {
     expect(ran.lines[0]!.pid).not.toBe(ran.pid)
     expect(ran.code).toBe(3)
   })
+
+  it('ends the child when the launcher is killed with SIGKILL, which it cannot pass on', async () => {
+    const launcher = spawn(process.execPath, [probe, 'server', 'wait'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { PATH: process.env.PATH },
+    })
+    const line = await new Promise<string>((resolve) => {
+      let out = ''
+      launcher.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString('utf8')
+        if (out.includes('\n')) resolve(out)
+      })
+    })
+    const child = JSON.parse(line).pid as number
+    expect(child).not.toBe(launcher.pid)
+    launcher.kill('SIGKILL')
+    try {
+      expect(await within(5_000, () => !alive(child)), `child ${child} still running`).toBe(true)
+    } finally {
+      if (alive(child)) process.kill(child, 'SIGKILL')
+    }
+  })
+
+  it('kill -9 of `cfctl server` takes the foundation down with it: its API stops answering', async () => {
+    const port = await aFreePort()
+    const server = spawn(process.execPath, [runJs, 'server', '--port', String(port), '--router-port', '0'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PATH: process.env.PATH, NO_COLOR: '1' },
+    })
+    let stderr = ''
+    server.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    const answers = () =>
+      fetch(`http://127.0.0.1:${port}/v2/info`).then(
+        (response) => response.ok,
+        () => false,
+      )
+    try {
+      expect(await within(30_000, answers), stderr).toBe(true)
+      server.kill('SIGKILL')
+      expect(await within(5_000, async () => !(await answers())), 'the API still answers').toBe(true)
+    } finally {
+      server.kill('SIGKILL')
+    }
+  }, 60_000)
 })

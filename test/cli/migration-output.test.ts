@@ -64,7 +64,7 @@ describe('a migration cut short (kill -9)', () => {
     const { FakeClock } = await import('../../src/clock.js')
     const { Journal } = await import('../../src/core/journal/index.js')
     const { createMigration, planMigration } = await import('../../src/core/migration/index.js')
-    const { interrupted, liveRunnerOf } = await import('../../src/cli/journal.js')
+    const { interrupted } = await import('../../src/cli/journal.js')
     const { hostname } = await import('node:os')
     const journal = Journal.open(':memory:', { clock: new FakeClock() })
     const target = 'https://api.example.test'
@@ -74,7 +74,7 @@ describe('a migration cut short (kill -9)', () => {
     journal.acquireLock(target, id, dead)
 
     expect(journal.liveLockOf(id)?.pid).toBe(dead.pid)
-    expect(liveRunnerOf(journal, id)).toBeUndefined()
+    expect(journal.liveRunnerOf(id)).toBeUndefined()
     expect(interrupted(journal, journal.requireMigration(id))).toBe(true)
 
     journal.releaseLock(target, 'killed')

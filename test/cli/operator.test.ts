@@ -135,7 +135,7 @@ describe('cfctl enable-diego', () => {
     expect(result.code).toBe(1)
     expect(result.stderr).toBe(
       `error: app "no-such-app" not found in space "${space.name}" of org "${org.name}"\n` +
-        `hint:  check the name (cfctl apps --org ${org.name} --space ${space.name} lists the apps there), or pass --guid\n`,
+        `hint:  check the name (cfctl apps --org ${org.name} --space ${space.name} lists the apps there), or pass --guid GUID\n`,
     )
   })
 

@@ -4,16 +4,8 @@
 // cells are lost on the foundation itself while the CLI runs as its own process.
 import { afterEach, describe, expect, it } from 'vitest'
 import type { CellSpec } from '../../src/scheduler/diego/bbs.js'
-import {
-  anAdminAt,
-  aTempDir,
-  FLEET_ORG,
-  FlakyProxy,
-  type Json,
-  StreamedCli,
-  WatchedFoundation,
-  writeSeedFile,
-} from './support.js'
+import { FaultProxy, half503 } from '../support/fault-proxy.js'
+import { anAdminAt, aTempDir, FLEET_ORG, type Json, StreamedCli, WatchedFoundation, writeSeedFile } from './support.js'
 
 const SPEED = 50
 const FAULT_SHARE = 0.05
@@ -40,7 +32,7 @@ async function chaosWorld(apps: number, diegoCells: CellSpec[]) {
     cells: diegoCells,
   })
   cleanups.push(() => world.stop())
-  const proxy = await FlakyProxy.start(world.apiUrl, FAULT_SHARE, SEED)
+  const proxy = await FaultProxy.start(world.apiUrl, half503(FAULT_SHARE), SEED)
   cleanups.push(() => proxy.stop())
   const admin = await anAdminAt(proxy.url)
   proxy.armed = true

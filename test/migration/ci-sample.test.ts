@@ -206,26 +206,7 @@ describe('docs/ci-migration.yml', () => {
     }, 120_000)
 
     it('logs in with client credentials, migrates, and hands on exit code 0 and the migration id', async () => {
-      const work = aTempDir()
-      const bin = join(work, 'bin')
-      mkdirSync(bin)
-      writeFileSync(
-        join(bin, 'cfctl'),
-        `#!/bin/sh\nexec "${process.execPath}" --import "${import.meta.resolve('tsx')}" "${join(root, 'bin', 'dev.js')}" "$@"\n`,
-      )
-      chmodSync(join(bin, 'cfctl'), 0o755)
-      const output = join(work, 'github-output')
-      writeFileSync(output, '')
-      const home = aCliHome()
-      const env: NodeJS.ProcessEnv = {
-        ...home.env,
-        PATH: `${bin}:${process.env.PATH}`,
-        GITHUB_OUTPUT: output,
-        CF_API: world.apiUrl,
-        ORG: FLEET_ORG,
-        CFCTL_USERNAME: 'cfctl-ci',
-        CFCTL_PASSWORD: 'cfctl-ci',
-      }
+      const { work, env, output } = aRunnerFor()
       const values = {}
 
       const login = await bash(stepScript('Log in with client credentials', values), work, env)

@@ -4,31 +4,28 @@
 // from the store, not the journal's), and the journal accounts for every step.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  anAdminAt,
-  aTempDir,
-  type CliHome,
   FLEET_ORG,
+  type Fleet,
   type Json,
+  killAtRandom,
+  migrateFleetArgs,
+  migrationIdOf,
   mulberry32,
-  StreamedCli,
-  WatchedFoundation,
-  writeSeedFile,
+  startFleet,
 } from './support.js'
 
 const APPS = 80
 const KILLS = 12
 const SEED = Number(process.env.CFCTL_CRASH_SEED ?? Date.now() % 1_000_000)
 
-let world: WatchedFoundation
-let admin: CliHome
+let fleet: Fleet
 
 beforeAll(async () => {
-  world = await WatchedFoundation.start({ seed: writeSeedFile(aTempDir(), { apps: APPS }), speed: 50 })
-  admin = await anAdminAt(world.apiUrl)
+  fleet = await startFleet(APPS)
 }, 60_000)
 
 afterAll(async () => {
-  await world?.stop()
+  await fleet?.stop()
 })
 
 interface Run {
@@ -40,33 +37,19 @@ interface Run {
 
 describe('cfctl migrate killed with SIGKILL', () => {
   it(`resumes after ${KILLS} kills at random points and flips no app twice (seed ${SEED}; CFCTL_CRASH_SEED repeats it)`, async () => {
-    const random = mulberry32(SEED)
-    const runs: Run[] = []
-    let migrationId: string | undefined
-    let kills = 0
-    for (let attempt = 0; attempt < KILLS + 10; attempt++) {
-      const args = migrationId
-        ? ['migrate', '--resume', migrationId, '--json']
-        : ['migrate', '--to', 'diego', '--org', FLEET_ORG, '--max-in-flight', '4', '--probe-interval', '200ms']
-      if (!migrationId) args.push('--yes', '--json')
-      const cli = new StreamedCli(admin, args)
-      // Counted from the first line of the migration itself (the plan line comes before it is recorded).
-      const first = await cli.waitFor((line) => typeof line.migrationId === 'string')
-      expect(first, `run ${attempt} never got going: ${cli.stderr}`).toBe(true)
-      const start = cli.lines.findIndex((line) => typeof line.migrationId === 'string')
-      migrationId ??= cli.lines[start].migrationId as string
-      let killed = false
-      if (kills < KILLS) {
-        const k = 1 + Math.floor(random() * 6)
-        await cli.waitFor((_, i) => i >= start + k - 1)
-        await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 150)))
-        killed = cli.child.kill('SIGKILL')
-      }
-      const exit = await cli.exited
-      runs.push({ pid: cli.pid, lines: cli.lines, killed: killed && exit.signal === 'SIGKILL', code: exit.code })
-      if (runs.at(-1)!.killed) kills++
-      else break
-    }
+    const { world, admin } = fleet
+    const killed = await killAtRandom({
+      home: admin,
+      random: mulberry32(SEED),
+      kills: KILLS,
+      args: migrateFleetArgs(4),
+      again: (first) => ['migrate', '--resume', migrationIdOf(first.lines), '--json'],
+      maxLines: 6,
+      maxDelayMs: 150,
+    })
+    const runs: Run[] = killed.runs.map((r) => ({ pid: r.cli.pid, lines: r.cli.lines, killed: r.killed, code: r.code }))
+    const kills = killed.kills
+    const migrationId = migrationIdOf(killed.last.lines)
 
     expect(kills, 'kills before the migration finished').toBe(KILLS)
     const last = runs.at(-1)!
@@ -94,7 +77,7 @@ describe('cfctl migrate killed with SIGKILL', () => {
 
     // The journal's account: every step done, each started once, flipped once (by a run, or found flipped
     // by the next one after a kill), and verified once.
-    const shown = await admin.run(['migrations', 'show', migrationId!, '--events', '100000', '--json'])
+    const shown = await admin.run(['migrations', 'show', migrationId, '--events', '100000', '--json'])
     expect(shown.code).toBe(0)
     const journal = JSON.parse(shown.stdout)
     expect(journal).toMatchObject({ state: 'completed', done: APPS, failed: 0, total: APPS, runner: null })

@@ -1,17 +1,8 @@
 // The acceptance harness of `cfctl migrate`: a real Foundation on 127.0.0.1 seeded from a file written here,
 // the CLI run as its own process (run to the end, or streamed line by line so a test can kill it), a record
-// of every change the CC applied to each app, and a fault-injecting proxy in front of the CC.
+// of every change the CC applied to each app (the fault-injecting proxy is test/support/fault-proxy.ts).
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
-import {
-  createServer,
-  request as httpRequest,
-  type IncomingMessage,
-  Agent as NodeAgent,
-  type Server,
-  type ServerResponse,
-} from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -19,6 +10,7 @@ import { expect } from 'vitest'
 import type { AppRecord } from '../../src/scheduler/cc/store.js'
 import { Foundation, type FoundationOptions } from '../../src/scheduler/foundation.js'
 import { aCliHome, type CliHome, type CliResult, cliEntry } from '../cli/run-cli.js'
+import { type FaultMix, FaultProxy } from '../support/fault-proxy.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -235,93 +227,93 @@ export class StreamedCli {
 // The engine's seeded PRNG, so that a failing run repeats with the seed it prints.
 import { mulberry32 } from '../../src/scheduler/random.js'
 
+export type { CliHome, CliResult }
 export { mulberry32 }
 
-export interface FaultCounts {
-  /** Answered 503 without passing the call on: the CC never saw it. */
-  refused: number
-  /** Passed on, applied by the CC, then answered 503: the answer was lost. */
-  lost: number
-  passed: number
+/** A watched foundation seeded with `apps` fleet apps, an admin logged in (through `proxy` when given). */
+export interface Fleet {
+  world: WatchedFoundation
+  admin: CliHome
+  proxy: FaultProxy | undefined
+  stop(): Promise<void>
 }
 
 /**
- * A proxy in front of the CC that answers 503 to a share of the `/v2` calls: half of them refused before the
- * CC sees them, half passed on and their answer replaced by a 503 (the change made, the answer lost, as a
- * gateway timing out would). Off until armed, so that login and setup go through cleanly.
+ * The setup of the acceptance and chaos tests that run cfctl against a foundation in this process: the
+ * fleet at --speed 50, optionally behind a fault proxy (armed once the admin has logged in through it).
  */
-export class FlakyProxy {
-  readonly counts: FaultCounts = { refused: 0, lost: 0, passed: 0 }
-  armed = false
-  private readonly agent = new NodeAgent({ keepAlive: true, maxSockets: 64 })
-
-  private constructor(
-    private readonly server: Server,
-    private readonly upstream: URL,
-    private readonly share: number,
-    private readonly random: () => number,
-  ) {}
-
-  static async start(upstream: string, share: number, seed: number): Promise<FlakyProxy> {
-    let proxy: FlakyProxy | undefined
-    const server = createServer((req, res) => proxy!.handle(req, res))
-    proxy = new FlakyProxy(server, new URL(upstream), share, mulberry32(seed))
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    return proxy
+export async function startFleet(
+  apps: number,
+  options: { proxy?: { mix: FaultMix; seed: number; putMix?: FaultMix }; bystanders?: number } = {},
+): Promise<Fleet> {
+  const world = await WatchedFoundation.start({
+    seed: writeSeedFile(aTempDir(), { apps, bystanders: options.bystanders }),
+    speed: 50,
+  })
+  const given = options.proxy
+  const proxy = given ? await FaultProxy.start(world.apiUrl, given.mix, given.seed, given.putMix) : undefined
+  const admin = await anAdminAt(proxy?.url ?? world.apiUrl)
+  if (proxy) proxy.armed = true
+  return {
+    world,
+    admin,
+    proxy,
+    stop: async () => {
+      await proxy?.stop()
+      await world.stop()
+    },
   }
+}
 
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`
-  }
+/** `cfctl migrate` of the fleet org to Diego, N at a time, probing every 200 ms, without asking, in JSON. */
+export function migrateFleetArgs(maxInFlight: number, to: 'diego' | 'dea' = 'diego'): string[] {
+  const args = ['migrate', '--to', to, '--org', FLEET_ORG, '--max-in-flight', String(maxInFlight)]
+  return [...args, '--probe-interval', '200ms', '--yes', '--json']
+}
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    const faulty = this.armed && req.url?.startsWith('/v2') && this.random() < this.share
-    const lose = faulty && this.random() < 0.5
-    if (faulty && !lose) {
-      this.counts.refused++
-      req.resume()
-      unavailable(res)
-      return
+/** One run of cfctl in a killAtRandom series. */
+export interface KilledRun {
+  cli: StreamedCli
+  killed: boolean
+  code: number | null
+}
+
+/**
+ * Runs `args`, then `again(first run)`, until a run ends on its own, killing the first `kills` runs with
+ * SIGKILL at a random point: after 1 to `maxLines` lines (counted from the first line that names the
+ * migration, so that the plan's lines do not count), plus up to `maxDelayMs`. Throws if a run that was not
+ * killed fails to start a migration.
+ */
+export async function killAtRandom(options: {
+  home: CliHome
+  random: () => number
+  kills: number
+  args: string[]
+  again: (first: StreamedCli) => string[]
+  maxLines: number
+  maxDelayMs: number
+}): Promise<{ runs: KilledRun[]; kills: number; last: StreamedCli }> {
+  const { home, random } = options
+  const runs: KilledRun[] = []
+  let kills = 0
+  let first: StreamedCli | undefined
+  for (let attempt = 0; attempt < options.kills + 10; attempt++) {
+    const cli = new StreamedCli(home, first ? options.again(first) : options.args)
+    first ??= cli
+    let killed = false
+    if (kills < options.kills) {
+      const named = await cli.waitFor((line) => typeof line.migrationId === 'string')
+      if (!named) throw new Error(`run ${attempt} never got going: ${cli.stderr}`)
+      const start = cli.lines.findIndex((line) => typeof line.migrationId === 'string')
+      const k = 1 + Math.floor(random() * options.maxLines)
+      await cli.waitFor((_, i) => i >= start + k - 1)
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * options.maxDelayMs)))
+      killed = cli.running && cli.child.kill('SIGKILL')
     }
-    const upstream = httpRequest(
-      {
-        host: this.upstream.hostname,
-        port: this.upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-        agent: this.agent,
-      },
-      (answer) => {
-        if (lose) {
-          this.counts.lost++
-          answer.resume()
-          answer.on('end', () => unavailable(res))
-          return
-        }
-        this.counts.passed++
-        res.writeHead(answer.statusCode ?? 502, answer.headers)
-        answer.pipe(res)
-      },
-    )
-    upstream.on('error', () => {
-      if (!res.headersSent) res.writeHead(502)
-      res.end()
-    })
-    req.pipe(upstream)
+    const exit = await cli.exited
+    runs.push({ cli, killed: killed && exit.signal === 'SIGKILL', code: exit.code })
+    if (runs.at(-1)!.killed) kills++
+    else break
   }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections()
-    await new Promise<void>((resolve) => this.server.close(() => resolve()))
-    this.agent.destroy()
-  }
+  return { runs, kills, last: runs.at(-1)!.cli }
 }
-
-function unavailable(res: ServerResponse): void {
-  const body = JSON.stringify({ code: 10015, description: 'Service Unavailable', error_code: 'CF-ServiceUnavailable' })
-  res.writeHead(503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
-  res.end(body)
-}
-
-export type { CliHome, CliResult }

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { CfctlCommand } from '../../cli/base.js'
-import { interrupted, journalFlag, liveRunnerOf, migrationIdArg, openJournal } from '../../cli/journal.js'
+import { interrupted, journalFlag, migrationIdArg, openJournal } from '../../cli/journal.js'
 import { migrationRow, renderSummary, stepRow } from '../../cli/migration-output.js'
 import { requireMigration } from '../../core/migration/operation.js'
 import { migrationOutcome } from '../../core/migration/runner.js'
@@ -28,7 +28,7 @@ export default class MigrationsShow extends CfctlCommand {
       const steps = journal.steps(migration.id).map(stepRow)
       const events = journal.events(migration.id)
       const outcome = migrationOutcome(journal, migration.id)
-      const lock = liveRunnerOf(journal, migration.id)
+      const lock = journal.liveRunnerOf(migration.id)
       const cutShort = interrupted(journal, migration)
       const result = {
         ...migrationRow(migration, journal.stepCounts(migration.id), cutShort),

@@ -121,6 +121,8 @@ export interface AppRef extends Scope {
   /** The targeted org and space, used when the flags name neither. */
   defaultOrgGuid?: string
   defaultSpaceGuid?: string
+  /** How the command takes a guid, for hints; default `--guid GUID`. */
+  guidFlag?: string
   /** Their names, to say where an app was looked for. */
   defaultOrgName?: string
   defaultSpaceName?: string
@@ -129,7 +131,8 @@ export interface AppRef extends Scope {
 /** One app, by guid or by name in the given (or targeted) space; a name found in several spaces is an error. */
 export async function findApp(client: CcClient, ref: AppRef): Promise<App> {
   if (ref.guid) return client.app(ref.guid)
-  if (!ref.name) throw new UsageError('name the app', 'pass APP, or --guid GUID')
+  const byGuid = ref.guidFlag ?? '--guid GUID'
+  if (!ref.name) throw new UsageError('name the app', `pass APP, or ${byGuid}`)
   let spaceGuid = ref.defaultSpaceGuid
   let orgGuid = ref.defaultOrgGuid
   // Where the name was looked for, to say so when it is not there: the flags' org/space, else the target's.
@@ -138,14 +141,14 @@ export async function findApp(client: CcClient, ref: AppRef): Promise<App> {
     : orgGuid
       ? ` in the targeted org${ref.defaultOrgName ? ` (${ref.defaultOrgName})` : ''}`
       : ' on the foundation'
-  let hint = 'check the name, or pass --org/--space or --guid'
+  let hint = `check the name, or pass --org/--space or ${byGuid}`
   if (ref.org !== undefined || ref.space !== undefined) {
     const { org, space } = await resolveScope(client, ref)
     spaceGuid = space?.guid
     orgGuid = space ? undefined : org?.guid
     where = space ? ` in space "${space.name}"${org ? ` of org "${org.name}"` : ''}` : ` in org "${org!.name}"`
     const listing = `cfctl apps${org ? ` --org ${org.name}` : ''}${space ? ` --space ${space.name}` : ''}`
-    hint = `check the name (${listing} lists the apps there), or pass --guid`
+    hint = `check the name (${listing} lists the apps there), or pass ${byGuid}`
   }
   const found = await client.apps({ name: ref.name, spaceGuid, orgGuid: spaceGuid ? undefined : orgGuid })
   if (found.length === 1) return found[0]!
@@ -158,7 +161,7 @@ export async function findApp(client: CcClient, ref: AppRef): Promise<App> {
   })
   throw new UsageError(
     `app "${ref.name}" exists in ${found.length} spaces: ${places.join(', ')}`,
-    'pick one with --org ORG --space SPACE, or --guid GUID',
+    `pick one with --org ORG --space SPACE, or ${byGuid}`,
   )
 }
 

@@ -57,6 +57,7 @@ export async function diegoFlips(client: CcClient, options: FlipAuditOptions = {
       : (
           await findApp(client, {
             name: options.app,
+            guidFlag: '--app GUID',
             org: options.org,
             space: options.space,
             defaultOrgGuid: options.defaultOrgGuid,

@@ -4,6 +4,7 @@
 // The runner writes each step's intent here before it touches the Cloud Controller, which is what lets a
 // crashed migration be resumed by reading the journal and the CC. Timestamps come from the injected clock.
 import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
 import { type Clock, RealClock, type Timer } from '../../clock.js'
 import { JournalError } from './errors.js'
 import type { JournalEvent, MigrationEvent, MigrationEventBody } from './events.js'
@@ -145,7 +146,25 @@ export class Journal {
   /** Nesting of transaction() calls: an inner one joins the outer one. */
   private depth = 0
   /** The group of writes not yet committed (commitDelayMs only), and who waits for it to be. */
-  private group: { timer: Timer; waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> } | undefined
+  private group:
+    | { id: number; timer: Timer; waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> }
+    | undefined
+  private groupSeq = 0
+  /**
+   * PostgreSQL: the group whose COMMIT is out (commitAsync), and its outcome. One at a time: the writes made
+   * meanwhile gather in the next group, committed when this one is answered (a group commit, pipelined).
+   */
+  private committing: { id: number; done: Promise<void> } | undefined
+  /** The open group's timer fired while a COMMIT was out. */
+  private commitDue = false
+  /** Groups that failed to commit, by id, with why (few: a failure stops or pauses the runner). */
+  private readonly failedGroups = new Map<number, unknown>()
+  /** The group that holds the last intent (flipping, rolling-back) written for an app, until it is asked for. */
+  private readonly intents = new Map<string, number>()
+  /** The migrations whose lease the open transaction (or group) has checked: once a transaction is enough. */
+  private readonly fencedInTransaction = new Set<string>()
+  /** When a transaction that checked the migration's lease last committed (or checkLease last passed). */
+  private readonly leaseConfirmedAt = new Map<string, number>()
   /** Why a group failed to commit; every later write refuses, since what the caller believes was lost. */
   private broken: unknown
   /** Whether the open transaction (or group) holds a write that must be on disk when COMMIT returns. */
@@ -206,7 +225,7 @@ export class Journal {
 
   /** Whether some writes wait in a group to be committed. */
   get pending(): boolean {
-    return this.group !== undefined
+    return this.group !== undefined || this.committing !== undefined
   }
 
   /** Commits the grouped writes now; their events then reach the listeners. */
@@ -219,25 +238,94 @@ export class Journal {
       this.relaxUnlessDurable()
       this.store.run('COMMIT')
     } catch (error) {
-      this.rollbackQuietly()
-      this.outbox = []
-      this.stepCache.clear()
-      // A database that could not be reached lost the group's writes, but may answer again: the next write
-      // says so once (see transaction()), so that its caller rechecks what it believed written.
-      if (error instanceof JournalUnavailableError) this.lost = error
-      else this.broken = error
-      for (const waiter of group.waiters) waiter.reject(error)
-      throw error
+      throw this.failGroup(group, error)
     }
+    this.confirmFences()
     for (const waiter of group.waiters) waiter.resolve()
     this.deliver()
+  }
+
+  /**
+   * The group's writes are lost (its COMMIT failed, or a statement of it failed on the server): what the
+   * callers believe written is not. A database that could not be reached may answer again: the next write
+   * says so once (see transaction()), so that its caller rechecks. A lease found taken over is the runner's
+   * LeaseLostError; anything else breaks the journal. Returns the error to throw.
+   */
+  private failGroup(group: NonNullable<Journal['group']>, cause: unknown): unknown {
+    if (this.group === group) this.group = undefined
+    group.timer.cancel()
+    const error = this.leaseLostOr(cause)
+    this.rollbackQuietly()
+    this.outbox = []
+    this.stepCache.clear()
+    this.fencedInTransaction.clear()
+    this.failedGroups.set(group.id, error)
+    if (error instanceof JournalUnavailableError) this.lost = error
+    else this.broken = error
+    for (const waiter of group.waiters) waiter.reject(error)
+    return error
+  }
+
+  /** A fence refusal (see checkFence) of the open transaction as the LeaseLostError of its migration. */
+  private leaseLostOr(error: unknown): unknown {
+    if (!isFenceRefusal(error)) return error
+    this.rollbackQuietly()
+    return this.leaseLostFor([...this.fencedInTransaction], error)
+  }
+
+  private leaseLostFor(fenced: readonly string[], error: unknown): unknown {
+    if (!isFenceRefusal(error)) return error
+    for (const migrationId of fenced) {
+      const fence = this.fences.get(migrationId)
+      if (!fence) continue
+      let holder: LockRecord | undefined
+      // Not inside a transaction (a group opened since): a read would send its statements, and a failure there
+      // would go unseen by the group.
+      if (!this.store.inTransaction) {
+        try {
+          holder = this.lock(fence.target)
+        } catch {
+          holder = undefined
+        }
+      }
+      return new LeaseLostError(migrationId, fence.epoch, holder)
+    }
+    return error
+  }
+
+  private confirmFences(): void {
+    const now = this.clock.now()
+    for (const migrationId of this.fencedInTransaction) this.leaseConfirmedAt.set(migrationId, now)
+    this.fencedInTransaction.clear()
+  }
+
+  /**
+   * Resolves once the last intent (flipping, rolling-back) written for the app is committed; rejects when
+   * it was lost (its group failed to commit). What the runner awaits before the PUT that carries it out.
+   */
+  intentDurable(migrationId: string, appGuid: string): Promise<void> {
+    const key = stepKey(migrationId, appGuid)
+    const groupId = this.intents.get(key)
+    if (groupId === undefined) return Promise.resolve()
+    const group = this.group
+    if (group && group.id === groupId) return new Promise((resolve, reject) => group.waiters.push({ resolve, reject }))
+    if (this.committing?.id === groupId) return this.committing.done
+    this.intents.delete(key)
+    if (this.failedGroups.has(groupId)) return Promise.reject(this.failedGroups.get(groupId))
+    return Promise.resolve()
+  }
+
+  /** Whether the journal saw the migration's lease held (a fenced commit, checkLease) within the last `ms`. */
+  leaseConfirmedWithin(migrationId: string, ms: number): boolean {
+    const at = this.leaseConfirmedAt.get(migrationId)
+    return at !== undefined && this.clock.now() - at < ms
   }
 
   /** Resolves once every write made so far is committed: at once when none waits in a group. */
   durable(): Promise<void> {
     if (this.broken !== undefined) return Promise.reject(this.brokenError())
     const group = this.group
-    if (!group) return Promise.resolve()
+    if (!group) return this.committing?.done ?? Promise.resolve()
     return new Promise((resolve, reject) => group.waiters.push({ resolve, reject }))
   }
 
@@ -418,7 +506,8 @@ export class Journal {
     change: StepChange = {},
     event?: MigrationEventBody,
   ): StepRecord {
-    return this.withStep(id, position, (current) =>
+    const lazy = LAZY_STEP_STATES.includes(to)
+    const step = this.withStep(id, position, (current) =>
       this.fenced(
         id,
         () => {
@@ -431,9 +520,12 @@ export class Journal {
           return this.writeStep(current, to, change, event)
         },
         true,
-        LAZY_STEP_STATES.includes(to),
+        lazy,
       ),
     )
+    // An intent waiting in a group: intentDurable() tells its PUT when it is committed.
+    if (!lazy && this.group) this.intents.set(stepKey(id, step.appGuid), this.group.id)
+    return step
   }
 
   /** Changes a step's details without changing its state (an error noted while rolling back, say). */
@@ -563,6 +655,19 @@ export class Journal {
     return changed === 1
   }
 
+  /**
+   * heartbeat() without blocking this thread on PostgreSQL: a statement of its own, whose answer is awaited
+   * while the runner goes on (a heartbeat is no part of any migration's writes, so it waits for no group).
+   */
+  async heartbeatAsync(target: string, token: string): Promise<boolean> {
+    if (!this.store.queryAsync || this.broken !== undefined || this.closed) return this.heartbeat(target, token)
+    const { rowCount } = await this.store.queryAsync(
+      'UPDATE locks SET heartbeat_at = ? WHERE target = ? AND token = ? AND released_at IS NULL',
+      [this.clock.now(), target, token],
+    )
+    return rowCount === 1
+  }
+
   releaseLock(target: string, token: string): boolean {
     const changed = this.transaction(() =>
       this.run(
@@ -595,6 +700,17 @@ export class Journal {
   }
 
   /**
+   * The live lock of a migration whose runner still exists: on this host its pid must exist too (after a
+   * kill -9 the heartbeat stays fresh for up to the stale limit, but the pid is gone at once).
+   */
+  liveRunnerOf(migrationId: string): LockRecord | undefined {
+    const lock = this.liveLockOf(migrationId)
+    if (!lock) return undefined
+    if (lock.hostname === hostname() && !isProcessAlive(lock.pid)) return undefined
+    return lock
+  }
+
+  /**
    * Throws LeaseLostError unless the lease this journal took for `migrationId` still has its epoch: what the
    * runner asks right before a PUT when time passed since its last journal write (a frozen process, say).
    */
@@ -608,6 +724,7 @@ export class Journal {
       fence.token,
     )
     if (Number(held?.n) !== 1) throw new LeaseLostError(migrationId, fence.epoch, this.lock(fence.target))
+    this.leaseConfirmedAt.set(migrationId, this.clock.now())
   }
 
   /** The epoch of the lease this journal holds for the migration, if it holds one. */
@@ -630,6 +747,16 @@ export class Journal {
       ),
     )
     return { seq: Number(row!.seq), migrationId, at, command: parsed }
+  }
+
+  /**
+   * Whether commands wait for the runner of `migrationId`: a read that does not block this thread on
+   * PostgreSQL (where the runner asks every second, while its writes are on their way to the server).
+   */
+  async controlsWaiting(migrationId: string): Promise<boolean> {
+    const sql = 'SELECT 1 AS waiting FROM controls WHERE migration_id = ? AND taken_at IS NULL LIMIT 1'
+    if (!this.store.queryAsync || this.closed) return this.all(sql, migrationId).length > 0
+    return (await this.store.queryAsync(sql, [migrationId])).rows.length > 0
   }
 
   /** The commands not yet taken, oldest first, marking them taken. */
@@ -665,6 +792,10 @@ export class Journal {
   private checkFence(migrationId: string): void {
     const fence = this.fences.get(migrationId)
     if (!fence) return
+    // The first check of a transaction holds the lease row (locked until the commit; SQLite's write lock
+    // excludes every other writer): a second one in the same transaction could find nothing new.
+    if (this.fencedInTransaction.has(migrationId)) return
+    this.fencedInTransaction.add(migrationId)
     if (this.store.kind === 'postgres') {
       // The same check as one statement that fails (division by zero) when no lease row has this epoch, sent
       // with the transaction's next statements: the transaction is refused as a whole (see fenced()).
@@ -861,11 +992,13 @@ export class Journal {
         this.rollbackQuietly()
         this.outbox = []
         this.stepCache.clear()
+        this.fencedInTransaction.clear()
         throw error
       }
     } finally {
       this.depth--
     }
+    this.confirmFences()
     this.deliver()
     return result
   }
@@ -875,9 +1008,14 @@ export class Journal {
     if (!this.group) {
       this.store.defer('BEGIN IMMEDIATE')
       this.durableNeeded = false
-      this.group = { waiters: [], timer: this.clock.after(this.commitDelayMs!, () => this.commitGroup()) }
+      this.group = {
+        id: ++this.groupSeq,
+        waiters: [],
+        timer: this.clock.after(this.commitDelayMs!, () => this.commitGroup()),
+      }
     }
     const mark = this.outbox.length
+    if (this.store.kind === 'postgres') return this.inDeferredGroup(fn, lazy, mark)
     this.store.defer('SAVEPOINT grouped_write')
     this.depth++
     try {
@@ -896,8 +1034,40 @@ export class Journal {
     }
   }
 
+  /**
+   * On PostgreSQL a grouped write sends nothing: its statements wait in the store and go with the group's
+   * COMMIT, one round trip for the whole group (a round trip per write, with the runner's event loop blocked
+   * on it, was most of a migration's time). A write that fails here, before any of it was sent, is dropped
+   * alone; one whose statements reached the server and failed there (a read sent them early) loses the group.
+   */
+  private inDeferredGroup<T>(fn: () => T, lazy: boolean, mark: number): T {
+    const queued = this.store.mark()
+    const fences = this.fencedInTransaction.size
+    this.depth++
+    try {
+      const result = fn()
+      if (!lazy) this.durableNeeded = true
+      return result
+    } catch (error) {
+      this.stepCache.clear()
+      if (this.store.discardTo(queued)) {
+        this.outbox.length = mark
+        for (const migrationId of [...this.fencedInTransaction].slice(fences))
+          this.fencedInTransaction.delete(migrationId)
+        throw error
+      }
+      throw this.failGroup(this.group!, error)
+    } finally {
+      this.depth--
+    }
+  }
+
   /** The group's timer: a failure is kept (every later write throws it), since no caller is there to hear it. */
   private commitGroup(): void {
+    if (this.store.commitAsync) {
+      this.startCommit()
+      return
+    }
     try {
       this.flush()
     } catch {
@@ -905,7 +1075,57 @@ export class Journal {
     }
   }
 
-  private brokenError(): JournalError {
+  /**
+   * PostgreSQL: sends the open group's COMMIT and returns; its waiters hear the answer. A failure is kept as
+   * flush() keeps one (lost or broken). The next group, opened meanwhile, is left to its own commit: what it
+   * wrote on the strength of the lost group's writes cannot commit, since each step write of a runner is
+   * guarded by the row as it should be (see writeStep), and an intent's PUT waits for its own group.
+   */
+  private startCommit(): void {
+    if (this.committing) {
+      this.commitDue = true
+      return
+    }
+    const group = this.group
+    if (!group) return
+    this.group = undefined
+    group.timer.cancel()
+    this.relaxUnlessDurable()
+    const events = this.outbox
+    this.outbox = []
+    const fenced = [...this.fencedInTransaction]
+    this.fencedInTransaction.clear()
+    const done = this.store.commitAsync!().then(
+      () => {
+        const now = this.clock.now()
+        for (const migrationId of fenced) this.leaseConfirmedAt.set(migrationId, now)
+        for (const waiter of group.waiters) waiter.resolve()
+        this.deliverEvents(events)
+      },
+      (cause: unknown) => {
+        const error = this.leaseLostFor(fenced, cause)
+        this.stepCache.clear()
+        this.failedGroups.set(group.id, error)
+        if (error instanceof JournalUnavailableError) this.lost = error
+        else this.broken = error
+        for (const waiter of group.waiters) waiter.reject(error)
+        throw error
+      },
+    )
+    this.committing = { id: group.id, done }
+    done
+      .catch(() => {})
+      .finally(() => {
+        this.committing = undefined
+        if (this.commitDue && !this.closed) {
+          this.commitDue = false
+          this.startCommit()
+        }
+      })
+  }
+
+  private brokenError(): Error {
+    if (this.broken instanceof LeaseLostError) return this.broken
     const why = this.broken instanceof Error ? this.broken.message : String(this.broken)
     return new JournalError(
       `the journal ${this.path} could not commit its last writes (${why}); nothing more is written`,
@@ -915,7 +1135,11 @@ export class Journal {
   private deliver(): void {
     const delivered = this.outbox
     this.outbox = []
-    for (const event of delivered) for (const listener of this.listeners) listener(event)
+    this.deliverEvents(delivered)
+  }
+
+  private deliverEvents(events: readonly MigrationEvent[]): void {
+    for (const event of events) for (const listener of this.listeners) listener(event)
   }
 
   /**
@@ -957,7 +1181,7 @@ export class Journal {
   }
 }
 
-function stepKey(migrationId: string, position: number): string {
+function stepKey(migrationId: string, position: number | string): string {
   return `${migrationId}\u0000${position}`
 }
 

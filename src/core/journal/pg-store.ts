@@ -67,6 +67,14 @@ export class PgStore implements SqlStore {
   private closed = false
   /** Deferred statements, sent ahead of the next statement whose answer is needed, in one round trip. */
   private queue: { sql: string; params: SqlValue[] }[] = []
+  /** Statements deferred, and of those sent, since the store opened (mark() and discardTo()). */
+  private deferredCount = 0
+  private sentCount = 0
+  private requests = 0
+  /** A transaction of this store's is open on the server (its BEGIN was sent, its end not yet). */
+  private remoteTransaction = false
+  /** The asynchronous COMMITs not yet answered, by request id. */
+  private readonly awaited = new Map<number, (reply: PgReply) => void>()
 
   constructor(url: string, options: PgStoreOptions = {}) {
     this.url = url
@@ -84,7 +92,26 @@ export class PgStore implements SqlStore {
   }
 
   run(sql: string, params: readonly SqlValue[] = []): number {
+    if (sql === 'ROLLBACK' && this.queue.some((s) => verbOf(s.sql) === 'BEGIN')) {
+      // The transaction never reached the server: forgetting its statements is its rollback.
+      this.queue = []
+      this.sentCount = this.deferredCount
+      this.transaction = false
+      return 0
+    }
     return this.query(sql, params).rowCount
+  }
+
+  mark(): number {
+    return this.deferredCount
+  }
+
+  discardTo(mark: number): boolean {
+    if (this.sentCount > mark) return false
+    this.queue.length -= this.deferredCount - mark
+    this.deferredCount = mark
+    this.sentCount = mark
+    return true
   }
 
   defer(sql: string, params: readonly SqlValue[] = []): void {
@@ -93,6 +120,7 @@ export class PgStore implements SqlStore {
     // Counted as begun at once, so that a failure before the batch is sent still ends with a ROLLBACK.
     if (verbOf(translated) === 'BEGIN') this.transaction = true
     this.queue.push({ sql: translated, params: params.map((p) => (typeof p === 'bigint' ? String(p) : p)) })
+    this.deferredCount++
   }
 
   exec(sql: string): void {
@@ -153,40 +181,118 @@ export class PgStore implements SqlStore {
     return out
   }
 
+  /**
+   * Sends the deferred statements with a COMMIT, and returns at once: the promise settles when the server has
+   * answered (rejecting with JournalUnavailableError or PgStatementError, the transaction rolled back). This
+   * thread goes on meanwhile; a later statement runs after the COMMIT, on the same connection, in order.
+   */
+  commitAsync(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`the journal ${this.location} is closed`))
+    const request: PgRequest = { id: ++this.requests, batch: [...this.queue, { sql: 'COMMIT', params: [] }] }
+    this.queue = []
+    this.sentCount = this.deferredCount
+    this.transaction = false
+    this.remoteTransaction = false
+    return this.post(request).then(() => undefined)
+  }
+
+  queryAsync(sql: string, params: readonly SqlValue[] = []): Promise<{ rows: unknown[]; rowCount: number }> {
+    if (this.closed) return Promise.reject(new Error(`the journal ${this.location} is closed`))
+    // Inside a transaction that reached the server, the statement belongs to it, in order: sent as any other.
+    if (this.remoteTransaction) {
+      try {
+        return Promise.resolve(this.query(sql, params))
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    }
+    return this.post({
+      id: ++this.requests,
+      sql: this.translate(sql),
+      params: params.map((p) => (typeof p === 'bigint' ? String(p) : p)),
+    })
+  }
+
+  /** Posts a request whose answer settles the promise, without waiting for it. */
+  private post(request: PgRequest): Promise<{ rows: Record<string, unknown>[]; rowCount: number }> {
+    const worker = this.spawn()
+    const settled = new Promise<{ rows: Record<string, unknown>[]; rowCount: number }>((resolve, reject) => {
+      this.awaited.set(request.id!, (reply) => (reply.ok ? resolve(reply) : reject(this.errorOf(reply))))
+    })
+    // Held open while an answer is awaited, so that cfctl does not exit before it comes.
+    worker.reply.ref()
+    worker.thread.postMessage(request)
+    return settled
+  }
+
   private call(single: PgRequest, timeoutMs = this.connectTimeoutMs + this.queryTimeoutMs + 2_000) {
     if (this.closed && !single.close) throw new Error(`the journal ${this.location} is closed`)
     // The deferred statements go first, with this one, as one multi-statement query: one round trip.
     const request: PgRequest =
       this.queue.length > 0 && !single.close
         ? { batch: [...this.queue, { sql: single.sql ?? '', params: single.params ?? [] }] }
-        : single
+        : { ...single }
+    request.id = ++this.requests
     this.queue = []
+    this.sentCount = this.deferredCount
     const verbs = (request.batch ?? [request]).map((s) => verbOf(s.sql ?? ''))
     const begins = verbs.includes('BEGIN')
     const ends = verbs.some((verb, i) => endsTransaction(verb, (request.batch ?? [request])[i]!.sql ?? ''))
     const worker = this.spawn()
-    Atomics.store(worker.flag, 0, 0)
     worker.thread.postMessage(request)
-    const waited = Atomics.wait(worker.flag, 0, 0, timeoutMs)
-    const message = receiveMessageOnPort(worker.reply)
-    if (waited === 'timed-out' && !message) {
+    const reply = this.await(worker, request.id, timeoutMs)
+    if (!reply) {
       // The thread is stuck on a connection that answers nothing: start over with a new one.
       this.worker = undefined
       this.transaction = false
+      this.remoteTransaction = false
       worker.reply.close()
       void worker.thread.terminate()
-      throw new JournalUnavailableError(this.location, `no answer within ${timeoutMs} ms`)
+      const error = new JournalUnavailableError(this.location, `no answer within ${timeoutMs} ms`)
+      for (const settle of this.awaited.values())
+        settle({ ok: false, error: { message: error.message, code: undefined, connection: true } })
+      this.awaited.clear()
+      throw error
     }
-    const reply = message!.message as PgReply
     // A batch that began a transaction and failed before its end leaves it open (to be rolled back); one that
     // held the end ended it either way (the worker rolls back what failed).
-    if (begins && (reply.ok || request.batch)) this.transaction = true
-    if (ends) this.transaction = false
-    if (!reply.ok) {
-      if (reply.error.connection) throw new JournalUnavailableError(this.location, reply.error.message)
-      throw new PgStatementError(reply.error.message, reply.error.code)
-    }
+    if (begins && (reply.ok || request.batch)) this.transaction = this.remoteTransaction = true
+    if (ends) this.transaction = this.remoteTransaction = false
+    if (!reply.ok) throw this.errorOf(reply)
     return reply
+  }
+
+  /**
+   * Blocks until the reply to request `id` is on the port (undefined after `timeoutMs`). The replies to
+   * asynchronous COMMITs posted before it come first: they settle their promises on the way.
+   */
+  private await(worker: NonNullable<PgStore['worker']>, id: number, timeoutMs: number): PgReply | undefined {
+    const deadline = performance.now() + timeoutMs
+    for (;;) {
+      const seen = Atomics.load(worker.flag, 0)
+      for (let message = receiveMessageOnPort(worker.reply); message; message = receiveMessageOnPort(worker.reply)) {
+        const reply = message.message as PgReply
+        if (reply.id === id) return reply
+        this.settle(reply)
+      }
+      const left = deadline - performance.now()
+      if (left <= 0) return undefined
+      Atomics.wait(worker.flag, 0, seen, left)
+    }
+  }
+
+  /** An asynchronous COMMIT answered. */
+  private settle(reply: PgReply): void {
+    const settle = reply.id === undefined ? undefined : this.awaited.get(reply.id)
+    if (!settle) return
+    this.awaited.delete(reply.id!)
+    if (this.awaited.size === 0) this.worker?.reply.unref()
+    settle(reply)
+  }
+
+  private errorOf(reply: PgReply & { ok: false }): JournalError {
+    if (reply.error.connection) return new JournalUnavailableError(this.location, reply.error.message)
+    return new PgStatementError(reply.error.message, reply.error.code)
   }
 
   private spawn(): NonNullable<PgStore['worker']> {
@@ -206,6 +312,7 @@ export class PgStore implements SqlStore {
     })
     // The thread must not keep a finished cfctl alive; close() ends it too.
     thread.unref()
+    port1.on('message', (reply: PgReply) => this.settle(reply))
     port1.unref()
     this.worker = { thread, flag, reply: port1 }
     return this.worker

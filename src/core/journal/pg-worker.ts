@@ -3,7 +3,11 @@
 // shared flag (Atomics.wait); this thread runs it with `pg`, puts the answer on the reply port and wakes it.
 // A batch (statements the journal deferred, then the one whose answer it waits for) runs as one multi-statement
 // simple query, its parameters written in as quoted literals: one round trip to the server for all of them.
-// In:  { sql, params } | { batch: [{ sql, params }] } | { close: true }   Out (on the reply port): { ok: true, rows, rowCount } | { ok: false, error }
+// Requests run one after another, in the order posted, whether the store waits for each (Atomics.wait) or not
+// (an asynchronous COMMIT, which the store awaits while its thread goes on); each reply names its request, and
+// every reply adds one to the shared flag.
+// In:  { id, sql, params } | { id, batch: [{ sql, params }] } | { id, close: true }
+// Out (on the reply port): { id, ok: true, rows, rowCount } | { id, ok: false, error }
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads'
 import pg from 'pg'
 
@@ -16,6 +20,7 @@ interface Setup {
 }
 
 export interface PgRequest {
+  id?: number
   sql?: string
   params?: unknown[]
   /** Run in order as one query; the answer is the last one's. */
@@ -23,9 +28,10 @@ export interface PgRequest {
   close?: boolean
 }
 
-export type PgReply =
+export type PgReply = { id?: number } & (
   | { ok: true; rows: Record<string, unknown>[]; rowCount: number }
   | { ok: false; error: { message: string; code: string | undefined; connection: boolean } }
+)
 
 if (!parentPort) throw new Error('pg-worker runs as a worker thread')
 const setup = workerData as Setup
@@ -127,6 +133,14 @@ async function executeBatch(batch: { sql: string; params: unknown[] }[]): Promis
     if (begins) inTransaction = true
     if (ends) inTransaction = false
     const last = Array.isArray(result) ? result.at(-1) : result
+    if (/^\s*COMMIT\b/i.test(batch.at(-1)!.sql) && last?.command === 'ROLLBACK') {
+      // PostgreSQL answers the COMMIT of a transaction that an earlier error aborted with ROLLBACK, not an
+      // error: nothing of it was written, and the caller must not believe otherwise.
+      return {
+        ok: false,
+        error: { message: 'the transaction was rolled back, not committed', code: '25P02', connection: false },
+      }
+    }
     return { ok: true, rows: last?.rows ?? [], rowCount: last?.rowCount ?? 0 }
   } catch (error) {
     const connectionError = isConnectionError(error)
@@ -175,13 +189,24 @@ async function execute(request: PgRequest): Promise<PgReply> {
     const result = await active.query(sql, request.params ?? [])
     if (verb === 'BEGIN') inTransaction = true
     if (verb === 'COMMIT' || (verb === 'ROLLBACK' && !/\bTO\b/i.test(sql))) inTransaction = false
+    if (verb === 'COMMIT' && !Array.isArray(result) && result.command === 'ROLLBACK') {
+      // As in a batch: a COMMIT answered ROLLBACK committed nothing.
+      return {
+        ok: false,
+        error: { message: 'the transaction was rolled back, not committed', code: '25P02', connection: false },
+      }
+    }
     const rows = Array.isArray(result) ? (result.at(-1)?.rows ?? []) : result.rows
     return { ok: true, rows, rowCount: Array.isArray(result) ? 0 : (result.rowCount ?? 0) }
   } catch (error) {
     const connectionError = isConnectionError(error)
+    // A failed COMMIT (or ROLLBACK) ends the transaction: the server rolls it back, or the connection that
+    // held it is gone with it. Ended before the connection is dropped, so that the drop does not leave this
+    // thread "lost in a transaction" that nobody will end: every later call would fail.
+    const ends = endsTransaction(sql)
+    if (ends) inTransaction = false
     if (connectionError && active) drop(active)
-    // A failed COMMIT ends the transaction in PostgreSQL as a ROLLBACK does.
-    if (verb === 'COMMIT') inTransaction = false
+    if (ends) lostInTransaction = false
     if (connectionError && !active && inTransaction) lostInTransaction = true
     return {
       ok: false,
@@ -194,7 +219,7 @@ async function execute(request: PgRequest): Promise<PgReply> {
   }
 }
 
-parentPort.on('message', async (request: PgRequest) => {
+async function handle(request: PgRequest): Promise<void> {
   let reply: PgReply
   if (request.close) {
     await client?.end().catch(() => {})
@@ -203,7 +228,12 @@ parentPort.on('message', async (request: PgRequest) => {
   } else {
     reply = await execute(request)
   }
-  setup.reply.postMessage(reply)
-  Atomics.store(flag, 0, 1)
+  setup.reply.postMessage({ ...reply, id: request.id })
+  Atomics.add(flag, 0, 1)
   Atomics.notify(flag, 0)
+}
+
+let queue: Promise<void> = Promise.resolve()
+parentPort.on('message', (request: PgRequest) => {
+  queue = queue.then(() => handle(request))
 })

@@ -23,6 +23,23 @@ export interface SqlStore {
    * round trip for both, on PostgreSQL), and its error, if any, is thrown by that call. Run at once by SQLite.
    */
   defer(sql: string, params?: readonly SqlValue[]): void
+  /** A mark of the deferred statements so far, for discardTo(). */
+  mark(): number
+  /**
+   * Drops the statements deferred since `mark`, when none of them has been sent yet (true); false when some
+   * were (SQLite runs each at once: always false).
+   */
+  discardTo(mark: number): boolean
+  /**
+   * Commits the open transaction without waiting for the answer (PostgreSQL): this thread goes on while the
+   * server writes; the promise settles with the answer. Absent where a commit costs no round trip (SQLite).
+   */
+  commitAsync?(): Promise<void>
+  /**
+   * A statement on its own (outside the open transaction, unless that one already reached the server) whose
+   * answer this thread awaits without blocking (PostgreSQL). Absent on SQLite.
+   */
+  queryAsync?(sql: string, params?: readonly SqlValue[]): Promise<{ rows: unknown[]; rowCount: number }>
   /** Statements without parameters, several allowed (the schema). */
   exec(sql: string): void
   /** Appended to a SELECT that must lock its rows until the commit: ' FOR UPDATE', or '' where BEGIN IMMEDIATE does. */
@@ -95,6 +112,14 @@ export class SqliteStore implements SqlStore {
 
   defer(sql: string, params: readonly SqlValue[] = []): void {
     this.run(sql, params)
+  }
+
+  mark(): number {
+    return 0
+  }
+
+  discardTo(_mark: number): boolean {
+    return false
   }
 
   exec(sql: string): void {

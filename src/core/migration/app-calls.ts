@@ -43,8 +43,8 @@ export interface AppCallsOptions {
   readAttempts: number
   /** Wait before the first retry of an answered transient error; the n-th waits n times as long. */
   retryDelayMs: number
-  /** Runs before every PUT: the intent it carries out must be on disk first. */
-  beforeChange: () => Promise<void>
+  /** Runs before every PUT of the app: the intent it carries out must be on disk first. */
+  beforeChange: (guid: string) => Promise<void>
   /** Asked before a step whose instances all run fails for its route alone. */
   probePath?: ProbePath
 }
@@ -105,7 +105,7 @@ export class AppCalls {
    * in the journal (flipping or rolling-back); the tries are counted with the next transition.
    */
   async setFlag(guid: string, diego: boolean): Promise<FlagChange> {
-    await this.options.beforeChange()
+    await this.options.beforeChange(guid)
     let lastError: unknown
     let attempts = 0
     for (let attempt = 1; attempt <= this.options.flipAttempts; attempt++) {

@@ -128,6 +128,9 @@ export {
   type StepFailure,
 } from './outcome.js'
 
+/** A PUT this long after the journal last saw the lease held reads the lease again first (see confirmLease). */
+const LEASE_RECHECK_MS = 1_000
+
 const RUNNABLE: readonly MigrationState[] = ['planned', 'running', 'paused', 'failed', 'completed']
 const IN_DOUBT: readonly StepState[] = ['flipping', 'verifying', 'rolling-back']
 
@@ -173,6 +176,8 @@ export class MigrationRunner {
   private readonly foreignPollMs: number
   private foreignWatch: ForeignFlipWatch | undefined
   private foreignPolling = false
+  private beating = false
+  private pollingControls = false
   private outage!: CcOutage
   private calls!: AppCalls
 
@@ -249,6 +254,9 @@ export class MigrationRunner {
       this.startTimers()
       await this.watchForeignFlips()
       await this.migrate(this.journal.requireMigration(this.migrationId))
+      // A last look: a change made since the previous one (a run shorter than the poll has had none since
+      // its first) is reported, and keeps the run from calling itself completed.
+      if (!this.stopRequest) await this.pollForeign()
       return this.finishMigration()
     } catch (error) {
       throw error instanceof LeaseLostError ? new LockLostError(this.migrationId) : error
@@ -464,6 +472,9 @@ export class MigrationRunner {
       // An interrupt, the failure threshold or the CC's outage has already left it paused; steps left in
       // doubt with nothing else stopping the run pause it here, so that a resume reads the CC for them.
       else if (!this.paused) this.pause('in-doubt')
+    } else if (this.stopRequest?.kind === 'foreign') {
+      // Every step settled, but someone else changed flags meanwhile: it stays paused for the operator to
+      // look (the summary names them); a resume completes it, or a rollback puts back what it moved.
     } else if (counts.failed > 0) {
       this.journal.setMigrationState(this.migrationId, 'failed', {
         pausedBy: null,
@@ -524,9 +535,14 @@ export class MigrationRunner {
     let justFlipped = false
     try {
       if (app.diego === step.targetDiego) {
-        // Found set: after a crash it was this migration's flip; on a fresh step someone was first.
+        // Found set: after a crash it was this migration's flip; on a fresh step someone was first (it was
+        // not on its target when planned): another operator at work, most likely, so the run stops starting
+        // apps, as for a flip seen in the CC's events, unless a resume was the operator's word on this one.
         const how = recovering ? 'reconciled' : 'already'
-        if (!recovering) this.record({ type: 'foreign-flip', diego: app.diego, by: null, ...ref(step) })
+        if (!recovering && !this.foreignReported(step.appGuid)) {
+          this.record({ type: 'foreign-flip', diego: app.diego, by: null, ...ref(step) })
+          this.stopForForeignFlips()
+        }
         step = this.journal.transitionStep(
           this.migrationId,
           step.position,
@@ -943,8 +959,8 @@ export class MigrationRunner {
       readAttempts: this.readAttempts,
       retryDelayMs: this.retryDelayMs,
       // A journal that groups its commits may hold the intent still: it must be on disk before the CC acts.
-      beforeChange: async () => {
-        if (this.journal.pending) await this.journal.durable()
+      beforeChange: async (guid) => {
+        await this.journal.intentDurable(this.migrationId, guid)
         this.confirmLease()
       },
     })
@@ -1009,15 +1025,46 @@ export class MigrationRunner {
   private startTimers(): void {
     const target = this.lockTarget!
     this.timers.push(
-      this.clock.every(this.heartbeatMs, () =>
-        this.guard(() => {
-          if (this.journal.heartbeat(target, this.owner.token)) return
-          this.stopRequest = { kind: 'lock-lost', by: 'lock-lost' }
-          this.signal()
-        }),
-      ),
-      this.clock.every(this.controlPollMs, () => this.guard(() => this.applyControls())),
+      this.clock.every(this.heartbeatMs, () => void this.beat(target)),
+      this.clock.every(this.controlPollMs, () => void this.pollControls()),
     )
+  }
+
+  // The heartbeat and the look for commands wait for the journal without blocking the steps in flight: on
+  // PostgreSQL each is a round trip, and one that blocked would queue behind the group commits on their way.
+  private async beat(target: string): Promise<void> {
+    if (this.beating) return
+    this.beating = true
+    let held: boolean
+    try {
+      held = await this.journal.heartbeatAsync(target, this.owner.token)
+    } catch (error) {
+      this.guard(() => {
+        throw error
+      })
+      return
+    } finally {
+      this.beating = false
+    }
+    if (held || this.mode === 'idle') return
+    this.stopRequest = { kind: 'lock-lost', by: 'lock-lost' }
+    this.signal()
+  }
+
+  private async pollControls(): Promise<void> {
+    if (this.pollingControls) return
+    this.pollingControls = true
+    try {
+      if (!(await this.journal.controlsWaiting(this.migrationId))) return
+    } catch (error) {
+      this.guard(() => {
+        throw error
+      })
+      return
+    } finally {
+      this.pollingControls = false
+    }
+    this.guard(() => this.applyControls())
   }
 
   /**
@@ -1050,11 +1097,21 @@ export class MigrationRunner {
         const { appGuid, appName, position, diego, by, eventId } = flip
         this.record({ type: 'foreign-flip', appGuid, appName, position, diego, by, eventId })
       }
-      if (this.stopRequest) return
-      this.pause(FOREIGN_FLIPS)
-      this.stopRequest = { kind: 'foreign', by: FOREIGN_FLIPS }
-      this.signal()
+      this.stopForForeignFlips()
     })
+  }
+
+  /** A change this migration did not make: no new step starts, and the run ends paused (exit 3). */
+  private stopForForeignFlips(): void {
+    if (this.stopRequest) return
+    this.pause(FOREIGN_FLIPS)
+    this.stopRequest = { kind: 'foreign', by: FOREIGN_FLIPS }
+    this.signal()
+  }
+
+  /** Whether this migration has recorded a change of the app's flag by someone else already. */
+  private foreignReported(appGuid: string): boolean {
+    return this.journal.events(this.migrationId).some((e) => e.type === 'foreign-flip' && e.appGuid === appGuid)
   }
 
   private applyControls(): void {
@@ -1138,11 +1195,14 @@ export class MigrationRunner {
 
   /**
    * Right before a PUT: the intent just written passed the lease's fence, but if this process was frozen
-   * (SIGSTOP, a paused VM) since, the lease may have been taken over meanwhile. One read of the lease row
-   * tells (LeaseLostError if lost); only the PUT's own flight is left to chance.
+   * (SIGSTOP, a paused VM) since, the lease may have been taken over meanwhile. Unless the journal saw the
+   * lease held within the last LEASE_RECHECK_MS (the commit of the intent, usually: a takeover needs a lease
+   * 30 s stale), one read of the lease row tells (LeaseLostError if lost); only the PUT's own flight is left
+   * to chance. A read per PUT, on a journal across the network, was a round trip per app for nothing.
    */
   private confirmLease(): void {
     if (this.stopRequest?.kind === 'lock-lost') throw new LeaseLostError(this.migrationId, -1, undefined)
+    if (this.journal.leaseConfirmedWithin(this.migrationId, LEASE_RECHECK_MS)) return
     this.journal.checkLease(this.migrationId)
   }
 

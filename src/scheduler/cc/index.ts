@@ -24,6 +24,7 @@ export {
   type SeedSize,
   type StartedDemand,
   seed,
+  seedPasswords,
   startedDemand,
 } from './seed.js'
 export {

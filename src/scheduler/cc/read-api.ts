@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Access } from './access.js'
 import type { BackendBridge } from './bridge.js'
-import { CfError } from './errors.js'
+import { CfError, type CfErrorName } from './errors.js'
 import { FeatureFlags } from './feature-flags.js'
 import {
   APP_FILTERS,
@@ -27,6 +27,7 @@ import {
   parseFilters,
   parsePageRequest,
   parseRelationParams,
+  type RelationParams,
 } from './query.js'
 import { type Renderer, type Resource, type RouteView, routesOf } from './relations.js'
 import { appFields, runningInstanceCount } from './resources.js'
@@ -190,20 +191,18 @@ export class ReadApi {
     guid: string | undefined,
     sub: string | undefined,
   ): boolean {
-    if (guid === undefined) {
-      const principal = this.readAs(req)
-      const request = parsePageRequest(params)
-      const orgs = this.filter(this.access.visibleOrgs(principal), request, this.orgFilters)
-      this.list(res, '/v2/organizations', request, orgs, (o) =>
-        this.renderer.organization(o, principal, request.relations),
-      )
-      return true
-    }
-    if (sub !== undefined && !ORG_SUBS.has(sub)) return false
-    const principal = this.readAs(req)
-    const org = this.store.org(guid)
-    if (!org) throw new CfError('OrganizationNotFound', guid)
-    if (!this.access.canSeeOrg(principal, org.guid)) throw new CfError('NotAuthorized')
+    if (guid !== undefined && sub !== undefined && !ORG_SUBS.has(sub)) return false
+    const found = this.listOrFind(req, res, params, guid, {
+      path: '/v2/organizations',
+      visible: (principal) => this.access.visibleOrgs(principal),
+      filters: this.orgFilters,
+      find: (g) => this.store.org(g),
+      notFound: 'OrganizationNotFound',
+      canSee: (principal, g) => this.access.canSeeOrg(principal, g),
+      render: (o, principal, relations) => this.renderer.organization(o, principal, relations),
+    })
+    if (!found) return true
+    const { principal, item: org } = found
     switch (sub) {
       case undefined:
         this.json(res, this.renderer.organization(org, principal, parseRelationParams(params)))
@@ -314,18 +313,18 @@ export class ReadApi {
     guid: string | undefined,
     sub: string | undefined,
   ): boolean {
-    if (guid === undefined) {
-      const principal = this.readAs(req)
-      const request = parsePageRequest(params)
-      const spaces = this.filter(this.access.visibleSpaces(principal), request, this.spaceFilters)
-      this.list(res, '/v2/spaces', request, spaces, (s) => this.renderer.space(s, principal, request.relations))
-      return true
-    }
-    if (sub !== undefined && !SPACE_SUBS.has(sub)) return false
-    const principal = this.readAs(req)
-    const space = this.store.space(guid)
-    if (!space) throw new CfError('SpaceNotFound', guid)
-    if (!this.access.canSeeSpace(principal, space.guid)) throw new CfError('NotAuthorized')
+    if (guid !== undefined && sub !== undefined && !SPACE_SUBS.has(sub)) return false
+    const found = this.listOrFind(req, res, params, guid, {
+      path: '/v2/spaces',
+      visible: (principal) => this.access.visibleSpaces(principal),
+      filters: this.spaceFilters,
+      find: (g) => this.store.space(g),
+      notFound: 'SpaceNotFound',
+      canSee: (principal, g) => this.access.canSeeSpace(principal, g),
+      render: (sp, principal, relations) => this.renderer.space(sp, principal, relations),
+    })
+    if (!found) return true
+    const { principal, item: space } = found
     switch (sub) {
       case undefined:
         this.json(res, this.renderer.space(space, principal, parseRelationParams(params)))
@@ -477,6 +476,39 @@ export class ReadApi {
     this.list(res, path, request, this.filter(users, request, USER_FILTERS), (u) =>
       this.renderer.listedUser(u, principal, request.relations),
     )
+  }
+
+  /**
+   * A top-level collection as the CC serves it: without a guid, the members the user may see, filtered and
+   * paged (sent here; undefined is returned); with one, that member for the caller to answer about, 404 when
+   * it does not exist and 403 `NotAuthorized` when it exists but is not the user's to see.
+   */
+  private listOrFind<T extends { guid: string }>(
+    req: IncomingMessage,
+    res: ServerResponse,
+    params: URLSearchParams,
+    guid: string | undefined,
+    collection: {
+      path: string
+      visible: (principal: Principal) => readonly T[]
+      filters: FilterFields<T>
+      find: (guid: string) => T | undefined
+      notFound: CfErrorName
+      canSee: (principal: Principal, guid: string) => boolean
+      render: (item: T, principal: Principal, relations: RelationParams) => unknown
+    },
+  ): { principal: Principal; item: T } | undefined {
+    const principal = this.readAs(req)
+    if (guid === undefined) {
+      const request = parsePageRequest(params)
+      const items = this.filter(collection.visible(principal), request, collection.filters)
+      this.list(res, collection.path, request, items, (item) => collection.render(item, principal, request.relations))
+      return undefined
+    }
+    const item = collection.find(guid)
+    if (!item) throw new CfError(collection.notFound, guid)
+    if (!collection.canSee(principal, item.guid)) throw new CfError('NotAuthorized')
+    return { principal, item }
   }
 
   private list<T>(

@@ -90,6 +90,12 @@ export const ROLE_USERS: readonly { username: string; org?: OrgRole; space?: Spa
 // Built-in fleets are dated in mid-2016, when CF ran both backends side by side.
 const SEED_EPOCH = Date.UTC(2016, 5, 1, 9, 0, 0)
 
+/** The passwords of the users a seed creates (for Store.prepareSecrets), the same users as seed() makes. */
+export function seedPasswords(users: SeedOptions['users'] = {}): string[] {
+  const { admin, developer } = { ...DEFAULT_USERS, ...users }
+  return [admin.password, developer.password, ...ROLE_USERS.map((login) => login.username)]
+}
+
 /**
  * Loads `source` (a built-in size or the path of a seed JSON file) into an empty store, in one
  * transaction: on any error nothing is written. A store that already holds orgs is left alone.
@@ -575,11 +581,21 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
   return out
 }
 
-/** A version-4 UUID whose bits come from the PRNG. */
+/** Two hex digits per byte value. */
+const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'))
+
+/** A version-4 UUID whose bits come from the PRNG: four 32-bit draws, their hex digits laid out as a UUID. */
 function uuidFrom(random: () => number): string {
-  const hex: string[] = []
-  for (let i = 0; i < 4; i++) hex.push(((random() * 4_294_967_296) >>> 0).toString(16).padStart(8, '0'))
-  const h = hex.join('')
-  const variant = ((Number.parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`
+  const a = (random() * 4_294_967_296) >>> 0
+  const b = (random() * 4_294_967_296) >>> 0
+  const c = (random() * 4_294_967_296) >>> 0
+  const d = (random() * 4_294_967_296) >>> 0
+  const x = HEX_BYTE
+  // The digits of b after its 4th are replaced by the version's 4; the first digit of c becomes the variant.
+  return (
+    `${x[a >>> 24]}${x[(a >>> 16) & 255]}${x[(a >>> 8) & 255]}${x[a & 255]}-` +
+    `${x[b >>> 24]}${x[(b >>> 16) & 255]}-4${((b >>> 8) & 15).toString(16)}${x[b & 255]}-` +
+    `${(((c >>> 28) & 3) | 8).toString(16)}${((c >>> 24) & 15).toString(16)}${x[(c >>> 16) & 255]}-` +
+    `${x[(c >>> 8) & 255]}${x[c & 255]}${x[d >>> 24]}${x[(d >>> 16) & 255]}${x[(d >>> 8) & 255]}${x[d & 255]}`
+  )
 }

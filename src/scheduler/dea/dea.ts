@@ -44,8 +44,15 @@ export interface DeaPoolOptions {
    * How often the health manager fetches the CC's desired state; between fetches it analyses against the
    * last one. Default 60 s (HM9000's fetcher: every 6 heartbeats). An app flipped to Diego so keeps its DEA
    * instances until the next fetch, which gives Diego time to start it: the overlap a real migration had.
+   * 0 fetches on every analysis pass.
    */
   desiredFetchIntervalMs?: number
+  /**
+   * When the fetcher first runs after start, then every `desiredFetchIntervalMs`. HM9000's fetcher and
+   * analyzer are separate daemons, each on its own timer, so a fetched state is analysed on the analyzer's
+   * next pass, not at the moment of the fetch. Default half the analysis interval (the mean of a random phase).
+   */
+  desiredFetchOffsetMs?: number
   /** An evacuating DEA shuts down after this long even if instances are left on it; default 10 min (dea_ng). */
   evacuationBailOutMs?: number
   /** DEA heartbeat interval; default 10 s. */
@@ -117,7 +124,10 @@ export class DeaPool implements RuntimeBackend {
   private readonly desiredIndex = new DesiredIndex()
   private readonly sync: DesiredSync
   private readonly desiredFetchIntervalMs: number
-  private lastDesiredFetchAt: number | undefined
+  private readonly desiredFetchOffsetMs: number
+  private fetcher: Timer | undefined
+  private readonly onHealthError: ((error: unknown) => void) | undefined
+  private fetchedOnce = false
   /** Why an index could not be placed, by app guid and index; shown as `details` on a DOWN instance. */
   private readonly placementErrors = new Map<string, Map<number, string>>()
   private started = false
@@ -141,16 +151,19 @@ export class DeaPool implements RuntimeBackend {
     this.clock = options.clock
     this.source = options.source
     this.sync = new DesiredSync(options.source, 'dea')
+    this.onHealthError = options.onHealthError
     this.desiredFetchIntervalMs = atLeastZero('desiredFetchIntervalMs', options.desiredFetchIntervalMs, 60_000)
+    const hmIntervalMs = positive('hmIntervalMs', options.hmIntervalMs, 10_000)
+    this.desiredFetchOffsetMs = atLeastZero('desiredFetchOffsetMs', options.desiredFetchOffsetMs, hmIntervalMs / 2)
     this.random = options.random ?? seededRandom(0xdea)
     this.flappingThreshold = positive('flappingCrashCountThreshold', options.flappingCrashCountThreshold, 3)
     this.health = new HealthManager({
       clock: this.clock,
-      intervalMs: positive('hmIntervalMs', options.hmIntervalMs, 10_000),
+      intervalMs: hmIntervalMs,
       config,
       onError: options.onHealthError,
       ports: {
-        fetchDesired: () => this.fetchDesired(),
+        fetchDesired: () => this.desiredForAnalysis(),
         instancesOf: (appGuid) => this.fleet.instancesOf(appGuid),
         isEvacuating: (deaId) => this.fleet.get(deaId)?.evacuating ?? false,
         start: (order) => this.startFromHealthManager(order),
@@ -186,6 +199,12 @@ export class DeaPool implements RuntimeBackend {
     this.started = true
     this.fleet.start()
     this.health.start()
+    if (this.desiredFetchIntervalMs > 0) {
+      this.fetcher = this.clock.after(this.desiredFetchOffsetMs, () => {
+        this.fetchOnTimer()
+        if (this.started) this.fetcher = this.clock.every(this.desiredFetchIntervalMs, () => this.fetchOnTimer())
+      })
+    }
   }
 
   /** Cancels every timer: loops and instance boots. */
@@ -193,6 +212,8 @@ export class DeaPool implements RuntimeBackend {
     this.started = false
     for (const timer of this.stagings) timer.cancel()
     this.stagings.clear()
+    this.fetcher?.cancel()
+    this.fetcher = undefined
     this.health.shutdown()
     this.fleet.shutdown()
   }
@@ -397,9 +418,7 @@ export class DeaPool implements RuntimeBackend {
    */
   private fetchDesired(): DesiredState {
     const now = this.clock.now()
-    if (this.lastDesiredFetchAt !== undefined && now - this.lastDesiredFetchAt < this.desiredFetchIntervalMs)
-      return this.desiredIndex
-    this.lastDesiredFetchAt = now
+    this.fetchedOnce = true
     const read = this.sync.read()
     if (read.kind === 'changes') {
       for (const appGuid of read.appGuids) {
@@ -418,6 +437,20 @@ export class DeaPool implements RuntimeBackend {
       if (!this.desiredIndex.slots.has(appGuid)) this.forgetDesired(appGuid)
     }
     return this.desiredIndex
+  }
+
+  /** What an analysis pass works on: the last fetch (the pass fetches itself only before the fetcher's first run, or when told to fetch every pass). */
+  private desiredForAnalysis(): DesiredState {
+    if (this.desiredFetchIntervalMs === 0 || !this.fetchedOnce) return this.fetchDesired()
+    return this.desiredIndex
+  }
+
+  private fetchOnTimer(): void {
+    try {
+      this.fetchDesired()
+    } catch (error) {
+      this.onHealthError?.(error)
+    }
   }
 
   /** The record for a spec the CC lists: the one kept, when nothing in it changed. */

@@ -213,6 +213,8 @@ export class AdvertisementIndex {
       this.position[slot] = this.order.length
       this.order.push(slot)
       this.deaIds[slot] = ad.deaId
+      // A new DEA is in no sorted memory yet, even on a reused slot that held the same zone and memory.
+      this.sortedStale = true
     } else {
       this.stackSetUse[this.stackSet[slot]!]!--
     }

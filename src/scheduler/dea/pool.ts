@@ -229,8 +229,12 @@ export class DeaFleet {
   /** The app keys its instances carry; the DEA backend stamps its desired apps from the same set. */
   readonly appKeys = new AppKeys()
 
+  /** When the DEAs last advertised together while the loops were not running (see choose). */
+  private lastAdvertisedWithoutLoops: number
+
   constructor(private readonly options: DeaFleetOptions) {
     this.adIndex = new AdvertisementIndex(options.advertisementBlock)
+    this.lastAdvertisedWithoutLoops = options.clock.now()
   }
 
   get size(): number {
@@ -292,6 +296,21 @@ export class DeaFleet {
     }
   }
 
+  /**
+   * A DEA advertises every interval from the moment it is up, whether or not this fleet's loops run yet. Before
+   * start() (a foundation placing its seeded apps, which on a loaded machine can take longer than an
+   * advertisement lives) the placements themselves keep that schedule: when an interval has passed since the
+   * last round, every DEA that is up advertises again, as its loop would have. Without it a slow boot found
+   * every advertisement stale part-way through and left the rest of the seed unplaced.
+   */
+  private advertiseWithoutLoops(): void {
+    if (this.timers.length > 0) return
+    const now = this.options.clock.now()
+    if (now - this.lastAdvertisedWithoutLoops < this.options.advertiseIntervalMs) return
+    this.lastAdvertisedWithoutLoops = now
+    for (const dea of this.deas.values()) if (dea.alive && !dea.evacuating) this.advertise(dea)
+  }
+
   /** The CC's advertisement table, without the stale entries (prune_stale_deas). */
   advertisements(): readonly DeaAdvertisement[] {
     const now = this.options.clock.now()
@@ -329,6 +348,7 @@ export class DeaFleet {
    * table: the same answer as chooseDea over advertisements() for the same random draw.
    */
   choose(need: PlacementNeed, random: () => number): Placement {
+    this.advertiseWithoutLoops()
     this.advertisements() // drops the stale entries, as the CC's prune does before a placement
     return this.adIndex.choose(need, this.options.clock.now(), random)
   }

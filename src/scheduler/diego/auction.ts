@@ -145,6 +145,46 @@ export function auctionOrder<L extends LrpStartRequest, T extends TaskStartReque
     : { lrpsBeforeTasks: lrps.slice(0, split), tasks, lrpsAfterTasks: lrps.slice(split) }
 }
 
+/**
+ * The same order as auctionOrder, without a comparator: each LRP gets one number, (index, rank of its memory
+ * from the largest, position in the batch), and a typed array of those sorts natively. The position keeps
+ * the order of equal requests, as the stable sort does. Falls back to auctionOrder when the numbers would
+ * not be exact (indexes or memories that are not plain numbers, or a batch too large for 2^53).
+ */
+function fastAuctionOrder<L extends LrpStartRequest, T extends TaskStartRequest>(
+  batch: AuctionBatch<L, T>,
+): ReturnType<typeof auctionOrder<L, T>> {
+  const input = batch.lrps
+  const n = input.length
+  const rankOf = new Map<number, number>()
+  let maxIndex = 0
+  for (let p = 0; p < n; p++) {
+    const lrp = input[p]!
+    const index = lrp.index
+    if (!Number.isSafeInteger(index) || index < 0 || Number.isNaN(lrp.memoryMb)) return auctionOrder(batch)
+    if (index > maxIndex) maxIndex = index
+    rankOf.set(lrp.memoryMb, 0)
+  }
+  const memories = [...rankOf.keys()].sort((a, b) => b - a)
+  const ranks = memories.length
+  if ((maxIndex + 1) * ranks * n >= Number.MAX_SAFE_INTEGER) return auctionOrder(batch)
+  for (let r = 0; r < ranks; r++) rankOf.set(memories[r]!, r)
+  const keys = new Float64Array(n)
+  let split = 0
+  for (let p = 0; p < n; p++) {
+    const lrp = input[p]!
+    if (lrp.index === 0) split++
+    keys[p] = (lrp.index * ranks + rankOf.get(lrp.memoryMb)!) * n + p
+  }
+  keys.sort()
+  const lrpsBeforeTasks: L[] = new Array(split)
+  const lrpsAfterTasks: L[] = new Array(n - split)
+  for (let k = 0; k < split; k++) lrpsBeforeTasks[k] = input[keys[k]! % n]!
+  for (let k = split; k < n; k++) lrpsAfterTasks[k - split] = input[keys[k]! % n]!
+  const tasks = batch.tasks.length === 0 ? [] : [...batch.tasks].sort((a, b) => b.memoryMb - a.memoryMb)
+  return { lrpsBeforeTasks, tasks, lrpsAfterTasks }
+}
+
 // Scores are kept on a fixed-point grid of 2^-32. Diego's score is the mean of the fractions used after the
 // placement, which equals (fractions used now) + (the request's own share); on the grid that sum is exact, so
 // adding one request's share to every cell of a class keeps their order. That exactness is what lets the heap
@@ -170,11 +210,12 @@ class Ledger {
   /** Cells (by index) that received an instance of a process earlier in this batch. */
   readonly placedInBatch = new Map<string, number[]>()
   readonly weight: number
-  onReserve: ((cell: number) => void) | undefined
+  /** The fast auction's score index, told of each reservation. */
+  index: ScoreIndex | undefined
 
   constructor(state: AuctionState, config: AuctionConfig) {
     this.weight = config.startingContainerWeight
-    this.cells = [...state.cells].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    this.cells = byId(state.cells)
     const n = (this.n = this.cells.length)
     this.zoneOf = new Int32Array(n)
     this.memory = new Float64Array(n)
@@ -231,7 +272,7 @@ class Ledger {
     this.containers[i]! -= 1
     this.starting[i]! += 1
     if (isTask) this.tasks[i]! += 1
-    this.onReserve?.(i)
+    this.index?.rekey(i)
   }
 
   recordPlacement(processGuid: string, i: number): void {
@@ -257,6 +298,14 @@ class Ledger {
       matchesRootfs(cell.rootfsProviders, constraint.rootfs) && matchesPlacementTags(cell, constraint.placementTags)
     )
   }
+}
+
+/** The cells sorted by id; the reps usually report them in that order already, and then nothing is sorted. */
+function byId(cells: readonly AuctionCell[]): AuctionCell[] {
+  let sorted = true
+  for (let i = 1; i < cells.length && sorted; i++) sorted = cells[i - 1]!.id < cells[i]!.id
+  const copy = [...cells]
+  return sorted ? copy : copy.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }
 
 function validateConfig(config: AuctionConfig): AuctionConfig {
@@ -312,33 +361,48 @@ function placeTask<T extends TaskStartRequest>(
   results.placedTasks.push({ start: task, cellId: ledger.cells[best]!.id })
 }
 
+/** Decides where one LRP goes (a cell index, or why none), and hears where it went. */
+interface LrpPlacer {
+  place(lrp: LrpStartRequest): number | string
+  placed(lrp: LrpStartRequest, cell: number): void
+}
+
 function auctionWith<L extends LrpStartRequest, T extends TaskStartRequest>(
   state: AuctionState,
   batch: AuctionBatch<L, T>,
   config: AuctionConfig,
-  makePlacer: (ledger: Ledger) => (lrp: LrpStartRequest) => number | string,
+  order: typeof auctionOrder<L, T>,
+  makePlacer: (ledger: Ledger) => LrpPlacer,
 ): AuctionResults<L, T> {
   validateConfig(config)
   const ledger = new Ledger(state, config)
-  const placeLrp = makePlacer(ledger)
+  const placer = makePlacer(ledger)
   const results = emptyResults<L, T>()
-  const { lrpsBeforeTasks, tasks, lrpsAfterTasks } = auctionOrder(batch)
-  const auctionLrps = (lrps: L[]) => {
-    for (const lrp of lrps) {
-      const outcome = placeLrp(lrp)
-      if (typeof outcome === 'string') {
-        results.failedLrps.push({ start: lrp, error: outcome })
-        continue
-      }
-      ledger.reserve(outcome, lrp.memoryMb, lrp.diskMb, false)
-      ledger.recordPlacement(lrp.processGuid, outcome)
-      results.placedLrps.push({ start: lrp, cellId: ledger.cells[outcome]!.id })
-    }
-  }
-  auctionLrps(lrpsBeforeTasks)
+  const { lrpsBeforeTasks, tasks, lrpsAfterTasks } = order(batch)
+  auctionLrps(ledger, placer, lrpsBeforeTasks, results)
   for (const task of tasks) placeTask(ledger, task, results)
-  auctionLrps(lrpsAfterTasks)
+  auctionLrps(ledger, placer, lrpsAfterTasks, results)
   return results
+}
+
+function auctionLrps<L extends LrpStartRequest>(
+  ledger: Ledger,
+  placer: LrpPlacer,
+  lrps: readonly L[],
+  results: AuctionResults<L, TaskStartRequest>,
+): void {
+  const cells = ledger.cells
+  for (let k = 0; k < lrps.length; k++) {
+    const lrp = lrps[k]!
+    const outcome = placer.place(lrp)
+    if (typeof outcome === 'string') {
+      results.failedLrps.push({ start: lrp, error: outcome })
+      continue
+    }
+    ledger.reserve(outcome, lrp.memoryMb, lrp.diskMb, false)
+    placer.placed(lrp, outcome)
+    results.placedLrps.push({ start: lrp, cellId: cells[outcome]!.id })
+  }
 }
 
 /** Instances of a process per cell index, from the cells' state and this batch's earlier placements. */
@@ -362,39 +426,44 @@ export function runAuctionByFullScan<L extends LrpStartRequest, T extends TaskSt
   batch: AuctionBatch<L, T>,
   config: AuctionConfig = DEFAULT_CONFIG,
 ): AuctionResults<L, T> {
-  return auctionWith(state, batch, config, (ledger) => (lrp) => {
-    const compatible = (i: number) => ledger.compatible(i, lrp)
-    const mismatch = ledger.constraintError(lrp, compatible)
-    if (mismatch) return mismatch
-    const counts = instancesPerCell(ledger, state, lrp.processGuid)
-    const zones = ledger.zones.map((_, _z) => ({ instances: 0, cells: [] as number[] }))
-    for (const [i, count] of counts) zones[ledger.zoneOf[i]!]!.instances += count
-    for (let i = 0; i < ledger.n; i++) if (compatible(i)) zones[ledger.zoneOf[i]!]!.cells.push(i)
-    const sorted = zones.filter((z) => z.cells.length > 0).sort((a, b) => a.instances - b.instances)
-    let winner = -1
-    let winnerScore = Number.POSITIVE_INFINITY
-    let lacksEverywhere = LACKS_ALL
-    for (let z = 0; z < sorted.length; z++) {
-      for (const i of sorted[z]!.cells) {
-        const lacks = ledger.lacks(i, lrp.memoryMb, lrp.diskMb)
-        if (lacks) {
-          lacksEverywhere &= lacks
-          continue
-        }
-        const score =
-          ledger.base(i) +
-          Ledger.share(ledger.cells[i]!.total, lrp.memoryMb, lrp.diskMb) +
-          LOCALITY_OFFSET * (counts.get(i) ?? 0)
-        if (score < winnerScore || (score === winnerScore && i < winner)) {
-          winnerScore = score
-          winner = i
-        }
+  return auctionWith(state, batch, config, auctionOrder, (ledger) => ({
+    placed: (lrp, i) => ledger.recordPlacement(lrp.processGuid, i),
+    place: (lrp) => placeByFullScan(ledger, state, lrp),
+  }))
+}
+
+function placeByFullScan(ledger: Ledger, state: AuctionState, lrp: LrpStartRequest): number | string {
+  const compatible = (i: number) => ledger.compatible(i, lrp)
+  const mismatch = ledger.constraintError(lrp, compatible)
+  if (mismatch) return mismatch
+  const counts = instancesPerCell(ledger, state, lrp.processGuid)
+  const zones = ledger.zones.map((_, _z) => ({ instances: 0, cells: [] as number[] }))
+  for (const [i, count] of counts) zones[ledger.zoneOf[i]!]!.instances += count
+  for (let i = 0; i < ledger.n; i++) if (compatible(i)) zones[ledger.zoneOf[i]!]!.cells.push(i)
+  const sorted = zones.filter((z) => z.cells.length > 0).sort((a, b) => a.instances - b.instances)
+  let winner = -1
+  let winnerScore = Number.POSITIVE_INFINITY
+  let lacksEverywhere = LACKS_ALL
+  for (let z = 0; z < sorted.length; z++) {
+    for (const i of sorted[z]!.cells) {
+      const lacks = ledger.lacks(i, lrp.memoryMb, lrp.diskMb)
+      if (lacks) {
+        lacksEverywhere &= lacks
+        continue
       }
-      if (z + 1 < sorted.length && sorted[z]!.instances === sorted[z + 1]!.instances) continue
-      if (winner >= 0) break
+      const score =
+        ledger.base(i) +
+        Ledger.share(ledger.cells[i]!.total, lrp.memoryMb, lrp.diskMb) +
+        LOCALITY_OFFSET * (counts.get(i) ?? 0)
+      if (score < winnerScore || (score === winnerScore && i < winner)) {
+        winnerScore = score
+        winner = i
+      }
     }
-    return winner >= 0 ? winner : insufficientResourcesError(lacksEverywhere)
-  })
+    if (z + 1 < sorted.length && sorted[z]!.instances === sorted[z + 1]!.instances) continue
+    if (winner >= 0) break
+  }
+  return winner >= 0 ? winner : insufficientResourcesError(lacksEverywhere)
 }
 
 /** Cells of one zone that share totals, rootfs providers and placement tags: one request's share is the same on each. */
@@ -417,30 +486,42 @@ export function runAuction<L extends LrpStartRequest, T extends TaskStartRequest
   batch: AuctionBatch<L, T>,
   config: AuctionConfig = DEFAULT_CONFIG,
 ): AuctionResults<L, T> {
-  return auctionWith(state, batch, config, (ledger) => new ScoreIndex(ledger, state).placer())
+  return auctionWith(state, batch, config, fastAuctionOrder, (ledger) => new ScoreIndex(ledger, state))
 }
 
-const NONE = new Int32Array(0)
+const listKeys = new WeakMap<readonly string[], string>()
 
-/** The same key for the same set of names, whatever their order. */
+/** The same key for the same set of names, whatever their order (kept per list: cells keep theirs). */
 function listKey(names: readonly string[]): string {
   if (names.length === 0) return ''
   if (names.length === 1) return names[0]!
-  return [...names].sort().join(',')
+  let key = listKeys.get(names)
+  if (key === undefined) {
+    key = [...names].sort().join(',')
+    listKeys.set(names, key)
+  }
+  return key
 }
 
-class ScoreIndex {
+class ScoreIndex implements LrpPlacer {
   private readonly classes: CellClass[] = []
   private readonly classOf: Int32Array
   private readonly position: Int32Array
   private readonly key: Float64Array
   /** Per constraint: the compatible classes, or why there are none. */
   private readonly constraintCache = new Map<string, number[] | string>()
+  // The last constraint looked up, by identity: a batch's requests mostly share their rootfs and tags.
+  private lastRootfs: string | undefined = undefined
+  private lastTags: readonly string[] | undefined = undefined
+  private lastClasses: number[] | string = ''
   /**
-   * Per process: the cell indexes holding its containers when the batch began. The cells' state does not
-   * change during a batch, so each process's holdings are read once, not once per instance placed.
+   * Per process: the cell indexes holding its containers, one entry per container: those held when the batch
+   * began (the cells' state does not change during a batch, so they are read once per process), then those
+   * placed in this batch. The entry of the process placed last is kept at hand for placed().
    */
-  private readonly holding = new Map<string, Int32Array>()
+  private readonly holding = new Map<string, number[]>()
+  private lastProcess = ''
+  private lastHeld: number[] = []
   // Scratch space reused by every placement, so the hot path allocates nothing per cell.
   private readonly count: Int32Array
   private readonly touched: Int32Array
@@ -466,15 +547,8 @@ class ScoreIndex {
     const byShape = new Map<string, number>()
     for (let i = 0; i < n; i++) {
       const cell = ledger.cells[i]!
-      const shape = [
-        ledger.zoneOf[i],
-        cell.total.memoryMb,
-        cell.total.diskMb,
-        cell.total.containers,
-        listKey(cell.rootfsProviders),
-        listKey(cell.placementTags),
-        listKey(cell.optionalPlacementTags),
-      ].join('\u0000')
+      const { total } = cell
+      const shape = `${ledger.zoneOf[i]}\u0000${total.memoryMb}\u0000${total.diskMb}\u0000${total.containers}\u0000${listKey(cell.rootfsProviders)}\u0000${listKey(cell.placementTags)}\u0000${listKey(cell.optionalPlacementTags)}`
       let c = byShape.get(shape)
       if (c === undefined) {
         c = this.classes.length
@@ -491,15 +565,26 @@ class ScoreIndex {
         if (ledger.containers[i]! >= 1) this.insert(cls, i)
       }
     }
-    ledger.onReserve = (i) => this.rekey(i)
+    ledger.index = this
   }
 
-  placer(): (lrp: LrpStartRequest) => number | string {
-    return (lrp) => this.place(lrp)
+  placed(lrp: LrpStartRequest, i: number): void {
+    const held = lrp.processGuid === this.lastProcess ? this.lastHeld : this.holdingOf(lrp.processGuid)
+    held.push(i)
   }
 
-  private place(lrp: LrpStartRequest): number | string {
-    const classes = this.compatibleClasses(lrp)
+  place(lrp: LrpStartRequest): number | string {
+    let classes: number[] | string
+    const tags = lrp.placementTags
+    const lastTags = this.lastTags
+    if (lrp.rootfs === this.lastRootfs && (tags === lastTags || (tags.length === 0 && lastTags?.length === 0))) {
+      classes = this.lastClasses
+    } else {
+      classes = this.compatibleClasses(lrp)
+      this.lastRootfs = lrp.rootfs
+      this.lastTags = lrp.placementTags
+      this.lastClasses = classes
+    }
     if (typeof classes === 'string') return classes
     const touchedCount = this.countInstances(lrp.processGuid)
     try {
@@ -624,38 +709,30 @@ class ScoreIndex {
   private countInstances(processGuid: string): number {
     const count = this.count
     const touched = this.touched
+    const zoneInstances = this.zoneInstances
+    const zoneOf = this.ledger.zoneOf
+    zoneInstances.fill(0)
     let touchedCount = 0
     const held = this.holdingOf(processGuid)
+    this.lastProcess = processGuid
+    this.lastHeld = held
     for (let k = 0; k < held.length; k++) {
       const i = held[k]!
       if (count[i]! === 0) touched[touchedCount++] = i
       count[i]! += 1
-    }
-    const placed = this.ledger.placedInBatch.get(processGuid)
-    if (placed) {
-      for (let k = 0; k < placed.length; k++) {
-        const i = placed[k]!
-        if (count[i]! === 0) touched[touchedCount++] = i
-        count[i]! += 1
-      }
-    }
-    this.zoneInstances.fill(0)
-    for (let t = 0; t < touchedCount; t++) {
-      const i = this.touched[t]!
-      this.zoneInstances[this.ledger.zoneOf[i]!]! += this.count[i]!
+      zoneInstances[zoneOf[i]!]! += 1
     }
     return touchedCount
   }
 
-  private holdingOf(processGuid: string): Int32Array {
+  private holdingOf(processGuid: string): number[] {
     let held = this.holding.get(processGuid)
     if (held === undefined) {
-      const indexes: number[] = []
+      held = []
       for (const id of this.state.cellsHolding(processGuid)) {
         const i = this.ledger.indexById.get(id)
-        if (i !== undefined) indexes.push(i)
+        if (i !== undefined) held.push(i)
       }
-      held = indexes.length === 0 ? NONE : Int32Array.from(indexes)
       this.holding.set(processGuid, held)
     }
     return held
@@ -693,7 +770,7 @@ class ScoreIndex {
   }
 
   /** A reservation only raises a cell's key, so the cell sinks, or leaves the heap when its last container goes. */
-  private rekey(i: number): void {
+  rekey(i: number): void {
     const cls = this.classes[this.classOf[i]!]!
     this.key[i] = this.ledger.base(i)
     if (this.position[i]! < 0) return

@@ -12,7 +12,7 @@ import {
   runAuction,
   type TaskStartRequest,
 } from './auction.js'
-import type { ActualLrp, Bbs, Cell, Task } from './bbs.js'
+import type { ActualGroup, ActualLrp, Bbs, Cell, Task } from './bbs.js'
 import type { Rep } from './rep.js'
 
 export interface AuctioneerOptions {
@@ -41,6 +41,7 @@ export interface AuctionReport {
 /** A start request that carries its BBS record, so that applying the results needs no lookup. */
 interface QueuedLrp extends LrpStartRequest {
   record: ActualLrp
+  group: ActualGroup
 }
 
 export class Auctioneer {
@@ -100,12 +101,19 @@ export class Auctioneer {
     this.taskQueue = new Set()
 
     const lrps: QueuedLrp[] = []
+    // The requests of one process arrive together (desire asks for every missing index at once).
+    let group: ActualGroup | undefined
     for (const record of lrpRequests) {
       const { processGuid, index } = record
-      const group = this.bbs.group(processGuid)
+      if (group?.processGuid !== processGuid) group = this.bbs.group(processGuid)
       const desired = group?.desired
       // The world moves between request and batch: skip what got placed, stopped, replaced or scaled away meanwhile.
-      if (record.state !== 'UNCLAIMED' || !desired || group.instances[index] !== record || index >= desired.instances) {
+      if (
+        record.state !== 'UNCLAIMED' ||
+        !desired ||
+        group!.instances[index] !== record ||
+        index >= desired.instances
+      ) {
         continue
       }
       lrps.push({
@@ -116,6 +124,7 @@ export class Auctioneer {
         rootfs: desired.rootfs,
         placementTags: desired.placementTags,
         record,
+        group: group!,
       })
     }
     const tasks: TaskStartRequest[] = []
@@ -160,8 +169,9 @@ export class Auctioneer {
     const now = this.clock.now()
     for (const { start, cellId } of results.placedLrps) {
       const lrp = start.record
-      this.bbs.claim(lrp, this.bbs.cell(cellId)!, now)
-      this.rep.boot(lrp)
+      const cell = this.bbs.cell(cellId)!
+      this.bbs.claim(lrp, cell, now, start.group)
+      this.rep.boot(lrp, cell)
       this.hooks.lrpPlaced(lrp)
     }
     for (const { start, error } of results.failedLrps) {

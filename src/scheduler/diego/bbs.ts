@@ -186,6 +186,26 @@ export class Cell {
     public bootDelayMs: number,
   ) {}
 
+  // The last rootfs and placement tags (by identity) this cell was found to accept: a batch claims thousands
+  // of instances of a few DesiredLRP shapes, and matching strings for each costs more than the claim.
+  private acceptedRootfs: string | undefined = undefined
+  private acceptedTags: readonly string[] | undefined = undefined
+
+  /** The cell offers this rootfs and its placement tags match (the rep's rules, see auction.ts). */
+  accepts(rootfs: string, placementTags: readonly string[]): boolean {
+    const known = this.acceptedTags
+    if (
+      rootfs === this.acceptedRootfs &&
+      (placementTags === known || (placementTags.length === 0 && known?.length === 0))
+    ) {
+      return true
+    }
+    if (!matchesRootfs(this.rootfsProviders, rootfs) || !matchesPlacementTags(this, placementTags)) return false
+    this.acceptedRootfs = rootfs
+    this.acceptedTags = placementTags
+    return true
+  }
+
   /** Alive and not evacuating: the auctioneer may give it work. */
   get takesWork(): boolean {
     return this.alive && !this.evacuating
@@ -473,12 +493,15 @@ export class Bbs implements BbsView {
   }
 
   /** The auction's winner claims it: a container is reserved on the cell, and the instance is starting. */
-  claim(lrp: ActualLrp, cell: Cell, now: number): void {
-    this.expect(lrp, 'UNCLAIMED', 'claim')
-    const desired = this.groupByGuid.get(lrp.processGuid)?.desired
+  claim(lrp: ActualLrp, cell: Cell, now: number, group = this.groupByGuid.get(lrp.processGuid)): void {
+    // A group that holds the record at its index is its current group: a group with records is never forgotten.
+    if (lrp.presence !== 'ORDINARY' || lrp.state !== 'UNCLAIMED' || group?.instances[lrp.index] !== lrp) {
+      this.expect(lrp, 'UNCLAIMED', 'claim') // throws, saying which
+    }
+    const desired = group?.desired
     if (!desired) throw new Error(`cannot claim ${describe(lrp)}: its DesiredLRP is gone`)
     if (!cell.takesWork) throw new Error(`cannot claim ${describe(lrp)} on cell ${cell.id}: it takes no work`)
-    if (!matchesRootfs(cell.rootfsProviders, desired.rootfs) || !matchesPlacementTags(cell, desired.placementTags)) {
+    if (!cell.accepts(desired.rootfs, desired.placementTags)) {
       throw new Error(`cannot claim ${describe(lrp)} on cell ${cell.id}: rootfs or placement tags do not match`)
     }
     if (!cell.fits(desired.memoryMb, desired.diskMb)) {

@@ -4,7 +4,7 @@
 // holds, since a cell can vanish, drain or lose the instance before the timer fires.
 
 import type { Clock, Timer } from '../clock.js'
-import type { ActualLrp, Bbs, Task } from './bbs.js'
+import type { ActualLrp, Bbs, Cell, Task } from './bbs.js'
 
 export interface RepHooks {
   lrpRunning(lrp: ActualLrp): void
@@ -25,6 +25,9 @@ export class Rep {
    * difference between a few timers and a quarter of a million closures waiting on the clock.
    */
   private readonly boots = new Map<number, BootGroup>()
+  // The group booted into last: a batch's instances mostly share their moment.
+  private lastDue = Number.NaN
+  private lastBoots: BootGroup | undefined = undefined
 
   constructor(
     private readonly bbs: Bbs,
@@ -33,20 +36,23 @@ export class Rep {
   ) {}
 
   /** Starts the container of a freshly claimed instance; it reports RUNNING after the cell's boot delay. */
-  boot(lrp: ActualLrp): void {
-    const cell = this.bbs.cell(lrp.cellId)
+  boot(lrp: ActualLrp, claimedOn?: Cell): void {
+    const cell = claimedOn?.id === lrp.cellId ? claimedOn : this.bbs.cell(lrp.cellId)
     if (!cell) throw new Error(`cannot boot ${lrp.processGuid}/${lrp.index}: cell ${lrp.cellId} is unknown`)
     const due = this.clock.now() + cell.bootDelayMs
-    let group = this.boots.get(due)
+    let group = due === this.lastDue ? this.lastBoots : this.boots.get(due)
     if (group === undefined) {
       const created: BootGroup = { lrps: [], instanceIds: [] }
       this.boots.set(due, created)
       this.wait(cell.bootDelayMs, () => {
         this.boots.delete(due)
+        if (this.lastBoots === created) this.lastBoots = undefined
         this.finishBoots(created)
       })
       group = created
     }
+    this.lastDue = due
+    this.lastBoots = group
     group.lrps.push(lrp)
     group.instanceIds.push(lrp.instanceId)
   }
@@ -87,6 +93,7 @@ export class Rep {
     for (const timer of this.timers) timer.cancel()
     this.timers.clear()
     this.boots.clear()
+    this.lastBoots = undefined
   }
 
   get pendingTimers(): number {

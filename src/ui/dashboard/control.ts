@@ -140,7 +140,7 @@ export class MigrationControl {
         tone: 'warn',
       }
     }
-    if (this.active(migrationId) || this.journal.liveLockOf(migrationId) || !this.runnerFor) {
+    if (this.active(migrationId) || this.journal.liveRunnerOf(migrationId) || !this.runnerFor) {
       return this.send(migrationId, { type: 'resume', by: this.by }, (r) => r.resume(this.by), 'resumed')
     }
     const migration = this.journal.requireMigration(migrationId)
@@ -192,10 +192,10 @@ export class MigrationControl {
       }
       if (this.own?.runner === runner) await this.own.done
     } else {
-      const lock = this.journal.liveLockOf(migrationId)
+      const lock = this.journal.liveRunnerOf(migrationId)
       if (lock) {
         return {
-          text: `cfctl (pid ${lock.pid} on ${lock.hostname}) runs ${migrationId}: abort it first (a), then roll back`,
+          text: `cfctl (pid ${lock.pid} on ${lock.hostname}) runs ${migrationId}: abort it (a) and press b again, or run cfctl rollback ${migrationId}, which takes it over`,
           tone: 'warn',
         }
       }

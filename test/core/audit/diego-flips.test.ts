@@ -5,7 +5,15 @@ import { HttpResponse, http } from 'msw'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { diegoFlips, parseSince, requestedDiego } from '../../../src/core/audit/diego-flips.js'
 import { CcClient } from '../../../src/core/cc/index.js'
-import { API, CountingTokens, envelope, type MockNetwork, mockNetwork, SleepRecorder } from '../cc/support.js'
+import {
+  API,
+  appResource,
+  CountingTokens,
+  envelope,
+  type MockNetwork,
+  mockNetwork,
+  SleepRecorder,
+} from '../cc/support.js'
 
 let network: MockNetwork
 beforeAll(async () => {
@@ -153,6 +161,29 @@ describe('diegoFlips', () => {
       'checkout-worker',
     ])
     for (const q of asked) for (const f of q) expect(f).toMatch(/^(type|actee|timestamp)/)
+  })
+
+  it('asks for the app by guid with its own flag (--app GUID) when a name is in several spaces', async () => {
+    serve([])
+    network.use(
+      http.get(`${API}/v2/apps`, () =>
+        HttpResponse.json(
+          envelope(
+            [
+              appResource({ name: 'checkout-worker', space_guid: SPACE.guid }),
+              appResource({ name: 'checkout-worker', space_guid: OTHER_SPACE.guid }),
+            ],
+            1,
+            1,
+          ),
+        ),
+      ),
+    )
+    const refused = await diegoFlips(client(), { app: 'checkout-worker' }).catch((error: unknown) => error)
+    expect(refused).toMatchObject({
+      message: 'app "checkout-worker" exists in 2 spaces: acme-retail/prod, globex/dev',
+      hint: 'pick one with --org ORG --space SPACE, or --app GUID',
+    })
   })
 
   it('names the actor by guid when the CC has no name for it (a UAA client)', async () => {

@@ -17,6 +17,7 @@ import {
   type PlannedStep,
   SCHEMA_VERSION,
 } from '../../../src/core/journal/index.js'
+import { PgStore } from '../../../src/core/journal/pg-store.js'
 import { freshSchema, sql, startPostgres, type TestPostgres } from '../../support/postgres.js'
 
 const TARGET = 'https://api.example.test'
@@ -601,5 +602,153 @@ describe('Journal on postgres: which commits wait for the disk', () => {
       journal.transitionStep(id, 0, to)
     }
     expect(relaxed).toEqual(['verifying', 'done'])
+  })
+})
+
+describe('Journal on postgres: a COMMIT that fails', () => {
+  it('ends the transaction, so that the next call works: the connection cut during the COMMIT', async () => {
+    const store = new PgStore(await freshSchema(server!))
+    try {
+      // A trigger run by the COMMIT itself ends the session: the connection breaks with the COMMIT in flight.
+      store.exec(`CREATE TABLE t (n INTEGER);
+        CREATE FUNCTION cut() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.n = 1 THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF; RETURN NEW; END $$;
+        CREATE CONSTRAINT TRIGGER cut AFTER INSERT ON t DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION cut();`)
+      store.defer('BEGIN')
+      store.run('INSERT INTO t (n) VALUES (1)')
+      expect(() => store.run('COMMIT')).toThrow(JournalUnavailableError)
+      expect(store.inTransaction).toBe(false)
+      expect(store.get<{ n: number }>('SELECT COUNT(*) AS n FROM t')).toEqual({ n: 0 })
+      store.defer('BEGIN')
+      store.run('INSERT INTO t (n) VALUES (2)')
+      store.run('COMMIT')
+      expect(store.all<{ n: number }>('SELECT n FROM t')).toEqual([{ n: 2 }])
+    } finally {
+      store.close()
+    }
+  })
+
+  it('ends the transaction, so that the next call works: a constraint checked at the commit', async () => {
+    const store = new PgStore(await freshSchema(server!))
+    try {
+      store.exec('CREATE TABLE u (n INTEGER UNIQUE DEFERRABLE INITIALLY DEFERRED)')
+      store.defer('BEGIN')
+      store.run('INSERT INTO u (n) VALUES (1), (1)')
+      expect(() => store.run('COMMIT')).toThrow(/duplicate key/)
+      expect(store.inTransaction).toBe(false)
+      expect(store.get<{ n: number }>('SELECT COUNT(*) AS n FROM u')).toEqual({ n: 0 })
+    } finally {
+      store.close()
+    }
+  })
+})
+
+describe('Journal on postgres: grouped writes', () => {
+  async function aGroupedRunner(clock: FakeClock) {
+    const location = await freshSchema(server!)
+    const journal = track(Journal.open(location, { clock, commitDelayMs: 5 }))
+    const { id } = journal.createMigration({
+      target: TARGET,
+      parameters: parameters(),
+      steps: [aStep('a'), aStep('b'), aStep('c')],
+    })
+    journal.acquireLock(TARGET, id, owner(100, 'host-a'), { isAlive: () => true })
+    journal.steps(id)
+    return { location, journal, id }
+  }
+
+  it('sends a group to the server only with its COMMIT, in one round trip, and goes on while it commits', async () => {
+    const clock = new FakeClock()
+    const { location, journal, id } = await aGroupedRunner(clock)
+    const other = track(Journal.open(location, { clock }))
+    type Worker = { thread: { postMessage(message: unknown): void } }
+    const store = (journal as unknown as { store: { worker: Worker } }).store
+    const posted: unknown[] = []
+    const post = store.worker.thread.postMessage.bind(store.worker.thread)
+    store.worker.thread.postMessage = (message) => {
+      posted.push(message)
+      post(message)
+    }
+    journal.transitionStep(
+      id,
+      0,
+      'flipping',
+      {},
+      { type: 'step-started', attempt: 1, appGuid: 'guid-a', appName: 'a', position: 0 },
+    )
+    journal.transitionStep(id, 1, 'flipping')
+    journal.transitionStep(id, 0, 'verifying', { flipped: true })
+    expect(posted).toHaveLength(0)
+    await clock.advance(5)
+    expect(posted).toHaveLength(1)
+    expect(journal.pending).toBe(true)
+    // Written while the COMMIT is out: the next group.
+    journal.transitionStep(id, 2, 'flipping')
+    await journal.intentDurable(id, 'guid-a')
+    expect(other.steps(id).map((s) => s.state)).toEqual(['verifying', 'flipping', 'pending'])
+    expect(other.events(id).map((e) => e.type)).toEqual(['planned', 'step-started'])
+    await clock.advance(5)
+    await journal.durable()
+    expect(other.step(id, 2)?.state).toBe('flipping')
+  })
+
+  it("rejects an intent's PUT when its group was lost, even once the journal answers again", async () => {
+    const clock = new FakeClock()
+    const { journal, id } = await aGroupedRunner(clock)
+    journal.transitionStep(id, 0, 'flipping')
+    await server!.stop()
+    try {
+      await clock.advance(5)
+      await expect(journal.durable()).rejects.toThrow(JournalUnavailableError)
+    } finally {
+      await server!.start()
+    }
+    // Nothing waits in a group any more, and the server answers: the intent is still not on disk.
+    expect(journal.pending).toBe(false)
+    await expect(journal.intentDurable(id, 'guid-a')).rejects.toThrow(JournalUnavailableError)
+    expect(journal.step(id, 0)?.state).toBe('pending')
+  })
+
+  it("refuses a group whose lease was taken over with the runner's LeaseLostError", async () => {
+    const clock = new FakeClock()
+    const { location, journal, id } = await aGroupedRunner(clock)
+    const other = track(Journal.open(location, { clock }))
+    await clock.advance(30_001)
+    other.acquireLock(TARGET, id, owner(7, 'host-b'), { staleAfterMs: 30_000 })
+    journal.transitionStep(id, 0, 'flipping')
+    await clock.advance(5)
+    await expect(journal.intentDurable(id, 'guid-a')).rejects.toThrow(LeaseLostError)
+    expect(() => journal.transitionStep(id, 1, 'flipping')).toThrow(LeaseLostError)
+    expect(other.steps(id).map((s) => s.state)).toEqual(['pending', 'pending', 'pending'])
+  })
+
+  it('remembers when a commit last found the lease held, so that a PUT right after needs no read of it', async () => {
+    const clock = new FakeClock()
+    const { journal, id } = await aGroupedRunner(clock)
+    expect(journal.leaseConfirmedWithin(id, 1_000)).toBe(false)
+    journal.transitionStep(id, 0, 'flipping')
+    await clock.advance(5)
+    await journal.intentDurable(id, 'guid-a')
+    expect(journal.leaseConfirmedWithin(id, 1_000)).toBe(true)
+    await clock.advance(1_000)
+    expect(journal.leaseConfirmedWithin(id, 1_000)).toBe(false)
+    journal.checkLease(id)
+    expect(journal.leaseConfirmedWithin(id, 1_000)).toBe(true)
+  })
+})
+
+describe('Journal on postgres: the store', () => {
+  it('refuses to call committed a transaction that an error aborted (the server answers its COMMIT with ROLLBACK)', async () => {
+    const store = new PgStore(await freshSchema(server!))
+    try {
+      store.exec('CREATE TABLE t (n INTEGER)')
+      store.defer('BEGIN')
+      store.run('INSERT INTO t (n) VALUES (1)')
+      expect(() => store.run('SELECT 1 / 0')).toThrow(/division by zero/)
+      expect(() => store.run('COMMIT')).toThrow(/rolled back, not committed/)
+      expect(store.get<{ n: number }>('SELECT COUNT(*) AS n FROM t')).toEqual({ n: 0 })
+    } finally {
+      store.close()
+    }
   })
 })

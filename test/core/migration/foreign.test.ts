@@ -62,4 +62,48 @@ describe('MigrationRunner: flips it did not make', () => {
     expect(aliceOutcome).toMatchObject({ state: 'completed', foreign: [] })
     for (const app of world.fleet()) expect(world.flipsOf(app.guid)).toHaveLength(1)
   })
+
+  it('an app found already on its target when its step starts pauses the run, with no events to read', async () => {
+    const clock = new FakeClock()
+    const world = new FakeFoundation(clock, { bootMs: 2_000, drainMs: 5_000 }).addFleet(30)
+    const journal = openJournal(clock)
+    const id = aMigration(world, journal, { plan: { maxInFlight: 2 } })
+    // A CC that does not show its events: the flag read back is all the runner has.
+    const run = aRunner(journal, id, world.port('operator'), clock, { foreignPollMs: 0 }).run()
+    await advanceUntil(clock, () => journal.stepCounts(id).done >= 3)
+    const ahead = journal.steps(id, { states: ['pending'] })[2]!
+    world.flipAs('bob', ahead.appGuid, true)
+
+    const outcome = await settle(clock, run)
+
+    expect(outcome).toMatchObject({ state: 'paused', pausedBy: 'foreign-flips' })
+    expect(exitCodeOf(outcome)).toBe(3)
+    expect(outcome.foreign.map((f) => f.appGuid)).toEqual([ahead.appGuid])
+    expect(journal.step(id, ahead.position)).toMatchObject({ state: 'done', flipped: false })
+    expect(journal.stepCounts(id).pending).toBeGreaterThan(0)
+    expect(world.flipsOf(ahead.appGuid)).toHaveLength(1)
+
+    // Resumed: the operator has seen it; the run completes without stopping on that app again.
+    const resumed = await settle(clock, aRunner(journal, id, world.port('operator'), clock, { foreignPollMs: 0 }).run())
+    expect(resumed.state).toBe('completed')
+    for (const app of world.fleet()) expect(world.flipsOf(app.guid)).toHaveLength(1)
+  })
+
+  it('a run shorter than the poll takes a last look before it calls itself completed', async () => {
+    const clock = new FakeClock()
+    const world = new FakeFoundation(clock, { bootMs: 2_000, drainMs: 5_000 }).addFleet(10)
+    const journal = openJournal(clock)
+    const id = aMigration(world, journal, { plan: { maxInFlight: 2 } })
+    const run = aRunner(journal, id, world.port('operator'), clock, { foreignPollMs: 3_600_000 }).run()
+    await advanceUntil(clock, () => journal.stepCounts(id).done >= 3)
+    const moved = journal.steps(id, { states: ['done'] })[0]!
+    world.flipAs('dev', moved.appGuid, false)
+
+    const outcome = await settle(clock, run)
+
+    expect(journal.stepCounts(id).done).toBe(10)
+    expect(outcome).toMatchObject({ state: 'paused', pausedBy: 'foreign-flips' })
+    expect(exitCodeOf(outcome)).toBe(3)
+    expect(outcome.foreign).toEqual([{ appGuid: moved.appGuid, appName: moved.appName, diego: false, by: 'dev' }])
+  })
 })

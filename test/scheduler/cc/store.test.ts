@@ -120,6 +120,29 @@ describe('the CC store', () => {
     expect(await store.authenticate('bob', 's3cret')).toBeUndefined()
   })
 
+  it('creates users from secrets hashed ahead: each logs in with its own password, after a reopen too', async () => {
+    const path = join(dir, 'cc.db')
+    const store = openStore({ path })
+    await store.prepareSecrets(['pw', 'pw', 'other'])
+    store.createUser({ username: 'ana', password: 'pw', admin: false, at: AT })
+    store.createUser({ username: 'bob', password: 'pw', admin: false, at: AT })
+    store.createUser({ username: 'cy', password: 'pw', admin: false, at: AT }) // none left for it: hashed here
+    store.forgetPreparedSecrets()
+    store.createUser({ username: 'dee', password: 'other', admin: false, at: AT })
+    store.close()
+    const reopened = openStore({ path })
+    for (const [name, password] of [
+      ['ana', 'pw'],
+      ['bob', 'pw'],
+      ['cy', 'pw'],
+      ['dee', 'other'],
+    ] as const) {
+      expect((await reopened.authenticate(name, password))?.username).toBe(name)
+      expect(await reopened.authenticate(name, `${password}!`)).toBeUndefined()
+    }
+    reopened.close()
+  })
+
   it('persists everything, roles and the token signing key included', () => {
     const path = join(dir, 'cc.db')
     const store = openStore({ path })

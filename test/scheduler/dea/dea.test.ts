@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { FakeClock } from '../../../src/scheduler/clock.js'
 import { DeaPool } from '../../../src/scheduler/dea/index.js'
 import { RouteTable } from '../../../src/scheduler/routes.js'
-import { aDea, aFoundation, anApp, runningIndexes } from './builders.js'
+import { aDea, aFoundation, anApp, CloudControllerDouble, runningIndexes } from './builders.js'
 
 const HM = 10_000
 const BOOT = 1_000
@@ -34,6 +34,23 @@ describe('DeaPool: starting and stopping apps', () => {
 
     await clock.advance(61_000)
     expect(pool.instances('web').map((s) => s.uptimeSec)).toEqual([61, 61, 61])
+  })
+
+  it('places what it is asked before start() however long that takes: the DEAs advertise as time passes', async () => {
+    // A foundation places its seeded apps before the loops start; on a loaded machine that took longer than an
+    // advertisement lives (10 s), and every app after that point stayed DOWN with "no DEA is advertising".
+    const clock = new FakeClock()
+    const cc = new CloudControllerDouble()
+    const pool = new DeaPool({ clock, source: cc, routes: new RouteTable(), deas: [aDea('dea-1'), aDea('dea-2')] })
+    cc.pool = pool
+    cc.start(anApp({ appGuid: 'early', instances: 2 }))
+    await clock.advance(25_000) // no loop runs before start(): nothing advertises on a timer
+    cc.start(anApp({ appGuid: 'late', instances: 2 }))
+    expect(pool.instances('late').map((s) => [s.state, s.details])).toEqual([
+      ['STARTING', undefined],
+      ['STARTING', undefined],
+    ])
+    pool.shutdown()
   })
 
   it('spreads an app across zones first, then across the DEAs of a zone', () => {
@@ -133,13 +150,32 @@ describe('DeaPool: the health manager winds down an app the CC moved to Diego', 
     expect(runningIndexes(pool, 'staying')).toEqual([0, 1])
   })
 
-  it('winds it down within one interval of its own, whatever that interval is', async () => {
+  it('winds it down within one fetch and one analysis of its own, whatever those intervals are', async () => {
     const { clock, cc, pool } = aFoundation({ hmIntervalMs: 3_000, desiredFetchIntervalMs: 3_000 })
     cc.start(anApp({ appGuid: 'moving', instances: 2 }))
     await clock.advance(BOOT + 500)
     cc.flipToDiego('moving')
-    await clock.advance(3_000)
+    await clock.advance(3_000 + 3_000)
     expect(pool.instancesOnDeas('moving')).toEqual([])
+  })
+
+  it("stops it on the analyzer's next pass after the fetch that no longer lists it, not at the fetch itself", async () => {
+    // HM9000's fetcher and analyzer are separate daemons: by default the fetch runs half an analysis
+    // interval before the pass that acts on it (fetches at 5 s, 65 s, 125 s; passes at 10 s, 20 s, ...).
+    const { clock, cc, pool } = aFoundation()
+    cc.start(anApp({ appGuid: 'moving', instances: 2 }))
+    cc.start(anApp({ appGuid: 'late', instances: 1 }))
+    await clock.advance(65_000 - 1)
+    cc.flipToDiego('moving') // a moment before the fetch at 65 s
+    await clock.advance(1)
+    await clock.advance(5_000 - 1)
+    expect(runningIndexes(pool, 'moving')).toEqual([0, 1]) // fetched, not yet analysed: Diego has 5 s
+    cc.flipToDiego('late') // a moment before the pass at 70 s, which acts on the fetch of 65 s
+    await clock.advance(1)
+    expect(pool.instancesOnDeas('moving')).toEqual([])
+    expect(runningIndexes(pool, 'late')).toEqual([0])
+    await clock.advance(60_000)
+    expect(pool.instancesOnDeas('late')).toEqual([])
   })
 
   it('keeps it running until its next fetch of the desired state (every 60 s, as HM9000), however often it analyses', async () => {

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Journal } from '../../../src/core/journal/index.js'
@@ -214,6 +214,23 @@ describe('the dashboard store', () => {
     store.stop()
   })
 
+  it('takes a run cut short by kill -9 on this host as nobody running it: b rolls it back at once', async () => {
+    const path = aJournalFile()
+    const w = aDashboardWorld(10, (clock) => Journal.open(path, { clock }))
+    const id = w.plan({ rate: null, maxInFlight: 5 })
+    const mine = Journal.open(path, { clock: w.clock })
+    w.journal.setMigrationState(id, 'running', { event: { type: 'started', recovered: false } })
+    // The killed cfctl's lock: its heartbeat is fresh, its pid is gone.
+    w.journal.acquireLock('https://api.example.test', id, { pid: 2 ** 22 + 17, hostname: hostname(), token: 'killed' })
+    expect(mine.liveLockOf(id)).toBeDefined()
+    const runnerFor = (migrationId: string) =>
+      new MigrationRunner({ journal: mine, migrationId, port: w.world.port(), clock: w.clock })
+    const { store } = w.store({ journal: mine, control: { journal: mine, runnerFor } })
+    store.start()
+    expect((await store.act('rollback')).text).toBe(`rolling back ${id}, last moved first`)
+    store.stop()
+  })
+
   it('rolls back a migration nobody runs with a runner of its own, and will not while another runs it', async () => {
     const path = aJournalFile()
     const w = aDashboardWorld(10, (clock) => Journal.open(path, { clock }))
@@ -227,7 +244,9 @@ describe('the dashboard store', () => {
     await advance(w.clock, 2_000)
 
     const refused = await store.act('rollback')
-    expect(refused.text).toMatch(/^cfctl \(pid \d+ on .+\) runs .+: abort it first \(a\), then roll back$/)
+    expect(refused.text).toMatch(
+      /^cfctl \(pid \d+ on .+\) runs (\S+): abort it \(a\) and press b again, or run cfctl rollback \1, which takes it over$/,
+    )
 
     await settle(w.clock, run)
     expect(w.journal.requireMigration(id).state).toBe('completed')
