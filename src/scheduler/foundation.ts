@@ -201,7 +201,7 @@ export class Foundation {
         },
       })
       if (seedSource !== false) {
-        if (store.isEmpty()) await store.prepareSecrets(seedPasswords(options.users))
+        if (store.isEmpty()) store.prepareSecrets(seedPasswords(options.users))
         try {
           seedStore(cc, seedSource, options.users)
         } finally {

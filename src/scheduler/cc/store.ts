@@ -7,6 +7,7 @@
 import { randomBytes, randomUUID, scrypt, scryptSync, timingSafeEqual } from 'node:crypto'
 import { chmodSync, closeSync, existsSync, fchmodSync, openSync } from 'node:fs'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import { PreparedSecrets } from './secrets.js'
 
 export type AppState = 'STARTED' | 'STOPPED'
 // CC 2.54's App::HEALTH_CHECK_TYPES is port, none and process; http came later and is kept for seeds.
@@ -230,8 +231,8 @@ export class Store {
   private readonly userByGuid = new Map<string, UserSecret>()
   private readonly userByName = new Map<string, UserSecret>()
   private readonly developerSpaces = new Map<string, Set<string>>()
-  /** Salted hashes made ahead of createUser, by password (see prepareSecrets). */
-  private readonly preparedSecrets = new Map<string, { salt: Buffer; hash: Buffer }[]>()
+  /** Salted hashes made ahead of createUser (see prepareSecrets). */
+  private preparedSecrets: PreparedSecrets | undefined
   private defaultStackGuid = ''
   private signingKeyValue: Buffer
   private quotaGuid = ''
@@ -395,25 +396,18 @@ export class Store {
   }
 
   /**
-   * Hashes these passwords now, side by side off the event loop, for the createUser calls that follow: each
-   * takes one made for its password, with a salt of its own. A seed creates eight users, and their scrypt
-   * one after the other on the event loop was a tenth of a large foundation's boot. forgetPreparedSecrets()
-   * drops what no createUser took.
+   * Starts hashing these passwords on a worker thread for the createUser calls that follow (each takes one made
+   * for its password, with a salt of its own), so a seed's users cost its boot nothing while it writes the
+   * fleet. forgetPreparedSecrets() stops the worker and drops what no createUser took.
    */
-  async prepareSecrets(passwords: readonly string[]): Promise<void> {
-    await Promise.all(
-      passwords.map(async (password) => {
-        const salt = randomBytes(16)
-        const hash = await scryptAsync(password, salt)
-        let prepared = this.preparedSecrets.get(password)
-        if (!prepared) this.preparedSecrets.set(password, (prepared = []))
-        prepared.push({ salt, hash })
-      }),
-    )
+  prepareSecrets(passwords: readonly string[]): void {
+    this.preparedSecrets?.close()
+    this.preparedSecrets = new PreparedSecrets(passwords, SCRYPT_KEYLEN)
   }
 
   forgetPreparedSecrets(): void {
-    this.preparedSecrets.clear()
+    this.preparedSecrets?.close()
+    this.preparedSecrets = undefined
   }
 
   // ---- writes (SQLite and index together, in one transaction) ----
@@ -643,7 +637,7 @@ export class Store {
     return this.transaction(() => {
       if (this.userByName.has(input.username)) throw new StoreError(`user "${input.username}" already exists`)
       const guid = input.guid ?? randomUUID()
-      const prepared = this.preparedSecrets.get(input.password)?.pop()
+      const prepared = this.preparedSecrets?.take(input.password)
       const salt = prepared?.salt ?? randomBytes(16)
       const hash = prepared?.hash ?? scryptSync(input.password, salt, SCRYPT_KEYLEN)
       const id = Number(

@@ -123,7 +123,7 @@ describe('the CC store', () => {
   it('creates users from secrets hashed ahead: each logs in with its own password, after a reopen too', async () => {
     const path = join(dir, 'cc.db')
     const store = openStore({ path })
-    await store.prepareSecrets(['pw', 'pw', 'other'])
+    store.prepareSecrets(['pw', 'pw', 'other'])
     store.createUser({ username: 'ana', password: 'pw', admin: false, at: AT })
     store.createUser({ username: 'bob', password: 'pw', admin: false, at: AT })
     store.createUser({ username: 'cy', password: 'pw', admin: false, at: AT }) // none left for it: hashed here
