@@ -83,6 +83,11 @@ error, 3 paused, aborted, or not started (the prompt declined: nothing is record
     yes: Flags.boolean({ char: 'y', description: 'start without asking' }),
     force: Flags.boolean({ description: 'start even when the target backend cannot hold the selection' }),
     resume: Flags.string({ description: 'carry on with migration ID after a pause, a crash or kill -9' }),
+    wait: Flags.boolean({
+      description:
+        "with --resume: while another cfctl's lease on the target is fresh (one killed on another machine holds it up to 30 s), wait for it to lapse instead of refusing",
+      dependsOn: ['resume'],
+    }),
     journal: Flags.string({ description: 'the journal file (default: $CFCTL_HOME/journal.db)' }),
     'pause-file': Flags.string({
       description: 'while this file exists, no new app starts (default: $CFCTL_HOME/pause)',
@@ -136,13 +141,17 @@ error, 3 paused, aborted, or not started (the prompt declined: nothing is record
         },
         options
           ? { kind: 'new', options, dryRun: flags['dry-run'], force: flags.force, yes: flags.yes }
-          : { kind: 'resume', id: flags.resume!, yes: flags.yes },
+          : { kind: 'resume', id: flags.resume!, yes: flags.yes, wait: flags.wait },
         {
           plan: (p) => {
             if (mode === 'tty') this.log(renderPlan(p.plan, p.capacity, rate, scope.label))
             else if (flags['dry-run']) writeJsonLine(planJson(p.plan, p.capacity, rate, scope.label))
           },
           confirm: (question) => confirm(question, '--yes'),
+          waiting: (lock, lapsesAt) =>
+            process.stderr.write(
+              `waiting for the lease of pid ${lock.pid} on ${lock.hostname} (migration ${lock.migrationId}) to lapse, at ${new Date(lapsesAt).toISOString()} unless it heartbeats again\n`,
+            ),
           recorded: (_m, p) => {
             if (p && mode === 'json') writeJsonLine(planJson(p.plan, p.capacity, rate, scope.label))
           },

@@ -38,25 +38,65 @@ export class ActualLrp {
   cellId = ''
   instanceId = 0
   crashCount = 0
-  placementError = ''
-  crashReason = ''
   /** What the container reserved on its cell, so that releasing it gives back exactly that. */
   memoryMb = 0
   diskMb = 0
   /** Where the record sits in its cell's CellLrps, or -1. */
   cellSlot = -1
+  /** `since` as an offset from SINCE_BASE: a small integer V8 keeps in the field, where an epoch time is a boxed double. */
+  private sinceOffset: number
+  /** The placement error and the crash reason: most records never have either, so they share one holder made on first use. */
+  private notes: { placementError: string; crashReason: string } | undefined = undefined
 
   constructor(
     readonly processGuid: string,
     readonly index: number,
     public state: ActualLrpState,
     public presence: ActualLrpPresence,
-    public since: number,
-  ) {}
+    since: number,
+  ) {
+    this.sinceOffset = sinceOffsetOf(since)
+  }
+
+  get since(): number {
+    return this.sinceOffset + sinceBase
+  }
+
+  set since(at: number) {
+    this.sinceOffset = sinceOffsetOf(at)
+  }
+
+  get placementError(): string {
+    return this.notes?.placementError ?? ''
+  }
+
+  set placementError(error: string) {
+    if (this.notes) this.notes.placementError = error
+    else if (error !== '') this.notes = { placementError: error, crashReason: '' }
+  }
+
+  get crashReason(): string {
+    return this.notes?.crashReason ?? ''
+  }
+
+  set crashReason(reason: string) {
+    if (this.notes) this.notes.crashReason = reason
+    else if (reason !== '') this.notes = { placementError: '', crashReason: reason }
+  }
 
   get instanceGuid(): string {
     return this.instanceId === 0 ? '' : formatInstanceGuid(this.instanceId)
   }
+}
+
+// The first time any record is given: every `since` is kept as its distance from it, which stays a small integer
+// (within about 24 days either way) and so costs no heap number per record. Past that it is a double again:
+// still exact, only bigger. Set once, never moved, so every offset keeps its meaning.
+let sinceBase = Number.NaN
+
+function sinceOffsetOf(at: number): number {
+  if (Number.isNaN(sinceBase)) sinceBase = at
+  return at - sinceBase
 }
 
 const INSTANCE_GUID_PREFIX = 'd1e90000-0000-4000-8000-'
