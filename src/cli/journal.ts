@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { Args, Flags } from '@oclif/core'
-import { RealClock } from '../clock.js'
-import { Journal } from '../core/journal/journal.js'
+import { type Clock, RealClock } from '../clock.js'
+import { Journal, type JournalOptions } from '../core/journal/journal.js'
 import type { MigrationRecord } from '../core/journal/types.js'
 import { controlMigration } from '../core/migration/control.js'
-import { defaultJournalPath, requireMigration } from '../core/migration/operation.js'
+import { defaultJournalPath, RUNNER_JOURNAL_COMMIT_DELAY_MS, requireMigration } from '../core/migration/operation.js'
 
 export const journalFlag = Flags.string({
   description:
@@ -34,6 +34,31 @@ export function journalPathFor(flags: { journal?: string; embedded?: boolean }):
     return { path: flags.journal ?? defaultJournalPath(), dispose() {} }
   const dir = mkdtempSync(join(tmpdir(), 'cfctl-embedded-'))
   return { path: join(dir, 'journal.db'), dispose: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** Runs `use` on the command's journal (journalPathFor), closed, and an --embedded one removed, when it settles. */
+export async function withJournal<T>(
+  flags: { journal?: string; embedded?: boolean },
+  options: JournalOptions,
+  use: (journal: Journal) => Promise<T>,
+): Promise<T> {
+  const where = journalPathFor(flags)
+  const journal = Journal.open(where.path, options)
+  try {
+    return await use(journal)
+  } finally {
+    journal.close()
+    where.dispose()
+  }
+}
+
+/** withJournal for a command whose runner writes the journal (migrate, rollback): commits grouped per turn. */
+export function withRunnerJournal<T>(
+  flags: { journal?: string; embedded?: boolean },
+  clock: Clock,
+  use: (journal: Journal) => Promise<T>,
+): Promise<T> {
+  return withJournal(flags, { clock, commitDelayMs: RUNNER_JOURNAL_COMMIT_DELAY_MS }, use)
 }
 
 /** Who a pause or an abort from this terminal is recorded as. */

@@ -20,22 +20,14 @@ import {
   writeJsonLine,
 } from './migration-output.js'
 
+/** Installs how a run takes Ctrl-C (and such) while it is followed; returns what takes that away again. */
+export type SignalTrap = (runner: MigrationRunner) => () => void
+
 /**
- * Follows a run on stderr (tty) or as JSON lines; the first Ctrl-C (or SIGTERM) pauses it once the apps
- * in flight settle, the second leaves at once (it stays resumable). `work` defaults to a forward run.
+ * `cfctl migrate`: the first Ctrl-C (or SIGTERM) pauses the run once the apps in flight settle, the second
+ * leaves at once (it stays resumable).
  */
-export async function runFollowed(
-  runner: MigrationRunner,
-  mode: OutputMode,
-  work: () => Promise<MigrationOutcome> = () => runner.run(),
-  about: RunContext = {},
-): Promise<MigrationOutcome> {
-  const stop = followRun(
-    mode,
-    (listener) => runner.on(listener),
-    () => runner.progress(),
-    about,
-  )
+export const pauseThenLeave: SignalTrap = (runner) => {
   let interrupts = 0
   const onSignal = () => {
     interrupts++
@@ -49,12 +41,44 @@ export async function runFollowed(
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  return () => {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}
+
+/** `cfctl rollback`: the first Ctrl-C interrupts the run; a second one is Node's own (the process ends). */
+export const interruptOnce: SignalTrap = (runner) => {
+  const onSignal = () => runner.interrupt('interrupt')
+  process.once('SIGINT', onSignal)
+  return () => process.off('SIGINT', onSignal)
+}
+
+/**
+ * Follows a run on stderr (tty) or as JSON lines while `work` (a forward run unless given) goes on, with
+ * signals taken as `trap` says (pauseThenLeave unless given).
+ */
+export async function runFollowed(
+  runner: MigrationRunner,
+  mode: OutputMode,
+  {
+    work = () => runner.run(),
+    about = {},
+    trap = pauseThenLeave,
+  }: { work?: () => Promise<MigrationOutcome>; about?: RunContext; trap?: SignalTrap } = {},
+): Promise<MigrationOutcome> {
+  const stop = followRun(
+    mode,
+    (listener) => runner.on(listener),
+    () => runner.progress(),
+    about,
+  )
+  const release = trap(runner)
   try {
     return await keepingAlive(work())
   } finally {
     stop()
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    release()
   }
 }
 
@@ -92,10 +116,15 @@ export async function runInDashboard(
   return migrationOutcome(journal, runner.migrationId)
 }
 
-/** The summary (JSON line or text), what to do next, and the exit code of the run. */
-export function reportOutcome(command: { log: (line: string) => void }, outcome: MigrationOutcome, mode: OutputMode) {
+/** The summary (JSON line or text), what to do next (`hintFor`, nextStepsHint unless given), and the exit code. */
+export function reportOutcome(
+  command: { log: (line: string) => void },
+  outcome: MigrationOutcome,
+  mode: OutputMode,
+  hintFor: (outcome: MigrationOutcome, code: number) => string | undefined = nextStepsHint,
+) {
   const code = exitCodeOf(outcome)
-  const hint = nextStepsHint(outcome)
+  const hint = hintFor(outcome, code)
   if (mode === 'json') {
     writeJsonLine(summaryJson(outcome, code))
     if (hint) process.stderr.write(`${hint}\n`)

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { CfctlCommand } from '../cli/base.js'
-import { journalFlag, journalPathFor, openJournal, operator } from '../cli/journal.js'
+import { journalFlag, operator, withJournal } from '../cli/journal.js'
 import { RealClock } from '../clock.js'
 import { RUNNER_CC_CONNECTIONS, runnerFor } from '../core/migration/operation.js'
 
@@ -25,9 +25,7 @@ plain-text snapshot instead.`
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Dashboard)
-    const where = journalPathFor(flags)
-    const journal = openJournal(where.path)
-    try {
+    await withJournal(flags, { clock: new RealClock() }, async (journal) => {
       const { session, client, probe } = await this.connect(flags, { connections: RUNNER_CC_CONNECTIONS })
       // Loaded here, so no other command pays for ink and React at start-up.
       const { runDashboard } = await import('../ui/dashboard/index.js')
@@ -41,9 +39,6 @@ plain-text snapshot instead.`
         by: operator(),
         runnerFor: (id) => runnerFor({ journal, client, probe, clock: new RealClock() }, id),
       })
-    } finally {
-      journal.close()
-      where.dispose()
-    }
+    })
   }
 }

@@ -1,14 +1,13 @@
 import { Flags } from '@oclif/core'
 import { CfctlCommand } from '../cli/base.js'
 import { choiceFlag } from '../cli/choice-flag.js'
-import { journalPathFor } from '../cli/journal.js'
+import { withRunnerJournal } from '../cli/journal.js'
 import { migrateOptions, reportOutcome, runFollowed, runInDashboard } from '../cli/migrate-run.js'
 import { outputMode, planJson, renderPlan, writeJsonLine } from '../cli/migration-output.js'
 import { confirm, interactive } from '../cli/prompt.js'
 import { allFlag, scopeOf } from '../cli/scope.js'
 import { RealClock } from '../clock.js'
 import { UsageError } from '../core/errors.js'
-import { Journal } from '../core/journal/journal.js'
 import { parseDuration } from '../core/migration/duration.js'
 import { migrate } from '../core/migration/migrate.js'
 import {
@@ -16,7 +15,6 @@ import {
   measuredStep,
   prepareMigration,
   RUNNER_CC_CONNECTIONS,
-  RUNNER_JOURNAL_COMMIT_DELAY_MS,
   runnerFor,
 } from '../core/migration/operation.js'
 import { PLAN_ORDERS } from '../core/migration/plan.js'
@@ -83,6 +81,11 @@ error, 3 paused, aborted, or not started (the prompt declined: nothing is record
     yes: Flags.boolean({ char: 'y', description: 'start without asking' }),
     force: Flags.boolean({ description: 'start even when the target backend cannot hold the selection' }),
     resume: Flags.string({ description: 'carry on with migration ID after a pause, a crash or kill -9' }),
+    wait: Flags.boolean({
+      description:
+        "with --resume: while another cfctl's lease on the target is fresh (one killed on another machine holds it up to 30 s), wait for it to lapse instead of refusing",
+      dependsOn: ['resume'],
+    }),
     journal: Flags.string({ description: 'the journal file (default: $CFCTL_HOME/journal.db)' }),
     'pause-file': Flags.string({
       description: 'while this file exists, no new app starts (default: $CFCTL_HOME/pause)',
@@ -97,12 +100,7 @@ error, 3 paused, aborted, or not started (the prompt declined: nothing is record
     const { flags } = await this.parse(Migrate)
     const mode = outputMode(flags.json)
     const clock = new RealClock()
-    const where = journalPathFor(flags)
-    const journal = Journal.open(where.path, {
-      clock,
-      commitDelayMs: RUNNER_JOURNAL_COMMIT_DELAY_MS,
-    })
-    try {
+    await withRunnerJournal(flags, clock, async (journal) => {
       // The invocation is checked whole before anything asks the target: a usage error is exit 2 either way.
       if (flags.resume && flags['dry-run']) throw new UsageError('--resume and --dry-run do not go together')
       if (!flags.resume && !flags.to) throw new UsageError('--to is required', 'e.g. --to diego (or --resume ID)')
@@ -136,21 +134,25 @@ error, 3 paused, aborted, or not started (the prompt declined: nothing is record
         },
         options
           ? { kind: 'new', options, dryRun: flags['dry-run'], force: flags.force, yes: flags.yes }
-          : { kind: 'resume', id: flags.resume!, yes: flags.yes },
+          : { kind: 'resume', id: flags.resume!, yes: flags.yes, wait: flags.wait },
         {
           plan: (p) => {
             if (mode === 'tty') this.log(renderPlan(p.plan, p.capacity, rate, scope.label))
             else if (flags['dry-run']) writeJsonLine(planJson(p.plan, p.capacity, rate, scope.label))
           },
           confirm: (question) => confirm(question, '--yes'),
+          waiting: (lock, lapsesAt) =>
+            process.stderr.write(
+              `waiting for the lease of pid ${lock.pid} on ${lock.hostname} (migration ${lock.migrationId}) to lapse, at ${new Date(lapsesAt).toISOString()} unless it heartbeats again\n`,
+            ),
           recorded: (_m, p) => {
             if (p && mode === 'json') writeJsonLine(planJson(p.plan, p.capacity, rate, scope.label))
           },
           run: (runner) =>
             flags.ui && process.stdout.isTTY
               ? runInDashboard(runner, connection, journal, (id) => runnerFor(context, id))
-              : runFollowed(runner, flags.ui ? 'json' : mode, undefined, {
-                  canaryWaitMs: journal.requireMigration(runner.migrationId).parameters.canaryWaitMs,
+              : runFollowed(runner, flags.ui ? 'json' : mode, {
+                  about: { canaryWaitMs: journal.requireMigration(runner.migrationId).parameters.canaryWaitMs },
                 }),
         },
       )
@@ -161,9 +163,6 @@ error, 3 paused, aborted, or not started (the prompt declined: nothing is record
         return
       }
       reportOutcome(this, result.outcome, flags.ui && process.stdout.isTTY ? 'tty' : mode)
-    } finally {
-      journal.close()
-      where.dispose()
-    }
+    })
   }
 }

@@ -1,21 +1,12 @@
 import { Flags } from '@oclif/core'
 import { CfctlCommand } from '../cli/base.js'
-import { journalFlag, journalPathFor, migrationIdArg, operator } from '../cli/journal.js'
-import { keepingAlive } from '../cli/keep-alive.js'
-import { rateOption } from '../cli/migrate-run.js'
-import { followRun, outputMode, renderSummary, summaryJson, writeJsonLine } from '../cli/migration-output.js'
+import { journalFlag, migrationIdArg, operator, withRunnerJournal } from '../cli/journal.js'
+import { interruptOnce, rateOption, reportOutcome, runFollowed } from '../cli/migrate-run.js'
+import { outputMode } from '../cli/migration-output.js'
 import { confirm, interactive } from '../cli/prompt.js'
 import { RealClock } from '../clock.js'
 import { UsageError } from '../core/errors.js'
-import { Journal } from '../core/journal/journal.js'
-import {
-  RUNNER_CC_CONNECTIONS,
-  RUNNER_JOURNAL_COMMIT_DELAY_MS,
-  requireMigration,
-  requireSameTarget,
-  runnerFor,
-} from '../core/migration/operation.js'
-import { exitCodeOf } from '../core/migration/runner.js'
+import { RUNNER_CC_CONNECTIONS, requireMigration, requireSameTarget, runnerFor } from '../core/migration/operation.js'
 import { runningLockOf, stopForwardRun } from '../core/migration/takeover.js'
 
 export default class Rollback extends CfctlCommand {
@@ -55,12 +46,7 @@ prompt declined).`
     const { args, flags } = await this.parse(Rollback)
     const mode = outputMode(flags.json)
     const clock = new RealClock()
-    const where = journalPathFor(flags)
-    const journal = Journal.open(where.path, {
-      clock,
-      commitDelayMs: RUNNER_JOURNAL_COMMIT_DELAY_MS,
-    })
-    try {
+    await withRunnerJournal(flags, clock, async (journal) => {
       const migration = requireMigration(journal, args.id)
       const connection = await this.connect(flags, { connections: RUNNER_CC_CONNECTIONS })
       requireSameTarget(migration, connection.session.target.api)
@@ -108,37 +94,15 @@ prompt declined).`
             s.state === 'rolling-back' ||
             ((s.state === 'done' || s.state === 'failed') && s.flipped),
         ).length
-      const stop = followRun(
-        mode,
-        (listener) => runner.on(listener),
-        () => runner.progress(),
-        { rollbackOf: goingBack },
+      const outcome = await runFollowed(runner, mode, {
+        work: () =>
+          runner.rollback({ verify: flags.verify, rate: rateOption(flags.rate), maxInFlight: flags['max-in-flight'] }),
+        about: { rollbackOf: goingBack },
+        trap: interruptOnce,
+      })
+      reportOutcome(this, outcome, mode, (_, code) =>
+        code === 0 ? undefined : `run it again: cfctl rollback ${migration.id}`,
       )
-      const onSignal = () => runner.interrupt('interrupt')
-      process.once('SIGINT', onSignal)
-      let outcome: Awaited<ReturnType<typeof runner.rollback>>
-      try {
-        outcome = await keepingAlive(
-          runner.rollback({
-            verify: flags.verify,
-            rate: rateOption(flags.rate),
-            maxInFlight: flags['max-in-flight'],
-          }),
-        )
-      } finally {
-        stop()
-        process.off('SIGINT', onSignal)
-      }
-      const code = exitCodeOf(outcome)
-      const hint = code === 0 ? undefined : `run it again: cfctl rollback ${migration.id}`
-      if (mode === 'json') {
-        writeJsonLine(summaryJson(outcome, code))
-        if (hint) process.stderr.write(`${hint}\n`)
-      } else this.log(renderSummary(outcome, hint))
-      if (code !== 0) process.exitCode = code
-    } finally {
-      journal.close()
-      where.dispose()
-    }
+    })
   }
 }

@@ -15,7 +15,7 @@ import {
   type LockPolicy,
   lockVerdict,
 } from '../journal/lock.js'
-import type { LockOwner, MigrationRecord } from '../journal/types.js'
+import type { LockOwner, LockRecord, MigrationRecord } from '../journal/types.js'
 import {
   type MigrateOptions,
   type PreparedMigration,
@@ -40,7 +40,8 @@ export interface MigrateContext {
 
 export type MigrateRequest =
   | { kind: 'new'; options: MigrateOptions; dryRun?: boolean; force?: boolean; yes?: boolean }
-  | { kind: 'resume'; id: string; yes?: boolean }
+  /** `wait`: while another cfctl's lease on the target is fresh, wait for it to lapse (or be let go) rather than refuse. */
+  | { kind: 'resume'; id: string; yes?: boolean; wait?: boolean }
 
 export interface MigrateHooks {
   /** The plan, once the target is known to be free (a dry run shows it and ends). */
@@ -49,6 +50,8 @@ export interface MigrateHooks {
   confirm: (question: string) => Promise<boolean>
   /** The migration is recorded and this process holds the target: the runner to run. */
   recorded?: (migration: MigrationRecord, prepared: PreparedMigration | undefined) => void
+  /** A resume with `wait` found the target's lease held: it waits until `lapsesAt` at most, or until it is let go. */
+  waiting?: (lock: LockRecord, lapsesAt: number) => void
   /** Runs it (following its events, handling signals) and returns how it ended. */
   run: (runner: MigrationRunner) => Promise<MigrationOutcome>
 }
@@ -75,6 +78,7 @@ export async function migrate(
   if (request.kind === 'resume') {
     migration = requireMigration(journal, request.id)
     requireSameTarget(migration, context.target)
+    if (request.wait) await waitForLease(context, owner, policy, hooks)
     requireFree(context, owner, policy, migration.id)
     if (migration.state === 'planned' && !request.yes) {
       // A planned record was never started: a crash between recording and running, or a journal from an
@@ -130,16 +134,56 @@ export async function migrate(
 
 /** Refuses, naming the holder, when another live cfctl runs a migration on the target. */
 function requireFree(context: MigrateContext, owner: LockOwner, policy: LockPolicy, migrationId?: string): void {
-  const held = context.journal.lock(context.target)
+  const held = heldLease(context, owner, policy)
   if (!held) return
   const now = context.clock.now()
-  if (lockVerdict(held, owner, now, policy).kind !== 'held') return
-  if (migrationId !== undefined && held.migrationId === migrationId)
+  if (migrationId !== undefined && held.migrationId === migrationId) {
+    // The holder may be gone (kill -9, a lost machine or CI runner) with its lease still fresh: say until when.
+    const lapsesAt = held.heartbeatAt + policy.staleAfterMs
+    const age = Math.max(0, Math.round((now - held.heartbeatAt) / 1000))
     throw new UserError(
-      `migration ${migrationId} is being run by pid ${held.pid} on ${held.hostname}`,
-      `steer it with: cfctl migrations pause|resume|abort ${migrationId}, or watch it: cfctl dashboard`,
+      `migration ${migrationId} is being run by pid ${held.pid} on ${held.hostname} (heartbeat ${age} s ago); ` +
+        `if that cfctl is gone, its lease lapses at ${new Date(lapsesAt).toISOString()} (in ${secondsUntil(lapsesAt, now)} s)`,
+      `run this again then, or add --wait to wait for it; steer the live run with: cfctl migrations pause|resume|abort ${migrationId}, or watch it: cfctl dashboard`,
     )
+  }
   throw new LockHeldError(held, now)
+}
+
+/** The target's lease, when another live cfctl holds it (one that may not be taken over now). */
+function heldLease(context: MigrateContext, owner: LockOwner, policy: LockPolicy): LockRecord | undefined {
+  const held = context.journal.lock(context.target)
+  if (!held) return undefined
+  return lockVerdict(held, owner, context.clock.now(), policy).kind === 'held' ? held : undefined
+}
+
+/**
+ * `--resume --wait`: until the target's lease may be taken (its holder let it go, or stopped heartbeating
+ * for the stale limit), looking again every second. A holder that keeps heartbeating is waited for until it
+ * ends its run; the resume then finds the migration as it left it.
+ */
+async function waitForLease(
+  context: MigrateContext,
+  owner: LockOwner,
+  policy: LockPolicy,
+  hooks: MigrateHooks,
+): Promise<void> {
+  let told: string | undefined
+  for (;;) {
+    const held = heldLease(context, owner, policy)
+    if (!held) return
+    const lapsesAt = held.heartbeatAt + policy.staleAfterMs
+    // Told once per holder (a live one moves its lapse on with each heartbeat).
+    if (told !== held.token) hooks.waiting?.(held, lapsesAt)
+    told = held.token
+    await context.clock.sleep(Math.min(LEASE_POLL_MS, Math.max(1, lapsesAt + 1 - context.clock.now())))
+  }
+}
+
+const LEASE_POLL_MS = 1_000
+
+function secondsUntil(at: number, now: number): number {
+  return Math.max(0, Math.ceil((at - now) / 1000))
 }
 
 /**

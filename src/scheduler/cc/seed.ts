@@ -581,21 +581,33 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
   return out
 }
 
-/** Two hex digits per byte value. */
-const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'))
+const HEX_DIGITS = [...'0123456789abcdef'].map((digit) => digit.charCodeAt(0))
+/** The character codes of the UUID being built, its dashes in place. */
+const uuidCodes: number[] = Array.from({ length: 36 }, () => '-'.charCodeAt(0))
 
-/** A version-4 UUID whose bits come from the PRNG: four 32-bit draws, their hex digits laid out as a UUID. */
+/** Writes the 8 hex digits of a 32-bit number into uuidCodes from `at`, or only those from digit `from` on. */
+function putHex(value: number, at: number, from = 0, to = 8): void {
+  for (let i = from; i < to; i++) uuidCodes[at + i - from] = HEX_DIGITS[(value >>> (28 - 4 * i)) & 15]!
+}
+
+/**
+ * A version-4 UUID whose bits come from the PRNG: the hex digits of four 32-bit draws laid out as a UUID, the
+ * 13th digit replaced by the version and the 17th by the variant. Built as one flat string (a template of
+ * slices leaves a rope of them, kept until the string is first hashed): it is a map key for as long as the
+ * foundation runs.
+ */
 function uuidFrom(random: () => number): string {
   const a = (random() * 4_294_967_296) >>> 0
   const b = (random() * 4_294_967_296) >>> 0
   const c = (random() * 4_294_967_296) >>> 0
   const d = (random() * 4_294_967_296) >>> 0
-  const x = HEX_BYTE
-  // The digits of b after its 4th are replaced by the version's 4; the first digit of c becomes the variant.
-  return (
-    `${x[a >>> 24]}${x[(a >>> 16) & 255]}${x[(a >>> 8) & 255]}${x[a & 255]}-` +
-    `${x[b >>> 24]}${x[(b >>> 16) & 255]}-4${((b >>> 8) & 15).toString(16)}${x[b & 255]}-` +
-    `${(((c >>> 28) & 3) | 8).toString(16)}${((c >>> 24) & 15).toString(16)}${x[(c >>> 16) & 255]}-` +
-    `${x[(c >>> 8) & 255]}${x[c & 255]}${x[d >>> 24]}${x[(d >>> 16) & 255]}${x[(d >>> 8) & 255]}${x[d & 255]}`
-  )
+  putHex(a, 0) // 0-7
+  putHex(b, 9, 0, 4) // 9-12
+  uuidCodes[14] = '4'.charCodeAt(0)
+  putHex(b, 15, 5, 8) // 15-17 (b's 5th digit gives way to the version)
+  uuidCodes[19] = HEX_DIGITS[((c >>> 28) & 3) | 8]!
+  putHex(c, 20, 1, 4) // 20-22
+  putHex(c, 24, 4, 8) // 24-27
+  putHex(d, 28) // 28-35
+  return String.fromCharCode.apply(null, uuidCodes)
 }

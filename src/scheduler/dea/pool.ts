@@ -370,9 +370,11 @@ export class DeaFleet {
     if (!dea.alive) return `DEA ${dea.id} is gone`
     const refusal = dea.refusal(spec)
     if (refusal !== undefined) return refusal
-    // A crashed record at this index is superseded by the new instance (the DEA would reap it later).
-    for (const old of [...this.instancesOf(spec.appGuid)]) {
-      if (old.index === index && old.state === 'CRASHED') this.removeInstance(old)
+    // A crashed record at this index is superseded by the new instance (the DEA would reap it later). The list
+    // is copied only when there is one to remove: a start of a 50-instance app would copy it 50 times.
+    const known = this.instancesOf(spec.appGuid)
+    if (known.some((old) => old.index === index && old.state === 'CRASHED')) {
+      for (const old of [...known]) if (old.index === index && old.state === 'CRASHED') this.removeInstance(old)
     }
     const { clock } = this.options
     const instance = dea.admit(this.nextInstanceGuid(), spec, index, clock.now(), this.appKeys.keyOf(spec.appGuid))

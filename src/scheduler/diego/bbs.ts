@@ -38,25 +38,65 @@ export class ActualLrp {
   cellId = ''
   instanceId = 0
   crashCount = 0
-  placementError = ''
-  crashReason = ''
   /** What the container reserved on its cell, so that releasing it gives back exactly that. */
   memoryMb = 0
   diskMb = 0
   /** Where the record sits in its cell's CellLrps, or -1. */
   cellSlot = -1
+  /** `since` as an offset from SINCE_BASE: a small integer V8 keeps in the field, where an epoch time is a boxed double. */
+  private sinceOffset: number
+  /** The placement error and the crash reason: most records never have either, so they share one holder made on first use. */
+  private notes: { placementError: string; crashReason: string } | undefined = undefined
 
   constructor(
     readonly processGuid: string,
     readonly index: number,
     public state: ActualLrpState,
     public presence: ActualLrpPresence,
-    public since: number,
-  ) {}
+    since: number,
+  ) {
+    this.sinceOffset = sinceOffsetOf(since)
+  }
+
+  get since(): number {
+    return this.sinceOffset + sinceBase
+  }
+
+  set since(at: number) {
+    this.sinceOffset = sinceOffsetOf(at)
+  }
+
+  get placementError(): string {
+    return this.notes?.placementError ?? ''
+  }
+
+  set placementError(error: string) {
+    if (this.notes) this.notes.placementError = error
+    else if (error !== '') this.notes = { placementError: error, crashReason: '' }
+  }
+
+  get crashReason(): string {
+    return this.notes?.crashReason ?? ''
+  }
+
+  set crashReason(reason: string) {
+    if (this.notes) this.notes.crashReason = reason
+    else if (reason !== '') this.notes = { placementError: '', crashReason: reason }
+  }
 
   get instanceGuid(): string {
     return this.instanceId === 0 ? '' : formatInstanceGuid(this.instanceId)
   }
+}
+
+// The first time any record is given: every `since` is kept as its distance from it, which stays a small integer
+// (within about 24 days either way) and so costs no heap number per record. Past that it is a double again:
+// still exact, only bigger. Set once, never moved, so every offset keeps its meaning.
+let sinceBase = Number.NaN
+
+function sinceOffsetOf(at: number): number {
+  if (Number.isNaN(sinceBase)) sinceBase = at
+  return at - sinceBase
 }
 
 const INSTANCE_GUID_PREFIX = 'd1e90000-0000-4000-8000-'
@@ -322,7 +362,9 @@ export class Bbs implements BbsView {
   private readonly desiredByGuid = new Map<string, DesiredLrp>()
   private readonly groupByGuid = new Map<string, ActualGroup>()
   /** Process guids (desired or with records) of each app: an app has several while versions overlap. */
-  private readonly processesByApp = new Map<string, Set<string>>()
+  // The group itself for an app's one process (nearly every app), an array while versions overlap: a Set of
+  // process guids per app cost more than the app's DesiredLRP.
+  private readonly processesByApp = new Map<string, ActualGroup | ActualGroup[]>()
   private readonly cellById = new Map<string, Cell>()
   private readonly taskByGuid = new Map<string, Task>()
   // By state: counts of every ordinary record, and the two sets the converger walks.
@@ -351,10 +393,7 @@ export class Bbs implements BbsView {
   /** Every DesiredLRP of the app: one, or none, unless a restart left the old version's behind. */
   desiredOfApp(appGuid: string): DesiredLrp[] {
     const found: DesiredLrp[] = []
-    for (const guid of this.processesByApp.get(appGuid) ?? []) {
-      const desired = this.desiredByGuid.get(guid)
-      if (desired) found.push(desired)
-    }
+    for (const group of this.groupsOfApp(appGuid)) if (group.desired) found.push(group.desired)
     return found
   }
 
@@ -367,12 +406,8 @@ export class Bbs implements BbsView {
   }
 
   groupsOfApp(appGuid: string): ActualGroup[] {
-    const groups: ActualGroup[] = []
-    for (const guid of this.processesByApp.get(appGuid) ?? []) {
-      const group = this.groupByGuid.get(guid)
-      if (group) groups.push(group)
-    }
-    return groups
+    const held = this.processesByApp.get(appGuid)
+    return held === undefined ? [] : Array.isArray(held) ? [...held] : [held]
   }
 
   actual(processGuid: string, index: number): ActualLrp | undefined {
@@ -463,9 +498,10 @@ export class Bbs implements BbsView {
     if (!group) {
       group = new ActualGroup(processGuid, appGuid)
       this.groupByGuid.set(processGuid, group)
-      let processes = this.processesByApp.get(appGuid)
-      if (!processes) this.processesByApp.set(appGuid, (processes = new Set()))
-      processes.add(processGuid)
+      const held = this.processesByApp.get(appGuid)
+      if (held === undefined) this.processesByApp.set(appGuid, group)
+      else if (Array.isArray(held)) held.push(group)
+      else this.processesByApp.set(appGuid, [held, group])
     }
     return group
   }
@@ -473,9 +509,13 @@ export class Bbs implements BbsView {
   private forgetGroupIfEmpty(group: ActualGroup): void {
     if (!group.isEmpty) return
     this.groupByGuid.delete(group.processGuid)
-    const processes = this.processesByApp.get(group.appGuid)
-    processes?.delete(group.processGuid)
-    if (processes?.size === 0) this.processesByApp.delete(group.appGuid)
+    const held = this.processesByApp.get(group.appGuid)
+    if (held === group) this.processesByApp.delete(group.appGuid)
+    else if (Array.isArray(held)) {
+      const at = held.indexOf(group)
+      if (at >= 0) held.splice(at, 1)
+      if (held.length === 1) this.processesByApp.set(group.appGuid, held[0]!)
+    }
   }
 
   // ---- ActualLRP lifecycle -------------------------------------------------------------------------

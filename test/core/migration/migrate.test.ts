@@ -150,6 +150,52 @@ describe('migrate()', () => {
   })
 })
 
+describe('migrate() --resume while the lease of a cfctl gone on another machine is fresh', () => {
+  /** A migration left running by pid 4242 on machine-a, killed there (its lease still fresh) 10 s ago. */
+  async function leftByMachineA() {
+    const setup = setUp()
+    const { clock, world, journal } = setup
+    const id = aMigration(world, journal)
+    journal.acquireLock(TARGET, id, { pid: 4242, hostname: 'machine-a', token: 'machine-a' })
+    const lapsesAt = new Date(clock.now() + 30_000).toISOString()
+    await clock.advance(10_000)
+    return { ...setup, id, lapsesAt }
+  }
+
+  it('refuses, saying when the lease lapses and that --wait waits for it, and changes nothing', async () => {
+    const { journal, context, id, lapsesAt } = await leftByMachineA()
+    const before = rowsOf(journal)
+    const refused = migrate(context, { kind: 'resume', id }, hooks())
+    await expect(refused).rejects.toThrow(
+      `migration ${id} is being run by pid 4242 on machine-a (heartbeat 10 s ago); if that cfctl is gone, its lease lapses at ${lapsesAt} (in 20 s)`,
+    )
+    await expect(refused).rejects.toMatchObject({ hint: expect.stringMatching(/^run this again then, or add --wait/) })
+    expect(rowsOf(journal)).toEqual(before)
+  })
+
+  it('with wait, waits for the lease to lapse, then takes it over and finishes the migration', async () => {
+    const { clock, journal, context, id } = await leftByMachineA()
+    const waiting = vi.fn()
+    let done = false
+    const run = migrate(context, { kind: 'resume', id, wait: true }, hooks({ waiting }, clock)).finally(() => {
+      done = true
+    })
+    await advance(clock, 19_000)
+    expect(done).toBe(false)
+    expect(waiting).toHaveBeenCalledTimes(1)
+    expect(waiting.mock.calls[0]![0]).toMatchObject({ pid: 4242, hostname: 'machine-a' })
+    expect(journal.events(id).map((e) => e.type)).not.toContain('lock-taken-over')
+
+    const result = await settle(clock, run)
+    expect(result).toMatchObject({ kind: 'ran', migrationId: id, outcome: { state: 'completed' } })
+    expect(journal.events(id).find((e) => e.type === 'lock-taken-over')).toMatchObject({
+      fromPid: 4242,
+      fromHostname: 'machine-a',
+      reason: 'stale',
+    })
+  })
+})
+
 describe('migration ids', () => {
   it('takes a unique end or start of an id, and latest', async () => {
     const { world, journal, clock } = setUp(2)

@@ -306,6 +306,29 @@ describe('the fast auction', () => {
     )
   })
 
+  it('orders a batch as the full scan does when its indexes are far apart and its memories many', () => {
+    // Few requests over a wide range of buckets (index, memory): the fast order sorts keys instead of counting.
+    const cells = [aCell('cell-a', { zone: 'z1' }), aCell('cell-b', { zone: 'z2' }), aCell('cell-c', { zone: 'z1' })]
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            processGuid: fc.constantFrom('p1', 'p2', 'p3'),
+            index: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 100_000 })),
+            memoryMb: fc.integer({ min: 1, max: 64 }),
+          }),
+          { maxLength: 25 },
+        ),
+        (requests) => {
+          const lrps = requests.map((r) => anLrp(r.processGuid, r.index, { memoryMb: r.memoryMb, diskMb: 64 }))
+          const state = stateOf(cells)
+          expect(runAuction(state, { lrps, tasks: [] })).toEqual(runAuctionByFullScan(state, { lrps, tasks: [] }))
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
   it('matches the full scan on a larger cluster filled to the brim', () => {
     const cells = Array.from({ length: 60 }, (_, i) =>
       aCell(`cell-${String(i).padStart(2, '0')}`, {
