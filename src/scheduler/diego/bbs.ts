@@ -362,7 +362,9 @@ export class Bbs implements BbsView {
   private readonly desiredByGuid = new Map<string, DesiredLrp>()
   private readonly groupByGuid = new Map<string, ActualGroup>()
   /** Process guids (desired or with records) of each app: an app has several while versions overlap. */
-  private readonly processesByApp = new Map<string, Set<string>>()
+  // The group itself for an app's one process (nearly every app), an array while versions overlap: a Set of
+  // process guids per app cost more than the app's DesiredLRP.
+  private readonly processesByApp = new Map<string, ActualGroup | ActualGroup[]>()
   private readonly cellById = new Map<string, Cell>()
   private readonly taskByGuid = new Map<string, Task>()
   // By state: counts of every ordinary record, and the two sets the converger walks.
@@ -391,10 +393,7 @@ export class Bbs implements BbsView {
   /** Every DesiredLRP of the app: one, or none, unless a restart left the old version's behind. */
   desiredOfApp(appGuid: string): DesiredLrp[] {
     const found: DesiredLrp[] = []
-    for (const guid of this.processesByApp.get(appGuid) ?? []) {
-      const desired = this.desiredByGuid.get(guid)
-      if (desired) found.push(desired)
-    }
+    for (const group of this.groupsOfApp(appGuid)) if (group.desired) found.push(group.desired)
     return found
   }
 
@@ -407,12 +406,8 @@ export class Bbs implements BbsView {
   }
 
   groupsOfApp(appGuid: string): ActualGroup[] {
-    const groups: ActualGroup[] = []
-    for (const guid of this.processesByApp.get(appGuid) ?? []) {
-      const group = this.groupByGuid.get(guid)
-      if (group) groups.push(group)
-    }
-    return groups
+    const held = this.processesByApp.get(appGuid)
+    return held === undefined ? [] : Array.isArray(held) ? [...held] : [held]
   }
 
   actual(processGuid: string, index: number): ActualLrp | undefined {
@@ -503,9 +498,10 @@ export class Bbs implements BbsView {
     if (!group) {
       group = new ActualGroup(processGuid, appGuid)
       this.groupByGuid.set(processGuid, group)
-      let processes = this.processesByApp.get(appGuid)
-      if (!processes) this.processesByApp.set(appGuid, (processes = new Set()))
-      processes.add(processGuid)
+      const held = this.processesByApp.get(appGuid)
+      if (held === undefined) this.processesByApp.set(appGuid, group)
+      else if (Array.isArray(held)) held.push(group)
+      else this.processesByApp.set(appGuid, [held, group])
     }
     return group
   }
@@ -513,9 +509,13 @@ export class Bbs implements BbsView {
   private forgetGroupIfEmpty(group: ActualGroup): void {
     if (!group.isEmpty) return
     this.groupByGuid.delete(group.processGuid)
-    const processes = this.processesByApp.get(group.appGuid)
-    processes?.delete(group.processGuid)
-    if (processes?.size === 0) this.processesByApp.delete(group.appGuid)
+    const held = this.processesByApp.get(group.appGuid)
+    if (held === group) this.processesByApp.delete(group.appGuid)
+    else if (Array.isArray(held)) {
+      const at = held.indexOf(group)
+      if (at >= 0) held.splice(at, 1)
+      if (held.length === 1) this.processesByApp.set(group.appGuid, held[0]!)
+    }
   }
 
   // ---- ActualLRP lifecycle -------------------------------------------------------------------------
