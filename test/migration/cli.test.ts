@@ -56,8 +56,7 @@ function appsIn(space: string) {
   return store.appsInSpace(s.guid)
 }
 
-// Each refusal is a cfctl process of its own that changes nothing (what each test checks): side by side.
-describe.concurrent('cfctl migrate: refusals', () => {
+describe('cfctl migrate: refusals', () => {
   let admin: CliHome
   beforeAll(async () => {
     admin = await anAdminAt(world.apiUrl)
@@ -65,14 +64,14 @@ describe.concurrent('cfctl migrate: refusals', () => {
 
   it('refuses to start without --yes when there is no terminal to ask, exit 2 with a hint', async () => {
     const result = await admin.run(['migrate', '--to', 'diego', '--space', 'space-1'])
-    expect(result.code).toBe(2)
+    expect(result.code, result.stderr).toBe(2)
     expect(result.stderr).toContain('there is no terminal to ask')
     expect(result.stderr).toMatch(/hint:\s+pass --yes/)
     expect(updatesOn('space-1')).toBe(0)
     expect(JSON.parse((await admin.run(['migrations', 'list', '--json'])).stdout)).toEqual([])
     // Before it asks the foundation anything: a user who never logged in gets the same answer.
     const anyone = await aCliHome().run(['migrate', '--to', 'diego'])
-    expect(anyone.code).toBe(2)
+    expect(anyone.code, anyone.stderr).toBe(2)
     expect(anyone.stderr).toContain('there is no terminal to ask')
   })
 
