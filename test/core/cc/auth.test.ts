@@ -1,5 +1,5 @@
 import { HttpResponse, http } from 'msw'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CcClient, CfApiError, CfAuthError, CfSchemaError, type TokenProvider } from '../../../src/core/cc/index.js'
 import {
   API,
@@ -8,17 +8,11 @@ import {
   cfError,
   envelope,
   fakeJwt,
-  type MockNetwork,
-  mockNetwork,
+  mockNetworkOfTests,
   SleepRecorder,
 } from './support.js'
 
-let network: MockNetwork
-beforeAll(async () => {
-  network = await mockNetwork()
-})
-afterAll(() => network.close())
-beforeEach(() => network.reset())
+const network = mockNetworkOfTests()
 
 const invalidToken = () =>
   HttpResponse.json(cfError(1000, 'CF-InvalidAuthToken', 'Invalid Auth Token'), { status: 401 })
