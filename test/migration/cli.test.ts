@@ -56,7 +56,8 @@ function appsIn(space: string) {
   return store.appsInSpace(s.guid)
 }
 
-describe('cfctl migrate: refusals', () => {
+// Each refusal is a cfctl process of its own that changes nothing (what each test checks): side by side.
+describe.concurrent('cfctl migrate: refusals', () => {
   let admin: CliHome
   beforeAll(async () => {
     admin = await anAdminAt(world.apiUrl)
