@@ -3,7 +3,7 @@
 //                            (pending -> flipping, with its event), the lease read before the PUT, the flip
 //                            (-> verifying) and the verified app (-> done), each write fenced by the lease;
 //                            p50 over BENCH_PG_STEPS (2,000) steps, one after another
-//   migrate.apps_per_sec_pg  migrate.apps_per_sec (migrate.bench.ts) with the PostgreSQL journal, one run
+//   migrate.apps_per_sec_pg  migrate.apps_per_sec (migrate.bench.ts) with the PostgreSQL journal, median of its runs
 // Without PostgreSQL installed, both say why and are left out.
 import { FakeClock } from '../src/clock.js'
 import { Journal } from '../src/core/journal/journal.js'

@@ -39,8 +39,8 @@ export function journalPathFor(flags: { journal?: string; embedded?: boolean }):
 /** Runs `use` on the command's journal (journalPathFor), closed, and an --embedded one removed, when it settles. */
 export async function withJournal<T>(
   flags: { journal?: string; embedded?: boolean },
-  options: JournalOptions,
-  use: (journal: Journal) => Promise<T>,
+  use: (journal: Journal) => T | Promise<T>,
+  options: JournalOptions = {},
 ): Promise<T> {
   const where = journalPathFor(flags)
   const journal = Journal.open(where.path, options)
@@ -58,7 +58,7 @@ export function withRunnerJournal<T>(
   clock: Clock,
   use: (journal: Journal) => Promise<T>,
 ): Promise<T> {
-  return withJournal(flags, { clock, commitDelayMs: RUNNER_JOURNAL_COMMIT_DELAY_MS }, use)
+  return withJournal(flags, use, { clock, commitDelayMs: RUNNER_JOURNAL_COMMIT_DELAY_MS })
 }
 
 /** Who a pause or an abort from this terminal is recorded as. */

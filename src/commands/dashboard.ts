@@ -25,7 +25,7 @@ plain-text snapshot instead.`
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Dashboard)
-    await withJournal(flags, { clock: new RealClock() }, async (journal) => {
+    await withJournal(flags, async (journal) => {
       const { session, client, probe } = await this.connect(flags, { connections: RUNNER_CC_CONNECTIONS })
       // Loaded here, so no other command pays for ink and React at start-up.
       const { runDashboard } = await import('../ui/dashboard/index.js')

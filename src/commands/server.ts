@@ -1,5 +1,5 @@
 import { Command, Errors, Flags } from '@oclif/core'
-import { releaseStartupGarbage } from '../cli/heap.js'
+import { releaseStartupGarbageSoon } from '../cli/heap.js'
 import { type Problem, reportProblem, wantsJson } from '../cli/problem.js'
 import { usageProblem } from '../cli/usage.js'
 import { Foundation, FoundationOptionError } from '../scheduler/foundation.js'
@@ -93,7 +93,7 @@ Stops cleanly on SIGINT (Ctrl-C) and SIGTERM. Exit codes: 0 stopped, 1 failed, 2
       users,
     })
     this.log(foundation.describe())
-    releaseStartupGarbage()
+    releaseStartupGarbageSoon()
     const signal = await new Promise<string>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'))
       process.once('SIGTERM', () => resolve('SIGTERM'))

@@ -6,13 +6,14 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { cliEntry } from './run-cli.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 /** Runs cfctl with its stdout a pipe whose reader has already gone. */
 function withClosedStdout(args: string[]): Promise<{ code: number | null; stderr: string }> {
   const home = mkdtempSync(join(tmpdir(), 'cfctl-home-'))
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bin', 'dev.js'), ...args], {
+  const child = spawn(process.execPath, [...cliEntry(), ...args], {
     cwd: root,
     env: { PATH: process.env.PATH, HOME: home, CF_HOME: home, CFCTL_HOME: join(home, '.cfctl'), NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],

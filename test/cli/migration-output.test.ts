@@ -1,7 +1,7 @@
 // The live output of a run on a terminal: what the operator reads on stderr while it goes on.
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { rateOption } from '../../src/cli/migrate-run.js'
-import { followRun, progressLine } from '../../src/cli/migration-output.js'
+import { followRun, progressLine, type RunContext } from '../../src/cli/migration-output.js'
 import type { MigrationEvent } from '../../src/core/journal/index.js'
 import type { MigrationProgress } from '../../src/core/migration/index.js'
 
@@ -20,33 +20,53 @@ const progress = (): MigrationProgress => ({
 
 afterEach(() => vi.restoreAllMocks())
 
+/**
+ * followRun on a terminal, stderr caught: `emit` hands it an event, `stop` ends it and gives the lines it
+ * wrote, the progress line's redraws left out.
+ */
+function followed(about: RunContext = {}, p = progress()) {
+  const written: string[] = []
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    written.push(String(chunk))
+    return true
+  })
+  let listener: ((event: MigrationEvent) => void) | undefined
+  const stop = followRun(
+    'tty',
+    (l) => {
+      listener = l
+      return () => {}
+    },
+    () => p,
+    about,
+  )
+  return {
+    emit(event: Record<string, unknown>) {
+      listener!({
+        migrationId: 'm-1',
+        at: Date.UTC(2026, 0, 1, 10, 0, 0),
+        seq: 1,
+        ...event,
+      } as unknown as MigrationEvent)
+    },
+    stop(): string[] {
+      stop()
+      vi.restoreAllMocks()
+      return written
+        .join('')
+        .split(/[\n\r]/)
+        .filter((line) => line !== '' && !line.startsWith('[') && !line.startsWith('\u001b'))
+    },
+  }
+}
+
 describe('followRun on a terminal', () => {
   it('shows a change of rate and in-flight limit made together as the one pace that holds', async () => {
-    const written: string[] = []
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-      written.push(String(chunk))
-      return true
-    })
-    let listener: ((event: MigrationEvent) => void) | undefined
-    const stop = followRun(
-      'tty',
-      (l) => {
-        listener = l
-        return () => {}
-      },
-      progress,
-    )
-    const base = { migrationId: 'm', at: 0, seq: 1 }
-    listener!({ ...base, type: 'rate-changed', rate: '30/min', maxInFlight: 5 } as MigrationEvent)
-    listener!({ ...base, type: 'rate-changed', rate: '30/min', maxInFlight: 10 } as MigrationEvent)
+    const run = followed()
+    run.emit({ type: 'rate-changed', rate: '30/min', maxInFlight: 5 })
+    run.emit({ type: 'rate-changed', rate: '30/min', maxInFlight: 10 })
     await Promise.resolve()
-    stop()
-
-    const paceLines = written
-      .join('')
-      .split('\n')
-      .filter((line) => line.includes('rate now'))
-    expect(paceLines).toEqual(['rate now 30/min, 10 in flight at most'])
+    expect(run.stop().filter((line) => line.includes('rate now'))).toEqual(['rate now 30/min, 10 in flight at most'])
   })
 })
 
@@ -98,35 +118,10 @@ describe('the progress line', () => {
 })
 
 describe('event lines', () => {
-  function linesFor(events: Array<Record<string, unknown>>, about = {}, p = progress()): string[] {
-    const written: string[] = []
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-      written.push(String(chunk))
-      return true
-    })
-    let listener: ((event: MigrationEvent) => void) | undefined
-    const stop = followRun(
-      'tty',
-      (l) => {
-        listener = l
-        return () => {}
-      },
-      () => p,
-      about,
-    )
-    for (const event of events)
-      listener!({
-        migrationId: 'm-1',
-        at: Date.UTC(2026, 0, 1, 10, 0, 0),
-        seq: 1,
-        ...event,
-      } as unknown as MigrationEvent)
-    stop()
-    vi.restoreAllMocks()
-    return written
-      .join('')
-      .split(/[\n\r]/)
-      .filter((line) => line !== '' && !line.startsWith('[') && !line.startsWith('\u001b'))
+  function linesFor(events: Array<Record<string, unknown>>, about: RunContext = {}, p = progress()): string[] {
+    const run = followed(about, p)
+    for (const event of events) run.emit(event)
+    return run.stop()
   }
 
   it('says when the canary hold ends on its own and that migrations resume ends it now', () => {

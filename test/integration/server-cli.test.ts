@@ -1,18 +1,20 @@
-// `cfctl server` as an operator runs it: a child process from bin/dev.js (the TypeScript sources, no
-// build), read through what it prints, used over HTTP, then stopped with a signal.
+// `cfctl server` as an operator runs it: a child process from the entry point the CLI tests use (bin/run.js
+// over a fresh build, as `npm test` leaves it, else bin/dev.js), read through what it prints, used over HTTP,
+// then stopped with a signal.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cliEntry } from '../cli/run-cli.js'
 import { api, tokenFor } from './support.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const children: ChildProcess[] = []
 
 function cfctl(args: string[]): ChildProcess {
-  const child = spawn(process.execPath, [join(root, 'bin', 'dev.js'), ...args], {
+  const child = spawn(process.execPath, [...cliEntry(), ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },

@@ -14,7 +14,7 @@ import MigrationsList from '../../src/commands/migrations/list.js'
 import MigrationsPause from '../../src/commands/migrations/pause.js'
 import MigrationsShow from '../../src/commands/migrations/show.js'
 import Rollback from '../../src/commands/rollback.js'
-import { aCliHome } from '../cli/run-cli.js'
+import { aCliHome, cliEntry } from '../cli/run-cli.js'
 import { startPostgres, type TestPostgres } from '../support/postgres.js'
 import { aTempDir, FLEET_ORG, jsonLines, WatchedFoundation, writeSeedFile } from './support.js'
 
@@ -120,7 +120,8 @@ describe('docs/ci-migration.yml', () => {
     }
   })
 
-  describe('its steps, run as a runner runs them', () => {
+  // Two jobs on two foundations of their own, each mostly waiting on the rate of 10 a minute: side by side.
+  describe.concurrent('its steps, run as a runner runs them', () => {
     let world: WatchedFoundation
     beforeAll(async () => {
       world = await WatchedFoundation.start({
@@ -139,7 +140,7 @@ describe('docs/ci-migration.yml', () => {
       mkdirSync(bin)
       writeFileSync(
         join(bin, 'cfctl'),
-        `#!/bin/sh\nexec "${process.execPath}" --import "${import.meta.resolve('tsx')}" "${join(root, 'bin', 'dev.js')}" "$@"\n`,
+        `#!/bin/sh\nexec ${[process.execPath, ...cliEntry()].map((arg) => `"${arg}"`).join(' ')} "$@"\n`,
       )
       chmodSync(join(bin, 'cfctl'), 0o755)
       const output = join(work, 'github-output')

@@ -42,13 +42,6 @@ async function theOperator(): Promise<CliHome> {
   return operatorHome
 }
 
-function updatesOn(space: string): number {
-  const store = world.foundation.store
-  const org = store.orgs().find((o) => o.name === FLEET_ORG)!
-  const s = store.spacesOfOrg(org.guid).find((x) => x.name === space)!
-  return store.appsInSpace(s.guid).reduce((n, app) => n + world.historyOf(app.guid).updates, 0)
-}
-
 function appsIn(space: string) {
   const store = world.foundation.store
   const org = store.orgs().find((o) => o.name === FLEET_ORG)!
@@ -56,7 +49,29 @@ function appsIn(space: string) {
   return store.appsInSpace(s.guid)
 }
 
-describe('cfctl migrate: refusals', () => {
+function updatesOn(space: string): number {
+  return appsIn(space).reduce((n, app) => n + world.historyOf(app.guid).updates, 0)
+}
+
+/** `cfctl migrate` of a space to Diego at 4 apps a second, in a process of its own, once its first app is verified. */
+async function aRunningMigration(admin: CliHome, space: string): Promise<{ cli: StreamedCli; id: string }> {
+  const cli = new StreamedCli(admin, [
+    'migrate',
+    '--to',
+    'diego',
+    '--space',
+    space,
+    '--rate',
+    '4/sec',
+    '--yes',
+    '--json',
+  ])
+  expect(await cli.waitFor((e) => e.type === 'step-verified'), cli.stderr).toBe(true)
+  return { cli, id: cli.lines.find((e) => e.migrationId).migrationId as string }
+}
+
+// Each refusal is a cfctl process of its own that changes nothing (what each test checks): side by side.
+describe.concurrent('cfctl migrate: refusals', () => {
   let admin: CliHome
   beforeAll(async () => {
     admin = await anAdminAt(world.apiUrl)
@@ -202,19 +217,7 @@ describe('cfctl migrate: pauses', () => {
 
   it('is paused by `migrations pause` from another process (exit 3, who paused it recorded) and finished by --resume', async () => {
     const admin = await theOperator()
-    const cli = new StreamedCli(admin, [
-      'migrate',
-      '--to',
-      'diego',
-      '--space',
-      'space-3',
-      '--rate',
-      '4/sec',
-      '--yes',
-      '--json',
-    ])
-    expect(await cli.waitFor((e) => e.type === 'step-verified'), cli.stderr).toBe(true)
-    const id = cli.lines.find((e) => e.migrationId).migrationId as string
+    const { cli, id } = await aRunningMigration(admin, 'space-3')
 
     const pause = await admin.run(['migrations', 'pause', id, '--json'])
     expect(pause.code, pause.stderr).toBe(0)
@@ -251,19 +254,7 @@ describe('cfctl migrate: pauses', () => {
 describe('cfctl rollback while a migration runs', () => {
   it('takes over: the forward run in the other process is aborted (exit 3), then every moved app goes back', async () => {
     const admin = await theOperator()
-    const cli = new StreamedCli(admin, [
-      'migrate',
-      '--to',
-      'diego',
-      '--space',
-      'space-1',
-      '--rate',
-      '4/sec',
-      '--yes',
-      '--json',
-    ])
-    expect(await cli.waitFor((e) => e.type === 'step-verified'), cli.stderr).toBe(true)
-    const id = cli.lines.find((e) => e.migrationId).migrationId as string
+    const { cli, id } = await aRunningMigration(admin, 'space-1')
 
     const rollback = await admin.run(['rollback', id.slice(-4), '--yes', '--json'])
 

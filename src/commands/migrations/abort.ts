@@ -1,10 +1,10 @@
 import { Flags } from '@oclif/core'
-import { CfctlCommand } from '../../cli/base.js'
 import { commandMigration, type Delivered, journalFlag, migrationIdArg } from '../../cli/journal.js'
+import { MigrationsCommand } from '../../cli/migrations-command.js'
 import { confirm, interactive } from '../../cli/prompt.js'
 import { UsageError } from '../../core/errors.js'
 
-export default class MigrationsAbort extends CfctlCommand {
+export default class MigrationsAbort extends MigrationsCommand {
   static override summary = 'Abort a migration: no new app starts; it can still be rolled back'
   static override description =
     `Asks first, as the dashboard's a does (--yes for scripts; without a terminal it is required). Acts
@@ -17,10 +17,6 @@ aborted (the prompt declined).`
     '<%= config.bin %> migrations abort 20261123-111318-9093',
     '<%= config.bin %> migrations abort 9093 --yes',
   ]
-  static override enableJsonFlag = true
-  // They read and write the journal only, so --embedded (which would start a foundation nothing here
-  // talks to) is not offered. The cast keeps the base class's flag type, which they never read.
-  static override baseFlags = {} as typeof CfctlCommand.baseFlags
   static override args = { id: migrationIdArg }
   static override flags = {
     journal: journalFlag,

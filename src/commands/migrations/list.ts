@@ -1,19 +1,15 @@
 import { Flags } from '@oclif/core'
-import { CfctlCommand } from '../../cli/base.js'
-import { interrupted, journalFlag, openJournal } from '../../cli/journal.js'
+import { interrupted, journalFlag, withJournal } from '../../cli/journal.js'
 import { migrationRow } from '../../cli/migration-output.js'
+import { MigrationsCommand } from '../../cli/migrations-command.js'
 import { table } from '../../ui/text.js'
 
-export default class MigrationsList extends CfctlCommand {
+export default class MigrationsList extends MigrationsCommand {
   static override summary = 'List the migrations in the journal'
   static override examples = [
     '<%= config.bin %> migrations list',
     '<%= config.bin %> migrations list --state running --json',
   ]
-  static override enableJsonFlag = true
-  // They read and write the journal only, so --embedded (which would start a foundation nothing here
-  // talks to) is not offered. The cast keeps the base class's flag type, which they never read.
-  static override baseFlags = {} as typeof CfctlCommand.baseFlags
   static override flags = {
     journal: journalFlag,
     state: Flags.string({
@@ -25,8 +21,7 @@ export default class MigrationsList extends CfctlCommand {
 
   async run(): Promise<ReturnType<typeof migrationRow>[]> {
     const { flags } = await this.parse(MigrationsList)
-    const journal = openJournal(flags.journal)
-    try {
+    return withJournal(flags, (journal) => {
       const rows = journal
         .migrations(flags.state ? { states: flags.state as never } : {})
         .map((m) => migrationRow(m, journal.stepCounts(m.id), interrupted(journal, m)))
@@ -52,8 +47,6 @@ export default class MigrationsList extends CfctlCommand {
           )
       }
       return rows
-    } finally {
-      journal.close()
-    }
+    })
   }
 }

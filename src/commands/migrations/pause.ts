@@ -1,21 +1,7 @@
-import { CfctlCommand } from '../../cli/base.js'
-import { commandMigration, type Delivered, journalFlag, migrationIdArg } from '../../cli/journal.js'
+import { MigrationControlCommand } from '../../cli/migrations-command.js'
 
-export default class MigrationsPause extends CfctlCommand {
+export default class MigrationsPause extends MigrationControlCommand {
   static override summary = 'Pause a migration: no new app starts; the apps in flight finish their step'
-  static override description =
-    `Acts through the journal: a cfctl that is running the migration picks the command up within a second;
-when none is, the journal is changed directly. The operator who did it is recorded.`
   static override examples = ['<%= config.bin %> migrations pause 20261123-111318-9093']
-  static override enableJsonFlag = true
-  // They read and write the journal only, so --embedded (which would start a foundation nothing here
-  // talks to) is not offered. The cast keeps the base class's flag type, which they never read.
-  static override baseFlags = {} as typeof CfctlCommand.baseFlags
-  static override args = { id: migrationIdArg }
-  static override flags = { journal: journalFlag }
-
-  async run(): Promise<Delivered> {
-    const { args, flags } = await this.parse(MigrationsPause)
-    return commandMigration(flags.journal, args.id, 'pause', this.jsonEnabled() ? undefined : (line) => this.log(line))
-  }
+  protected override readonly control = 'pause'
 }

@@ -1,21 +1,17 @@
 import { Args, Flags } from '@oclif/core'
-import { CfctlCommand } from '../../cli/base.js'
-import { journalFlag, migrationIdArg, openJournal } from '../../cli/journal.js'
+import { journalFlag, migrationIdArg, withJournal } from '../../cli/journal.js'
+import { MigrationsCommand } from '../../cli/migrations-command.js'
 import { UsageError } from '../../core/errors.js'
 import { changePace } from '../../core/migration/control.js'
 import { requireMigration } from '../../core/migration/operation.js'
 import { parseRate } from '../../core/migration/rate.js'
 
-export default class MigrationsSetRate extends CfctlCommand {
+export default class MigrationsSetRate extends MigrationsCommand {
   static override summary = 'Change the rate (and the apps in flight) of a migration, live'
   static override examples = [
     '<%= config.bin %> migrations set-rate 20261123-111318-9093 30/min',
     '<%= config.bin %> migrations set-rate 20261123-111318-9093 unlimited --max-in-flight 10',
   ]
-  static override enableJsonFlag = true
-  // They read and write the journal only, so --embedded (which would start a foundation nothing here
-  // talks to) is not offered. The cast keeps the base class's flag type, which they never read.
-  static override baseFlags = {} as typeof CfctlCommand.baseFlags
   static override args = {
     id: migrationIdArg,
     rate: Args.string({ description: 'N/sec, N/min or N/hour, or "unlimited"' }),
@@ -32,8 +28,7 @@ export default class MigrationsSetRate extends CfctlCommand {
     const rate =
       args.rate === undefined ? undefined : args.rate === 'unlimited' ? null : parseRate(args.rate, 'RATE').text
     const maxInFlight = flags['max-in-flight']
-    const journal = openJournal(flags.journal)
-    try {
+    return withJournal(flags, (journal) => {
       const migration = requireMigration(journal, args.id)
       const result = changePace(journal, migration.id, { rate, maxInFlight })
       if (!this.jsonEnabled()) {
@@ -48,8 +43,6 @@ export default class MigrationsSetRate extends CfctlCommand {
         )
       }
       return { id: migration.id, rate, maxInFlight }
-    } finally {
-      journal.close()
-    }
+    })
   }
 }

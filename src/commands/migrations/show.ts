@@ -1,18 +1,14 @@
 import { Flags } from '@oclif/core'
-import { CfctlCommand } from '../../cli/base.js'
-import { interrupted, journalFlag, migrationIdArg, openJournal } from '../../cli/journal.js'
+import { interrupted, journalFlag, migrationIdArg, withJournal } from '../../cli/journal.js'
 import { migrationRow, renderSummary, stepRow } from '../../cli/migration-output.js'
+import { MigrationsCommand } from '../../cli/migrations-command.js'
 import { requireMigration } from '../../core/migration/operation.js'
 import { migrationOutcome } from '../../core/migration/runner.js'
 import { table } from '../../ui/text.js'
 
-export default class MigrationsShow extends CfctlCommand {
+export default class MigrationsShow extends MigrationsCommand {
   static override summary = 'Show a migration: its state, who paused it, its steps and its last events'
   static override examples = ['<%= config.bin %> migrations show 20261123-111318-9093 --steps']
-  static override enableJsonFlag = true
-  // They read and write the journal only, so --embedded (which would start a foundation nothing here
-  // talks to) is not offered. The cast keeps the base class's flag type, which they never read.
-  static override baseFlags = {} as typeof CfctlCommand.baseFlags
   static override args = { id: migrationIdArg }
   static override flags = {
     journal: journalFlag,
@@ -22,8 +18,7 @@ export default class MigrationsShow extends CfctlCommand {
 
   async run() {
     const { args, flags } = await this.parse(MigrationsShow)
-    const journal = openJournal(flags.journal)
-    try {
+    return withJournal(flags, (journal) => {
       const migration = requireMigration(journal, args.id)
       const steps = journal.steps(migration.id).map(stepRow)
       const events = journal.events(migration.id)
@@ -75,8 +70,6 @@ export default class MigrationsShow extends CfctlCommand {
         }
       }
       return result
-    } finally {
-      journal.close()
-    }
+    })
   }
 }

@@ -1163,11 +1163,29 @@ export class Journal {
   }
 
   private all<T>(sql: string, ...params: SqlValue[]): T[] {
-    return this.store.all<T>(sql, params)
+    return this.read(() => this.store.all<T>(sql, params))
   }
 
   private get<T>(sql: string, ...params: SqlValue[]): T | undefined {
-    return this.store.get<T>(sql, params)
+    return this.read(() => this.store.get<T>(sql, params))
+  }
+
+  /**
+   * A read outside any write, while a group is open: on PostgreSQL it goes in the group's transaction, with
+   * the group's deferred statements ahead of it, so a failure there (the lease's fence refusing, a server gone)
+   * is the group's: it is lost as a whole and the read throws what the group's commit would have (a
+   * LeaseLostError for a fence), rather than a bare error that leaves the group to commit into an aborted
+   * transaction.
+   */
+  private read<T>(fn: () => T): T {
+    const group = this.depth === 0 && this.store.kind === 'postgres' ? this.group : undefined
+    if (!group) return fn()
+    try {
+      return fn()
+    } catch (error) {
+      if (this.group !== group) throw error
+      throw this.failGroup(group, error)
+    }
   }
 
   /** A write; how many rows it changed. */

@@ -221,18 +221,27 @@ async function execute(request: PgRequest): Promise<PgReply> {
 
 async function handle(request: PgRequest): Promise<void> {
   let reply: PgReply
-  if (request.close) {
-    await client?.end().catch(() => {})
-    client = undefined
-    reply = { ok: true, rows: [], rowCount: 0 }
-  } else {
-    reply = await execute(request)
+  try {
+    if (request.close) {
+      await client?.end().catch(() => {})
+      client = undefined
+      reply = { ok: true, rows: [], rowCount: 0 }
+    } else {
+      reply = await execute(request)
+    }
+  } catch (error) {
+    // Every request is answered, so that neither the waiting thread nor the requests queued after it hang.
+    reply = {
+      ok: false,
+      error: { message: error instanceof Error ? error.message : String(error), code: undefined, connection: false },
+    }
   }
   setup.reply.postMessage({ ...reply, id: request.id })
   Atomics.add(flag, 0, 1)
   Atomics.notify(flag, 0)
 }
 
+// One request at a time, in the order posted (see above).
 let queue: Promise<void> = Promise.resolve()
 parentPort.on('message', (request: PgRequest) => {
   queue = queue.then(() => handle(request))

@@ -229,6 +229,10 @@ export class DeaFleet {
   /** The app keys its instances carry; the DEA backend stamps its desired apps from the same set. */
   readonly appKeys = new AppKeys()
 
+  /** Instances started before start(), booted once it runs (see startInstance). */
+  private bootOnStart: DeaInstance[] = []
+  /** The timers of those boots. */
+  private readonly bootTimers = new Set<Timer>()
   /** When the DEAs last advertised together while the loops were not running (see choose). */
   private lastAdvertisedWithoutLoops: number
 
@@ -271,6 +275,7 @@ export class DeaFleet {
   start(): void {
     if (this.timers.length > 0) return
     const { clock } = this.options
+    this.bootWaiting()
     this.timers.push(
       clock.every(this.options.advertiseIntervalMs, () => {
         for (const dea of this.deas.values()) if (dea.alive && !dea.evacuating) this.advertise(dea)
@@ -288,6 +293,9 @@ export class DeaFleet {
 
   shutdown(): void {
     for (const timer of this.timers.splice(0)) timer.cancel()
+    for (const timer of this.bootTimers) timer.cancel()
+    this.bootTimers.clear()
+    this.bootOnStart = []
     for (const dea of this.deas.values()) {
       for (const instance of dea.instances) {
         instance.bootTimer?.cancel()
@@ -379,15 +387,43 @@ export class DeaFleet {
     const { clock } = this.options
     const instance = dea.admit(this.nextInstanceGuid(), spec, index, clock.now(), this.appKeys.keyOf(spec.appGuid))
     this.index(instance)
-    instance.bootTimer = clock.after(dea.bootMs, () => {
-      instance.bootTimer = undefined
-      if (instance.state !== 'STARTING' || !dea.alive || !dea.instances.includes(instance)) return
-      instance.state = 'RUNNING'
-      instance.since = clock.now()
-      instance.runningSince = instance.since
-      this.register(instance)
-    })
+    // Before start() (a foundation placing its seed) the DEAs boot what they were given once they are up: a
+    // seed of thousands placed over more than a boot delay would otherwise be that many overdue timers, all
+    // run before the API could answer its first request.
+    if (this.timers.length === 0) this.bootOnStart.push(instance)
+    else instance.bootTimer = clock.after(dea.bootMs, () => this.finishBoot(dea, instance))
     return instance
+  }
+
+  /** The container is up: a STARTING instance still on its DEA runs, and its routes are registered. */
+  private finishBoot(dea: Dea, instance: DeaInstance): void {
+    instance.bootTimer = undefined
+    if (instance.state !== 'STARTING' || !dea.alive || !dea.instances.includes(instance)) return
+    instance.state = 'RUNNING'
+    instance.since = this.options.clock.now()
+    instance.runningSince = instance.since
+    this.register(instance)
+  }
+
+  /** Boots the instances started before start(): one timer per boot delay, each checking its instances then. */
+  private bootWaiting(): void {
+    const waiting = this.bootOnStart
+    this.bootOnStart = []
+    const byDelay = new Map<number, { dea: Dea; instance: DeaInstance }[]>()
+    for (const instance of waiting) {
+      const dea = this.deas.get(instance.deaId)
+      if (!dea) continue
+      let due = byDelay.get(dea.bootMs)
+      if (!due) byDelay.set(dea.bootMs, (due = []))
+      due.push({ dea, instance })
+    }
+    for (const [ms, due] of byDelay) {
+      const timer = this.options.clock.after(ms, () => {
+        this.bootTimers.delete(timer)
+        for (const { dea, instance } of due) this.finishBoot(dea, instance)
+      })
+      this.bootTimers.add(timer)
+    }
   }
 
   /** The DEA's side of a stop: the instance goes away, its routes first. */

@@ -170,22 +170,25 @@ export function Dashboard({ store, readonly, initial }: DashboardProps) {
   const notice = snapshot.notice && snapshot.now - snapshot.notice.at < NOTICE_MS ? snapshot.notice : undefined
   const message = ui.message ?? notice
 
+  // The apps view and the overview show the same table, each in the height it leaves it.
+  const appTable = (height: number) => (
+    <AppTable
+      fleet={snapshot.apps.fleet}
+      view={appView}
+      steps={snapshot.steps.byGuid}
+      scroll={scroll.apps}
+      height={height}
+      width={columns}
+      sort={ui.sort}
+      filter={ui.filters.apps}
+      loading={snapshot.apps.loadedAt === undefined}
+    />
+  )
+  const gapsWidth = Math.min(44, Math.floor(columns / 3))
   let content: ReactNode
   if (ui.mode.kind === 'help') content = <HelpPanel readonly={readonly} height={layout.body} width={columns} />
   else if (ui.view === 'apps') {
-    content = (
-      <AppTable
-        fleet={snapshot.apps.fleet}
-        view={appView}
-        steps={snapshot.steps.byGuid}
-        scroll={scroll.apps}
-        height={layout.body}
-        width={columns}
-        sort={ui.sort}
-        filter={ui.filters.apps}
-        loading={snapshot.apps.loadedAt === undefined}
-      />
-    )
+    content = appTable(layout.body)
   } else if (ui.view === 'migrations') {
     content = (
       <FleetPanel
@@ -199,7 +202,6 @@ export function Dashboard({ store, readonly, initial }: DashboardProps) {
       />
     )
   } else if (ui.view === 'events') {
-    const gapsWidth = Math.min(44, Math.floor(columns / 3))
     content = (
       <Box flexDirection="row" columnGap={1}>
         <EventLog
@@ -214,7 +216,6 @@ export function Dashboard({ store, readonly, initial }: DashboardProps) {
     )
   } else {
     const { top } = layout
-    const gapsWidth = Math.min(44, Math.floor(columns / 3))
     content = (
       <Box flexDirection="column">
         {top.height > 0 && (
@@ -228,17 +229,7 @@ export function Dashboard({ store, readonly, initial }: DashboardProps) {
             />
           </Box>
         )}
-        <AppTable
-          fleet={snapshot.apps.fleet}
-          view={appView}
-          steps={snapshot.steps.byGuid}
-          scroll={scroll.apps}
-          height={layout.table}
-          width={columns}
-          sort={ui.sort}
-          filter={ui.filters.apps}
-          loading={snapshot.apps.loadedAt === undefined}
-        />
+        {appTable(layout.table)}
         {layout.bottom > 0 && (
           <Box flexDirection="row" columnGap={1}>
             <EventLog lines={eventLines} height={layout.bottom} width={columns - gapsWidth - 1} />

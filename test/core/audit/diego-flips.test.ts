@@ -2,25 +2,11 @@
 // type audit.app.update with the update's request under metadata.request (app_event_repository.rb), the
 // entity fields of event.rb, filtered by the CC on type, actee and timestamp only (events_controller.rb).
 import { HttpResponse, http } from 'msw'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { diegoFlips, parseSince, requestedDiego } from '../../../src/core/audit/diego-flips.js'
-import { CcClient } from '../../../src/core/cc/index.js'
-import {
-  API,
-  appResource,
-  CountingTokens,
-  envelope,
-  type MockNetwork,
-  mockNetwork,
-  SleepRecorder,
-} from '../cc/support.js'
+import { API, aClient, appResource, envelope, mockNetworkOfTests } from '../cc/support.js'
 
-let network: MockNetwork
-beforeAll(async () => {
-  network = await mockNetwork()
-})
-afterAll(() => network.close())
-beforeEach(() => network.reset())
+const network = mockNetworkOfTests()
 
 const ORG = { guid: '7c6c8b3a-0f4e-4b71-9d8f-4b58b37e3a01', name: 'acme-retail' }
 const OTHER_ORG = { guid: '0d6e0a5c-2a8e-49a2-8e3d-2b9c1d7c6f02', name: 'globex' }
@@ -102,10 +88,6 @@ function serve(events: ReturnType<typeof event>[]) {
   return asked
 }
 
-function client() {
-  return new CcClient({ apiUrl: API, auth: new CountingTokens('t'), clock: new SleepRecorder() })
-}
-
 describe('diegoFlips', () => {
   it("lists each change of an app's diego flag with who made it and when, and no other update", async () => {
     const asked = serve([
@@ -119,7 +101,7 @@ describe('diegoFlips', () => {
       }),
       event({ at: '2016-04-09T10:00:00Z', type: 'audit.app.start' }),
     ])
-    const flips = await diegoFlips(client())
+    const flips = await diegoFlips(aClient())
     expect(flips).toEqual([
       {
         time: '2016-04-08T14:38:42Z',
@@ -139,7 +121,7 @@ describe('diegoFlips', () => {
 
   it('asks the CC for events since a time, and for one app by actee', async () => {
     const asked = serve([])
-    await diegoFlips(client(), { since: new Date('2016-04-01T00:00:00Z'), app: APP })
+    await diegoFlips(aClient(), { since: new Date('2016-04-01T00:00:00Z'), app: APP })
     expect(asked[0]!.sort()).toEqual(
       [`actee:${APP}`, 'timestamp>=2016-04-01T00:00:00.000Z', 'type:audit.app.update'].sort(),
     )
@@ -156,8 +138,8 @@ describe('diegoFlips', () => {
         space: OTHER_SPACE,
       }),
     ])
-    expect((await diegoFlips(client(), { org: 'globex' })).map((f) => f.appName)).toEqual(['ledger'])
-    expect((await diegoFlips(client(), { org: 'acme-retail', space: 'prod' })).map((f) => f.appName)).toEqual([
+    expect((await diegoFlips(aClient(), { org: 'globex' })).map((f) => f.appName)).toEqual(['ledger'])
+    expect((await diegoFlips(aClient(), { org: 'acme-retail', space: 'prod' })).map((f) => f.appName)).toEqual([
       'checkout-worker',
     ])
     for (const q of asked) for (const f of q) expect(f).toMatch(/^(type|actee|timestamp)/)
@@ -179,7 +161,7 @@ describe('diegoFlips', () => {
         ),
       ),
     )
-    const refused = await diegoFlips(client(), { app: 'checkout-worker' }).catch((error: unknown) => error)
+    const refused = await diegoFlips(aClient(), { app: 'checkout-worker' }).catch((error: unknown) => error)
     expect(refused).toMatchObject({
       message: 'app "checkout-worker" exists in 2 spaces: acme-retail/prod, globex/dev',
       hint: 'pick one with --org ORG --space SPACE, or --app GUID',
@@ -188,7 +170,7 @@ describe('diegoFlips', () => {
 
   it('names the actor by guid when the CC has no name for it (a UAA client)', async () => {
     serve([event({ at: '2016-04-08T14:38:42Z', request: { diego: true }, actor: 'cfctl-ci', actorName: null })])
-    expect((await diegoFlips(client()))[0]).toMatchObject({ actor: 'cfctl-ci', actorGuid: 'cfctl-ci' })
+    expect((await diegoFlips(aClient()))[0]).toMatchObject({ actor: 'cfctl-ci', actorGuid: 'cfctl-ci' })
   })
 })
 

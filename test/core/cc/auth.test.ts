@@ -1,5 +1,5 @@
 import { HttpResponse, http } from 'msw'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CcClient, CfApiError, CfAuthError, CfSchemaError, type TokenProvider } from '../../../src/core/cc/index.js'
 import {
   API,
@@ -8,17 +8,11 @@ import {
   cfError,
   envelope,
   fakeJwt,
-  type MockNetwork,
-  mockNetwork,
+  mockNetworkOfTests,
   SleepRecorder,
 } from './support.js'
 
-let network: MockNetwork
-beforeAll(async () => {
-  network = await mockNetwork()
-})
-afterAll(() => network.close())
-beforeEach(() => network.reset())
+const network = mockNetworkOfTests()
 
 const invalidToken = () =>
   HttpResponse.json(cfError(1000, 'CF-InvalidAuthToken', 'Invalid Auth Token'), { status: 401 })
@@ -121,7 +115,6 @@ describe('tokens in errors', () => {
   }
 
   it('keeps the token out of every kind of error', async () => {
-    const errors: unknown[] = []
     const client = () =>
       new CcClient({
         apiUrl: API,
@@ -129,53 +122,32 @@ describe('tokens in errors', () => {
         clock: new SleepRecorder(),
         retries: 0,
       })
+    const authorization = (request: Request) => request.headers.get('authorization')
+    /** The error of reading an app from a CC that answers as `answer` does. */
+    const errorOf = async (answer: Parameters<typeof http.get>[1]) => {
+      network.reset()
+      network.use(http.get(`${API}/v2/apps/:guid`, answer))
+      return client()
+        .app('a')
+        .catch((e: unknown) => e)
+    }
 
-    // A CC error whose description quotes the token it was sent.
-    network.use(
-      http.get(`${API}/v2/apps/:guid`, ({ request }) =>
-        HttpResponse.json(
-          cfError(10003, 'CF-NotAuthorized', `not authorized: ${request.headers.get('authorization')}`),
-          { status: 403 },
-        ),
+    const errors = [
+      // A CC error whose description quotes the token it was sent.
+      await errorOf(({ request }) =>
+        HttpResponse.json(cfError(10003, 'CF-NotAuthorized', `not authorized: ${authorization(request)}`), {
+          status: 403,
+        }),
       ),
-    )
-    errors.push(
-      await client()
-        .app('a')
-        .catch((e: unknown) => e),
-    )
-    // An error page that echoes the request headers.
-    network.reset()
-    network.use(
-      http.get(
-        `${API}/v2/apps/:guid`,
-        ({ request }) =>
-          new HttpResponse(`<pre>Authorization: ${request.headers.get('authorization')}</pre>`, { status: 502 }),
+      // An error page that echoes the request headers.
+      await errorOf(
+        ({ request }) => new HttpResponse(`<pre>Authorization: ${authorization(request)}</pre>`, { status: 502 }),
       ),
-    )
-    errors.push(
-      await client()
-        .app('a')
-        .catch((e: unknown) => e),
-    )
-    // A rejected token, before and after the refresh.
-    network.reset()
-    network.use(http.get(`${API}/v2/apps/:guid`, invalidToken))
-    errors.push(
-      await client()
-        .app('a')
-        .catch((e: unknown) => e),
-    )
-    // A success body that echoes the token where JSON was expected.
-    network.reset()
-    network.use(
-      http.get(`${API}/v2/apps/:guid`, ({ request }) => new HttpResponse(`${request.headers.get('authorization')}`)),
-    )
-    errors.push(
-      await client()
-        .app('a')
-        .catch((e: unknown) => e),
-    )
+      // A rejected token, before and after the refresh.
+      await errorOf(invalidToken),
+      // A success body that echoes the token where JSON was expected.
+      await errorOf(({ request }) => new HttpResponse(`${authorization(request)}`)),
+    ]
     // (A network failure is checked in network.test.ts, away from msw, which would answer it.)
 
     expect(errors.map((e) => (e as Error).constructor)).toEqual([CfApiError, CfApiError, CfAuthError, CfSchemaError])

@@ -1,16 +1,9 @@
 import { HttpResponse, http } from 'msw'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { CcClient, CfApiError, CfSchemaError } from '../../../src/core/cc/index.js'
-import { API, appResource, CountingTokens, cfError, type MockNetwork, mockNetwork, SleepRecorder } from './support.js'
+import { describe, expect, it } from 'vitest'
+import { CfApiError, CfSchemaError } from '../../../src/core/cc/index.js'
+import { API, aClient, appResource, cfError, mockNetworkOfTests } from './support.js'
 
-let network: MockNetwork
-beforeAll(async () => {
-  network = await mockNetwork()
-})
-afterAll(() => network.close())
-beforeEach(() => network.reset())
-
-const client = () => new CcClient({ apiUrl: API, auth: new CountingTokens('t'), clock: new SleepRecorder() })
+const network = mockNetworkOfTests()
 
 async function failure(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
@@ -30,7 +23,7 @@ describe('CF errors', () => {
         }),
       ),
     )
-    const error = (await failure(client().app('nope'))) as CfApiError
+    const error = (await failure(aClient().app('nope'))) as CfApiError
     expect(error).toBeInstanceOf(CfApiError)
     expect(error).toMatchObject({
       status: 404,
@@ -52,7 +45,7 @@ describe('CF errors', () => {
         }),
       ),
     )
-    const error = (await failure(client().apps({ stackGuid: 'no-such-stack' }))) as CfApiError
+    const error = (await failure(aClient().apps({ stackGuid: 'no-such-stack' }))) as CfApiError
     expect(error).toMatchObject({ status: 400, code: 10005, errorCode: 'CF-BadQueryParameter', path: '/v2/apps' })
   })
 
@@ -69,7 +62,7 @@ describe('CF errors', () => {
         ),
       ),
     )
-    const error = (await failure(client().updateApp('a', { diego: true }))) as CfApiError
+    const error = (await failure(aClient().updateApp('a', { diego: true }))) as CfApiError
     expect(error).toMatchObject({
       status: 403,
       code: 320005,
@@ -85,7 +78,7 @@ describe('CF errors', () => {
         () => new HttpResponse('<html><body>Bad Gateway</body></html>', { status: 500 }),
       ),
     )
-    const error = (await failure(client().app('a'))) as CfApiError
+    const error = (await failure(aClient().app('a'))) as CfApiError
     expect(error).toMatchObject({ status: 500, code: 0, errorCode: 'UnknownError' })
     expect(error.description).toContain('HTTP 500')
     expect(error.description).toContain('Bad Gateway')
@@ -97,7 +90,7 @@ describe('schema failures', () => {
     const app = appResource()
     delete (app.entity as Record<string, unknown>).diego
     network.use(http.get(`${API}/v2/apps/:guid`, () => HttpResponse.json(app)))
-    const error = (await failure(client().app(app.metadata.guid))) as CfSchemaError
+    const error = (await failure(aClient().app(app.metadata.guid))) as CfSchemaError
     expect(error).toBeInstanceOf(CfSchemaError)
     expect(error.field).toBe('entity.diego')
     expect(error.method).toBe('GET')
@@ -107,14 +100,14 @@ describe('schema failures', () => {
 
   it('names the field of an unknown app state', async () => {
     network.use(http.get(`${API}/v2/apps/:guid`, () => HttpResponse.json(appResource({ state: 'PENDING' }))))
-    const error = (await failure(client().app('a'))) as CfSchemaError
+    const error = (await failure(aClient().app('a'))) as CfSchemaError
     expect(error.field).toBe('entity.state')
     expect(error.expected).toMatch(/STARTED.*STOPPED/)
   })
 
   it('says so when a success is not JSON', async () => {
     network.use(http.get(`${API}/v2/info`, () => new HttpResponse('<html>login page</html>', { status: 200 })))
-    const error = (await failure(client().info())) as CfSchemaError
+    const error = (await failure(aClient().info())) as CfSchemaError
     expect(error).toBeInstanceOf(CfSchemaError)
     expect(error.field).toBe('')
     expect(error.message).toContain('JSON')
@@ -126,13 +119,13 @@ describe('schema failures', () => {
         HttpResponse.json({ authorization_endpoint: 'https://login', api_version: '2.54.0' }),
       ),
     )
-    const error = (await failure(client().info())) as CfSchemaError
+    const error = (await failure(aClient().info())) as CfSchemaError
     expect(error.field).toBe('token_endpoint')
   })
 
   it('ignores fields it does not use, whatever their value', async () => {
     const app = appResource({ environment_json: null, buildpack: 42, docker_credentials_json: { odd: true } })
     network.use(http.get(`${API}/v2/apps/:guid`, () => HttpResponse.json(app)))
-    await expect(client().app(app.metadata.guid)).resolves.toMatchObject({ guid: app.metadata.guid })
+    await expect(aClient().app(app.metadata.guid)).resolves.toMatchObject({ guid: app.metadata.guid })
   })
 })

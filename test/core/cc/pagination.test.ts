@@ -1,19 +1,10 @@
 import { delay, HttpResponse, http } from 'msw'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { CcClient, CfSchemaError } from '../../../src/core/cc/index.js'
-import { API, appResource, CountingTokens, envelope, type MockNetwork, mockNetwork, SleepRecorder } from './support.js'
+import { CfSchemaError } from '../../../src/core/cc/index.js'
+import { API, aClient, appResource, envelope, mockNetworkOfTests } from './support.js'
 
-let network: MockNetwork
-beforeAll(async () => {
-  network = await mockNetwork()
-})
-afterAll(() => network.close())
-beforeEach(() => network.reset())
-
-function client(options: { pageConcurrency?: number } = {}) {
-  return new CcClient({ apiUrl: API, auth: new CountingTokens('t'), clock: new SleepRecorder(), ...options })
-}
+const network = mockNetworkOfTests()
 
 /** A fleet of `total` apps served 100 a page, page n answering after `latency(n)` ms. */
 function serveFleet(total: number, latency: (page: number) => number = () => 0) {
@@ -50,7 +41,7 @@ function serveFleet(total: number, latency: (page: number) => number = () => 0) 
 describe('the paginated walk', () => {
   it('reads page 1 with 100 results a page, then every other page, and returns all apps in order', async () => {
     const fleet = serveFleet(950)
-    const apps = await client().apps()
+    const apps = await aClient().apps()
     expect(apps.map((a) => a.name)).toEqual(fleet.names)
     expect(fleet.pages[0]).toBe(1)
     expect([...fleet.pages].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
@@ -61,7 +52,7 @@ describe('the paginated walk', () => {
     const fleet = serveFleet(250)
     const schema = z.object({ entity: z.object({ name: z.string() }) })
     const seen: unknown[] = []
-    const names = await client().listMapped('/v2/apps', schema, (app) => {
+    const names = await aClient().listMapped('/v2/apps', schema, (app) => {
       seen.push(app)
       return app.entity.name
     })
@@ -72,20 +63,20 @@ describe('the paginated walk', () => {
   it('keeps the CC order when later pages answer first', async () => {
     // Page 2 is the slowest, page 10 the fastest: completion order is the reverse of page order.
     const fleet = serveFleet(1000, (page) => (page === 1 ? 0 : (12 - page) * 15))
-    const apps = await client({ pageConcurrency: 9 }).apps()
+    const apps = await aClient({ pageConcurrency: 9 }).apps()
     expect(apps.map((a) => a.name)).toEqual(fleet.names)
   })
 
   it('fetches the pages after the first side by side, never more than pageConcurrency at once', async () => {
     const fleet = serveFleet(2000, (page) => (page === 1 ? 0 : 20))
-    await client({ pageConcurrency: 4 }).apps()
+    await aClient({ pageConcurrency: 4 }).apps()
     expect(fleet.maxInFlight).toBe(4)
     expect(fleet.pages).toHaveLength(20)
   })
 
   it('asks for one page only when the list fits on it, and none more for an empty list', async () => {
     const small = serveFleet(0)
-    expect(await client().apps()).toEqual([])
+    expect(await aClient().apps()).toEqual([])
     expect(small.pages).toEqual([1])
   })
 
@@ -102,7 +93,7 @@ describe('the paginated walk', () => {
         return HttpResponse.json(envelope(third, 3, 3, 201))
       }),
     )
-    const apps = await client().apps()
+    const apps = await aClient().apps()
     expect(apps).toHaveLength(201)
     expect(apps.at(-1)!.name).toBe('c0')
   })
@@ -117,7 +108,7 @@ describe('the paginated walk', () => {
         return HttpResponse.json(page === 1 ? envelope(page1, 1, 2, 200) : envelope(page2, 2, 2, 200))
       }),
     )
-    const names = (await client().apps()).map((a) => a.name)
+    const names = (await aClient().apps()).map((a) => a.name)
     expect(names.filter((n) => n === 'shifted')).toHaveLength(1)
     expect(names.at(-1)).toBe('last')
     expect(names).toHaveLength(101)
@@ -132,7 +123,7 @@ describe('the paginated walk', () => {
         return HttpResponse.json(envelope(apps, page, 2, 105))
       }),
     )
-    const error = await client()
+    const error = await aClient()
       .apps()
       .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(CfSchemaError)
@@ -144,7 +135,7 @@ describe('the paginated walk', () => {
 
   it('names the envelope field when the page itself is not an envelope', async () => {
     network.use(http.get(`${API}/v2/apps`, () => HttpResponse.json({ resources: [], total_results: 0 })))
-    const error = (await client()
+    const error = (await aClient()
       .apps()
       .catch((e: unknown) => e)) as CfSchemaError
     expect(error).toBeInstanceOf(CfSchemaError)
@@ -163,7 +154,7 @@ describe('the paginated walk', () => {
         return HttpResponse.json(envelope([appResource()], page, 50, 5000))
       }),
     )
-    await expect(client({ pageConcurrency: 2 }).apps()).rejects.toMatchObject({ status: 500, description: 'boom' })
+    await expect(aClient({ pageConcurrency: 2 }).apps()).rejects.toMatchObject({ status: 500, description: 'boom' })
     expect(asked.length).toBeLessThan(10)
   })
 })
@@ -182,14 +173,14 @@ describe('list filters', () => {
 
   it('sends one q parameter per filter', async () => {
     const queries = recordQueries()
-    await client().apps({ diego: false, spaceGuid: 's-1', name: 'web', stackGuid: 'st-1' })
+    await aClient().apps({ diego: false, spaceGuid: 's-1', name: 'web', stackGuid: 'st-1' })
     expect(queries[0]!.sort()).toEqual(['diego:false', 'name:web', 'space_guid:s-1', 'stack_guid:st-1'].sort())
   })
 
   it('asks for several names with name IN, in batches that keep the URL short', async () => {
     const queries = recordQueries()
     const names = Array.from({ length: 120 }, (_, i) => `app-${i}`)
-    await client().apps({ names, orgGuid: 'o-1' })
+    await aClient().apps({ names, orgGuid: 'o-1' })
     expect(queries).toHaveLength(3)
     for (const q of queries) expect(q).toContain('organization_guid:o-1')
     const inFilters = queries.map((q) => q.find((f) => f.startsWith('name IN '))!)
@@ -198,7 +189,7 @@ describe('list filters', () => {
 
   it('sends nothing for an empty list of names', async () => {
     const queries = recordQueries()
-    expect(await client().apps({ names: [] })).toEqual([])
+    expect(await aClient().apps({ names: [] })).toEqual([])
     expect(queries).toHaveLength(0)
   })
 })

@@ -2,30 +2,11 @@
 // of apps_controller.rb, a page size within the CC's max_results_per_page; and it passes on the
 // X-Cf-Warnings the CC adds (base_controller.rb add_warning).
 import { HttpResponse, http } from 'msw'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { CcClient, type CcClientOptions } from '../../../src/core/cc/index.js'
+import { describe, expect, it } from 'vitest'
 import { APP_QUERY_KEYS, nameFilters, sameName } from '../../../src/core/cc/query.js'
-import {
-  API,
-  appResource,
-  CountingTokens,
-  cfError,
-  envelope,
-  type MockNetwork,
-  mockNetwork,
-  SleepRecorder,
-} from './support.js'
+import { API, aClient, appResource, cfError, envelope, mockNetworkOfTests } from './support.js'
 
-let network: MockNetwork
-beforeAll(async () => {
-  network = await mockNetwork()
-})
-afterAll(() => network.close())
-beforeEach(() => network.reset())
-
-function client(options: Partial<CcClientOptions> = {}) {
-  return new CcClient({ apiUrl: API, auth: new CountingTokens('t'), clock: new SleepRecorder(), ...options })
-}
+const network = mockNetworkOfTests()
 
 /** A /v2/apps that, like a real CC, rejects a q key it does not know with 400 CF-BadQueryParameter. */
 function strictApps(apps: ReturnType<typeof appResource>[], maxPerPage = 100) {
@@ -66,16 +47,16 @@ describe('q filters a real CC accepts', () => {
       appResource({ name: 'batch', state: 'STOPPED' }),
       appResource({ name: 'api', state: 'STARTED', diego: true }),
     ])
-    const started = await client().apps({ state: 'STARTED' })
+    const started = await aClient().apps({ state: 'STARTED' })
     expect(started.map((a) => a.name)).toEqual(['web', 'api'])
-    const stoppedOnDea = await client().apps({ state: 'STOPPED', diego: false })
+    const stoppedOnDea = await aClient().apps({ state: 'STOPPED', diego: false })
     expect(stoppedOnDea.map((a) => a.name)).toEqual(['batch'])
     for (const params of asked) for (const q of params.getAll('q')) expect(q).not.toMatch(/^state/)
   })
 
   it('matches --state on the client for a list of names too', async () => {
     strictApps([appResource({ name: 'web', state: 'STOPPED' }), appResource({ name: 'api', state: 'STARTED' })])
-    expect((await client().apps({ names: ['web', 'api'], state: 'STOPPED' })).map((a) => a.name)).toEqual(['web'])
+    expect((await aClient().apps({ names: ['web', 'api'], state: 'STOPPED' })).map((a) => a.name)).toEqual(['web'])
   })
 
   it('asks for a name once whatever its case, as the CC compares names without case', () => {
@@ -89,7 +70,7 @@ describe('the page size', () => {
   it('follows a CC that allows fewer than 100 results a page, and keeps to it', async () => {
     const apps = Array.from({ length: 120 }, (_, i) => appResource({ name: `app-${String(i).padStart(3, '0')}` }))
     const asked = strictApps(apps, 50)
-    const cc = client()
+    const cc = aClient()
     const listed = await cc.apps()
     expect(listed.map((a) => a.name)).toEqual(apps.map((a) => a.entity.name))
     expect(asked.map((p) => p.get('results-per-page'))).toEqual(['100', '50', '50', '50'])
@@ -106,7 +87,7 @@ describe('the page size', () => {
         }),
       ),
     )
-    await expect(client().apps()).rejects.toMatchObject({ status: 400, errorCode: 'CF-BadQueryParameter' })
+    await expect(aClient().apps()).rejects.toMatchObject({ status: 400, errorCode: 'CF-BadQueryParameter' })
   })
 })
 
@@ -122,7 +103,7 @@ describe('X-Cf-Warnings', () => {
       }),
     )
     const warnings: string[] = []
-    await client({ onWarning: (w) => warnings.push(w) }).apps()
+    await aClient({ onWarning: (w) => warnings.push(w) }).apps()
     expect(warnings).toEqual(['Endpoint deprecated', 'Warning: Warning message may go here.'])
   })
 
@@ -136,7 +117,7 @@ describe('X-Cf-Warnings', () => {
       ),
     )
     const warnings: string[] = []
-    await expect(client({ onWarning: (w) => warnings.push(w) }).app('x')).rejects.toMatchObject({ status: 404 })
+    await expect(aClient({ onWarning: (w) => warnings.push(w) }).app('x')).rejects.toMatchObject({ status: 404 })
     expect(warnings).toEqual(['Endpoint deprecated'])
   })
 })

@@ -1,25 +1,8 @@
 import { HttpResponse, http } from 'msw'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { CcClient } from '../../../src/core/cc/index.js'
-import {
-  API,
-  appResource,
-  CountingTokens,
-  cfError,
-  envelope,
-  type MockNetwork,
-  mockNetwork,
-  SleepRecorder,
-} from './support.js'
+import { describe, expect, it } from 'vitest'
+import { API, aClient, appResource, cfError, envelope, mockNetworkOfTests } from './support.js'
 
-let network: MockNetwork
-beforeAll(async () => {
-  network = await mockNetwork()
-})
-afterAll(() => network.close())
-beforeEach(() => network.reset())
-
-const client = () => new CcClient({ apiUrl: API, auth: new CountingTokens('t'), clock: new SleepRecorder() })
+const network = mockNetworkOfTests()
 
 function resource(guid: string, entity: Record<string, unknown>) {
   return { metadata: { guid, url: `/x/${guid}`, created_at: '2016-01-01T00:00:00Z', updated_at: null }, entity }
@@ -47,7 +30,7 @@ describe('info', () => {
         }),
       ),
     )
-    expect(await client().info()).toEqual({
+    expect(await aClient().info()).toEqual({
       name: 'vcap',
       build: '2222',
       description: 'Cloud Foundry sponsored by Pivotal',
@@ -65,7 +48,7 @@ describe('apps', () => {
   it('turns the v2 app into a camelCase App', async () => {
     const raw = appResource({ name: 'web', state: 'STOPPED', instances: 3, memory: 512, disk_quota: 2048, diego: true })
     network.use(http.get(`${API}/v2/apps/:guid`, () => HttpResponse.json(raw)))
-    expect(await client().app(raw.metadata.guid)).toEqual({
+    expect(await aClient().app(raw.metadata.guid)).toEqual({
       guid: raw.metadata.guid,
       name: 'web',
       spaceGuid: 'space-1',
@@ -89,7 +72,7 @@ describe('apps', () => {
     const raw = appResource()
     raw.metadata.updated_at = null as unknown as string
     network.use(http.get(`${API}/v2/apps/:guid`, () => HttpResponse.json(raw)))
-    expect((await client().app(raw.metadata.guid)).updatedAt).toBe(raw.metadata.created_at)
+    expect((await aClient().app(raw.metadata.guid)).updatedAt).toBe(raw.metadata.created_at)
   })
 
   it('updates an app with a PUT of only the given fields, and reads the 201 answer', async () => {
@@ -103,15 +86,15 @@ describe('apps', () => {
         return HttpResponse.json(raw, { status: 201 })
       }),
     )
-    const app = await client().updateApp(raw.metadata.guid, { diego: true })
+    const app = await aClient().updateApp(raw.metadata.guid, { diego: true })
     expect(sent).toEqual({ diego: true })
     expect(contentType).toBe('application/json')
     expect(app.diego).toBe(true)
   })
 
   it('refuses an empty update or a bad instance count before sending anything', async () => {
-    await expect(client().updateApp('a', {})).rejects.toThrow(/at least one of/)
-    await expect(client().updateApp('a', { instances: -1 })).rejects.toThrow(/instances must be an integer/)
+    await expect(aClient().updateApp('a', {})).rejects.toThrow(/at least one of/)
+    await expect(aClient().updateApp('a', { instances: -1 })).rejects.toThrow(/instances must be an integer/)
   })
 
   it('keeps a guid to one path segment', async () => {
@@ -122,7 +105,7 @@ describe('apps', () => {
         return HttpResponse.json(appResource())
       }),
     )
-    await client().app('../organizations?x')
+    await aClient().app('../organizations?x')
     expect(path).toBe('/v2/apps/..%2Forganizations%3Fx')
   })
 })
@@ -139,7 +122,7 @@ describe('app instances', () => {
         }),
       ),
     )
-    const instances = await client().appInstances('a')
+    const instances = await aClient().appInstances('a')
     expect([...instances.keys()]).toEqual([0, 1, 2, 3])
     expect(instances.get(0)).toEqual({ state: 'RUNNING', since: 1403140717985, uptime: 2405 })
     expect(instances.get(2)).toEqual({ state: 'DOWN', uptime: 0, details: 'insufficient resources: memory' })
@@ -152,7 +135,7 @@ describe('app instances', () => {
         HttpResponse.json(cfError(220001, 'CF-InstancesError', 'Instances error: app is stopped'), { status: 400 }),
       ),
     )
-    await expect(client().appInstances('a')).rejects.toMatchObject({ code: 220001, errorCode: 'CF-InstancesError' })
+    await expect(aClient().appInstances('a')).rejects.toMatchObject({ code: 220001, errorCode: 'CF-InstancesError' })
   })
 })
 
@@ -185,7 +168,7 @@ describe('app routes', () => {
         )
       }),
     )
-    expect(await client().appRoutes('a')).toEqual([
+    expect(await aClient().appRoutes('a')).toEqual([
       { host: 'web', domain: 'apps.example.com', path: '' },
       { host: 'api', domain: 'apps.example.com', path: '/v1' },
     ])
@@ -217,7 +200,7 @@ describe('app routes', () => {
         return HttpResponse.json(resource(String(params.guid), { name: 'private.example.com' }))
       }),
     )
-    expect(await client().appRoutes('a')).toEqual([
+    expect(await aClient().appRoutes('a')).toEqual([
       { host: 'a', domain: 'shared.example.com', path: '' },
       { host: 'b', domain: 'shared.example.com', path: '' },
       { host: 'c', domain: 'private.example.com', path: '' },
@@ -235,7 +218,7 @@ describe('orgs, spaces and feature flags', () => {
         return HttpResponse.json(envelope([resource('o1', { name: 'acme', status: 'active' })], 1, 1))
       }),
     )
-    expect(await client().organizations({ name: 'acme' })).toEqual([{ guid: 'o1', name: 'acme', status: 'active' }])
+    expect(await aClient().organizations({ name: 'acme' })).toEqual([{ guid: 'o1', name: 'acme', status: 'active' }])
     expect(q).toEqual(['name:acme'])
   })
 
@@ -247,7 +230,7 @@ describe('orgs, spaces and feature flags', () => {
         return HttpResponse.json(envelope([resource('s1', { name: 'dev', organization_guid: 'o1' })], 1, 1))
       }),
     )
-    expect(await client().spaces({ name: 'dev', orgGuid: 'o1' })).toEqual([{ guid: 's1', name: 'dev', orgGuid: 'o1' }])
+    expect(await aClient().spaces({ name: 'dev', orgGuid: 'o1' })).toEqual([{ guid: 's1', name: 'dev', orgGuid: 'o1' }])
     expect(q).toEqual(['name:dev', 'organization_guid:o1'])
   })
 
@@ -265,7 +248,7 @@ describe('orgs, spaces and feature flags', () => {
         ]),
       ),
     )
-    expect(await client().featureFlags()).toEqual([
+    expect(await aClient().featureFlags()).toEqual([
       { name: 'user_org_creation', enabled: false },
       { name: 'diego_docker', enabled: true },
     ])
@@ -282,7 +265,7 @@ describe('backend capacity', () => {
       containers: { total: 250, used: 10 },
     })
     network.use(http.get(`${API}/v2/x-cfctl/backends`, () => HttpResponse.json({ dea: one(3), diego: one(5) })))
-    const capacity = await client().backendsCapacity()
+    const capacity = await aClient().backendsCapacity()
     expect(capacity?.diego).toEqual({
       nodes: 5,
       nodesUp: 4,
@@ -299,6 +282,6 @@ describe('backend capacity', () => {
         HttpResponse.json(cfError(10000, 'CF-NotFound', 'Unknown request'), { status: 404 }),
       ),
     )
-    expect(await client().backendsCapacity()).toBeUndefined()
+    expect(await aClient().backendsCapacity()).toBeUndefined()
   })
 })

@@ -1,14 +1,9 @@
 import { HttpResponse, http } from 'msw'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CcClient, CfApiError } from '../../../src/core/cc/index.js'
-import { API, appResource, CountingTokens, envelope, type MockNetwork, mockNetwork, SleepRecorder } from './support.js'
+import { API, appResource, CountingTokens, envelope, mockNetworkOfTests, SleepRecorder } from './support.js'
 
-let network: MockNetwork
-beforeAll(async () => {
-  network = await mockNetwork()
-})
-afterAll(() => network.close())
-beforeEach(() => network.reset())
+const network = mockNetworkOfTests()
 
 function setup(options: { retries?: number; maxRetryAfterMs?: number } = {}) {
   const clock = new SleepRecorder()

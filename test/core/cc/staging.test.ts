@@ -3,19 +3,14 @@
 // entity carries package_state and staging_failed_reason. The migration's port turns each into one clear
 // AppNotStagedError, never retried, the staging 504 included.
 import { HttpResponse, http } from 'msw'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { AppNotStagedError, CcClient, STAGING_ERRORS, unstagedOf } from '../../../src/core/cc/index.js'
 import { RouteProbe } from '../../../src/core/cc/route-probe.js'
 import { FoundationPort } from '../../../src/core/migration/foundation-port.js'
 import { isTransient } from '../../../src/core/migration/port.js'
-import { API, appResource, CountingTokens, cfError, type MockNetwork, mockNetwork, SleepRecorder } from './support.js'
+import { API, appResource, CountingTokens, cfError, mockNetworkOfTests, SleepRecorder } from './support.js'
 
-let network: MockNetwork
-beforeAll(async () => {
-  network = await mockNetwork()
-})
-afterAll(() => network.close())
-beforeEach(() => network.reset())
+const network = mockNetworkOfTests()
 
 function port() {
   const clock = new SleepRecorder()

@@ -10,8 +10,9 @@ import type { AddressInfo } from 'node:net'
 import { HttpRequestInterceptor } from '@mswjs/interceptors/http'
 import type { RequestHandler } from 'msw'
 import { defineNetwork, InterceptorSource } from 'msw/experimental'
+import { afterAll, beforeAll, beforeEach } from 'vitest'
 import { FakeClock } from '../../../src/clock.js'
-import type { TokenProvider } from '../../../src/core/cc/index.js'
+import { CcClient, type CcClientOptions, type TokenProvider } from '../../../src/core/cc/index.js'
 
 /** The origin msw answers for: nothing listens there, so an unhandled request could never pass. */
 export const API = 'http://127.0.0.1:9'
@@ -37,6 +38,29 @@ export async function mockNetwork(): Promise<MockNetwork> {
       await network.disable()
     },
   }
+}
+
+/**
+ * The MockNetwork of the test file that calls this at its top: on before its first test, its handlers reset
+ * before each test, off after the last. Use it inside the tests and their hooks.
+ */
+export function mockNetworkOfTests(): MockNetwork {
+  let network: MockNetwork | undefined
+  beforeAll(async () => {
+    network = await mockNetwork()
+  })
+  afterAll(() => network?.close())
+  beforeEach(() => network?.reset())
+  const on = (): MockNetwork => {
+    if (!network) throw new Error('the mock network is on only inside the tests and their hooks')
+    return network
+  }
+  return { use: (...handlers) => on().use(...handlers), reset: () => on().reset(), close: () => on().close() }
+}
+
+/** A client of the CC at API with a token that never needs refreshing and a clock whose sleeps return at once. */
+export function aClient(options: Partial<CcClientOptions> = {}): CcClient {
+  return new CcClient({ apiUrl: API, auth: new CountingTokens('t'), clock: new SleepRecorder(), ...options })
 }
 
 /** A FakeClock whose sleeps return at once (moving the time on) and are recorded. */

@@ -1,16 +1,11 @@
 import { HttpResponse, http } from 'msw'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CfAuthError, CfSchemaError, requestToken } from '../../../src/core/cc/index.js'
-import { fakeJwt, type MockNetwork, mockNetwork, SleepRecorder } from './support.js'
+import { fakeJwt, mockNetworkOfTests, SleepRecorder } from './support.js'
 
 const UAA = 'http://127.0.0.1:9'
 
-let network: MockNetwork
-beforeAll(async () => {
-  network = await mockNetwork()
-})
-afterAll(() => network.close())
-beforeEach(() => network.reset())
+const network = mockNetworkOfTests()
 
 interface Seen {
   form: URLSearchParams

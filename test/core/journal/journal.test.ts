@@ -752,3 +752,28 @@ describe('Journal on postgres: the store', () => {
     }
   })
 })
+
+describe('Journal on postgres: a read while a group is open', () => {
+  it('says the lease was lost when the group it sends is refused, and the group is lost with it', async () => {
+    const clock = new FakeClock()
+    const location = await freshSchema(server!)
+    const journal = track(Journal.open(location, { clock, commitDelayMs: 5 }))
+    const { id } = journal.createMigration({
+      target: TARGET,
+      parameters: parameters(),
+      steps: [aStep('a'), aStep('b')],
+    })
+    journal.acquireLock(TARGET, id, owner(100, 'host-a'), { isAlive: () => true })
+    journal.steps(id)
+    // Frozen past the lease's stale limit: another runner takes it over.
+    await clock.advance(30_001)
+    track(Journal.open(location, { clock })).acquireLock(TARGET, id, owner(7, 'host-b'), { staleAfterMs: 30_000 })
+
+    journal.transitionStep(id, 0, 'flipping')
+    expect(() => journal.checkLease(id)).toThrow(LeaseLostError)
+    await expect(journal.intentDurable(id, 'guid-a')).rejects.toThrow(LeaseLostError)
+    expect(() => journal.transitionStep(id, 1, 'flipping')).toThrow(LeaseLostError)
+    await clock.advance(5)
+    expect(journal.steps(id).map((s) => s.state)).toEqual(['pending', 'pending'])
+  })
+})

@@ -53,6 +53,24 @@ describe('DeaPool: starting and stopping apps', () => {
     pool.shutdown()
   })
 
+  it('boots what it was given before start() once it starts, so a seed is no storm of overdue boots', async () => {
+    const clock = new FakeClock()
+    const cc = new CloudControllerDouble()
+    const routes = new RouteTable()
+    const pool = new DeaPool({ clock, source: cc, routes, deas: [aDea('dea-1'), aDea('dea-2')] })
+    cc.pool = pool
+    cc.start(anApp({ appGuid: 'web', instances: 2 }))
+    await clock.advance(3 * BOOT) // the seed took a while: nothing boots before the DEAs are up
+    expect(pool.instances('web').map((s) => s.state)).toEqual(['STARTING', 'STARTING'])
+    pool.start()
+    await clock.advance(BOOT - 1)
+    expect(pool.instances('web').map((s) => s.state)).toEqual(['STARTING', 'STARTING'])
+    await clock.advance(1)
+    expect(pool.instances('web').map((s) => s.state)).toEqual(['RUNNING', 'RUNNING'])
+    expect(routes.lookup('web.apps.internal')).toHaveLength(2)
+    pool.shutdown()
+  })
+
   it('spreads an app across zones first, then across the DEAs of a zone', () => {
     const { cc, pool } = aFoundation() // dea-1 and dea-3 in z1, dea-2 alone in z2
     cc.start(anApp({ appGuid: 'web', instances: 4 }))

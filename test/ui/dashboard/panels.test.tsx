@@ -11,7 +11,7 @@ import {
   type StepStatus,
 } from '../../../src/ui/dashboard/model.js'
 import { paceOf } from '../../../src/ui/dashboard/pace.js'
-import { AppTable } from '../../../src/ui/dashboard/panels/app-table.js'
+import { AppTable, type AppTableProps } from '../../../src/ui/dashboard/panels/app-table.js'
 import { BackendsPanel } from '../../../src/ui/dashboard/panels/backends.js'
 import { Header, StatusBar } from '../../../src/ui/dashboard/panels/chrome.js'
 import { EventLog } from '../../../src/ui/dashboard/panels/event-log.js'
@@ -126,24 +126,28 @@ describe('the app table', () => {
     ['guid-auth-api', { state: 'verifying', error: null, diego: true }],
   ])
   const sort = { key: 'name' as const, descending: false }
+  /** The table of `rows` (filtered and sorted as its props say) unless told otherwise, 100 wide and 8 high. */
+  const table = (props: Partial<AppTableProps> = {}) => {
+    const filter = props.filter ?? ''
+    const view = tableView(rows, steps, filter, props.sort ?? sort)
+    return render(
+      <AppTable
+        fleet={rows}
+        view={view}
+        steps={steps}
+        scroll={{ cursor: 0, offset: 0 }}
+        height={8}
+        width={100}
+        sort={sort}
+        filter={filter}
+        loading={false}
+        {...props}
+      />,
+    ).lastFrame()
+  }
 
   it('draws a heading, the columns, one line per app with its step, and marks the selected row', () => {
-    const view = tableView(rows, steps, '', sort)
-    const frame = lines(
-      render(
-        <AppTable
-          fleet={rows}
-          view={view}
-          steps={steps}
-          scroll={{ cursor: 0, offset: 0 }}
-          height={8}
-          width={100}
-          sort={sort}
-          filter=""
-          loading={false}
-        />,
-      ).lastFrame(),
-    )
+    const frame = lines(table())
     expect(frame).toHaveLength(8)
     expect(frame[0]).toMatch(/^── Apps 3 · sort name ↑ ─+$/)
     expect(frame[1]).toMatch(/^\s+NAME\s+ORG\/SPACE\s+STATE\s+INST\s+MEM\s+BACKEND\s+STEP$/)
@@ -153,40 +157,12 @@ describe('the app table', () => {
   })
 
   it("tells the selected failing app's error on its last line", () => {
-    const view = tableView(rows, steps, '', sort)
-    const frame = lines(
-      render(
-        <AppTable
-          fleet={rows}
-          view={view}
-          steps={steps}
-          scroll={{ cursor: 1, offset: 0 }}
-          height={8}
-          width={100}
-          sort={sort}
-          filter=""
-          loading={false}
-        />,
-      ).lastFrame(),
-    )
+    const frame = lines(table({ scroll: { cursor: 1, offset: 0 } }))
     expect(frame[7]).toContain('cart-worker: not healthy on diego within 3 min')
   })
 
   it('names the filter and the count of matches', () => {
-    const view = tableView(rows, steps, 'acme', sort)
-    const frame = render(
-      <AppTable
-        fleet={rows}
-        view={view}
-        steps={steps}
-        scroll={{ cursor: 0, offset: 0 }}
-        height={6}
-        width={100}
-        sort={{ key: 'memory', descending: true }}
-        filter="acme"
-        loading={false}
-      />,
-    ).lastFrame()
+    const frame = table({ height: 6, sort: { key: 'memory', descending: true }, filter: 'acme' })
     expect(frame).toContain('Apps 2 of 3 · sort memory ↓ · filter "acme"')
   })
 
@@ -194,19 +170,7 @@ describe('the app table', () => {
     const big = aFleet(aFleetOfRows(50_000))
     const view = tableView(big, new Map(), '', sort)
     const frame = lines(
-      render(
-        <AppTable
-          fleet={big}
-          view={view}
-          steps={new Map()}
-          scroll={{ cursor: 25_002, offset: 25_000 }}
-          height={13}
-          width={100}
-          sort={sort}
-          filter=""
-          loading={false}
-        />,
-      ).lastFrame(),
+      table({ fleet: big, view, steps: new Map(), scroll: { cursor: 25_002, offset: 25_000 }, height: 13 }),
     )
     const appLines = frame.filter((l) => /app-\d{5}/.test(l))
     expect(appLines).toHaveLength(10)
@@ -216,19 +180,7 @@ describe('the app table', () => {
 
   it('says when it is still reading, or when nothing matches', () => {
     const empty = (loading: boolean) =>
-      render(
-        <AppTable
-          fleet={aFleet([])}
-          view={[]}
-          steps={new Map()}
-          scroll={{ cursor: 0, offset: 0 }}
-          height={6}
-          width={60}
-          sort={sort}
-          filter=""
-          loading={loading}
-        />,
-      ).lastFrame()
+      table({ fleet: aFleet([]), view: [], steps: new Map(), height: 6, width: 60, loading })
     expect(empty(true)).toContain('reading apps…')
     expect(empty(false)).toContain('no app matches')
     expect(lines(empty(false))).toHaveLength(6)

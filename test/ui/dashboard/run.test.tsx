@@ -4,11 +4,11 @@ import { Console } from 'node:console'
 import { EventEmitter } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import { CcClient } from '../../../src/core/cc/index.js'
-import { runDashboard } from '../../../src/ui/dashboard/index.js'
+import { type DashboardOptions, runDashboard } from '../../../src/ui/dashboard/index.js'
 import { aCliHome } from '../../cli/run-cli.js'
 import { advance, settle } from '../../core/migration/fake-foundation.js'
 import { FakeKeyboard } from './fake-keyboard.js'
-import { aDashboardWorld, TARGET } from './world.js'
+import { aDashboardWorld, type DashboardWorld, TARGET } from './world.js'
 
 /** A terminal's output as ink sees one: a TTY with a size, and every write kept. */
 class FakeTerminal extends EventEmitter {
@@ -42,6 +42,28 @@ async function until(condition: () => boolean, ms = 10_000): Promise<void> {
   }
 }
 
+/** runDashboard over a world's journal, clock and apps, drawing on `out`. */
+function dashboardOf(w: DashboardWorld, out: FakeTerminal, options: Partial<DashboardOptions> = {}): Promise<void> {
+  return runDashboard({
+    client: unusedClient(),
+    journal: w.journal,
+    target: TARGET,
+    clock: w.clock,
+    source: w.source,
+    stdout: out as unknown as NodeJS.WriteStream,
+    env: {},
+    ...options,
+  })
+}
+
+/** The dashboard of a world on a (stand-in) terminal, with a keyboard to type on. */
+function onTerminal(w: DashboardWorld, options: Partial<DashboardOptions> = {}) {
+  const out = new FakeTerminal(true)
+  const keys = new FakeKeyboard()
+  const done = dashboardOf(w, out, { stdin: keys as unknown as NodeJS.ReadStream, ...options })
+  return { out, keys, done }
+}
+
 describe('runDashboard', () => {
   it('prints one plain-text snapshot when stdout is not a terminal', async () => {
     const w = aDashboardWorld(6, undefined)
@@ -52,15 +74,7 @@ describe('runDashboard', () => {
     await settle(w.clock, run)
     const out = new FakeTerminal(false)
 
-    await runDashboard({
-      client: unusedClient(),
-      journal: w.journal,
-      target: TARGET,
-      clock: w.clock,
-      source: w.source,
-      stdout: out as unknown as NodeJS.WriteStream,
-      env: {},
-    })
+    await dashboardOf(w, out)
 
     const text = out.output
     expect(text).not.toContain('\u001b[')
@@ -76,18 +90,7 @@ describe('runDashboard', () => {
 
   it('draws on a terminal, on the alternate screen, until q', async () => {
     const w = aDashboardWorld(5)
-    const out = new FakeTerminal(true)
-    const keys = new FakeKeyboard()
-    const done = runDashboard({
-      client: unusedClient(),
-      journal: w.journal,
-      target: TARGET,
-      clock: w.clock,
-      source: w.source,
-      stdout: out as unknown as NodeJS.WriteStream,
-      stdin: keys as unknown as NodeJS.ReadStream,
-      env: { NO_COLOR: '1' },
-    })
+    const { out, keys, done } = onTerminal(w, { env: { NO_COLOR: '1' } })
     let finished = false
     void done.then(() => (finished = true))
     await advance(w.clock, 300)
@@ -106,19 +109,7 @@ describe('runDashboard', () => {
     const id = w.plan({ rate: null, maxInFlight: 5 })
     await settle(w.clock, w.runner(id).run())
     w.journal.updateParameters(id, { rate: '6/min' })
-    const out = new FakeTerminal(true)
-    const keys = new FakeKeyboard()
-    const done = runDashboard({
-      client: unusedClient(),
-      journal: w.journal,
-      target: TARGET,
-      clock: w.clock,
-      source: w.source,
-      stdout: out as unknown as NodeJS.WriteStream,
-      stdin: keys as unknown as NodeJS.ReadStream,
-      runnerFor: (migrationId) => w.runner(migrationId),
-      env: {},
-    })
+    const { out, keys, done } = onTerminal(w, { runnerFor: (migrationId) => w.runner(migrationId) })
     await advance(w.clock, 300)
     await until(() => out.output.includes('10 apps'))
     keys.type('b')
