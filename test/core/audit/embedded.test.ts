@@ -4,28 +4,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { setBackend } from '../../../src/core/apps/inventory.js'
 import { diegoFlips } from '../../../src/core/audit/diego-flips.js'
-import { CcClient, requestToken, type TokenProvider } from '../../../src/core/cc/index.js'
+import type { CcClient } from '../../../src/core/cc/index.js'
 import { api, tokenFor } from '../../integration/support.js'
 import { type Foundation, startFoundation } from '../../scheduler/cc/support.js'
-
-class StaticTokens implements TokenProvider {
-  constructor(private token: string) {}
-  async accessToken() {
-    return this.token
-  }
-  async refresh(): Promise<string> {
-    throw new Error('not expected to refresh')
-  }
-}
+import { anAdminClient } from '../cc/support.js'
 
 let f: Foundation
 let client: CcClient
 
 beforeAll(async () => {
   f = await startFoundation({ seed: 'small' })
-  const info = await new CcClient({ apiUrl: f.url }).info()
-  const admin = await requestToken(info.tokenEndpoint, { type: 'password', username: 'admin', password: 'admin' })
-  client = new CcClient({ apiUrl: f.url, auth: new StaticTokens(admin.accessToken) })
+  client = (await anAdminClient(f.url)).client
 })
 
 afterAll(async () => {

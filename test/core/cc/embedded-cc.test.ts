@@ -1,29 +1,19 @@
 // The client against the real CC of the embedded foundation on 127.0.0.1: the shapes the server renders
 // are the shapes the client parses, and the concurrent walk returns what a cf CLI-style next_url walk does.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CcClient, CfApiError, requestToken, type TokenProvider } from '../../../src/core/cc/index.js'
+import { CcClient, CfApiError } from '../../../src/core/cc/index.js'
 import { type Foundation, startFoundation } from '../../scheduler/cc/support.js'
+import { anAdminClient } from './support.js'
 
 let f: Foundation
 let adminToken: string
 let client: CcClient
 
-class StaticTokens implements TokenProvider {
-  constructor(private token: string) {}
-  async accessToken() {
-    return this.token
-  }
-  async refresh(): Promise<string> {
-    throw new Error('not expected to refresh')
-  }
-}
-
 beforeAll(async () => {
   f = await startFoundation({ seed: 'medium' })
-  const info = await new CcClient({ apiUrl: f.url }).info()
-  adminToken = (await requestToken(info.tokenEndpoint, { type: 'password', username: 'admin', password: 'admin' }))
-    .accessToken
-  client = new CcClient({ apiUrl: f.url, auth: new StaticTokens(adminToken) })
+  const admin = await anAdminClient(f.url)
+  client = admin.client
+  adminToken = admin.token
 })
 
 afterAll(async () => {

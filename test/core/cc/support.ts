@@ -12,7 +12,7 @@ import type { RequestHandler } from 'msw'
 import { defineNetwork, InterceptorSource } from 'msw/experimental'
 import { afterAll, beforeAll, beforeEach } from 'vitest'
 import { FakeClock } from '../../../src/clock.js'
-import { CcClient, type CcClientOptions, type TokenProvider } from '../../../src/core/cc/index.js'
+import { CcClient, type CcClientOptions, requestToken, type TokenProvider } from '../../../src/core/cc/index.js'
 
 /** The origin msw answers for: nothing listens there, so an unhandled request could never pass. */
 export const API = 'http://127.0.0.1:9'
@@ -61,6 +61,28 @@ export function mockNetworkOfTests(): MockNetwork {
 /** A client of the CC at API with a token that never needs refreshing and a clock whose sleeps return at once. */
 export function aClient(options: Partial<CcClientOptions> = {}): CcClient {
   return new CcClient({ apiUrl: API, auth: new CountingTokens('t'), clock: new SleepRecorder(), ...options })
+}
+
+/** A token taken as it is: a test that expects no refresh fails when one is asked for. */
+export class StaticTokens implements TokenProvider {
+  constructor(private token: string) {}
+  async accessToken() {
+    return this.token
+  }
+  async refresh(): Promise<string> {
+    throw new Error('not expected to refresh')
+  }
+}
+
+/** A client of the (embedded) foundation at `url` as its admin (admin/admin), and the admin's token. */
+export async function anAdminClient(url: string): Promise<{ client: CcClient; token: string }> {
+  const info = await new CcClient({ apiUrl: url }).info()
+  const { accessToken } = await requestToken(info.tokenEndpoint, {
+    type: 'password',
+    username: 'admin',
+    password: 'admin',
+  })
+  return { client: new CcClient({ apiUrl: url, auth: new StaticTokens(accessToken) }), token: accessToken }
 }
 
 /** A FakeClock whose sleeps return at once (moving the time on) and are recorded. */
