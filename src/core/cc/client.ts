@@ -272,6 +272,14 @@ export class CcClient {
     return this.read(path, { schema, map: (resource) => resource }, query)
   }
 
+  /**
+   * `list`, each resource handed to `map` as its page arrives: what `map` returns is all of it that outlives
+   * its page, so a long list can be held as small records instead of parsed resources.
+   */
+  listMapped<R, T>(path: string, schema: z.ZodType<R>, map: (resource: R) => T, query: ListQuery = {}): Promise<T[]> {
+    return this.read(path, { schema, map }, query)
+  }
+
   async close(): Promise<void> {
     await this.transport.close()
   }

@@ -8,10 +8,10 @@
 //      { type: 'token', token } (the answer to a refresh)
 // Out: { type: 'fleet', fleet, capacity } | { type: 'steps', steps } | { type: 'failed', message } | { type: 'refresh' }
 import { parentPort } from 'node:worker_threads'
-import { CcClient } from '../../core/cc/index.js'
-import { Journal } from '../../core/journal/journal.js'
-import { readFleet } from './read-fleet.js'
-import { compactSteps, readStepStates } from './steps.js'
+
+// Each read imports what it needs when it starts: a worker lives for one read, and one that polls the apps
+// has no use for the journal (with the PostgreSQL client behind it), nor one that reads steps for the CC
+// client. Every module a worker loads is compiled and kept in its own heap, on top of the dashboard's.
 
 export type PollRequest =
   | { type: 'fleet'; apiUrl: string; skipSslValidation: boolean; token: string }
@@ -46,6 +46,7 @@ function answer<T>(work: Promise<T>, message: (result: T) => object): void {
 }
 
 async function fleet(request: Extract<PollRequest, { type: 'fleet' }>) {
+  const [{ CcClient }, { readFleet }] = await Promise.all([import('../../core/cc/index.js'), import('./read-fleet.js')])
   let token = request.token
   const client = new CcClient({
     apiUrl: request.apiUrl,
@@ -71,8 +72,10 @@ async function fleet(request: Extract<PollRequest, { type: 'fleet' }>) {
 }
 
 async function steps(request: Extract<PollRequest, { type: 'steps' }>) {
+  const { compactSteps, readStepStates } = await import('./steps.js')
   const lean = readStepStates(request.journalPath, request.migrationId)
   if (lean) return lean
+  const { Journal } = await import('../../core/journal/journal.js')
   const journal = Journal.open(request.journalPath)
   try {
     return compactSteps(journal.steps(request.migrationId))

@@ -25,9 +25,42 @@ export interface FleetPoll {
   capacity: BackendsCapacity | undefined
 }
 
+/** An app as the poll holds it until the fleet is built: one small record, its space as an index. */
+interface PolledApp {
+  guid: string
+  name: string
+  space: number
+  started: boolean
+  instances: number
+  memoryMb: number
+  diskMb: number
+  diego: boolean
+}
+
 export async function readFleet(client: CcClient): Promise<FleetPoll> {
+  // Each app's space guid is held once, as an index: 50,000 apps carry only some thousand distinct ones.
+  const spaceGuids: string[] = []
+  const spaceIndex = new Map<string, number>()
+  const polled = ({ metadata, entity }: z.infer<typeof TableApp>): PolledApp => {
+    let space = spaceIndex.get(entity.space_guid)
+    if (space === undefined) {
+      space = spaceGuids.length
+      spaceGuids.push(entity.space_guid)
+      spaceIndex.set(entity.space_guid, space)
+    }
+    return {
+      guid: metadata.guid,
+      name: entity.name,
+      space,
+      started: entity.state === 'STARTED',
+      instances: entity.instances,
+      memoryMb: entity.memory,
+      diskMb: entity.disk_quota,
+      diego: entity.diego,
+    }
+  }
   const [apps, spaces, orgs, capacity] = await Promise.all([
-    client.list('/v2/apps', TableApp),
+    client.listMapped('/v2/apps', TableApp, polled),
     client.spaces(),
     client.organizations(),
     client.backendsCapacity(),
@@ -35,18 +68,19 @@ export async function readFleet(client: CcClient): Promise<FleetPoll> {
   const orgNames = new Map(orgs.map((o) => [o.guid, o.name]))
   const places = new Map(spaces.map((s) => [s.guid, { org: orgNames.get(s.orgGuid) ?? s.orgGuid, space: s.name }]))
   const fleet = fleetFrom(apps.length, (i) => {
-    const { metadata, entity } = apps[i]!
-    const place = places.get(entity.space_guid)
+    const app = apps[i]!
+    const spaceGuid = spaceGuids[app.space]!
+    const place = places.get(spaceGuid)
     return {
-      guid: metadata.guid,
-      name: entity.name,
+      guid: app.guid,
+      name: app.name,
       org: place?.org ?? '',
-      space: place?.space ?? entity.space_guid,
-      started: entity.state === 'STARTED',
-      instances: entity.instances,
-      memoryMb: entity.memory,
-      diskMb: entity.disk_quota,
-      diego: entity.diego,
+      space: place?.space ?? spaceGuid,
+      started: app.started,
+      instances: app.instances,
+      memoryMb: app.memoryMb,
+      diskMb: app.diskMb,
+      diego: app.diego,
     }
   })
   return { fleet, capacity }

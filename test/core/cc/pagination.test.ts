@@ -1,5 +1,6 @@
 import { delay, HttpResponse, http } from 'msw'
 import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
 import { CfSchemaError } from '../../../src/core/cc/index.js'
 import { API, aClient, appResource, envelope, mockNetworkOfTests } from './support.js'
 
@@ -45,6 +46,18 @@ describe('the paginated walk', () => {
     expect(fleet.pages[0]).toBe(1)
     expect([...fleet.pages].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
     expect(new Set(fleet.perPage)).toEqual(new Set(['100']))
+  })
+
+  it('hands each resource of a list to map, and keeps only what map returns, in order', async () => {
+    const fleet = serveFleet(250)
+    const schema = z.object({ entity: z.object({ name: z.string() }) })
+    const seen: unknown[] = []
+    const names = await aClient().listMapped('/v2/apps', schema, (app) => {
+      seen.push(app)
+      return app.entity.name
+    })
+    expect(names).toEqual(fleet.names)
+    expect(seen[0]).toEqual({ entity: { name: fleet.names[0] } })
   })
 
   it('keeps the CC order when later pages answer first', async () => {

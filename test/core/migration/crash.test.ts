@@ -64,6 +64,17 @@ function expectEveryStepAccountedFor(journal: Journal, id: string, final: 'done'
 
 const MIGRATION = { plan: { maxInFlight: 3 }, settings: { rate: '30/min' } }
 
+/** A fresh world and the migration of its twelve apps, recorded in the journal file at `path` (closed again). */
+function aRecordedMigration(): { clock: FakeClock; world: FakeFoundation; path: string; id: string } {
+  const clock = new FakeClock()
+  const world = aWorld(clock)
+  const path = join(aTempDir(), 'journal.db')
+  const setup = Journal.open(path, { clock })
+  const id = aMigration(world, setup, MIGRATION)
+  setup.close()
+  return { clock, world, path, id }
+}
+
 describe('MigrationRunner: resume after a crash', () => {
   const scenarios: Scenario[] = []
   let flipCalls: number[] = []
@@ -101,12 +112,7 @@ describe('MigrationRunner: resume after a crash', () => {
   it('finishes after a crash at each of 40 points, every app on the target, none flipped twice', async () => {
     expect(scenarios.length).toBe(40)
     for (const scenario of scenarios) {
-      const clock = new FakeClock()
-      const world = aWorld(clock)
-      const path = join(aTempDir(), 'journal.db')
-      const setup = Journal.open(path, { clock })
-      const id = aMigration(world, setup, MIGRATION)
-      setup.close()
+      const { clock, world, path, id } = aRecordedMigration()
 
       await crashAt(clock, world, path, id, scenario, (runner) => runner.run())
       const journal = Journal.open(path, { clock })
@@ -140,12 +146,7 @@ describe('MigrationRunner: resume after a crash', () => {
       [flipCalls[5]!, flipCalls[1]!],
       [Math.round(totalCalls / 2), 3],
     ] as const) {
-      const clock = new FakeClock()
-      const world = aWorld(clock)
-      const path = join(aTempDir(), 'journal.db')
-      const setup = Journal.open(path, { clock })
-      const id = aMigration(world, setup, MIGRATION)
-      setup.close()
+      const { clock, world, path, id } = aRecordedMigration()
 
       await crashAt(clock, world, path, id, { call: first, when: 'after' }, (runner) => runner.run())
       await crashAt(clock, world, path, id, { call: second, when: 'after' }, (runner) => runner.run())

@@ -56,8 +56,8 @@ describe('the reads in a worker thread', () => {
   })
 
   it('size the worker for the rows it reads', () => {
-    expect(oldGenerationFor(0)).toBe(64)
-    expect(oldGenerationFor(50_000)).toBe(65)
-    expect(oldGenerationFor(250_000)).toBe(261)
+    expect(oldGenerationFor(0)).toBe(40)
+    expect(oldGenerationFor(50_000)).toBe(45)
+    expect(oldGenerationFor(250_000)).toBe(143)
   })
 })
