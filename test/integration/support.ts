@@ -1,6 +1,7 @@
 // Plain HTTP against a real foundation, with undici (global fetch drops the Host header, which the
 // router routes on). Answers are parsed once here; tests assert on their shapes.
 import { request } from 'undici'
+import { callOf } from '../scheduler/cc/support.js'
 
 /** Parsed JSON that tests assert on shape by shape; typed loosely on purpose, here only. */
 // biome-ignore lint/suspicious/noExplicitAny: answers are checked by the assertions, not by the compiler
@@ -52,13 +53,7 @@ export async function api(
   token: string | null,
   init: { method?: 'GET' | 'PUT' | 'DELETE' | 'POST'; body?: unknown; rawBody?: string } = {},
 ): Promise<Answer> {
-  const headers: Record<string, string> = {}
-  if (token !== null) headers.authorization = `bearer ${token}`
-  let body: string | undefined
-  if (init.rawBody !== undefined) body = init.rawBody
-  else if (init.body !== undefined) body = JSON.stringify(init.body)
-  if (body !== undefined) headers['content-type'] = 'application/json'
-  return answer(await request(`${apiUrl}${path}`, { method: init.method ?? 'GET', headers, body }))
+  return answer(await request(`${apiUrl}${path}`, { method: init.method ?? 'GET', ...callOf(token, init) }))
 }
 
 /** A request through the router for `hostname` (sent as the Host header). */

@@ -70,8 +70,7 @@ async function aRunningMigration(admin: CliHome, space: string): Promise<{ cli: 
   return { cli, id: cli.lines.find((e) => e.migrationId).migrationId as string }
 }
 
-// Each refusal is a cfctl process of its own that changes nothing (what each test checks): side by side.
-describe.concurrent('cfctl migrate: refusals', () => {
+describe('cfctl migrate: refusals', () => {
   let admin: CliHome
   beforeAll(async () => {
     admin = await anAdminAt(world.apiUrl)
@@ -79,14 +78,14 @@ describe.concurrent('cfctl migrate: refusals', () => {
 
   it('refuses to start without --yes when there is no terminal to ask, exit 2 with a hint', async () => {
     const result = await admin.run(['migrate', '--to', 'diego', '--space', 'space-1'])
-    expect(result.code).toBe(2)
+    expect(result.code, result.stderr).toBe(2)
     expect(result.stderr).toContain('there is no terminal to ask')
     expect(result.stderr).toMatch(/hint:\s+pass --yes/)
     expect(updatesOn('space-1')).toBe(0)
     expect(JSON.parse((await admin.run(['migrations', 'list', '--json'])).stdout)).toEqual([])
     // Before it asks the foundation anything: a user who never logged in gets the same answer.
     const anyone = await aCliHome().run(['migrate', '--to', 'diego'])
-    expect(anyone.code).toBe(2)
+    expect(anyone.code, anyone.stderr).toBe(2)
     expect(anyone.stderr).toContain('there is no terminal to ask')
   })
 
@@ -255,6 +254,12 @@ describe('cfctl rollback while a migration runs', () => {
   it('takes over: the forward run in the other process is aborted (exit 3), then every moved app goes back', async () => {
     const admin = await theOperator()
     const { cli, id } = await aRunningMigration(admin, 'space-1')
+
+    // A malformed flag is refused before the forward run is touched.
+    const refused = await admin.run(['rollback', id.slice(-4), '--rate', 'fast', '--yes', '--json'])
+    expect(refused.code, refused.stderr).toBe(2)
+    expect(JSON.parse(refused.stdout).error.message).toMatch(/rate/)
+    expect(cli.lines.some((e) => e.type === 'aborted' || e.type === 'summary')).toBe(false)
 
     const rollback = await admin.run(['rollback', id.slice(-4), '--yes', '--json'])
 

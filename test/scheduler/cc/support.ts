@@ -217,6 +217,20 @@ export interface Answer<T = Json> {
   headers: Headers
 }
 
+/** The headers and body of a test's API call: a bearer token (or none); `rawBody` is sent as is, `body` as JSON. */
+export function callOf(
+  token: string | null,
+  init: { body?: unknown; rawBody?: string },
+): { headers: Record<string, string>; body: string | undefined } {
+  const headers: Record<string, string> = {}
+  if (token !== null) headers.authorization = `bearer ${token}`
+  let body: string | undefined
+  if (init.rawBody !== undefined) body = init.rawBody
+  else if (init.body !== undefined) body = JSON.stringify(init.body)
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  return { headers, body }
+}
+
 /** A call to the API with a bearer token (or none), answering the status and the parsed JSON. */
 export async function call<T = Json>(
   url: string,
@@ -224,13 +238,7 @@ export async function call<T = Json>(
   token: string | null,
   init: { method?: string; body?: unknown; rawBody?: string } = {},
 ): Promise<Answer<T>> {
-  const headers: Record<string, string> = {}
-  if (token !== null) headers.authorization = `bearer ${token}`
-  let body: string | undefined
-  if (init.rawBody !== undefined) body = init.rawBody
-  else if (init.body !== undefined) body = JSON.stringify(init.body)
-  if (body !== undefined) headers['content-type'] = 'application/json'
-  const res = await fetch(`${url}${path}`, { method: init.method ?? 'GET', headers, body })
+  const res = await fetch(`${url}${path}`, { method: init.method ?? 'GET', ...callOf(token, init) })
   const text = await res.text()
   return { status: res.status, body: text ? (JSON.parse(text) as T) : (undefined as T), headers: res.headers }
 }

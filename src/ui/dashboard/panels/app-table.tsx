@@ -6,11 +6,12 @@ import { Box, Text } from 'ink'
 import { memo } from 'react'
 import { formatMb } from '../../text.js'
 import { type Fleet, rowAt } from '../fleet.js'
-import { cell, count, rule } from '../format.js'
+import { cell, count } from '../format.js'
 import type { Scroll } from '../interaction.js'
 import type { StepStatus } from '../model.js'
 import { backendNow, isFailing, SORT_LABELS, type SortOrder } from '../table.js'
 import { useLook } from '../theme.js'
+import { PanelTitle } from './title.js'
 
 export interface AppTableProps {
   fleet: Fleet
@@ -111,9 +112,7 @@ function AppTableView(props: AppTableProps) {
   const detail = selectedStatus?.error ? `${fleet.name[selected!]}: ${selectedStatus.error}` : ''
   return (
     <Box flexDirection="column" width={width}>
-      <Text {...look('title')} wrap="truncate">
-        {rule(title, width)}
-      </Text>
+      <PanelTitle title={title} width={width} />
       <Text {...look('header')} wrap="truncate">
         {line(columns, '', ['NAME', 'ORG/SPACE', 'STATE', 'INST', 'MEM', 'BACKEND', 'STEP'], width)}
       </Text>

@@ -3,9 +3,10 @@
 import { Box, Text } from 'ink'
 import { memo, type ReactNode } from 'react'
 import { formatMb } from '../../text.js'
-import { bar, cell, count, percent, rule } from '../format.js'
+import { bar, cell, count, percent } from '../format.js'
 import type { BackendsView, BackendView } from '../model.js'
 import { useLook } from '../theme.js'
+import { PanelTitle } from './title.js'
 
 export const BACKENDS_HEIGHT = 5
 
@@ -21,9 +22,7 @@ function BackendsPanelView({ backends, width, error }: BackendsPanelProps) {
   const lines = backends ? undefined : [error ? `apps: ${error}` : 'reading apps and capacity…', '', '', '']
   return (
     <Box flexDirection="column" width={width}>
-      <Text {...look('title')} wrap="truncate">
-        {rule(error && backends ? `Backends (stale: ${error})` : 'Backends', width)}
-      </Text>
+      <PanelTitle title={error && backends ? `Backends (stale: ${error})` : 'Backends'} width={width} />
       {lines
         ? lines.map((line, i) => (
             // biome-ignore lint/suspicious/noArrayIndexKey: fixed lines of a placeholder

@@ -2,10 +2,11 @@
 // pauses and rate changes, as the journal records them (whichever process wrote them).
 import { Box, Text } from 'ink'
 import { memo } from 'react'
-import { cell, clockTime, rule } from '../format.js'
+import { cell, clockTime } from '../format.js'
 import type { Scroll } from '../interaction.js'
 import type { LogLine } from '../model.js'
 import { useLook } from '../theme.js'
+import { PanelTitle } from './title.js'
 
 export interface EventLogProps {
   /** In display order: the newest first. */
@@ -24,9 +25,7 @@ function EventLogView({ lines, height, width, scroll, title }: EventLogProps) {
   const shown = lines.slice(offset, offset + body)
   return (
     <Box flexDirection="column" width={width}>
-      <Text {...look('title')} wrap="truncate">
-        {rule(title ?? 'Events', width)}
-      </Text>
+      <PanelTitle title={title ?? 'Events'} width={width} />
       {shown.map((line, i) => {
         const selected = scroll !== undefined && offset + i === scroll.cursor
         return (

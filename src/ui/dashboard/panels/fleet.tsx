@@ -2,10 +2,11 @@
 // failures, and who paused it. Enter watches the selected one; the watched one is starred.
 import { Box, Text } from 'ink'
 import { memo } from 'react'
-import { bar, cell, clockTime, count, percent, rule } from '../format.js'
+import { bar, cell, clockTime, count, percent } from '../format.js'
 import type { Scroll } from '../interaction.js'
 import type { FleetEntry } from '../model.js'
 import { useLook } from '../theme.js'
+import { PanelTitle } from './title.js'
 
 export interface FleetPanelProps {
   /** In display order, after the view's filter. */
@@ -52,9 +53,7 @@ function FleetPanelView({ fleet, watchedId, scroll, height, width, now, filter }
   const title = `Migrations ${count(fleet.length)}${filter ? ` · filter "${filter}"` : ''} · Enter watches`
   return (
     <Box flexDirection="column" width={width}>
-      <Text {...look('title')} wrap="truncate">
-        {rule(title, width)}
-      </Text>
+      <PanelTitle title={title} width={width} />
       <Text {...look('header')} wrap="truncate">
         {row(['', 'ID', 'TO', 'STATE', 'PROGRESS', 'DONE/TOTAL', 'FAILED', 'UPDATED', 'TARGET'], target, width)}
       </Text>

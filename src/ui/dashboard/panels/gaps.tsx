@@ -2,9 +2,10 @@
 // first, with how many there were and the longest. A gap still open when its step ended is marked.
 import { Box, Text } from 'ink'
 import { memo } from 'react'
-import { cell, count, rule, shortDuration } from '../format.js'
+import { cell, count, shortDuration } from '../format.js'
 import type { GapsView } from '../model.js'
 import { useLook } from '../theme.js'
+import { PanelTitle } from './title.js'
 
 export interface GapsPanelProps {
   gaps: GapsView
@@ -20,9 +21,7 @@ function GapsPanelView({ gaps, height, width }: GapsPanelProps) {
   const durationWidth = 8
   return (
     <Box flexDirection="column" width={width}>
-      <Text {...look(gaps.count > 0 ? 'bad' : 'title')} wrap="truncate">
-        {rule(title, width)}
-      </Text>
+      <PanelTitle title={title} width={width} look={gaps.count > 0 ? 'bad' : 'title'} />
       {shown.map((gap, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: gaps of one app can share a start time
         <Text key={`${gap.at}-${gap.appName}-${i}`} {...look(gap.open ? 'bad' : 'warn')} wrap="truncate">

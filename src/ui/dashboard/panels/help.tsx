@@ -1,8 +1,9 @@
 // `?`: every key, in the groups k9s users expect.
 import { Box, Text } from 'ink'
 import { memo } from 'react'
-import { cell, rule } from '../format.js'
+import { cell } from '../format.js'
 import { useLook } from '../theme.js'
+import { PanelTitle } from './title.js'
 
 export interface HelpPanelProps {
   readonly: boolean
@@ -33,9 +34,7 @@ function HelpPanelView({ readonly, height, width }: HelpPanelProps) {
   const lines = HELP_LINES.slice(0, Math.max(0, height - 2))
   return (
     <Box flexDirection="column" width={width}>
-      <Text {...look('title')} wrap="truncate">
-        {rule('Help', width)}
-      </Text>
+      <PanelTitle title="Help" width={width} />
       {lines.map(([keys, what]) =>
         keys === '' ? (
           <Text key={what} {...look('header')} wrap="truncate">

@@ -2,9 +2,10 @@
 // the counts, and the pace now against the limit with a sparkline of the last few periods and the ETA.
 import { Box, Text } from 'ink'
 import { memo } from 'react'
-import { bar, cell, count, percent, rule, shortDuration, sparkline } from '../format.js'
+import { bar, cell, count, percent, shortDuration, sparkline } from '../format.js'
 import type { MigrationView } from '../model.js'
 import { useLook } from '../theme.js'
+import { PanelTitle } from './title.js'
 
 export const MIGRATION_HEIGHT = 5
 
@@ -18,9 +19,7 @@ function MigrationPanelView({ migration, width }: MigrationPanelProps) {
   if (!migration) {
     return (
       <Box flexDirection="column" width={width}>
-        <Text {...look('title')} wrap="truncate">
-          {rule('Migration', width)}
-        </Text>
+        <PanelTitle title="Migration" width={width} />
         <Text wrap="truncate">{cell('no migration for this target in the journal', width)}</Text>
         <Text {...look('dim')} wrap="truncate">
           {cell(':migrations lists every migration of the journal', width)}
@@ -62,9 +61,7 @@ function MigrationPanelView({ migration, width }: MigrationPanelProps) {
   const spark = sparkline(pace.spark.slice(pace.spark.length - sparkWidth), pace.sparkMax)
   return (
     <Box flexDirection="column" width={width}>
-      <Text {...look('title')} wrap="truncate">
-        {rule(`Migration ${migration.id} → ${migration.to}`, width)}
-      </Text>
+      <PanelTitle title={`Migration ${migration.id} → ${migration.to}`} width={width} />
       <Text wrap="truncate">
         <Text {...look(stateLook)}>{state}</Text>
         {cell(settings, Math.max(0, width - state.length))}
