@@ -45,6 +45,8 @@ prompt declined).`
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Rollback)
     const mode = outputMode(flags.json)
+    // Checked before anything is asked or stopped: a refused rollback changes nothing.
+    const rate = rateOption(flags.rate)
     const clock = new RealClock()
     await withRunnerJournal(flags, clock, async (journal) => {
       const migration = requireMigration(journal, args.id)
@@ -95,8 +97,7 @@ prompt declined).`
             ((s.state === 'done' || s.state === 'failed') && s.flipped),
         ).length
       const outcome = await runFollowed(runner, mode, {
-        work: () =>
-          runner.rollback({ verify: flags.verify, rate: rateOption(flags.rate), maxInFlight: flags['max-in-flight'] }),
+        work: () => runner.rollback({ verify: flags.verify, rate, maxInFlight: flags['max-in-flight'] }),
         about: { rollbackOf: goingBack },
         trap: interruptOnce,
       })

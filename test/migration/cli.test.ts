@@ -255,6 +255,12 @@ describe('cfctl rollback while a migration runs', () => {
     const admin = await theOperator()
     const { cli, id } = await aRunningMigration(admin, 'space-1')
 
+    // A malformed flag is refused before the forward run is touched.
+    const refused = await admin.run(['rollback', id.slice(-4), '--rate', 'fast', '--yes', '--json'])
+    expect(refused.code, refused.stderr).toBe(2)
+    expect(JSON.parse(refused.stdout).error.message).toMatch(/rate/)
+    expect(cli.lines.some((e) => e.type === 'aborted' || e.type === 'summary')).toBe(false)
+
     const rollback = await admin.run(['rollback', id.slice(-4), '--yes', '--json'])
 
     expect(rollback.code, rollback.stderr).toBe(0)
