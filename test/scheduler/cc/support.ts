@@ -1,11 +1,10 @@
 // Test support for the CC: a recording RuntimeBackend (the edge the CC talks to; the real engines are
 // tested on their own) and a harness that serves a real CC on 127.0.0.1:0 for plain-HTTP tests.
-import { randomUUID } from 'node:crypto'
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import type {
   AppSpec,
@@ -110,8 +109,8 @@ export interface FoundationOptions {
   attach?: boolean
 }
 
-/** The data file of each built-in seed, written once per test process. */
-const seededFiles = new Map<SeedSize, string>()
+/** The data file of each built-in seed, as bytes: seeded once per test process. */
+const seededFiles = new Map<SeedSize, Buffer>()
 
 /**
  * A store holding a built-in seed, as `seed(openStore(), size)` leaves one: a copy of a data file seeded once
@@ -120,27 +119,26 @@ const seededFiles = new Map<SeedSize, string>()
  * token-signing key and quota guid when it opens, so a token of one foundation is still refused by another.
  */
 function aSeededStore(size: SeedSize): { store: Store; remove: () => void } {
-  let file = seededFiles.get(size)
-  if (!file) {
-    const dir = mkdtempSync(join(tmpdir(), 'cfctl-cc-seed-'))
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
-    file = join(dir, `${size}.db`)
+  const dir = mkdtempSync(join(tmpdir(), 'cfctl-cc-'))
+  const file = join(dir, 'foundation.db')
+  let seeded = seededFiles.get(size)
+  if (!seeded) {
     const store = openStore({ path: file })
     seed(store, size)
     store.close()
     const db = new DatabaseSync(file)
     db.exec("DELETE FROM meta WHERE key IN ('token_signing_key', 'default_quota_definition_guid')")
     db.close()
-    seededFiles.set(size, file)
+    seeded = readFileSync(file)
+    seededFiles.set(size, seeded)
   }
-  const copy = join(dirname(file), `${randomUUID()}.db`)
-  copyFileSync(file, copy)
-  const store = openStore({ path: copy })
+  writeFileSync(file, seeded, { mode: 0o600 })
+  const store = openStore({ path: file })
   return {
     store,
     remove: () => {
       store.close()
-      for (const suffix of ['', '-wal', '-shm']) rmSync(`${copy}${suffix}`, { force: true })
+      rmSync(dir, { recursive: true, force: true })
     },
   }
 }
