@@ -78,3 +78,20 @@ export async function stop(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM')
   await closed
 }
+
+/** The API address a starting `cfctl server` prints (its `API:` line); rejects if it exits first. */
+export function apiUrlOf(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = ''
+    let err = ''
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8')
+      const found = /^API:\s+(\S+)/m.exec(out)
+      if (found) resolve(found[1]!)
+    })
+    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')))
+    child.once('close', (code) =>
+      reject(new Error(`cfctl server exited ${code} before its API: ${err.trim().slice(0, 500)}`)),
+    )
+  })
+}

@@ -1,9 +1,4 @@
-// The Diego engine at the size Diego's own BBS was benchmarked at: 1,000 cells and 250,000 ActualLRPs.
-//   engine.place_us_per_instance  the auctioneer placing 250,000 instances in batches (auction + BBS claims + rep boots)
-//   engine.converge_pass_ms       the pure converge() over 250,000 ActualLRPs with 1% missing and 1% extra
-//   engine.rss_mb_250k            RSS of `cfctl server` (bin/run.js, as a user starts it) holding 250,000 RUNNING
-//                                 ActualLRPs: a seed file of the same fleet, every app on Diego
-import type { ChildProcess } from 'node:child_process'
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -21,7 +16,7 @@ import {
 } from '../src/scheduler/diego/index.js'
 import { mulberry32 } from '../src/scheduler/random.js'
 import { RouteTable } from '../src/scheduler/routes.js'
-import { cannotMeasureRss, cfctlTree, rssMb, startCfctl, stop } from './cfctl-process.js'
+import { apiUrlOf, cannotMeasureRss, cfctlTree, rssMb, startCfctl, stop } from './cfctl-process.js'
 import { adminToken, gc, median, type Results, round, timeMs } from './lib.js'
 
 const CELLS = 1_000
@@ -353,22 +348,6 @@ async function untilSampleRunning(api: string, headers: Record<string, string>):
       await new Promise((resolve) => setTimeout(resolve, 250))
     }
   }
-}
-
-function apiUrlOf(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = ''
-    let err = ''
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8')
-      const found = /^API:\s+(\S+)/m.exec(out)
-      if (found) resolve(found[1]!)
-    })
-    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')))
-    child.once('close', (code) =>
-      reject(new Error(`cfctl server exited ${code} before its API: ${err.trim().slice(0, 500)}`)),
-    )
-  })
 }
 
 export async function residentSet(results: Results): Promise<void> {

@@ -5,11 +5,12 @@
 // The foundation places every seeded instance before its API listens (the DEA side as each app is desired,
 // Diego's in auction batches), so the API answering is the moment everything has its place; a sample of
 // started apps is checked after each timed run: none of their instances may be DOWN.
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { apiUrlOf } from './cfctl-process.js'
 import { median, type Results, round } from './lib.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -56,7 +57,7 @@ async function boot(seed: string, env: NodeJS.ProcessEnv): Promise<{ ms: number;
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   try {
-    const api = await apiUrl(child)
+    const api = await apiUrlOf(child)
     for (;;) {
       const res = await fetch(`${api}/v2/info`).catch(() => undefined)
       if (res?.status === 200) {
@@ -72,22 +73,6 @@ async function boot(seed: string, env: NodeJS.ProcessEnv): Promise<{ ms: number;
     child.kill('SIGTERM')
     if (child.exitCode === null) await new Promise((resolve) => child.once('close', resolve))
   }
-}
-
-function apiUrl(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = ''
-    let err = ''
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8')
-      const found = /^API:\s+(\S+)/m.exec(out)
-      if (found) resolve(found[1]!)
-    })
-    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')))
-    child.once('close', (code) =>
-      reject(new Error(`cfctl server exited ${code} before its API: ${err.trim().slice(0, 500)}`)),
-    )
-  })
 }
 
 /** Every instance of a sample of started apps is placed: STARTING or RUNNING, none DOWN. Answers how many apps. */
