@@ -292,6 +292,8 @@ export async function killAtRandom(options: {
   again: (first: StreamedCli) => string[]
   maxLines: number
   maxDelayMs: number
+  /** The line from which a run's kill point is counted; default the run's first line naming its migration. */
+  armedBy?: (line: Json) => boolean
 }): Promise<{ runs: KilledRun[]; kills: number; last: StreamedCli }> {
   const { home, random } = options
   const runs: KilledRun[] = []
@@ -302,9 +304,10 @@ export async function killAtRandom(options: {
     first ??= cli
     let killed = false
     if (kills < options.kills) {
-      const named = await cli.waitFor((line) => typeof line.migrationId === 'string')
+      const armed = options.armedBy ?? ((line: Json) => typeof line.migrationId === 'string')
+      const named = await cli.waitFor(armed)
       if (!named) throw new Error(`run ${attempt} never got going: ${cli.stderr}`)
-      const start = cli.lines.findIndex((line) => typeof line.migrationId === 'string')
+      const start = cli.lines.findIndex(armed)
       const k = 1 + Math.floor(random() * options.maxLines)
       await cli.waitFor((_, i) => i >= start + k - 1)
       await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * options.maxDelayMs)))
