@@ -112,6 +112,18 @@ function endsTransaction(sql: string): boolean {
   return verb === 'COMMIT' || (verb === 'ROLLBACK' && !/\bTO\b/i.test(sql))
 }
 
+/** The reply for a statement or batch that threw. */
+function failed(error: unknown, connection: boolean): PgReply {
+  return {
+    ok: false,
+    error: {
+      message: error instanceof Error ? error.message : String(error),
+      code: (error as { code?: string }).code,
+      connection,
+    },
+  }
+}
+
 async function executeBatch(batch: { sql: string; params: unknown[] }[]): Promise<PgReply> {
   const begins = batch.some((s) => /^\s*BEGIN\b/i.test(s.sql))
   const ends = batch.some((s) => endsTransaction(s.sql))
@@ -153,14 +165,7 @@ async function executeBatch(batch: { sql: string; params: unknown[] }[]): Promis
       inTransaction = false
       lostInTransaction = false
     } else if (connectionError && !active && inTransaction) lostInTransaction = true
-    return {
-      ok: false,
-      error: {
-        message: error instanceof Error ? error.message : String(error),
-        code: (error as { code?: string }).code,
-        connection: connectionError,
-      },
-    }
+    return failed(error, connectionError)
   }
 }
 
@@ -172,7 +177,7 @@ async function execute(request: PgRequest): Promise<PgReply> {
     // Only the end of the transaction clears it: a ROLLBACK ends it as asked; a COMMIT ends it failed, since
     // what it held is gone. A ROLLBACK TO a savepoint, or anything else, fails: a later COMMIT on a fresh
     // connection would otherwise "succeed" with none of the transaction's writes.
-    const ends = verb === 'COMMIT' || (verb === 'ROLLBACK' && !/\bTO\b/i.test(sql))
+    const ends = endsTransaction(sql)
     if (ends) {
       lostInTransaction = false
       inTransaction = false
@@ -188,7 +193,7 @@ async function execute(request: PgRequest): Promise<PgReply> {
     active = await connection()
     const result = await active.query(sql, request.params ?? [])
     if (verb === 'BEGIN') inTransaction = true
-    if (verb === 'COMMIT' || (verb === 'ROLLBACK' && !/\bTO\b/i.test(sql))) inTransaction = false
+    if (endsTransaction(sql)) inTransaction = false
     if (verb === 'COMMIT' && !Array.isArray(result) && result.command === 'ROLLBACK') {
       // As in a batch: a COMMIT answered ROLLBACK committed nothing.
       return {
@@ -208,14 +213,7 @@ async function execute(request: PgRequest): Promise<PgReply> {
     if (connectionError && active) drop(active)
     if (ends) lostInTransaction = false
     if (connectionError && !active && inTransaction) lostInTransaction = true
-    return {
-      ok: false,
-      error: {
-        message: error instanceof Error ? error.message : String(error),
-        code: (error as { code?: string }).code,
-        connection: connectionError,
-      },
-    }
+    return failed(error, connectionError)
   }
 }
 
