@@ -138,6 +138,7 @@ describe('cfctl migrate: refusals', () => {
 
     expect(result.code, result.stderr).toBe(1)
     expect(result.stderr).toContain(`migration ${running.id} is running against ${world.apiUrl}`)
+    expect(result.stderr).toContain(`its process exits when paused: cfctl migrations pause ${running.id}`)
     expect(result.stdout).not.toContain('Plan:')
     expect(rowsOf()).toEqual(before)
     expect(updatesOn('space-2')).toBe(0)
