@@ -503,17 +503,15 @@ export class DeaPool implements RuntimeBackend {
    * last advertisement is lost, as it was on NATS; the health manager notices the index missing later.
    */
   private place(record: DesiredRecord, index: number): void {
-    const choice = this.fleet.choose(record, this.random)
-    if (!choice.ok) {
-      this.notePlacementError(record.appGuid, index, choice.reason)
-      return
-    }
-    this.fleet.noteStartSent(choice.deaId, record.appGuid, record.memoryMb)
-    const dea = this.fleet.get(choice.deaId)
-    if (!dea?.alive) return
-    const outcome = this.fleet.startInstance(dea, record, index)
+    const outcome = this.fleet.place(
+      record,
+      index,
+      record.appKey ?? this.fleet.appKeys.keyOf(record.appGuid),
+      this.random,
+    )
     if (typeof outcome === 'string') this.notePlacementError(record.appGuid, index, outcome)
-    else this.placementErrors.get(record.appGuid)?.delete(index)
+    else if (outcome !== undefined && this.placementErrors.size > 0)
+      this.placementErrors.get(record.appGuid)?.delete(index)
   }
 
   private notePlacementError(appGuid: string, index: number, reason: string): void {
