@@ -226,8 +226,14 @@ export class DeaPool implements RuntimeBackend {
   desire(spec: AppSpec): void {
     validateAppSpec(spec)
     const record = this.remember(spec, this.clock.now())
+    const running = this.fleet.instancesOf(spec.appGuid)
+    // An app started for the first time (every app of a seed) has nothing running to look through.
+    if (running.length === 0) {
+      for (let index = 0; index < record.instances; index++) this.place(record, index)
+      return
+    }
     const taken = new Set<number>()
-    for (const instance of this.fleet.instancesOf(spec.appGuid)) {
+    for (const instance of running) {
       if (instance.version !== spec.version || this.fleet.get(instance.deaId)?.evacuating) continue
       taken.add(instance.index)
     }

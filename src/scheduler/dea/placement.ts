@@ -133,6 +133,9 @@ export function seededRandom(seed: number): () => number {
 /** Table positions per block of the index's second level, by default. */
 export const ADVERTISEMENT_BLOCK = 128
 
+/** How many of the last floors a placement tries before it searches for its own. */
+const RECENT_FLOORS = 4
+
 /**
  * The CC's advertisement table kept as an index, so that a placement makes chooseDea's very choice without
  * reading every advertisement. The owner mirrors every change of its table here: `set` after an advertisement
@@ -194,6 +197,15 @@ export class AdvertisementIndex {
   private zoneSize: number[] = []
   private blockSorted: Float64Array[] = []
   private blockSize: number[] = []
+  /**
+   * Per (block, zone): how many free memories are at least blockFloor, kept up by noteStart. A seed's placements
+   * draw above the same floor (the median) nineteen times in twenty, so the blocks are counted again only when
+   * the floor moves, not at every placement.
+   */
+  private blockAbove = new Int32Array(0)
+  private blockFloor = Number.NaN
+  /** The last floors drawn above, the latest first: the next placement's is almost always one of them. */
+  private readonly recentFloors: number[] = []
   // Scratch space reused by every placement.
   private appCount = new Int32Array(0)
   private candidates = new Int32Array(0)
@@ -202,6 +214,8 @@ export class AdvertisementIndex {
   private zoneHasCandidate = new Uint8Array(0)
   private zoneAtLeast = new Int32Array(0)
   private inZones = new Uint8Array(0)
+  /** Per block: the app's own DEAs in it that are in the set but are left out of the draw. */
+  private blockHolders = new Int32Array(0)
   /** Memories of the app's DEAs that are candidates of the chosen zones (they are left out of the set). */
   private excluded: number[] = []
 
@@ -265,6 +279,9 @@ export class AdvertisementIndex {
       const b = (this.position[slot]! / this.block) | 0
       const k = b * this.zoneIds.size + z
       resort(this.blockSorted[k]!, this.blockSize[k]!, before, memoryMb)
+      const floor = this.blockFloor
+      if (before >= floor && memoryMb < floor) this.blockAbove[k]!--
+      else if (before < floor && memoryMb >= floor) this.blockAbove[k]!++
     }
     this.bumped[slot] = 1
     if (this.addCount(appGuid, slot, 1)) {
@@ -458,35 +475,42 @@ export class AdvertisementIndex {
     if (!(draw >= 0 && draw < 1))
       throw new RangeError(`placement: random() must return a number in [0, 1), got ${draw}`)
     let wanted = Math.floor(draw * above)
-    // Whole blocks first, by binary search in their sorted memories; then the one block, in table order.
-    const blocks = Math.ceil(this.order.length / this.block)
-    for (let b = 0; b < blocks; b++) {
-      let inBlock = 0
-      for (let z = 0; z < zones; z++) {
-        if (!inZones[z]) continue
-        const k = b * zones + z
-        inBlock += this.blockSize[k]! - lowerBound(this.blockSorted[k]!, this.blockSize[k]!, floor)
-      }
-      if (inBlock === 0) continue
-      const end = Math.min(this.order.length, (b + 1) * this.block)
-      if (pairs !== undefined) {
-        for (let k = 0; k < pairs.length; k += 2) {
-          const slot = pairs[k]!
-          const at = this.position[slot]!
-          if (at >= b * this.block && at < end && inZones[zone[slot]!] && memory[slot]! >= floor) inBlock--
-        }
-      }
-      if (wanted >= inBlock) {
-        wanted -= inBlock
-        continue
-      }
-      for (let p = b * this.block; p < end; p++) {
-        const slot = this.order[p]!
-        if (!inZones[zone[slot]!] || memory[slot]! < floor || appCount[slot] !== 0) continue
-        if (wanted-- === 0) return slot
+    // Whole blocks first, by their counts above the floor (less the app's own DEAs); then the one block, in table
+    // order.
+    this.countBlocksAbove(floor)
+    const { blockAbove, blockHolders, position } = this
+    if (pairs !== undefined) {
+      for (let k = 0; k < pairs.length; k += 2) {
+        const slot = pairs[k]!
+        if (inZones[zone[slot]!] && memory[slot]! >= floor) blockHolders[(position[slot]! / this.block) | 0]!++
       }
     }
+    const blocks = Math.ceil(this.order.length / this.block)
+    let b = 0
+    for (; b < blocks; b++) {
+      let inBlock = -blockHolders[b]!
+      for (let z = 0; z < zones; z++) if (inZones[z]) inBlock += blockAbove[b * zones + z]!
+      if (wanted < inBlock) break
+      wanted -= inBlock
+    }
+    if (pairs !== undefined)
+      for (let k = 0; k < pairs.length; k += 2) blockHolders[(position[pairs[k]!]! / this.block) | 0] = 0
+    const end = Math.min(this.order.length, (b + 1) * this.block)
+    for (let p = b * this.block; p < end; p++) {
+      const slot = this.order[p]!
+      if (!inZones[zone[slot]!] || memory[slot]! < floor || appCount[slot] !== 0) continue
+      if (wanted-- === 0) return slot
+    }
     throw new Error('placement index: the drawn DEA is past the end of the table')
+  }
+
+  /** Counts, per (block, zone), the free memories at least `floor`, unless they are counted for it already. */
+  private countBlocksAbove(floor: number): void {
+    if (floor === this.blockFloor) return
+    const { blockAbove, blockSorted, blockSize } = this
+    for (let k = 0; k < blockAbove.length; k++)
+      blockAbove[k] = blockSize[k]! - lowerBound(blockSorted[k]!, blockSize[k]!, floor)
+    this.blockFloor = floor
   }
 
   /** How many free memories of the chosen zones, at least m, are below `value` (the excluded ones counted too). */
@@ -526,6 +550,35 @@ export class AdvertisementIndex {
   /** The k-th smallest (0-based) free memory of at least m in the chosen zones, less the excluded ones. */
   private kthInZones(m: number, k: number): number {
     const excluded = this.excluded.sort((a, b) => a - b)
+    const recent = this.recentFloors
+    for (let i = 0; i < recent.length; i++) {
+      const floor = recent[i]!
+      if (!this.isKthInZones(m, k, floor, excluded)) continue
+      if (i > 0) {
+        recent.splice(i, 1)
+        recent.unshift(floor)
+      }
+      return floor
+    }
+    const floor = this.searchKthInZones(m, k, excluded)
+    recent.unshift(floor)
+    if (recent.length > RECENT_FLOORS) recent.pop()
+    return floor
+  }
+
+  /** Whether `value` is the k-th smallest free memory of at least m in the chosen zones, less the excluded ones. */
+  private isKthInZones(m: number, k: number, value: number, excluded: readonly number[]): boolean {
+    if (value < m) return false
+    let excludedBelow = 0
+    while (excludedBelow < excluded.length && excluded[excludedBelow]! < value) excludedBelow++
+    if (this.countBelow(m, value) - excludedBelow > k) return false
+    let excludedUpTo = excludedBelow
+    while (excludedUpTo < excluded.length && excluded[excludedUpTo]! <= value) excludedUpTo++
+    return this.countBelow(m, nextAbove(value)) - excludedUpTo > k
+  }
+
+  /** kthInZones by binary search over the zones' sorted memories. */
+  private searchKthInZones(m: number, k: number, excluded: readonly number[]): number {
     let t = k
     for (;;) {
       const x = this.kthOfZones(m, t)
@@ -554,6 +607,9 @@ export class AdvertisementIndex {
     this.zoneSize = perZone.map((v) => v.length)
     this.blockSorted = perBlock.map(sortedOf)
     this.blockSize = perBlock.map((v) => v.length)
+    this.blockAbove = new Int32Array(blocks * zones)
+    this.blockFloor = Number.NaN
+    if (this.blockHolders.length < blocks) this.blockHolders = new Int32Array(blocks)
     this.sortedStale = false
   }
 

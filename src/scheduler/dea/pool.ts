@@ -476,18 +476,28 @@ export class DeaFleet {
   private bootWaiting(): void {
     const waiting = this.bootOnStart
     this.bootOnStart = []
-    const byDelay = new Map<number, { dea: Dea; instance: DeaInstance }[]>()
-    for (const instance of waiting) {
-      const dea = this.deas.get(instance.deaId)
-      if (!dea) continue
-      let due = byDelay.get(dea.bootMs)
-      if (!due) byDelay.set(dea.bootMs, (due = []))
-      due.push({ dea, instance })
+    if (waiting.length === 0) return
+    const delays = new Set<number>()
+    for (const dea of this.deas.values()) delays.add(dea.bootMs)
+    // Most often every DEA boots in the same time: one timer for the whole list, as it is.
+    const byDelay = new Map<number, DeaInstance[]>()
+    if (delays.size === 1) byDelay.set(delays.values().next().value!, waiting)
+    else {
+      for (const instance of waiting) {
+        const ms = this.deas.get(instance.deaId)?.bootMs
+        if (ms === undefined) continue
+        const due = byDelay.get(ms)
+        if (due) due.push(instance)
+        else byDelay.set(ms, [instance])
+      }
     }
     for (const [ms, due] of byDelay) {
       const timer = this.options.clock.after(ms, () => {
         this.bootTimers.delete(timer)
-        for (const { dea, instance } of due) this.finishBoot(dea, instance)
+        for (const instance of due) {
+          const dea = this.deas.get(instance.deaId)
+          if (dea) this.finishBoot(dea, instance)
+        }
       })
       this.bootTimers.add(timer)
     }
