@@ -203,7 +203,8 @@ export function formatInstanceGuid(id: number): string {
  * It is also the route source of its running instances (the route emitter registers it under its routes).
  */
 export class ActualGroup implements RouteSource {
-  readonly instances: (ActualLrp | undefined)[] = []
+  /** The ORDINARY record of each index (undefined where there is none); only the BBS changes it. */
+  instances: (ActualLrp | undefined)[] = []
   copies: ActualLrp[] | undefined = undefined
   desired: DesiredLrp | undefined = undefined
   /**
@@ -298,7 +299,7 @@ export class CellLrps implements Iterable<ActualLrp> {
 
 const NO_TASKS: ReadonlySet<Task> = new Set()
 /** Shared by every cell and DesiredLRP without placement tags. */
-const NO_TAGS: readonly string[] = Object.freeze([])
+export const NO_TAGS: readonly string[] = Object.freeze([])
 // Cells of one size share one (frozen) capacity record.
 const capacities = new Map<string, Readonly<Resources>>()
 
@@ -482,7 +483,6 @@ export function validateCellSpec(spec: CellSpec, defaultBootMs: number): Cell {
 }
 
 export class Bbs implements BbsView {
-  private readonly desiredByGuid = new Map<string, DesiredLrp>()
   private readonly groupByGuid = new Map<string, ActualGroup>()
   /** Process guids (desired or with records) of each app: an app has several while versions overlap. */
   // The group itself for an app's one process (nearly every app), an array while versions overlap: a Set of
@@ -501,11 +501,12 @@ export class Bbs implements BbsView {
   // ---- queries -------------------------------------------------------------------------------------
 
   desiredLrp(processGuid: string): DesiredLrp | undefined {
-    return this.desiredByGuid.get(processGuid)
+    return this.groupByGuid.get(processGuid)?.desired
   }
 
-  desiredLrps(): IterableIterator<DesiredLrp> {
-    return this.desiredByGuid.values()
+  /** Every DesiredLRP, from its group: a group is kept while its process is desired. */
+  *desiredLrps(): IterableIterator<DesiredLrp> {
+    for (const group of this.groupByGuid.values()) if (group.desired) yield group.desired
   }
 
   /** The app's current DesiredLRP (an app has at most one desired version at a time). */
@@ -594,8 +595,7 @@ export class Bbs implements BbsView {
   // ---- desired state -------------------------------------------------------------------------------
 
   desireLrp(desired: DesiredLrp): ActualGroup {
-    if (this.desiredByGuid.has(desired.processGuid)) throw new Error(`DesiredLRP ${desired.processGuid} already exists`)
-    this.desiredByGuid.set(desired.processGuid, desired)
+    if (this.desiredLrp(desired.processGuid)) throw new Error(`DesiredLRP ${desired.processGuid} already exists`)
     const group = this.ensureGroup(desired.processGuid, desired.appGuid)
     this.setDesired(group, desired)
     return group
@@ -605,7 +605,6 @@ export class Bbs implements BbsView {
   updateDesiredLrp(desired: DesiredLrp): void {
     const group = this.groupByGuid.get(desired.processGuid)
     if (!group?.desired) throw new Error(`DesiredLRP ${desired.processGuid} does not exist`)
-    this.desiredByGuid.set(desired.processGuid, desired)
     this.setDesired(group, desired)
   }
 
@@ -625,7 +624,6 @@ export class Bbs implements BbsView {
   /** Forgets the DesiredLRP; its records stay until someone retires them. */
   removeDesiredLrp(processGuid: string): void {
     const group = this.groupByGuid.get(processGuid)
-    this.desiredByGuid.delete(processGuid)
     if (!group) return
     group.desired = undefined
     this.forgetGroupIfEmpty(group)
@@ -668,6 +666,21 @@ export class Bbs implements BbsView {
     group.instances[index] = lrp
     this.enterState(lrp)
     return lrp
+  }
+
+  /**
+   * An UNCLAIMED record for every index of the group's DesiredLRP that has none. The group's array is then
+   * made exactly as long as its records: grown a push at a time it keeps up to 16 spare slots, 8 bytes each,
+   * which over 24,000 apps of a few instances each costs more than the arrays' records.
+   */
+  createMissing(group: ActualGroup, now: number): void {
+    const desired = group.desired
+    if (!desired) throw new Error(`cannot create ActualLRPs of ${group.processGuid}: no such DesiredLRP`)
+    const before = group.instances.length
+    for (let index = 0; index < desired.instances; index++) {
+      if (!group.instances[index]) this.createUnclaimed(group.processGuid, index, now)
+    }
+    if (group.instances.length > before) group.instances = group.instances.slice()
   }
 
   /** The auction's winner claims it: a container is reserved on the cell, and the instance is starting. */
