@@ -2,12 +2,12 @@
 // PRNG, so the same seed always yields the same orgs, spaces, apps and guids, or a seed FILE of the
 // operator's own. Both create the default users. Every app starts on the DEA (diego: false), the
 // starting point of a migration.
-import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 import type { BackendName } from '../backend.js'
 import { mulberry32 } from '../random.js'
 import { type AppLimits, DEFAULT_APP_DISK_MB, DEFAULT_APP_LIMITS, DEFAULT_APP_MEMORY_MB } from './app-limits.js'
+import { newGuid } from './guid.js'
 import { type OrgRole, Roles, type SpaceRole } from './roles.js'
 import { stagingFailedDescription } from './staging.js'
 import {
@@ -539,23 +539,29 @@ function fileFleet(path: string, defaultToDiego: boolean, limits: AppLimits): Fl
         })),
       })),
     })),
-    guid: () => randomUUID(),
+    guid: newGuid,
   }
 }
 
 /** A DNS label from a name, made unique among the hosts taken so far. */
 function uniqueHost(name: string, taken: Set<string>): string {
-  const base =
+  // Most names (every built-in one) are a label already: what the rewriting below would leave as it is.
+  const base = /^[a-z0-9](?:[a-z0-9-]{0,53}[a-z0-9])?$/.test(name) ? name : hostLabel(name)
+  let host = base
+  for (let n = 2; taken.has(host); n++) host = `${base}-${n}`
+  taken.add(host)
+  return host
+}
+
+function hostLabel(name: string): string {
+  return (
     name
       .toLowerCase()
       .replace(/[^a-z0-9-]+/g, '-')
       .replace(/^-+|-+$/g, '')
       .slice(0, 55)
       .replace(/-+$/, '') || 'app'
-  let host = base
-  for (let n = 2; taken.has(host); n++) host = `${base}-${n}`
-  taken.add(host)
-  return host
+  )
 }
 
 // ---- deterministic randomness ----

@@ -162,6 +162,48 @@ describe('the CC store', () => {
     reopened.close()
   })
 
+  it('keeps an in-memory store in its index alone: SQLite holds no second copy of the rows', () => {
+    const store = openStore()
+    const { space, domain } = aSpace(store)
+    anApp(store, space.guid, 'web', { host: 'web', domainGuid: domain.guid })
+    const tables = store.database.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()
+    const names = tables.map((t) => t.name)
+    for (const table of ['orgs', 'spaces', 'apps', 'routes', 'users']) expect(names).not.toContain(table)
+    expect(store.appByHostname('web.apps.test')?.name).toBe('web')
+  })
+
+  it('refuses a guid that is taken, in memory and on disk, and writes nothing', () => {
+    for (const store of [openStore(), openStore({ path: join(dir, 'cc.db') })]) {
+      const { org, space } = aSpace(store)
+      const app = anApp(store, space.guid, 'web')
+      expect(() => store.createOrg({ name: 'other', at: AT, guid: org.guid })).toThrow(StoreError)
+      expect(() => store.createSpace({ orgGuid: org.guid, name: 'qa', at: AT, guid: space.guid })).toThrow(
+        `space guid ${space.guid} is taken`,
+      )
+      const taken = { spaceGuid: space.guid, name: 'api', instances: 1, memoryMb: 256, diskMb: 1024, guid: app.guid }
+      expect(() => store.createApp({ ...taken, state: 'STOPPED', diego: false, at: AT })).toThrow(StoreError)
+      expect(store.orgs().map((o) => o.name)).toEqual(['acme'])
+      expect(store.spaces().map((s) => s.name)).toEqual(['dev'])
+      expect(store.apps().map((a) => a.name)).toEqual(['web'])
+      store.close()
+    }
+  })
+
+  it('numbers rows in memory as SQLite does: a rolled-back insert takes no id', () => {
+    for (const store of [openStore(), openStore({ path: join(dir, 'cc.db') })]) {
+      const { space } = aSpace(store)
+      const first = anApp(store, space.guid, 'a')
+      expect(() =>
+        store.transaction(() => {
+          anApp(store, space.guid, 'b')
+          throw new Error('boom')
+        }),
+      ).toThrow('boom')
+      expect(anApp(store, space.guid, 'c').id).toBe(first.id + 1)
+      store.close()
+    }
+  })
+
   it('gives an in-memory store its own signing key each time', () => {
     expect(openStore().signingKey.equals(openStore().signingKey)).toBe(false)
   })
