@@ -158,8 +158,8 @@ export class Auctioneer {
         const group = bbs.group(processGuid)
         const ids: string[] = []
         if (!group) return ids
-        for (const lrp of group.instances) if (lrp && lrp.cellId !== '') ids.push(lrp.cellId)
-        if (group.copies) for (const copy of group.copies) ids.push(copy.cellId)
+        for (const lrp of group.instances) if (lrp?.cell) ids.push(lrp.cell.id)
+        if (group.copies) for (const copy of group.copies) if (copy.cell) ids.push(copy.cell.id)
         return ids
       },
     }
@@ -171,7 +171,7 @@ export class Auctioneer {
       const lrp = start.record
       const cell = this.bbs.cell(cellId)!
       this.bbs.claim(lrp, cell, now, start.group)
-      this.rep.boot(lrp, cell)
+      this.rep.boot(lrp)
       this.hooks.lrpPlaced(lrp)
     }
     for (const { start, error } of results.failedLrps) {

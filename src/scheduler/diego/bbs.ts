@@ -30,32 +30,111 @@ export interface DesiredLrp {
   routes: readonly string[]
 }
 
+/** Diego's presences, by their code in an ActualLrp's flags (times 4). */
+const PRESENCES: readonly ActualLrpPresence[] = ['ORDINARY', 'EVACUATING', 'SUSPECT']
+const STATE_CODE: Readonly<Record<ActualLrpState, number>> = { UNCLAIMED: 0, CLAIMED: 1, RUNNING: 2, CRASHED: 3 }
+const PRESENCE_CODE: Readonly<Record<ActualLrpPresence, number>> = { ORDINARY: 0, EVACUATING: 4, SUSPECT: 8 }
+// The other bits of an ActualLrp's flags: whether it has notes, or a reservation of its own; the crash count
+// is kept above them, as a multiple of CRASH_UNIT.
+const HAS_NOTES = 16
+const OWN_RESERVATION = 32
+const LOW_BITS = 63
+const CRASH_UNIT = 64
+
+/** What a container reserves on its cell. */
+export interface Reservation {
+  readonly memoryMb: number
+  readonly diskMb: number
+}
+
+// What few records have is kept beside them rather than in a field of every record: the placement error and
+// the crash reason, and a reservation that differs from its process's current one (its DesiredLRP was resized
+// while it held a container).
+const notesOf = new WeakMap<ActualLrp, { placementError: string; crashReason: string }>()
+const reservationOf = new WeakMap<ActualLrp, Reservation>()
+
 /**
- * One ActualLRP record. Kept small and of one shape: 250,000 of them must fit comfortably in one process.
- * Times are ms on the engine's clock; an empty cellId or a zero instanceId means "none".
+ * One ActualLRP record. Kept small and of one shape: 250,000 of them must fit comfortably in one process, so
+ * a record has six fields (72 bytes) and derives the rest: its process guid from its group, its cell id from
+ * its cell, state, presence and crash count from one number, its reservation from its process's. Times are
+ * ms on the engine's clock; no cell or a zero instanceId means "none".
  */
 export class ActualLrp {
-  cellId = ''
+  /** The cell it holds a container on (the record is then in that cell's `lrps`), or undefined. */
+  cell: Cell | undefined = undefined
   instanceId = 0
-  crashCount = 0
-  /** What the container reserved on its cell, so that releasing it gives back exactly that. */
-  memoryMb = 0
-  diskMb = 0
-  /** Where the record sits in its cell's CellLrps, or -1. */
-  cellSlot = -1
+  /** The state's and the presence's codes, HAS_NOTES, OWN_RESERVATION, plus the crash count in CRASH_UNITs. */
+  private flags: number
   /** `since` as an offset from SINCE_BASE: a small integer V8 keeps in the field, where an epoch time is a boxed double. */
   private sinceOffset: number
-  /** The placement error and the crash reason: most records never have either, so they share one holder made on first use. */
-  private notes: { placementError: string; crashReason: string } | undefined = undefined
 
   constructor(
-    readonly processGuid: string,
+    /** The process it belongs to (a group with records is its process guid's current group). */
+    readonly group: ActualGroup,
     readonly index: number,
-    public state: ActualLrpState,
-    public presence: ActualLrpPresence,
+    state: ActualLrpState,
+    presence: ActualLrpPresence,
     since: number,
   ) {
+    this.flags = STATE_CODE[state] + PRESENCE_CODE[presence]
     this.sinceOffset = sinceOffsetOf(since)
+  }
+
+  get processGuid(): string {
+    return this.group.processGuid
+  }
+
+  // Bit operations see the flags modulo 2^32, so the low bits read right even for a crash count past 2^25;
+  // every change is plain arithmetic (no |=, which would cut the count to 32 bits).
+  get state(): ActualLrpState {
+    return ACTUAL_LRP_STATES[this.flags & 3]!
+  }
+
+  set state(state: ActualLrpState) {
+    this.flags = this.flags - (this.flags & 3) + STATE_CODE[state]
+  }
+
+  get presence(): ActualLrpPresence {
+    return PRESENCES[(this.flags & 12) >> 2]!
+  }
+
+  get crashCount(): number {
+    return Math.floor(this.flags / CRASH_UNIT)
+  }
+
+  set crashCount(count: number) {
+    this.flags = count * CRASH_UNIT + (this.flags & LOW_BITS)
+  }
+
+  get cellId(): string {
+    return this.cell === undefined ? '' : this.cell.id
+  }
+
+  /** What its container reserved on its cell (0 without one), so that releasing it gives back exactly that. */
+  get memoryMb(): number {
+    return this.cell === undefined ? 0 : this.reservation.memoryMb
+  }
+
+  get diskMb(): number {
+    return this.cell === undefined ? 0 : this.reservation.diskMb
+  }
+
+  /** The reservation its container holds (or would hold): its own when its process was resized meanwhile. */
+  get reservation(): Reservation {
+    return this.flags & OWN_RESERVATION ? reservationOf.get(this)! : this.group.reservation
+  }
+
+  /** Keeps this reservation whatever its process's becomes (the BBS: its process is being resized). */
+  keepReservation(reservation: Reservation): void {
+    reservationOf.set(this, reservation)
+    if (!(this.flags & OWN_RESERVATION)) this.flags += OWN_RESERVATION
+  }
+
+  /** Back to its process's reservation (the BBS: the record gave its container up). */
+  dropReservation(): void {
+    if (!(this.flags & OWN_RESERVATION)) return
+    reservationOf.delete(this)
+    this.flags -= OWN_RESERVATION
   }
 
   get since(): number {
@@ -67,21 +146,30 @@ export class ActualLrp {
   }
 
   get placementError(): string {
-    return this.notes?.placementError ?? ''
+    return this.flags & HAS_NOTES ? notesOf.get(this)!.placementError : ''
   }
 
   set placementError(error: string) {
-    if (this.notes) this.notes.placementError = error
-    else if (error !== '') this.notes = { placementError: error, crashReason: '' }
+    this.setNotes(error, this.crashReason)
   }
 
   get crashReason(): string {
-    return this.notes?.crashReason ?? ''
+    return this.flags & HAS_NOTES ? notesOf.get(this)!.crashReason : ''
   }
 
   set crashReason(reason: string) {
-    if (this.notes) this.notes.crashReason = reason
-    else if (reason !== '') this.notes = { placementError: '', crashReason: reason }
+    this.setNotes(this.placementError, reason)
+  }
+
+  private setNotes(placementError: string, crashReason: string): void {
+    if (placementError === '' && crashReason === '') {
+      if (!(this.flags & HAS_NOTES)) return
+      notesOf.delete(this)
+      this.flags -= HAS_NOTES
+      return
+    }
+    notesOf.set(this, { placementError, crashReason })
+    if (!(this.flags & HAS_NOTES)) this.flags += HAS_NOTES
   }
 
   get instanceGuid(): string {
@@ -99,6 +187,8 @@ function sinceOffsetOf(at: number): number {
   return at - sinceBase
 }
 
+const NO_RESERVATION: Reservation = Object.freeze({ memoryMb: 0, diskMb: 0 })
+
 const INSTANCE_GUID_PREFIX = 'd1e90000-0000-4000-8000-'
 
 /** Instance guids are formatted on demand from a counter: a string per record would cost more than the record. */
@@ -113,9 +203,15 @@ export function formatInstanceGuid(id: number): string {
  * It is also the route source of its running instances (the route emitter registers it under its routes).
  */
 export class ActualGroup implements RouteSource {
-  readonly instances: (ActualLrp | undefined)[] = []
+  /** The ORDINARY record of each index (undefined where there is none); only the BBS changes it. */
+  instances: (ActualLrp | undefined)[] = []
   copies: ActualLrp[] | undefined = undefined
   desired: DesiredLrp | undefined = undefined
+  /**
+   * What a container of this process reserves: its DesiredLRP's memory and disk (kept when the DesiredLRP goes,
+   * for the records still holding containers). A record claimed under other sizes keeps its own.
+   */
+  reservation: Reservation = NO_RESERVATION
   /** The routes running instances are registered under (the route emitter keeps this in step). */
   registeredRoutes: readonly string[] = []
   /** How many of its instances the route emitter counts as registered; the group is in the table while above 0. */
@@ -167,10 +263,10 @@ export interface CellSpec {
 }
 
 /**
- * The ActualLRPs holding a container on one cell. An array, with each record's position kept on the record:
- * adding and removing cost no hashing, and a record costs one slot here instead of a hash-set entry, which
- * at 250,000 records is the difference that shows. Removal moves the last record into the gap, so the order
- * is not the order of arrival; callers that change the cell while walking it walk a copy.
+ * The ActualLRPs holding a container on one cell, in an array: adding costs no hashing and a record costs one
+ * slot here instead of a hash-set entry, which at 250,000 records is the difference that shows. A cell holds
+ * at most its containers (250 by default), so removal finds the record by a scan and moves the last record
+ * into the gap: the order is not the order of arrival; callers that change the cell while walking it walk a copy.
  */
 export class CellLrps implements Iterable<ActualLrp> {
   private readonly records: ActualLrp[] = []
@@ -180,30 +276,41 @@ export class CellLrps implements Iterable<ActualLrp> {
   }
 
   has(lrp: ActualLrp): boolean {
-    return lrp.cellSlot >= 0 && this.records[lrp.cellSlot] === lrp
+    return this.records.includes(lrp)
   }
 
+  /** Adds a record that is not on the cell yet (the BBS adds each record once, as it takes a container). */
   add(lrp: ActualLrp): void {
-    if (this.has(lrp)) return
-    lrp.cellSlot = this.records.length
     this.records.push(lrp)
   }
 
   delete(lrp: ActualLrp): boolean {
-    if (!this.has(lrp)) return false
-    const at = lrp.cellSlot
+    const at = this.records.lastIndexOf(lrp)
+    if (at < 0) return false
     const last = this.records.pop()!
-    if (last !== lrp) {
-      this.records[at] = last
-      last.cellSlot = at
-    }
-    lrp.cellSlot = -1
+    if (last !== lrp) this.records[at] = last
     return true
   }
 
   [Symbol.iterator](): IterableIterator<ActualLrp> {
     return this.records.values()
   }
+}
+
+const NO_TASKS: ReadonlySet<Task> = new Set()
+/** Shared by every cell and DesiredLRP without placement tags. */
+export const NO_TAGS: readonly string[] = Object.freeze([])
+// Cells of one size share one (frozen) capacity record.
+const capacities = new Map<string, Readonly<Resources>>()
+
+function capacityOf(memoryMb: number, diskMb: number, containers: number): Readonly<Resources> {
+  const key = `${memoryMb}/${diskMb}/${containers}`
+  let capacity = capacities.get(key)
+  if (capacity === undefined) {
+    capacity = Object.freeze({ memoryMb, diskMb, containers })
+    capacities.set(key, capacity)
+  }
+  return capacity
 }
 
 export class Cell {
@@ -214,7 +321,8 @@ export class Cell {
   usedContainers = 0
   startingContainers = 0
   readonly lrps = new CellLrps()
-  readonly tasks = new Set<Task>()
+  // Made on a cell's first Task: most cells never run one, and thousands of empty sets add up.
+  private taskSet: Set<Task> | undefined = undefined
 
   constructor(
     readonly id: string,
@@ -243,6 +351,22 @@ export class Cell {
     if (!matchesRootfs(this.rootfsProviders, rootfs) || !matchesPlacementTags(this, placementTags)) return false
     this.acceptedRootfs = rootfs
     this.acceptedTags = placementTags
+    return true
+  }
+
+  /** The Tasks running on the cell. */
+  get tasks(): ReadonlySet<Task> {
+    return this.taskSet ?? NO_TASKS
+  }
+
+  addTask(task: Task): void {
+    if (this.taskSet === undefined) this.taskSet = new Set()
+    this.taskSet.add(task)
+  }
+
+  deleteTask(task: Task): boolean {
+    if (this.taskSet?.delete(task) !== true) return false
+    if (this.taskSet.size === 0) this.taskSet = undefined
     return true
   }
 
@@ -345,21 +469,20 @@ export function validateCellSpec(spec: CellSpec, defaultBootMs: number): Cell {
     if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === '')) {
       throw new TypeError(`${where}: ${name} must be a list of non-empty strings`)
     }
-    return [...value]
+    return value.length === 0 ? NO_TAGS : [...value]
   }
   return new Cell(
     spec.id,
     spec.zone,
-    { memoryMb: positive('memoryMb', spec.memoryMb), diskMb: positive('diskMb', spec.diskMb), containers },
+    capacityOf(positive('memoryMb', spec.memoryMb), positive('diskMb', spec.diskMb), containers),
     strings('rootfsProviders', spec.rootfsProviders, DEFAULT_ROOTFS_PROVIDERS),
-    strings('placementTags', spec.placementTags, []),
-    strings('optionalPlacementTags', spec.optionalPlacementTags, []),
+    strings('placementTags', spec.placementTags, NO_TAGS),
+    strings('optionalPlacementTags', spec.optionalPlacementTags, NO_TAGS),
     bootDelayMs,
   )
 }
 
 export class Bbs implements BbsView {
-  private readonly desiredByGuid = new Map<string, DesiredLrp>()
   private readonly groupByGuid = new Map<string, ActualGroup>()
   /** Process guids (desired or with records) of each app: an app has several while versions overlap. */
   // The group itself for an app's one process (nearly every app), an array while versions overlap: a Set of
@@ -378,11 +501,12 @@ export class Bbs implements BbsView {
   // ---- queries -------------------------------------------------------------------------------------
 
   desiredLrp(processGuid: string): DesiredLrp | undefined {
-    return this.desiredByGuid.get(processGuid)
+    return this.groupByGuid.get(processGuid)?.desired
   }
 
-  desiredLrps(): IterableIterator<DesiredLrp> {
-    return this.desiredByGuid.values()
+  /** Every DesiredLRP, from its group: a group is kept while its process is desired. */
+  *desiredLrps(): IterableIterator<DesiredLrp> {
+    for (const group of this.groupByGuid.values()) if (group.desired) yield group.desired
   }
 
   /** The app's current DesiredLRP (an app has at most one desired version at a time). */
@@ -463,16 +587,17 @@ export class Bbs implements BbsView {
   }
 
   private forgetCellIfEmpty(cell: Cell): void {
-    if (!cell.alive && cell.lrps.size === 0 && cell.tasks.size === 0) this.cellById.delete(cell.id)
+    if (!cell.alive && cell.lrps.size === 0 && cell.tasks.size === 0 && this.cellById.get(cell.id) === cell) {
+      this.cellById.delete(cell.id)
+    }
   }
 
   // ---- desired state -------------------------------------------------------------------------------
 
   desireLrp(desired: DesiredLrp): ActualGroup {
-    if (this.desiredByGuid.has(desired.processGuid)) throw new Error(`DesiredLRP ${desired.processGuid} already exists`)
-    this.desiredByGuid.set(desired.processGuid, desired)
+    if (this.desiredLrp(desired.processGuid)) throw new Error(`DesiredLRP ${desired.processGuid} already exists`)
     const group = this.ensureGroup(desired.processGuid, desired.appGuid)
-    group.desired = desired
+    this.setDesired(group, desired)
     return group
   }
 
@@ -480,14 +605,25 @@ export class Bbs implements BbsView {
   updateDesiredLrp(desired: DesiredLrp): void {
     const group = this.groupByGuid.get(desired.processGuid)
     if (!group?.desired) throw new Error(`DesiredLRP ${desired.processGuid} does not exist`)
-    this.desiredByGuid.set(desired.processGuid, desired)
+    this.setDesired(group, desired)
+  }
+
+  /**
+   * The group's DesiredLRP, and with it the reservation its claims make from now on. Records holding a
+   * container under other sizes keep theirs, so that releasing one gives back exactly what it took.
+   */
+  private setDesired(group: ActualGroup, desired: DesiredLrp): void {
+    const old = group.reservation
+    if (old.memoryMb !== desired.memoryMb || old.diskMb !== desired.diskMb) {
+      for (const lrp of group.records()) if (lrp.cell !== undefined && lrp.reservation === old) lrp.keepReservation(old)
+    }
     group.desired = desired
+    group.reservation = desired
   }
 
   /** Forgets the DesiredLRP; its records stay until someone retires them. */
   removeDesiredLrp(processGuid: string): void {
     const group = this.groupByGuid.get(processGuid)
-    this.desiredByGuid.delete(processGuid)
     if (!group) return
     group.desired = undefined
     this.forgetGroupIfEmpty(group)
@@ -525,11 +661,26 @@ export class Bbs implements BbsView {
     const group = this.groupByGuid.get(processGuid)
     if (!group?.desired) throw new Error(`cannot create ActualLRP ${processGuid}/${index}: no such DesiredLRP`)
     if (group.instances[index]) throw new Error(`ActualLRP ${processGuid}/${index} already exists`)
-    const lrp = new ActualLrp(processGuid, index, 'UNCLAIMED', 'ORDINARY', now)
+    const lrp = new ActualLrp(group, index, 'UNCLAIMED', 'ORDINARY', now)
     while (group.instances.length < index) group.instances.push(undefined)
     group.instances[index] = lrp
     this.enterState(lrp)
     return lrp
+  }
+
+  /**
+   * An UNCLAIMED record for every index of the group's DesiredLRP that has none. The group's array is then
+   * made exactly as long as its records: grown a push at a time it keeps up to 16 spare slots, 8 bytes each,
+   * which over 24,000 apps of a few instances each costs more than the arrays' records.
+   */
+  createMissing(group: ActualGroup, now: number): void {
+    const desired = group.desired
+    if (!desired) throw new Error(`cannot create ActualLRPs of ${group.processGuid}: no such DesiredLRP`)
+    const before = group.instances.length
+    for (let index = 0; index < desired.instances; index++) {
+      if (!group.instances[index]) this.createUnclaimed(group.processGuid, index, now)
+    }
+    if (group.instances.length > before) group.instances = group.instances.slice()
   }
 
   /** The auction's winner claims it: a container is reserved on the cell, and the instance is starting. */
@@ -550,11 +701,9 @@ export class Bbs implements BbsView {
     this.leaveState(lrp)
     lrp.state = 'CLAIMED'
     lrp.since = now
-    lrp.cellId = cell.id
     lrp.instanceId = this.nextInstanceId++
     lrp.placementError = ''
-    lrp.memoryMb = desired.memoryMb
-    lrp.diskMb = desired.diskMb
+    // An UNCLAIMED record holds no reservation of its own: it takes its DesiredLRP's (the group's).
     this.occupy(cell, lrp)
     cell.startingContainers++
     this.enterState(lrp)
@@ -569,13 +718,13 @@ export class Bbs implements BbsView {
   /** The rep reports the container running. Any EVACUATING or SUSPECT copy of this index has served its turn. */
   start(lrp: ActualLrp, now: number): void {
     this.expect(lrp, 'CLAIMED', 'start')
-    const cell = this.cellById.get(lrp.cellId)
-    if (cell) cell.startingContainers--
+    if (lrp.cell) lrp.cell.startingContainers--
     this.leaveState(lrp)
     lrp.state = 'RUNNING'
     lrp.since = now
     this.enterState(lrp)
-    const group = this.groupByGuid.get(lrp.processGuid)!
+    // expect() found it current, and a current record's group is its process's current group.
+    const group = lrp.group
     this.observer?.lrpRunning(group, lrp)
     for (const copy of [...(group.copies ?? [])]) if (copy.index === lrp.index) this.removeCopy(copy)
   }
@@ -647,17 +796,15 @@ export class Bbs implements BbsView {
 
   private splitOff(lrp: ActualLrp, presence: 'EVACUATING' | 'SUSPECT', now: number): ActualLrp {
     const group = this.groupByGuid.get(lrp.processGuid)!
-    const cell = this.cellById.get(lrp.cellId)
-    const copy = new ActualLrp(lrp.processGuid, lrp.index, 'RUNNING', presence, lrp.since)
-    copy.cellId = lrp.cellId
+    const cell = lrp.cell
+    const copy = new ActualLrp(group, lrp.index, 'RUNNING', presence, lrp.since)
     copy.instanceId = lrp.instanceId
     copy.crashCount = lrp.crashCount
-    copy.memoryMb = lrp.memoryMb
-    copy.diskMb = lrp.diskMb
+    if (lrp.reservation !== group.reservation) copy.keepReservation(lrp.reservation)
     // The copy takes over the container; the ordinary record holds nothing until it is claimed again.
-    if (cell) {
-      cell.lrps.delete(lrp)
+    if (cell?.lrps.delete(lrp)) {
       cell.lrps.add(copy)
+      copy.cell = cell
     }
     if (!group.copies) group.copies = []
     group.copies.push(copy)
@@ -665,10 +812,9 @@ export class Bbs implements BbsView {
     this.leaveState(lrp)
     lrp.state = 'UNCLAIMED'
     lrp.since = now
-    lrp.cellId = ''
+    lrp.cell = undefined
     lrp.instanceId = 0
-    lrp.memoryMb = 0
-    lrp.diskMb = 0
+    lrp.dropReservation()
     this.enterState(lrp)
     return copy
   }
@@ -711,7 +857,7 @@ export class Bbs implements BbsView {
     cell.usedMemoryMb += def.memoryMb
     cell.usedDiskMb += def.diskMb
     cell.usedContainers++
-    cell.tasks.add(task)
+    cell.addTask(task)
   }
 
   completeTask(task: Task, now: number, outcome: { failed: boolean; failureReason: string; result: string }): void {
@@ -719,7 +865,7 @@ export class Bbs implements BbsView {
       throw new Error(`task ${task.taskGuid} cannot complete: ${task.state}`)
     }
     const cell = task.cellId ? this.cellById.get(task.cellId) : undefined
-    if (cell?.tasks.delete(task)) {
+    if (cell?.deleteTask(task)) {
       cell.usedMemoryMb -= task.definition.memoryMb
       cell.usedDiskMb -= task.definition.diskMb
       cell.usedContainers--
@@ -750,19 +896,22 @@ export class Bbs implements BbsView {
   // ---- bookkeeping -----------------------------------------------------------------------------------
 
   private occupy(cell: Cell, lrp: ActualLrp): void {
-    cell.usedMemoryMb += lrp.memoryMb
-    cell.usedDiskMb += lrp.diskMb
+    const { memoryMb, diskMb } = lrp.reservation
+    cell.usedMemoryMb += memoryMb
+    cell.usedDiskMb += diskMb
     cell.usedContainers++
     cell.lrps.add(lrp)
+    lrp.cell = cell
   }
 
   /** Frees the record's container (if it holds one) and clears its instance. */
   private releaseContainer(lrp: ActualLrp): void {
-    if (lrp.cellId === '') return
-    const cell = this.cellById.get(lrp.cellId)
-    if (cell?.lrps.delete(lrp)) {
-      cell.usedMemoryMb -= lrp.memoryMb
-      cell.usedDiskMb -= lrp.diskMb
+    const cell = lrp.cell
+    if (cell === undefined) return
+    if (cell.lrps.delete(lrp)) {
+      const { memoryMb, diskMb } = lrp.reservation
+      cell.usedMemoryMb -= memoryMb
+      cell.usedDiskMb -= diskMb
       cell.usedContainers--
       if (lrp.state === 'CLAIMED') cell.startingContainers--
       this.forgetCellIfEmpty(cell)
@@ -770,10 +919,9 @@ export class Bbs implements BbsView {
     if (lrp.state === 'RUNNING' && lrp.presence === 'ORDINARY') {
       this.observer?.lrpNoLongerRunning(this.groupByGuid.get(lrp.processGuid)!, lrp)
     }
-    lrp.cellId = ''
+    lrp.cell = undefined
     lrp.instanceId = 0
-    lrp.memoryMb = 0
-    lrp.diskMb = 0
+    lrp.dropReservation()
   }
 
   private enterState(lrp: ActualLrp): void {

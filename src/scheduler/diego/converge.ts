@@ -3,7 +3,7 @@
 // Nothing here changes state or reads a clock; the converger shell applies the answers.
 
 import type { AppSpec } from '../backend.js'
-import type { ActualLrp, BbsView, DesiredLrp, Task } from './bbs.js'
+import { type ActualLrp, type BbsView, type DesiredLrp, NO_TAGS, type Task } from './bbs.js'
 import { type RestartPolicy, shouldRestart } from './restart-calculator.js'
 
 export interface ConvergeConfig {
@@ -140,7 +140,7 @@ export function desiredLrpFrom(spec: AppSpec): DesiredLrp {
     memoryMb: spec.memoryMb,
     diskMb: spec.diskMb,
     rootfs: spec.stack,
-    placementTags: [...(spec.placementTags ?? [])],
+    placementTags: spec.placementTags?.length ? [...spec.placementTags] : NO_TAGS,
     routes: [...spec.routes],
   }
 }

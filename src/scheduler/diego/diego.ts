@@ -510,9 +510,9 @@ export class Diego implements RuntimeBackend {
 
   private requestMissing(group: ActualGroup): void {
     const desired = group.desired!
-    const now = this.clock.now()
+    this.bbs.createMissing(group, this.clock.now())
     for (let index = 0; index < desired.instances; index++) {
-      const lrp = group.instances[index] ?? this.bbs.createUnclaimed(group.processGuid, index, now)
+      const lrp = group.instances[index]!
       if (lrp.state === 'UNCLAIMED') this.auctioneer.requestLrp(lrp)
     }
   }

@@ -4,7 +4,7 @@
 // holds, since a cell can vanish, drain or lose the instance before the timer fires.
 
 import type { Clock, Timer } from '../clock.js'
-import type { ActualLrp, Bbs, Cell, Task } from './bbs.js'
+import type { ActualLrp, Bbs, Task } from './bbs.js'
 
 export interface RepHooks {
   lrpRunning(lrp: ActualLrp): void
@@ -36,9 +36,9 @@ export class Rep {
   ) {}
 
   /** Starts the container of a freshly claimed instance; it reports RUNNING after the cell's boot delay. */
-  boot(lrp: ActualLrp, claimedOn?: Cell): void {
-    const cell = claimedOn?.id === lrp.cellId ? claimedOn : this.bbs.cell(lrp.cellId)
-    if (!cell) throw new Error(`cannot boot ${lrp.processGuid}/${lrp.index}: cell ${lrp.cellId} is unknown`)
+  boot(lrp: ActualLrp): void {
+    const cell = lrp.cell
+    if (!cell) throw new Error(`cannot boot ${lrp.processGuid}/${lrp.index}: it holds no container`)
     const due = this.clock.now() + cell.bootDelayMs
     let group = due === this.lastDue ? this.lastBoots : this.boots.get(due)
     if (group === undefined) {
