@@ -545,23 +545,17 @@ function fileFleet(path: string, defaultToDiego: boolean, limits: AppLimits): Fl
 
 /** A DNS label from a name, made unique among the hosts taken so far. */
 function uniqueHost(name: string, taken: Set<string>): string {
-  // Most names (every built-in one) are a label already: what the rewriting below would leave as it is.
-  const base = /^[a-z0-9](?:[a-z0-9-]{0,53}[a-z0-9])?$/.test(name) ? name : hostLabel(name)
-  let host = base
-  for (let n = 2; taken.has(host); n++) host = `${base}-${n}`
-  taken.add(host)
-  return host
-}
-
-function hostLabel(name: string): string {
-  return (
+  const base =
     name
       .toLowerCase()
       .replace(/[^a-z0-9-]+/g, '-')
       .replace(/^-+|-+$/g, '')
       .slice(0, 55)
       .replace(/-+$/, '') || 'app'
-  )
+  let host = base
+  for (let n = 2; taken.has(host); n++) host = `${base}-${n}`
+  taken.add(host)
+  return host
 }
 
 // ---- deterministic randomness ----

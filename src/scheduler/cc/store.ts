@@ -621,7 +621,7 @@ export class Store {
     if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(route.host)) {
       throw new StoreError(`route host "${route.host}" must be a lower-case DNS label`)
     }
-    const hostname = `${route.host}.${domain.name}`
+    const hostname = hostnameOf(route.host, domain.name)
     if (this.appGuidByHostname.has(hostname)) throw new StoreError(`route ${hostname} is taken`)
     const guid = route.guid ?? newGuid()
     const id = this.rows.insertRoute(guid, route.host, domain.id, appId)
@@ -720,7 +720,7 @@ export class Store {
         host: row.host,
         domainGuid: domain.guid,
         domainName: domain.name,
-        hostname: `${row.host}.${domain.name}`,
+        hostname: hostnameOf(row.host, domain.name),
       })
     }
     for (const row of stored.apps) {
@@ -805,6 +805,14 @@ function scryptAsync(password: string, salt: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) =>
     scrypt(password, salt, SCRYPT_KEYLEN, (error, key) => (error ? reject(error) : resolve(key))),
   )
+}
+
+/**
+ * `host.domain` as one flat string: joined, it would stay a rope of three strings (two 32-byte links per route)
+ * for as long as the route lives. Both parts are lower-case DNS labels, ASCII, which normalize() leaves as is.
+ */
+function hostnameOf(host: string, domain: string): string {
+  return `${host}.${domain}`.normalize()
 }
 
 function requireName(value: unknown, what: string): void {

@@ -173,9 +173,8 @@ export class AdvertisementIndex {
   private ads: Array<DeaAdvertisement | undefined> = []
   /** The counts each advertisement came with (their apps are listed in byApp). */
   private counts: Array<ReadonlyMap<string, number> | undefined> = []
-  /** Per slot: whether the CC bumped it since it was set, and the apps a bump listed that its counts did not have. */
+  /** Per slot: whether the CC bumped its advertisement since it was set (its apps are then its counts' now). */
   private bumped = new Uint8Array(0)
-  private bumpedApps: Array<string[] | undefined> = []
   /** Why the last chooseSlot found no DEA. */
   failure = ''
   private zone = new Int32Array(0)
@@ -249,13 +248,13 @@ export class AdvertisementIndex {
     this.earliest = Math.min(this.earliest, ad.expiresAt)
     this.leastDisk = Math.min(this.leastDisk, ad.availableDiskMb)
     this.boundsExact = false
-    this.ads[slot] = ad
     const counts = ad.appInstanceCounts
     if (this.counts[slot] !== counts || this.bumped[slot] === 1) {
       this.unlistCounts(slot)
       this.counts[slot] = counts
       for (const [appGuid, count] of counts) if (count !== 0) this.addCount(appGuid, slot, count)
     }
+    this.ads[slot] = ad
   }
 
   /** The advertisement stored on a slot (from chooseSlot). */
@@ -263,7 +262,11 @@ export class AdvertisementIndex {
     return this.ads[slot]
   }
 
-  /** After the CC's bump of an advertisement it holds (noteStartSent): one more instance of the app, less memory. */
+  /**
+   * After the CC's bump of an advertisement it holds (noteStartSent): one more instance of the app, less memory.
+   * The advertisement's own counts must say so too, as a KeptAdvertisement's do once bumped: when it is replaced
+   * or dropped, its apps are read from them.
+   */
   noteStart(ad: DeaAdvertisement, appGuid: string): void {
     const slot = this.slotOf.get(ad.deaId)
     if (slot !== undefined) this.noteStartAt(slot, ad.availableMemoryMb, appGuid)
@@ -284,11 +287,7 @@ export class AdvertisementIndex {
       else if (before < floor && memoryMb >= floor) this.blockAbove[k]!++
     }
     this.bumped[slot] = 1
-    if (this.addCount(appGuid, slot, 1)) {
-      const listed = this.bumpedApps[slot]
-      if (listed === undefined) this.bumpedApps[slot] = [appGuid]
-      else listed.push(appGuid)
-    }
+    this.addCount(appGuid, slot, 1)
   }
 
   delete(deaId: string): void {
@@ -686,30 +685,25 @@ export class AdvertisementIndex {
     return ok
   }
 
-  /** Adds to the app's count on a slot; answers whether the app had none there. */
-  private addCount(appGuid: string, slot: number, count: number): boolean {
+  private addCount(appGuid: string, slot: number, count: number): void {
     const pairs = this.byApp.get(appGuid)
     if (pairs === undefined) {
       this.byApp.set(appGuid, [slot, count])
-      return true
+      return
     }
     for (let k = 0; k < pairs.length; k += 2) {
       if (pairs[k] === slot) {
         pairs[k + 1]! += count
-        return false
+        return
       }
     }
     pairs.push(slot, count)
-    return true
   }
 
-  /** Takes every count of a slot out of byApp: those it was set with and those bumps added. */
+  /** Takes every count of a slot out of byApp: those it was set with and, once bumped, those of its counts now. */
   private unlistCounts(slot: number): void {
-    const counts = this.counts[slot]
+    const counts = this.bumped[slot] === 1 ? this.ads[slot]?.appInstanceCounts : this.counts[slot]
     if (counts !== undefined) for (const appGuid of counts.keys()) this.unlistCount(appGuid, slot)
-    const bumped = this.bumpedApps[slot]
-    if (bumped !== undefined) for (const appGuid of bumped) this.unlistCount(appGuid, slot)
-    this.bumpedApps[slot] = undefined
     this.bumped[slot] = 0
   }
 

@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { openStore, type Store, StoreError } from '../../../src/scheduler/cc/index.js'
 
@@ -202,6 +204,26 @@ describe('the CC store', () => {
       expect(anApp(store, space.guid, 'c').id).toBe(first.id + 1)
       store.close()
     }
+  })
+
+  it('holds an app with its route in under 1,000 bytes of heap, in memory', () => {
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    const store = openStore()
+    const { space, domain } = aSpace(store)
+    const spaces = Array.from({ length: 200 }, (_, i) =>
+      store.createSpace({ orgGuid: space.orgGuid, name: `s${i}`, at: AT }),
+    )
+    gc()
+    const before = process.memoryUsage().heapUsed
+    for (let i = 0; i < 10_000; i++) {
+      const name = `app-${i.toString(16).padStart(8, '0')}`
+      anApp(store, spaces[i % spaces.length]!.guid, name, { host: name, domainGuid: domain.guid })
+    }
+    gc()
+    const perApp = (process.memoryUsage().heapUsed - before) / store.apps().length
+    // About 800 now; a guid left as randomUUID()'s rope costs ~490 bytes, and each app has three.
+    expect(perApp).toBeLessThan(1_000)
   })
 
   it('gives an in-memory store its own signing key each time', () => {
