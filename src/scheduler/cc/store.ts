@@ -168,7 +168,7 @@ export function openStore(options: OpenStoreOptions = {}): Store {
 }
 
 // scrypt's cost (N = 2^14) is the node default; a login takes tens of milliseconds, off the hot path.
-const SCRYPT_KEYLEN = 32
+export const SCRYPT_KEYLEN = 32
 
 interface UserSecret {
   record: UserRecord
@@ -366,9 +366,11 @@ export class Store {
    * for its password, with a salt of its own), so a seed's users cost its boot nothing while it writes the
    * fleet. forgetPreparedSecrets() stops the worker and drops what no createUser took.
    */
-  prepareSecrets(passwords: readonly string[]): void {
+  prepareSecrets(passwords: readonly string[] | PreparedSecrets): void {
     this.preparedSecrets?.close()
-    this.preparedSecrets = new PreparedSecrets(passwords, SCRYPT_KEYLEN)
+    // Hashes begun before the store was open (PreparedSecrets of SCRYPT_KEYLEN bytes) are taken as they are.
+    this.preparedSecrets =
+      passwords instanceof PreparedSecrets ? passwords : new PreparedSecrets(passwords, SCRYPT_KEYLEN)
   }
 
   forgetPreparedSecrets(): void {

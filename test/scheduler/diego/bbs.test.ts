@@ -100,12 +100,11 @@ describe('Bbs', () => {
     expect([cell.usedMemoryMb, cell.usedDiskMb, cell.usedContainers]).toEqual([0, 0, 0])
   })
 
-  it('keeps state, presence, crash count and notes of a record apart, and a record at six fields', () => {
+  it('keeps state, presence, crash count and notes of a record apart, and reads one record through any of its handles', () => {
     const bbs = aBbs()
     const web = aDesiredLrp('web')
     bbs.desireLrp(web)
     const lrp = bbs.createUnclaimed(web.processGuid, 0, 0)
-    const fields = Object.keys(lrp).length
     bbs.failPlacement(lrp, 'no room')
     lrp.crashCount = 2 ** 40 + 3
     expect([lrp.state, lrp.presence, lrp.crashCount, lrp.placementError, lrp.crashReason]).toEqual([
@@ -118,14 +117,22 @@ describe('Bbs', () => {
     bbs.claim(lrp, bbs.cell('cell-1')!, 1)
     bbs.start(lrp, 2)
     bbs.crash(lrp, 3, 'boom', restartPolicy)
-    expect([lrp.state, lrp.crashCount, lrp.placementError, lrp.crashReason]).toEqual([
+    const again = bbs.actual(web.processGuid, 0)!
+    expect(again.is(lrp)).toBe(true)
+    expect([again.state, again.crashCount, again.placementError, again.crashReason, again.since]).toEqual([
       'CRASHED',
       2 ** 40 + 4,
       '',
       'boom',
+      3,
     ])
-    expect(fields).toBe(6)
-    expect(Object.keys(lrp)).toHaveLength(fields)
+    bbs.retire(again)
+    expect([lrp.exists, lrp.crashCount, lrp.cellId, lrp.processGuid, lrp.index]).toEqual([false, 0, '', '', -1])
+    // The slot is taken again by the next record; the old handle does not read or act on it.
+    const next = bbs.createUnclaimed(web.processGuid, 0, 4)
+    expect(next.slot).toBe(lrp.slot)
+    expect([next.is(lrp), lrp.exists, bbs.isCurrent(lrp), bbs.isCurrent(next)]).toEqual([false, false, false, true])
+    expect(() => bbs.retire(lrp)).toThrow(/not a current record/)
   })
 
   it('never starts a task twice', () => {
