@@ -6,6 +6,7 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['test/chaos/**/*.test.ts'],
+    globalSetup: ['test/support/temp-root.ts'],
     testTimeout: 180_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -9,6 +9,7 @@ export default defineConfig({
   test: {
     // The chaos suite (kills, outages, faults in real time) runs on its own: npm run test:chaos.
     exclude: [...configDefaults.exclude, 'test/chaos/**'],
+    globalSetup: ['test/support/temp-root.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -18,6 +18,13 @@ async function run() {
   // hence the dynamic import below.
   module.enableCompileCache?.()
 
+  // `cfctl server` seeds users whose password hashes take a while: a worker begins them now, while the CLI
+  // framework and the foundation load (dist/scheduler/secrets-ahead.js).
+  if (process.argv[2] === 'server') {
+    const { startSeedSecrets } = await import('../dist/scheduler/secrets-ahead.js')
+    startSeedSecrets(process.argv.slice(3))
+  }
+
   // The `execute` subpath rather than the `@oclif/core` barrel: the barrel also loads the parser, the
   // flag and arg builders and semver (for a Node version check the `engines` field already states),
   // which a command imports itself when it needs them.

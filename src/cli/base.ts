@@ -168,7 +168,7 @@ export function describeError(error: unknown): Problem | undefined {
   if (error instanceof LockHeldError)
     return {
       message: error.message,
-      hint: `watch it with: cfctl migrations show ${error.lock.migrationId}, or pause it: cfctl migrations pause ${error.lock.migrationId}`,
+      hint: `watch it with: cfctl migrations show ${error.lock.migrationId}; the target is free once that run ends (its process exits when paused: cfctl migrations pause ${error.lock.migrationId}, resumable later)`,
       exitCode: 1,
     }
   if (error instanceof JournalError) return { message: error.message, exitCode: 1 }

@@ -24,35 +24,36 @@ import {
 export type SignalTrap = (runner: MigrationRunner) => () => void
 
 /**
- * `cfctl migrate`: the first Ctrl-C (or SIGTERM) pauses the run once the apps in flight settle, the second
- * leaves at once (it stays resumable).
+ * The first Ctrl-C (or SIGTERM, as a supervisor or a CI runner stops a job) stops the run once the apps in flight
+ * settle; the second leaves at once. Either way the run stays resumable with `carryOn`.
  */
-export const pauseThenLeave: SignalTrap = (runner) => {
-  let interrupts = 0
-  const onSignal = () => {
-    interrupts++
-    if (interrupts === 1) {
-      process.stderr.write('\npausing: the apps in flight finish their step (Ctrl-C again to leave at once)\n')
-      runner.interrupt('interrupt')
-    } else {
-      process.stderr.write(`\nleaving now; carry on with: cfctl migrate --resume ${runner.migrationId}\n`)
-      process.exit(130)
+function stopThenLeave(carryOn: (migrationId: string) => string): SignalTrap {
+  return (runner) => {
+    let interrupts = 0
+    const onSignal = () => {
+      interrupts++
+      if (interrupts === 1) {
+        process.stderr.write('\npausing: the apps in flight finish their step (Ctrl-C again to leave at once)\n')
+        runner.interrupt('interrupt')
+      } else {
+        process.stderr.write(`\nleaving now; carry on with: ${carryOn(runner.migrationId)}\n`)
+        process.exit(130)
+      }
     }
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
-  return () => {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    return () => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
   }
 }
 
-/** `cfctl rollback`: the first Ctrl-C interrupts the run; a second one is Node's own (the process ends). */
-export const interruptOnce: SignalTrap = (runner) => {
-  const onSignal = () => runner.interrupt('interrupt')
-  process.once('SIGINT', onSignal)
-  return () => process.off('SIGINT', onSignal)
-}
+/** `cfctl migrate`: see stopThenLeave. */
+export const pauseThenLeave = stopThenLeave((id) => `cfctl migrate --resume ${id}`)
+
+/** `cfctl rollback`: the same; a stopped rollback goes on where it stopped when it is run again. */
+export const rollbackThenLeave = stopThenLeave((id) => `cfctl rollback ${id}`)
 
 /**
  * Follows a run on stderr (tty) or as JSON lines while `work` (a forward run unless given) goes on, with

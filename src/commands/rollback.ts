@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { CfctlCommand } from '../cli/base.js'
 import { journalFlag, migrationIdArg, operator, withRunnerJournal } from '../cli/journal.js'
-import { interruptOnce, rateOption, reportOutcome, runFollowed } from '../cli/migrate-run.js'
+import { rateOption, reportOutcome, rollbackThenLeave, runFollowed } from '../cli/migrate-run.js'
 import { outputMode } from '../cli/migration-output.js'
 import { confirm, interactive } from '../cli/prompt.js'
 import { RealClock } from '../clock.js'
@@ -20,8 +20,11 @@ While another cfctl runs the migration, or holds it paused, rollback takes over 
 does mid-rollout: that run is aborted (no new app starts; the apps in flight finish their step, and it
 exits 3), then the apps are taken back here.
 
+Ctrl-C or SIGTERM stops it once the apps in flight are back (exit 3); a second one leaves at once (exit 130).
+Either way, run it again to go on.
+
 Exit codes: 0 all back, 1 some could not be put back, 2 usage error, 3 interrupted or not started (the
-prompt declined).`
+prompt declined), 130 left at a second Ctrl-C.`
   static override examples = [
     '<%= config.bin %> rollback 20261123-111318-9093 --yes',
     '<%= config.bin %> rollback 20261123-111318-9093 --no-verify --yes',
@@ -99,7 +102,7 @@ prompt declined).`
       const outcome = await runFollowed(runner, mode, {
         work: () => runner.rollback({ verify: flags.verify, rate, maxInFlight: flags['max-in-flight'] }),
         about: { rollbackOf: goingBack },
-        trap: interruptOnce,
+        trap: rollbackThenLeave,
       })
       reportOutcome(this, outcome, mode, (_, code) =>
         code === 0 ? undefined : `run it again: cfctl rollback ${migration.id}`,

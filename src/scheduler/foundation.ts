@@ -32,6 +32,7 @@ import { Diego } from './diego/diego.js'
 import { boundedServer, type HttpLimits } from './http-limits.js'
 import { Router } from './router.js'
 import { RouteTable } from './routes.js'
+import { takeSeedSecrets } from './secrets-ahead.js'
 
 export interface FoundationOptions {
   /** Address to bind (default 127.0.0.1). */
@@ -201,7 +202,10 @@ export class Foundation {
         },
       })
       if (seedSource !== false) {
-        if (store.isEmpty()) store.prepareSecrets(seedPasswords(options.users))
+        if (store.isEmpty()) {
+          const passwords = seedPasswords(options.users)
+          store.prepareSecrets(takeSeedSecrets(passwords) ?? passwords)
+        }
         try {
           seedStore(cc, seedSource, options.users)
         } finally {

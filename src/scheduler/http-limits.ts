@@ -4,7 +4,12 @@
 // the limit is refused with 413 as soon as its Content-Length says so, without reading it (nginx's
 // client_max_body_size). A client that declares 10 GB and sends 10 bytes gets its 413 at once; one
 // that stalls mid-body gets its 408 when the request time is up. Neither holds a connection for long.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+
+// node:http through getBuiltinModule, not an ESM import: an ESM import reads every export of node:http, and
+// reading its WebSocket, CloseEvent and MessageEvent loads Node's bundled HTTP client (undici, with http2),
+// tens of milliseconds of every `cfctl server` start for classes the server never uses.
+const { createServer } = process.getBuiltinModule('node:http')
 
 export interface HttpLimits {
   /** The whole request (headers and body) must arrive within this (node's requestTimeout). */

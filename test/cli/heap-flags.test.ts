@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { HEAP_FLAGS, relaunchArgs } from '../../bin/heap-flags.js'
+import { childEnv, HEAP_FLAGS, relaunchArgs } from '../../bin/heap-flags.js'
 
 const probe = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'heap-probe.js')
 const runJs = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'run.js')
@@ -40,7 +40,7 @@ async function aFreePort(): Promise<number> {
 
 interface Ran {
   code: number | null
-  lines: { pid: number; execArgv: string[] }[]
+  lines: { pid: number; execArgv: string[]; mmapThreshold?: string | null }[]
   pid: number
 }
 
@@ -99,6 +99,22 @@ describe('the launcher of the long-running commands', () => {
     expect(ran.lines).toHaveLength(1)
     expect(ran.lines[0]!.pid).not.toBe(ran.pid)
     expect(ran.lines[0]!.execArgv).toEqual(HEAP_FLAGS)
+  })
+
+  it("starts the child with glibc's mmap threshold held at its default, unless the user set one", async () => {
+    const ran = await runProbe(['server', 'env'])
+    expect(ran.lines).toHaveLength(1)
+    expect(ran.lines[0]!.pid).not.toBe(ran.pid)
+    expect(ran.lines[0]!.mmapThreshold).toBe('131072')
+    const own = await runProbe(['server', 'env'], { MALLOC_MMAP_THRESHOLD_: '65536' })
+    expect(own.lines[0]!.mmapThreshold).toBe('65536')
+    expect(childEnv({ PATH: '/bin' })).toEqual({
+      PATH: '/bin',
+      MALLOC_MMAP_THRESHOLD_: '131072',
+      CFCTL_HEAP_FLAGS_SET: '1',
+    })
+    // Another command runs in the process the user started, as it was started.
+    expect((await runProbe(['apps', 'env'])).lines[0]!.mmapThreshold).toBeNull()
   })
 
   it('runs another command in the process itself, without the flags', async () => {

@@ -24,7 +24,7 @@ let world: WatchedFoundation
 
 beforeAll(async () => {
   // Two orgs' worth in one: each test below narrows to its own space, so that they do not share apps.
-  world = await WatchedFoundation.start({ seed: writeSeedFile(aTempDir(), { apps: 150 }), speed: 50 })
+  world = await WatchedFoundation.start({ seed: writeSeedFile(aTempDir(), { apps: 200 }), speed: 50 })
 }, 60_000)
 
 afterAll(async () => {
@@ -138,6 +138,7 @@ describe('cfctl migrate: refusals', () => {
 
     expect(result.code, result.stderr).toBe(1)
     expect(result.stderr).toContain(`migration ${running.id} is running against ${world.apiUrl}`)
+    expect(result.stderr).toContain(`its process exits when paused: cfctl migrations pause ${running.id}`)
     expect(result.stdout).not.toContain('Plan:')
     expect(rowsOf()).toEqual(before)
     expect(updatesOn('space-2')).toBe(0)
@@ -271,4 +272,43 @@ describe('cfctl rollback while a migration runs', () => {
     expect(cli.lines.at(-1)).toMatchObject({ type: 'summary', state: 'aborted' })
     for (const app of appsIn('space-1')) expect(app.diego, app.name).toBe(false)
   }, 60_000)
+})
+
+describe('cfctl rollback stopped by a signal', () => {
+  it('stops at SIGTERM once the apps in flight settle (exit 3), leaves at once at a second one (130), and goes on when run again', async () => {
+    const admin = await theOperator()
+    const { cli, id } = await aRunningMigration(admin, 'space-4')
+    // Enough moved apps that the rollback, at 2 a second, is still going when each signal comes.
+    expect(
+      await cli.waitFor((_, i) => cli.lines.slice(0, i + 1).filter((e) => e.type === 'step-verified').length >= 12),
+    ).toBe(true)
+    const rollbackArgs = ['rollback', id, '--rate', '2/sec', '--yes', '--json']
+
+    const first = new StreamedCli(admin, rollbackArgs)
+    expect(await first.waitFor((e) => e.type === 'step-rolled-back'), first.stderr).toBe(true)
+    first.child.kill('SIGTERM')
+    const stopped = await first.exited
+    expect(stopped.code, first.stderr).toBe(3)
+    expect(first.lines.at(-1)).toMatchObject({ type: 'summary', exitCode: 3 })
+    expect(first.lines.at(-1).steps.flipping + first.lines.at(-1).steps.verifying).toBe(0)
+    expect(first.stderr).toContain(`cfctl rollback ${id}`)
+    expect((await cli.exited).code, cli.stderr).toBe(3)
+
+    const second = new StreamedCli(admin, rollbackArgs)
+    expect(await second.waitFor((e) => e.type === 'step-rolling-back'), second.stderr).toBe(true)
+    second.child.kill('SIGTERM')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    second.child.kill('SIGTERM')
+    const left = await second.exited
+    expect(left.code, second.stderr).toBe(130)
+    expect(second.stderr).toContain(`leaving now; carry on with: cfctl rollback ${id}`)
+
+    const last = await admin.run(rollbackArgs)
+    expect(last.code, last.stderr).toBe(0)
+    expect(jsonLines(last.stdout).at(-1)).toMatchObject({ type: 'summary', state: 'rolled-back' })
+    for (const app of appsIn('space-4')) {
+      expect(app.diego, app.name).toBe(false)
+      expect(world.historyOf(app.guid).diegoChanges.length, app.name).toBeLessThanOrEqual(2)
+    }
+  }, 90_000)
 })

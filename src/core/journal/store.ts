@@ -85,12 +85,14 @@ export class SqliteStore implements SqlStore {
     this.location = path
     this.db = new DatabaseSync(path)
     try {
+      // Another cfctl (a `migrations pause` in a second terminal) may hold the write lock for a moment. Set
+      // first: switching a new file to WAL takes that lock too, and two cfctl starting on a fresh journal at
+      // once would otherwise have one fail at once with "database is locked".
+      this.db.exec('PRAGMA busy_timeout = 5000')
       if (path !== ':memory:') {
         this.db.exec('PRAGMA journal_mode = WAL')
         this.db.exec('PRAGMA synchronous = NORMAL')
       }
-      // Another cfctl (a `migrations pause` in a second terminal) may hold the write lock for a moment.
-      this.db.exec('PRAGMA busy_timeout = 5000')
       this.db.exec('PRAGMA foreign_keys = ON')
     } catch (error) {
       this.db.close()

@@ -14,6 +14,7 @@ import { CfError, UNKNOWN_ERROR_BODY } from './errors.js'
 import { type Actor, auditRequest, type EventLog, eventVisibility, getEventBody, listEventsBody } from './events.js'
 import { FeatureFlags, requireAppScaling } from './feature-flags.js'
 import { APP_FILTERS } from './filters.js'
+import { newGuid } from './guid.js'
 import { ListCache } from './list-cache.js'
 import { handleLoginInfo } from './login-info.js'
 import { updateOrgStatus } from './org-update.js'
@@ -353,7 +354,7 @@ class Api {
           healthCheckType: next.healthCheckType,
           enableSsh: next.enableSsh,
           ports: next.ports,
-          version: needsNewVersion(app, next, update) ? randomUUID() : app.version,
+          version: needsNewVersion(app, next, update) ? newGuid() : app.version,
         },
         now,
       )
@@ -447,7 +448,7 @@ class Api {
     const started = this.store.transaction(() => {
       const updated = this.store.updateApp(
         app.guid,
-        { state: 'STARTED', packageState: 'PENDING', version: randomUUID() },
+        { state: 'STARTED', packageState: 'PENDING', version: newGuid() },
         now,
       )
       this.events.recordAppEvent('audit.app.restage', updated, actorOf(principal), {}, now)

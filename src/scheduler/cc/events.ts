@@ -3,9 +3,9 @@
 // operator of a real CC audits the `diego` flag: `GET /v2/events?q=type:audit.app.update&q=actee:GUID`,
 // or `cf events APP`. Rows live in the store's SQLite file beside the apps (so a change and its event
 // commit together) and are mirrored in memory in (timestamp, id) order, with an index by actee.
-import { randomUUID } from 'node:crypto'
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
 import { CfError } from './errors.js'
+import { newGuid } from './guid.js'
 import {
   compileFilters,
   envelopeJson,
@@ -123,7 +123,7 @@ export class EventLog {
     at: number,
   ): EventRecord {
     return this.store.transaction(() => {
-      const guid = randomUUID()
+      const guid = newGuid()
       const json = JSON.stringify(metadata)
       const id = Number(
         this.insert.run(

@@ -2,12 +2,12 @@
 // PRNG, so the same seed always yields the same orgs, spaces, apps and guids, or a seed FILE of the
 // operator's own. Both create the default users. Every app starts on the DEA (diego: false), the
 // starting point of a migration.
-import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 import type { BackendName } from '../backend.js'
 import { mulberry32 } from '../random.js'
 import { type AppLimits, DEFAULT_APP_DISK_MB, DEFAULT_APP_LIMITS, DEFAULT_APP_MEMORY_MB } from './app-limits.js'
+import { newGuid } from './guid.js'
 import { type OrgRole, Roles, type SpaceRole } from './roles.js'
 import { stagingFailedDescription } from './staging.js'
 import {
@@ -539,7 +539,7 @@ function fileFleet(path: string, defaultToDiego: boolean, limits: AppLimits): Fl
         })),
       })),
     })),
-    guid: () => randomUUID(),
+    guid: newGuid,
   }
 }
 

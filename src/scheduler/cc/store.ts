@@ -1,13 +1,15 @@
 // The Cloud Controller's database: orgs, spaces, apps (with the `diego` column), routes, users and
-// their space developer roles, in SQLite through node:sqlite, either in memory or in a WAL-mode file
-// that survives a restart. Reads never touch SQLite: every row is mirrored in an in-memory index
-// (apps in id order, by guid, by space) that each write updates in step, inside the same transaction,
-// so a listing of 50,000 apps costs no query and no COUNT(*). Records are immutable: an update
+// their space developer roles, in an in-memory index (apps in id order, by guid, by space) that every read
+// uses, so a listing of 50,000 apps costs no query and no COUNT(*). With a data file, each write goes to
+// SQLite (node:sqlite, a WAL-mode file that survives a restart) in the same transaction that updates the
+// index, and the index is read back from it at open; in memory the index is the only copy (store-rows.ts). Records are immutable: an update
 // replaces the record, so anything cached per record (its serialized JSON) is invalidated by identity.
-import { randomBytes, randomUUID, scrypt, scryptSync, timingSafeEqual } from 'node:crypto'
+import { randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto'
 import { chmodSync, closeSync, existsSync, fchmodSync, openSync } from 'node:fs'
-import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import { DatabaseSync } from 'node:sqlite'
+import { newGuid } from './guid.js'
 import { PreparedSecrets } from './secrets.js'
+import { MemoryRows, SqliteRows, type StoreRows } from './store-rows.js'
 
 export type AppState = 'STARTED' | 'STOPPED'
 // CC 2.54's App::HEALTH_CHECK_TYPES is port, none and process; http came later and is kept for seeds.
@@ -165,41 +167,8 @@ export function openStore(options: OpenStoreOptions = {}): Store {
   return new Store(options.path ?? ':memory:')
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS stacks (
-  id INTEGER PRIMARY KEY, guid TEXT NOT NULL UNIQUE, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS domains (id INTEGER PRIMARY KEY, guid TEXT NOT NULL UNIQUE, name TEXT NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS orgs (
-  id INTEGER PRIMARY KEY, guid TEXT NOT NULL UNIQUE, name TEXT NOT NULL UNIQUE,
-  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS spaces (
-  id INTEGER PRIMARY KEY, guid TEXT NOT NULL UNIQUE, org_id INTEGER NOT NULL REFERENCES orgs(id), name TEXT NOT NULL,
-  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, UNIQUE (org_id, name));
-CREATE TABLE IF NOT EXISTS apps (
-  id INTEGER PRIMARY KEY, guid TEXT NOT NULL UNIQUE, space_id INTEGER NOT NULL REFERENCES spaces(id),
-  name TEXT NOT NULL, state TEXT NOT NULL CHECK (state IN ('STARTED', 'STOPPED')),
-  instances INTEGER NOT NULL CHECK (instances >= 0), memory INTEGER NOT NULL CHECK (memory > 0),
-  disk_quota INTEGER NOT NULL CHECK (disk_quota > 0), diego INTEGER NOT NULL CHECK (diego IN (0, 1)),
-  version TEXT NOT NULL, stack_id INTEGER NOT NULL REFERENCES stacks(id), health_check_type TEXT NOT NULL,
-  package_state TEXT NOT NULL, detected_buildpack TEXT, detected_start_command TEXT NOT NULL,
-  package_updated_at INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
-  enable_ssh INTEGER NOT NULL DEFAULT 1, ports TEXT, staging_failed_reason TEXT, staging_failed_description TEXT,
-  UNIQUE (space_id, name));
-CREATE TABLE IF NOT EXISTS routes (
-  id INTEGER PRIMARY KEY, guid TEXT NOT NULL UNIQUE, host TEXT NOT NULL, domain_id INTEGER NOT NULL REFERENCES domains(id),
-  app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE, UNIQUE (host, domain_id));
-CREATE INDEX IF NOT EXISTS routes_app ON routes (app_id);
-CREATE TABLE IF NOT EXISTS users (
-  id INTEGER PRIMARY KEY, guid TEXT NOT NULL UNIQUE, username TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
-  password_salt TEXT NOT NULL, admin INTEGER NOT NULL CHECK (admin IN (0, 1)), created_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS space_developers (
-  user_id INTEGER NOT NULL REFERENCES users(id), space_id INTEGER NOT NULL REFERENCES spaces(id),
-  PRIMARY KEY (user_id, space_id));
-`
-
 // scrypt's cost (N = 2^14) is the node default; a login takes tens of milliseconds, off the hot path.
-const SCRYPT_KEYLEN = 32
+export const SCRYPT_KEYLEN = 32
 
 interface UserSecret {
   record: UserRecord
@@ -210,9 +179,9 @@ interface UserSecret {
 export class Store {
   readonly path: string
   private readonly db: DatabaseSync
-  private readonly sql: Statements
+  private readonly rows: StoreRows
   /** Undo steps of the in-memory index for the transaction in progress; null outside one. */
-  private undo: (() => void)[] | null = null
+  private undo: UndoStep[] | null = null
   private generationCounter = 0
 
   private readonly orgList: OrgRecord[] = []
@@ -226,7 +195,8 @@ export class Store {
   private readonly appList: AppRecord[] = []
   private readonly appByGuid = new Map<string, AppRecord>()
   private readonly appsBySpace = new Map<string, AppRecord[]>()
-  private readonly appGuidBySpaceAndName = new Map<string, string>()
+  /** Per space, its apps by name (a key of space and name joined would be a string per app). */
+  private readonly appsBySpaceAndName = new Map<string, Map<string, AppRecord>>()
   private readonly appGuidByHostname = new Map<string, string>()
   private readonly userByGuid = new Map<string, UserSecret>()
   private readonly userByName = new Map<string, UserSecret>()
@@ -245,17 +215,14 @@ export class Store {
       this.db.exec('PRAGMA journal_mode = WAL')
       this.db.exec('PRAGMA synchronous = NORMAL')
     }
-    this.db.exec('PRAGMA foreign_keys = ON')
-    this.db.exec(SCHEMA)
-    addMissingColumns(this.db)
-    this.sql = prepareStatements(this.db)
+    this.rows = path === ':memory:' ? new MemoryRows() : new SqliteRows(this.db)
     this.signingKeyValue = Buffer.alloc(0)
     this.transaction(() => {
       this.signingKeyValue = Buffer.from(
-        this.metaOr('token_signing_key', () => randomBytes(32).toString('hex')),
+        this.rows.meta('token_signing_key', () => randomBytes(32).toString('hex')),
         'hex',
       )
-      this.quotaGuid = this.metaOr('default_quota_definition_guid', () => randomUUID())
+      this.quotaGuid = this.rows.meta('default_quota_definition_guid', () => newGuid())
       this.load()
       if (!this.stackByName(DEFAULT_STACK.name)) this.createStack(DEFAULT_STACK.name, DEFAULT_STACK.description)
       this.defaultStackGuid = this.stackByName(DEFAULT_STACK.name)!.guid
@@ -331,8 +298,7 @@ export class Store {
   }
 
   appNamed(spaceGuid: string, name: string): AppRecord | undefined {
-    const guid = this.appGuidBySpaceAndName.get(spaceAppKey(spaceGuid, name))
-    return guid === undefined ? undefined : this.appByGuid.get(guid)
+    return this.appsBySpaceAndName.get(spaceGuid)?.get(name)
   }
 
   /** The app that owns a route (`host.domain`), whatever its state. */
@@ -400,9 +366,11 @@ export class Store {
    * for its password, with a salt of its own), so a seed's users cost its boot nothing while it writes the
    * fleet. forgetPreparedSecrets() stops the worker and drops what no createUser took.
    */
-  prepareSecrets(passwords: readonly string[]): void {
+  prepareSecrets(passwords: readonly string[] | PreparedSecrets): void {
     this.preparedSecrets?.close()
-    this.preparedSecrets = new PreparedSecrets(passwords, SCRYPT_KEYLEN)
+    // Hashes begun before the store was open (PreparedSecrets of SCRYPT_KEYLEN bytes) are taken as they are.
+    this.preparedSecrets =
+      passwords instanceof PreparedSecrets ? passwords : new PreparedSecrets(passwords, SCRYPT_KEYLEN)
   }
 
   forgetPreparedSecrets(): void {
@@ -419,7 +387,8 @@ export class Store {
   transaction<T>(fn: () => T): T {
     if (this.undo) return fn()
     this.db.exec('BEGIN IMMEDIATE')
-    const undo: (() => void)[] = []
+    this.rows.begin()
+    const undo: UndoStep[] = []
     this.undo = undo
     try {
       const result = fn()
@@ -430,7 +399,12 @@ export class Store {
     } catch (error) {
       this.undo = null
       if (this.db.isTransaction) this.db.exec('ROLLBACK')
-      for (let i = undo.length - 1; i >= 0; i--) undo[i]!()
+      this.rows.rollback()
+      for (let i = undo.length - 1; i >= 0; i--) {
+        const step = undo[i]!
+        if (typeof step === 'function') step()
+        else this.unindexApp(step)
+      }
       throw error
     }
   }
@@ -439,8 +413,8 @@ export class Store {
     requireName(name, 'stack name')
     return this.transaction(() => {
       if (this.stackByName(name)) throw new StoreError(`stack "${name}" already exists`)
-      const guid = randomUUID()
-      const id = Number(this.sql.insertStack.run(guid, name, description).lastInsertRowid)
+      const guid = newGuid()
+      const id = this.rows.insertStack(guid, name, description)
       const stack: StackRecord = { id, guid, name, description }
       this.stackByGuid.set(guid, stack)
       this.onUndo(() => this.stackByGuid.delete(guid))
@@ -448,14 +422,15 @@ export class Store {
     })
   }
 
-  createDomain(name: string, guid: string = randomUUID()): DomainRecord {
+  createDomain(name: string, guid: string = newGuid()): DomainRecord {
     requireName(name, 'domain name')
     if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(name)) {
       throw new StoreError(`domain "${name}" is not a valid lower-case DNS name with at least two labels`)
     }
     return this.transaction(() => {
       if (this.domainByName(name)) throw new StoreError(`domain "${name}" already exists`)
-      const id = Number(this.sql.insertDomain.run(guid, name).lastInsertRowid)
+      this.requireNewGuid(this.domainByGuid, guid, 'domain')
+      const id = this.rows.insertDomain(guid, name)
       const domain: DomainRecord = { id, guid, name }
       this.domainByGuid.set(guid, domain)
       this.onUndo(() => this.domainByGuid.delete(guid))
@@ -467,8 +442,9 @@ export class Store {
     requireName(input.name, 'organization name')
     return this.transaction(() => {
       if (this.orgIdByName.has(input.name)) throw new StoreError(`organization "${input.name}" already exists`)
-      const guid = input.guid ?? randomUUID()
-      const id = Number(this.sql.insertOrg.run(guid, input.name, input.at, input.at).lastInsertRowid)
+      const guid = input.guid ?? newGuid()
+      this.requireNewGuid(this.orgByGuid, guid, 'organization')
+      const id = this.rows.insertOrg(guid, input.name, input.at)
       const org: OrgRecord = { id, guid, name: input.name, createdAt: input.at, updatedAt: input.at }
       this.indexOrg(org)
       this.onUndo(() => {
@@ -488,8 +464,9 @@ export class Store {
       if (this.spacesOfOrg(org.guid).some((s) => s.name === input.name)) {
         throw new StoreError(`space "${input.name}" already exists in organization "${org.name}"`)
       }
-      const guid = input.guid ?? randomUUID()
-      const id = Number(this.sql.insertSpace.run(guid, org.id, input.name, input.at, input.at).lastInsertRowid)
+      const guid = input.guid ?? newGuid()
+      this.requireNewGuid(this.spaceByGuid, guid, 'space')
+      const id = this.rows.insertSpace(guid, org.id, input.name, input.at)
       const space: SpaceRecord = {
         id,
         guid,
@@ -521,8 +498,12 @@ export class Store {
       }
       const stack = this.stackByGuid.get(input.stackGuid ?? this.defaultStackGuid)
       if (!stack) throw new StoreError(`stack ${input.stackGuid} does not exist`)
-      const guid = input.guid ?? randomUUID()
-      const app0 = {
+      const guid = input.guid ?? newGuid()
+      this.requireNewGuid(this.appByGuid, guid, 'app')
+      // One object, its id and routes filled in once written: no copy per app (a seed makes 50,000), and every
+      // field in the object itself.
+      const app: Mutable<AppRecord> = {
+        id: 0,
         guid,
         name: input.name,
         spaceGuid: space.guid,
@@ -532,7 +513,7 @@ export class Store {
         memoryMb: input.memoryMb,
         diskMb: input.diskMb,
         diego: input.diego,
-        version: input.version ?? randomUUID(),
+        version: input.version ?? newGuid(),
         stackGuid: stack.guid,
         stackName: stack.name,
         healthCheckType: input.healthCheckType ?? 'port',
@@ -546,35 +527,14 @@ export class Store {
         packageUpdatedAt: input.at,
         createdAt: input.at,
         updatedAt: input.at,
+        routes: EMPTY,
       }
-      const id = Number(
-        this.sql.insertApp.run(
-          app0.guid,
-          space.id,
-          app0.name,
-          app0.state,
-          app0.instances,
-          app0.memoryMb,
-          app0.diskMb,
-          app0.diego ? 1 : 0,
-          app0.version,
-          stack.id,
-          app0.healthCheckType,
-          app0.packageState,
-          app0.detectedBuildpack,
-          app0.detectedStartCommand,
-          app0.packageUpdatedAt,
-          app0.createdAt,
-          app0.updatedAt,
-          app0.enableSsh ? 1 : 0,
-          app0.stagingFailedReason,
-          app0.stagingFailedDescription,
-        ).lastInsertRowid,
-      )
-      const routes = (input.routes ?? []).map((r) => this.insertRoute(id, r))
-      const app: AppRecord = { id, ...app0, routes }
+      app.id = this.rows.insertApp(app, space.id, stack.id)
+      if (input.routes && input.routes.length > 0) app.routes = input.routes.map((r) => this.insertRoute(app.id, r))
       this.indexApp(app)
-      this.onUndo(() => this.unindexApp(app))
+      // The record itself is the step (unindex it): a seed writes 50,000 apps in one transaction, and a
+      // closure for each, kept until the commit, was a third of the seed's time in young-generation GC.
+      this.onUndo(app)
       return app
     })
   }
@@ -593,24 +553,7 @@ export class Store {
       if (after.name !== before.name && this.appNamed(after.spaceGuid, after.name)) {
         throw new StoreError(`app "${after.name}" already exists in this space`)
       }
-      this.sql.updateApp.run(
-        after.name,
-        after.state,
-        after.instances,
-        after.memoryMb,
-        after.diskMb,
-        after.diego ? 1 : 0,
-        after.version,
-        after.healthCheckType,
-        after.enableSsh ? 1 : 0,
-        after.ports === null ? null : JSON.stringify(after.ports),
-        after.packageState,
-        after.stagingFailedReason,
-        after.stagingFailedDescription,
-        after.packageUpdatedAt,
-        after.updatedAt,
-        before.id,
-      )
+      this.rows.updateApp(before.id, after)
       this.reindexApp(before, after)
       this.onUndo(() => this.reindexApp(after, before))
       return after
@@ -621,8 +564,7 @@ export class Store {
     return this.transaction(() => {
       const app = this.appByGuid.get(guid)
       if (!app) throw new StoreError(`app ${guid} does not exist`)
-      this.sql.deleteRoutesOfApp.run(app.id)
-      this.sql.deleteApp.run(app.id)
+      this.rows.deleteApp(app.id)
       this.unindexApp(app)
       this.onUndo(() => this.indexApp(app))
       return app
@@ -636,20 +578,12 @@ export class Store {
     }
     return this.transaction(() => {
       if (this.userByName.has(input.username)) throw new StoreError(`user "${input.username}" already exists`)
-      const guid = input.guid ?? randomUUID()
+      const guid = input.guid ?? newGuid()
+      this.requireNewGuid(this.userByGuid, guid, 'user')
       const prepared = this.preparedSecrets?.take(input.password)
       const salt = prepared?.salt ?? randomBytes(16)
       const hash = prepared?.hash ?? scryptSync(input.password, salt, SCRYPT_KEYLEN)
-      const id = Number(
-        this.sql.insertUser.run(
-          guid,
-          input.username,
-          hash.toString('hex'),
-          salt.toString('hex'),
-          input.admin ? 1 : 0,
-          input.at,
-        ).lastInsertRowid,
-      )
+      const id = this.rows.insertUser(guid, input.username, hash, salt, input.admin, input.at)
       const record: UserRecord = { id, guid, username: input.username, admin: input.admin, createdAt: input.at }
       const secret = { record, hash, salt }
       this.userByGuid.set(guid, secret)
@@ -670,7 +604,7 @@ export class Store {
       if (!space) throw new StoreError(`space ${spaceGuid} does not exist`)
       let spaces = this.developerSpaces.get(userGuid)
       if (spaces?.has(spaceGuid)) return
-      this.sql.insertDeveloper.run(user.record.id, space.id)
+      this.rows.insertDeveloper(user.record.id, space.id)
       if (!spaces) this.developerSpaces.set(userGuid, (spaces = new Set()))
       spaces.add(spaceGuid)
       this.onUndo(() => this.developerSpaces.get(userGuid)?.delete(spaceGuid))
@@ -679,17 +613,14 @@ export class Store {
 
   // ---- internals ----
 
-  private onUndo(step: () => void): void {
-    if (!this.undo) throw new Error('index change outside a transaction')
-    this.undo.push(step)
+  /** A guid a caller gave must be new (the data file's UNIQUE says so too; in memory this is the check). */
+  private requireNewGuid(index: ReadonlyMap<string, unknown>, guid: string, what: string): void {
+    if (index.has(guid)) throw new StoreError(`${what} guid ${guid} is taken`)
   }
 
-  private metaOr(key: string, create: () => string): string {
-    const row = this.sql.getMeta.get(key) as { value: string } | undefined
-    if (row) return row.value
-    const value = create()
-    this.sql.setMeta.run(key, value)
-    return value
+  private onUndo(step: UndoStep): void {
+    if (!this.undo) throw new Error('index change outside a transaction')
+    this.undo.push(step)
   }
 
   private insertRoute(appId: number, route: { host: string; domainGuid: string; guid?: string }): RouteRecord {
@@ -698,10 +629,10 @@ export class Store {
     if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(route.host)) {
       throw new StoreError(`route host "${route.host}" must be a lower-case DNS label`)
     }
-    const hostname = `${route.host}.${domain.name}`
+    const hostname = hostnameOf(route.host, domain.name)
     if (this.appGuidByHostname.has(hostname)) throw new StoreError(`route ${hostname} is taken`)
-    const guid = route.guid ?? randomUUID()
-    const id = Number(this.sql.insertRoute.run(guid, route.host, domain.id, appId).lastInsertRowid)
+    const guid = route.guid ?? newGuid()
+    const id = this.rows.insertRoute(guid, route.host, domain.id, appId)
     return { id, guid, host: route.host, domainGuid: domain.guid, domainName: domain.name, hostname }
   }
 
@@ -725,7 +656,9 @@ export class Store {
     let list = this.appsBySpace.get(app.spaceGuid)
     if (!list) this.appsBySpace.set(app.spaceGuid, (list = []))
     upsertById(list, app)
-    this.appGuidBySpaceAndName.set(spaceAppKey(app.spaceGuid, app.name), app.guid)
+    let byName = this.appsBySpaceAndName.get(app.spaceGuid)
+    if (!byName) this.appsBySpaceAndName.set(app.spaceGuid, (byName = new Map()))
+    byName.set(app.name, app)
     for (const route of app.routes) this.appGuidByHostname.set(route.hostname, app.guid)
   }
 
@@ -734,8 +667,9 @@ export class Store {
     upsertById(this.appList, after)
     this.appByGuid.set(after.guid, after)
     upsertById(this.appsBySpace.get(after.spaceGuid)!, after)
-    this.appGuidBySpaceAndName.delete(spaceAppKey(before.spaceGuid, before.name))
-    this.appGuidBySpaceAndName.set(spaceAppKey(after.spaceGuid, after.name), after.guid)
+    const byName = this.appsBySpaceAndName.get(after.spaceGuid)!
+    byName.delete(before.name)
+    byName.set(after.name, after)
   }
 
   private unindexApp(app: AppRecord): void {
@@ -743,20 +677,21 @@ export class Store {
     this.appByGuid.delete(app.guid)
     const list = this.appsBySpace.get(app.spaceGuid)
     if (list) removeById(list, app.id)
-    this.appGuidBySpaceAndName.delete(spaceAppKey(app.spaceGuid, app.name))
+    this.appsBySpaceAndName.get(app.spaceGuid)?.delete(app.name)
     for (const route of app.routes) this.appGuidByHostname.delete(route.hostname)
   }
 
   /** Reads every table into the in-memory index (once, at open). */
   private load(): void {
-    for (const row of rows<StackRow>(this.db, 'SELECT id, guid, name, description FROM stacks')) {
+    const stored = this.rows.stored()
+    for (const row of stored.stacks) {
       this.stackByGuid.set(row.guid, { id: row.id, guid: row.guid, name: row.name, description: row.description })
     }
-    for (const row of rows<DomainRow>(this.db, 'SELECT id, guid, name FROM domains')) {
+    for (const row of stored.domains) {
       this.domainByGuid.set(row.guid, { id: row.id, guid: row.guid, name: row.name })
     }
     const orgById = new Map<number, OrgRecord>()
-    for (const row of rows<OrgRow>(this.db, 'SELECT * FROM orgs ORDER BY id')) {
+    for (const row of stored.orgs) {
       const org: OrgRecord = {
         id: row.id,
         guid: row.guid,
@@ -768,7 +703,7 @@ export class Store {
       this.indexOrg(org)
     }
     const spaceById = new Map<number, SpaceRecord>()
-    for (const row of rows<SpaceRow>(this.db, 'SELECT * FROM spaces ORDER BY id')) {
+    for (const row of stored.spaces) {
       const space: SpaceRecord = {
         id: row.id,
         guid: row.guid,
@@ -783,7 +718,7 @@ export class Store {
     const stackById = new Map([...this.stackByGuid.values()].map((s) => [s.id, s]))
     const domainById = new Map([...this.domainByGuid.values()].map((d) => [d.id, d]))
     const routesByApp = new Map<number, RouteRecord[]>()
-    for (const row of rows<RouteRow>(this.db, 'SELECT * FROM routes ORDER BY id')) {
+    for (const row of stored.routes) {
       const domain = domainById.get(row.domain_id)!
       let list = routesByApp.get(row.app_id)
       if (!list) routesByApp.set(row.app_id, (list = []))
@@ -793,10 +728,10 @@ export class Store {
         host: row.host,
         domainGuid: domain.guid,
         domainName: domain.name,
-        hostname: `${row.host}.${domain.name}`,
+        hostname: hostnameOf(row.host, domain.name),
       })
     }
-    for (const row of rows<AppRow>(this.db, 'SELECT * FROM apps ORDER BY id')) {
+    for (const row of stored.apps) {
       const space = spaceById.get(row.space_id)!
       const stack = stackById.get(row.stack_id)!
       this.indexApp({
@@ -828,7 +763,7 @@ export class Store {
       })
     }
     const userById = new Map<number, UserSecret>()
-    for (const row of rows<UserRow>(this.db, 'SELECT * FROM users ORDER BY id')) {
+    for (const row of stored.users) {
       const record: UserRecord = {
         id: row.id,
         guid: row.guid,
@@ -845,7 +780,7 @@ export class Store {
       this.userByGuid.set(record.guid, secret)
       this.userByName.set(record.username, secret)
     }
-    for (const row of rows<DeveloperRow>(this.db, 'SELECT user_id, space_id FROM space_developers')) {
+    for (const row of stored.developers) {
       const userGuid = userById.get(row.user_id)!.record.guid
       let spaces = this.developerSpaces.get(userGuid)
       if (!spaces) this.developerSpaces.set(userGuid, (spaces = new Set()))
@@ -854,140 +789,13 @@ export class Store {
   }
 }
 
-interface Statements {
-  getMeta: StatementSync
-  setMeta: StatementSync
-  insertStack: StatementSync
-  insertDomain: StatementSync
-  insertOrg: StatementSync
-  insertSpace: StatementSync
-  insertApp: StatementSync
-  updateApp: StatementSync
-  deleteApp: StatementSync
-  insertRoute: StatementSync
-  deleteRoutesOfApp: StatementSync
-  insertUser: StatementSync
-  insertDeveloper: StatementSync
-}
-
-function prepareStatements(db: DatabaseSync): Statements {
-  return {
-    getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
-    setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)'),
-    insertStack: db.prepare('INSERT INTO stacks (guid, name, description) VALUES (?, ?, ?)'),
-    insertDomain: db.prepare('INSERT INTO domains (guid, name) VALUES (?, ?)'),
-    insertOrg: db.prepare('INSERT INTO orgs (guid, name, created_at, updated_at) VALUES (?, ?, ?, ?)'),
-    insertSpace: db.prepare('INSERT INTO spaces (guid, org_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)'),
-    insertApp: db.prepare(
-      `INSERT INTO apps (guid, space_id, name, state, instances, memory, disk_quota, diego, version, stack_id,
-        health_check_type, package_state, detected_buildpack, detected_start_command, package_updated_at,
-        created_at, updated_at, enable_ssh, staging_failed_reason, staging_failed_description)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    updateApp: db.prepare(
-      `UPDATE apps SET name = ?, state = ?, instances = ?, memory = ?, disk_quota = ?, diego = ?, version = ?,
-        health_check_type = ?, enable_ssh = ?, ports = ?, package_state = ?, staging_failed_reason = ?,
-        staging_failed_description = ?, package_updated_at = ?, updated_at = ? WHERE id = ?`,
-    ),
-    deleteApp: db.prepare('DELETE FROM apps WHERE id = ?'),
-    insertRoute: db.prepare('INSERT INTO routes (guid, host, domain_id, app_id) VALUES (?, ?, ?, ?)'),
-    deleteRoutesOfApp: db.prepare('DELETE FROM routes WHERE app_id = ?'),
-    insertUser: db.prepare(
-      'INSERT INTO users (guid, username, password_hash, password_salt, admin, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
-    insertDeveloper: db.prepare('INSERT INTO space_developers (user_id, space_id) VALUES (?, ?)'),
-  }
-}
-
-interface StackRow {
-  id: number
-  guid: string
-  name: string
-  description: string
-}
-interface DomainRow {
-  id: number
-  guid: string
-  name: string
-}
-interface OrgRow {
-  id: number
-  guid: string
-  name: string
-  created_at: number
-  updated_at: number
-}
-interface SpaceRow extends OrgRow {
-  org_id: number
-}
-interface RouteRow {
-  id: number
-  guid: string
-  host: string
-  domain_id: number
-  app_id: number
-}
-interface AppRow {
-  id: number
-  guid: string
-  space_id: number
-  name: string
-  state: string
-  instances: number
-  memory: number
-  disk_quota: number
-  diego: number
-  version: string
-  stack_id: number
-  health_check_type: string
-  package_state: string
-  detected_buildpack: string | null
-  detected_start_command: string
-  package_updated_at: number
-  created_at: number
-  updated_at: number
-  enable_ssh: number
-  ports: string | null
-  staging_failed_reason: string | null
-  staging_failed_description: string | null
-}
-interface UserRow {
-  id: number
-  guid: string
-  username: string
-  password_hash: string
-  password_salt: string
-  admin: number
-  created_at: number
-}
-interface DeveloperRow {
-  user_id: number
-  space_id: number
-}
+/** A function to run, or an app this transaction created, to take out of the index. */
+type UndoStep = (() => void) | AppRecord
 
 const EMPTY: readonly never[] = Object.freeze([])
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 const EMPTY_SET: ReadonlySet<string> = new Set()
 const DUMMY_SALT = randomBytes(16)
-
-/** Columns added to `apps` after its first release: a data file from then gets them, with their defaults. */
-const LATER_APP_COLUMNS: ReadonlyArray<[string, string]> = [
-  ['enable_ssh', 'INTEGER NOT NULL DEFAULT 1'],
-  ['ports', 'TEXT'],
-  ['staging_failed_reason', 'TEXT'],
-  ['staging_failed_description', 'TEXT'],
-]
-
-function addMissingColumns(db: DatabaseSync): void {
-  const present = new Set(rows<{ name: string }>(db, 'PRAGMA table_info(apps)').map((c) => c.name))
-  for (const [name, type] of LATER_APP_COLUMNS) {
-    if (!present.has(name)) db.exec(`ALTER TABLE apps ADD COLUMN ${name} ${type}`)
-  }
-}
-
-/** The rows of a query, typed as the caller's row shape (node:sqlite hands back plain records). */
-function rows<T>(db: DatabaseSync, sql: string): T[] {
-  return db.prepare(sql).all() as unknown as T[]
-}
 
 /**
  * The file holds the token-signing key and password hashes: whoever reads it can mint an admin token.
@@ -1010,8 +818,12 @@ function scryptAsync(password: string, salt: Buffer): Promise<Buffer> {
   )
 }
 
-function spaceAppKey(spaceGuid: string, name: string): string {
-  return `${spaceGuid}\u0000${name}`
+/**
+ * `host.domain` as one flat string: joined, it would stay a rope of three strings (two 32-byte links per route)
+ * for as long as the route lives. Both parts are lower-case DNS labels, ASCII, which normalize() leaves as is.
+ */
+function hostnameOf(host: string, domain: string): string {
+  return `${host}.${domain}`.normalize()
 }
 
 function requireName(value: unknown, what: string): void {

@@ -226,8 +226,14 @@ export class DeaPool implements RuntimeBackend {
   desire(spec: AppSpec): void {
     validateAppSpec(spec)
     const record = this.remember(spec, this.clock.now())
+    const running = this.fleet.instancesOf(spec.appGuid)
+    // An app started for the first time (every app of a seed) has nothing running to look through.
+    if (running.length === 0) {
+      for (let index = 0; index < record.instances; index++) this.place(record, index)
+      return
+    }
     const taken = new Set<number>()
-    for (const instance of this.fleet.instancesOf(spec.appGuid)) {
+    for (const instance of running) {
       if (instance.version !== spec.version || this.fleet.get(instance.deaId)?.evacuating) continue
       taken.add(instance.index)
     }
@@ -503,17 +509,15 @@ export class DeaPool implements RuntimeBackend {
    * last advertisement is lost, as it was on NATS; the health manager notices the index missing later.
    */
   private place(record: DesiredRecord, index: number): void {
-    const choice = this.fleet.choose(record, this.random)
-    if (!choice.ok) {
-      this.notePlacementError(record.appGuid, index, choice.reason)
-      return
-    }
-    this.fleet.noteStartSent(choice.deaId, record.appGuid, record.memoryMb)
-    const dea = this.fleet.get(choice.deaId)
-    if (!dea?.alive) return
-    const outcome = this.fleet.startInstance(dea, record, index)
+    const outcome = this.fleet.place(
+      record,
+      index,
+      record.appKey ?? this.fleet.appKeys.keyOf(record.appGuid),
+      this.random,
+    )
     if (typeof outcome === 'string') this.notePlacementError(record.appGuid, index, outcome)
-    else this.placementErrors.get(record.appGuid)?.delete(index)
+    else if (outcome !== undefined && this.placementErrors.size > 0)
+      this.placementErrors.get(record.appGuid)?.delete(index)
   }
 
   private notePlacementError(appGuid: string, index: number, reason: string): void {

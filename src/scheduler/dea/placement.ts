@@ -16,11 +16,9 @@ export interface DeaAdvertisement {
   availableDiskMb: number
   /**
    * STARTING and RUNNING instances per app guid, as advertised and then bumped by the CC's own starts. The
-   * DEA hands the same map to every advertisement until its counts change: copy it before a bump.
+   * DEA hands the same map to every advertisement until its counts change: a bump goes to a copy.
    */
-  appInstanceCounts: ReadonlyMap<string, number>
-  /** Whether appInstanceCounts is this advertisement's own copy, bumped in place. */
-  countsCopied?: boolean
+  readonly appInstanceCounts: ReadonlyMap<string, number>
   /** From this instant (ms) on the advertisement is stale and the DEA takes no placements. */
   readonly expiresAt: number
 }
@@ -135,6 +133,9 @@ export function seededRandom(seed: number): () => number {
 /** Table positions per block of the index's second level, by default. */
 export const ADVERTISEMENT_BLOCK = 128
 
+/** How many of the last floors a placement tries before it searches for its own. */
+const RECENT_FLOORS = 4
+
 /**
  * The CC's advertisement table kept as an index, so that a placement makes chooseDea's very choice without
  * reading every advertisement. The owner mirrors every change of its table here: `set` after an advertisement
@@ -169,7 +170,13 @@ export class AdvertisementIndex {
   private readonly stackOk = new Map<string, Uint8Array>()
   private capacity = 0
   private deaIds: string[] = []
+  private ads: Array<DeaAdvertisement | undefined> = []
+  /** The counts each advertisement came with (their apps are listed in byApp). */
   private counts: Array<ReadonlyMap<string, number> | undefined> = []
+  /** Per slot: whether the CC bumped its advertisement since it was set (its apps are then its counts' now). */
+  private bumped = new Uint8Array(0)
+  /** Why the last chooseSlot found no DEA. */
+  failure = ''
   private zone = new Int32Array(0)
   private stackSet = new Int32Array(0)
   private memory = new Float64Array(0)
@@ -189,6 +196,15 @@ export class AdvertisementIndex {
   private zoneSize: number[] = []
   private blockSorted: Float64Array[] = []
   private blockSize: number[] = []
+  /**
+   * Per (block, zone): how many free memories are at least blockFloor, kept up by noteStart. A seed's placements
+   * draw above the same floor (the median) nineteen times in twenty, so the blocks are counted again only when
+   * the floor moves, not at every placement.
+   */
+  private blockAbove = new Int32Array(0)
+  private blockFloor = Number.NaN
+  /** The last floors drawn above, the latest first: the next placement's is almost always one of them. */
+  private readonly recentFloors: number[] = []
   // Scratch space reused by every placement.
   private appCount = new Int32Array(0)
   private candidates = new Int32Array(0)
@@ -197,6 +213,8 @@ export class AdvertisementIndex {
   private zoneHasCandidate = new Uint8Array(0)
   private zoneAtLeast = new Int32Array(0)
   private inZones = new Uint8Array(0)
+  /** Per block: the app's own DEAs in it that are in the set but are left out of the draw. */
+  private blockHolders = new Int32Array(0)
   /** Memories of the app's DEAs that are candidates of the chosen zones (they are left out of the set). */
   private excluded: number[] = []
 
@@ -230,27 +248,45 @@ export class AdvertisementIndex {
     this.earliest = Math.min(this.earliest, ad.expiresAt)
     this.leastDisk = Math.min(this.leastDisk, ad.availableDiskMb)
     this.boundsExact = false
-    if (this.counts[slot] !== ad.appInstanceCounts) {
+    const counts = ad.appInstanceCounts
+    if (this.counts[slot] !== counts || this.bumped[slot] === 1) {
       this.unlistCounts(slot)
-      this.counts[slot] = ad.appInstanceCounts
-      for (const [appGuid, count] of ad.appInstanceCounts) if (count !== 0) this.addCount(appGuid, slot, count)
+      this.counts[slot] = counts
+      for (const [appGuid, count] of counts) if (count !== 0) this.addCount(appGuid, slot, count)
     }
+    this.ads[slot] = ad
   }
 
-  /** After the CC's bump of an advertisement it holds (noteStartSent): one more instance of the app, less memory. */
+  /** The advertisement stored on a slot (from chooseSlot). */
+  adAt(slot: number): DeaAdvertisement | undefined {
+    return this.ads[slot]
+  }
+
+  /**
+   * After the CC's bump of an advertisement it holds (noteStartSent): one more instance of the app, less memory.
+   * The advertisement's own counts must say so too, as a KeptAdvertisement's do once bumped: when it is replaced
+   * or dropped, its apps are read from them.
+   */
   noteStart(ad: DeaAdvertisement, appGuid: string): void {
     const slot = this.slotOf.get(ad.deaId)
-    if (slot === undefined) return
+    if (slot !== undefined) this.noteStartAt(slot, ad.availableMemoryMb, appGuid)
+  }
+
+  /** noteStart for the advertisement on a slot, now with `memoryMb` free. */
+  noteStartAt(slot: number, memoryMb: number, appGuid: string): void {
     const before = this.memory[slot]!
-    this.memory[slot] = ad.availableMemoryMb
-    if (!this.sortedStale && before !== ad.availableMemoryMb) {
+    this.memory[slot] = memoryMb
+    if (!this.sortedStale && before !== memoryMb) {
       const z = this.zone[slot]!
-      resort(this.zoneSorted[z]!, this.zoneSize[z]!, before, ad.availableMemoryMb)
+      resort(this.zoneSorted[z]!, this.zoneSize[z]!, before, memoryMb)
       const b = (this.position[slot]! / this.block) | 0
       const k = b * this.zoneIds.size + z
-      resort(this.blockSorted[k]!, this.blockSize[k]!, before, ad.availableMemoryMb)
+      resort(this.blockSorted[k]!, this.blockSize[k]!, before, memoryMb)
+      const floor = this.blockFloor
+      if (before >= floor && memoryMb < floor) this.blockAbove[k]!--
+      else if (before < floor && memoryMb >= floor) this.blockAbove[k]!++
     }
-    this.counts[slot] = ad.appInstanceCounts
+    this.bumped[slot] = 1
     this.addCount(appGuid, slot, 1)
   }
 
@@ -264,6 +300,7 @@ export class AdvertisementIndex {
     this.stackSetUse[this.stackSet[slot]!]!--
     this.unlistCounts(slot)
     this.counts[slot] = undefined
+    this.ads[slot] = undefined
     this.freeSlots.push(slot)
     this.sortedStale = true
     this.boundsExact = false
@@ -271,6 +308,12 @@ export class AdvertisementIndex {
 
   /** chooseDea's choice over the indexed table: the same filters, the same tie-breaks, the same draw. */
   choose(need: PlacementNeed, now: number, random: () => number): Placement {
+    const slot = this.chooseSlot(need, now, random)
+    return slot < 0 ? { ok: false, reason: this.failure } : { ok: true, deaId: this.deaIds[slot]! }
+  }
+
+  /** choose, answering the chosen advertisement's slot (see adAt), or -1 with the reason in `failure`. */
+  chooseSlot(need: PlacementNeed, now: number, random: () => number): number {
     const { zone, expires, appCount } = this
     const zoneCount = this.zoneCount.fill(0)
     const pairs = this.byApp.get(need.appGuid)
@@ -309,7 +352,7 @@ export class AdvertisementIndex {
   }
 
   /** The way chooseDea goes, over the typed arrays. */
-  private chooseByScan(need: PlacementNeed, now: number, random: () => number): Placement {
+  private chooseByScan(need: PlacementNeed, now: number, random: () => number): number {
     const { zone, memory, disk, expires, appCount, zoneCount } = this
     const stackOk = this.stackOkFor(need.stack)
     const stackSet = this.stackSet
@@ -332,7 +375,7 @@ export class AdvertisementIndex {
       candidates[kept++] = slot
       hasCandidate[zone[slot]!] = 1
     }
-    if (kept === 0) return { ok: false, reason: whyNoDea(fresh, withDisk, withStack, need) }
+    if (kept === 0) return this.fail(whyNoDea(fresh, withDisk, withStack, need))
 
     let fewestInZone = Number.POSITIVE_INFINITY
     for (let z = 0; z < hasCandidate.length; z++)
@@ -363,7 +406,7 @@ export class AdvertisementIndex {
    * When only memory filters: the zones from their counts and their sorted memories, the app's own DEAs
    * from its list, and the drawn DEA from the blocks.
    */
-  private chooseByOrder(need: PlacementNeed, pairs: number[] | undefined, random: () => number): Placement {
+  private chooseByOrder(need: PlacementNeed, pairs: number[] | undefined, random: () => number): number {
     if (this.sortedStale) this.buildSorted()
     const zones = this.zoneIds.size
     const { zoneCount, zoneAtLeast, memory, zone, appCount } = this
@@ -375,7 +418,7 @@ export class AdvertisementIndex {
       if (zoneAtLeast[z]! > 0) fewestInZone = Math.min(fewestInZone, zoneCount[z]!)
     }
     if (fewestInZone === Number.POSITIVE_INFINITY) {
-      return { ok: false, reason: whyNoDea(this.order.length, this.order.length, this.order.length, need) }
+      return this.fail(whyNoDea(this.order.length, this.order.length, this.order.length, need))
     }
     const inZones = this.inZones
     let total = 0
@@ -431,35 +474,42 @@ export class AdvertisementIndex {
     if (!(draw >= 0 && draw < 1))
       throw new RangeError(`placement: random() must return a number in [0, 1), got ${draw}`)
     let wanted = Math.floor(draw * above)
-    // Whole blocks first, by binary search in their sorted memories; then the one block, in table order.
-    const blocks = Math.ceil(this.order.length / this.block)
-    for (let b = 0; b < blocks; b++) {
-      let inBlock = 0
-      for (let z = 0; z < zones; z++) {
-        if (!inZones[z]) continue
-        const k = b * zones + z
-        inBlock += this.blockSize[k]! - lowerBound(this.blockSorted[k]!, this.blockSize[k]!, floor)
-      }
-      if (inBlock === 0) continue
-      const end = Math.min(this.order.length, (b + 1) * this.block)
-      if (pairs !== undefined) {
-        for (let k = 0; k < pairs.length; k += 2) {
-          const slot = pairs[k]!
-          const at = this.position[slot]!
-          if (at >= b * this.block && at < end && inZones[zone[slot]!] && memory[slot]! >= floor) inBlock--
-        }
-      }
-      if (wanted >= inBlock) {
-        wanted -= inBlock
-        continue
-      }
-      for (let p = b * this.block; p < end; p++) {
-        const slot = this.order[p]!
-        if (!inZones[zone[slot]!] || memory[slot]! < floor || appCount[slot] !== 0) continue
-        if (wanted-- === 0) return { ok: true, deaId: this.deaIds[slot]! }
+    // Whole blocks first, by their counts above the floor (less the app's own DEAs); then the one block, in table
+    // order.
+    this.countBlocksAbove(floor)
+    const { blockAbove, blockHolders, position } = this
+    if (pairs !== undefined) {
+      for (let k = 0; k < pairs.length; k += 2) {
+        const slot = pairs[k]!
+        if (inZones[zone[slot]!] && memory[slot]! >= floor) blockHolders[(position[slot]! / this.block) | 0]!++
       }
     }
+    const blocks = Math.ceil(this.order.length / this.block)
+    let b = 0
+    for (; b < blocks; b++) {
+      let inBlock = -blockHolders[b]!
+      for (let z = 0; z < zones; z++) if (inZones[z]) inBlock += blockAbove[b * zones + z]!
+      if (wanted < inBlock) break
+      wanted -= inBlock
+    }
+    if (pairs !== undefined)
+      for (let k = 0; k < pairs.length; k += 2) blockHolders[(position[pairs[k]!]! / this.block) | 0] = 0
+    const end = Math.min(this.order.length, (b + 1) * this.block)
+    for (let p = b * this.block; p < end; p++) {
+      const slot = this.order[p]!
+      if (!inZones[zone[slot]!] || memory[slot]! < floor || appCount[slot] !== 0) continue
+      if (wanted-- === 0) return slot
+    }
     throw new Error('placement index: the drawn DEA is past the end of the table')
+  }
+
+  /** Counts, per (block, zone), the free memories at least `floor`, unless they are counted for it already. */
+  private countBlocksAbove(floor: number): void {
+    if (floor === this.blockFloor) return
+    const { blockAbove, blockSorted, blockSize } = this
+    for (let k = 0; k < blockAbove.length; k++)
+      blockAbove[k] = blockSize[k]! - lowerBound(blockSorted[k]!, blockSize[k]!, floor)
+    this.blockFloor = floor
   }
 
   /** How many free memories of the chosen zones, at least m, are below `value` (the excluded ones counted too). */
@@ -499,6 +549,35 @@ export class AdvertisementIndex {
   /** The k-th smallest (0-based) free memory of at least m in the chosen zones, less the excluded ones. */
   private kthInZones(m: number, k: number): number {
     const excluded = this.excluded.sort((a, b) => a - b)
+    const recent = this.recentFloors
+    for (let i = 0; i < recent.length; i++) {
+      const floor = recent[i]!
+      if (!this.isKthInZones(m, k, floor, excluded)) continue
+      if (i > 0) {
+        recent.splice(i, 1)
+        recent.unshift(floor)
+      }
+      return floor
+    }
+    const floor = this.searchKthInZones(m, k, excluded)
+    recent.unshift(floor)
+    if (recent.length > RECENT_FLOORS) recent.pop()
+    return floor
+  }
+
+  /** Whether `value` is the k-th smallest free memory of at least m in the chosen zones, less the excluded ones. */
+  private isKthInZones(m: number, k: number, value: number, excluded: readonly number[]): boolean {
+    if (value < m) return false
+    let excludedBelow = 0
+    while (excludedBelow < excluded.length && excluded[excludedBelow]! < value) excludedBelow++
+    if (this.countBelow(m, value) - excludedBelow > k) return false
+    let excludedUpTo = excludedBelow
+    while (excludedUpTo < excluded.length && excluded[excludedUpTo]! <= value) excludedUpTo++
+    return this.countBelow(m, nextAbove(value)) - excludedUpTo > k
+  }
+
+  /** kthInZones by binary search over the zones' sorted memories. */
+  private searchKthInZones(m: number, k: number, excluded: readonly number[]): number {
     let t = k
     for (;;) {
       const x = this.kthOfZones(m, t)
@@ -527,14 +606,22 @@ export class AdvertisementIndex {
     this.zoneSize = perZone.map((v) => v.length)
     this.blockSorted = perBlock.map(sortedOf)
     this.blockSize = perBlock.map((v) => v.length)
+    this.blockAbove = new Int32Array(blocks * zones)
+    this.blockFloor = Number.NaN
+    if (this.blockHolders.length < blocks) this.blockHolders = new Int32Array(blocks)
     this.sortedStale = false
   }
 
-  private pick(candidates: Int32Array, n: number, random: () => number): Placement {
+  private pick(candidates: Int32Array, n: number, random: () => number): number {
     const draw = random()
     if (!(draw >= 0 && draw < 1))
       throw new RangeError(`placement: random() must return a number in [0, 1), got ${draw}`)
-    return { ok: true, deaId: this.deaIds[candidates[Math.floor(draw * n)]!]! }
+    return candidates[Math.floor(draw * n)]!
+  }
+
+  private fail(reason: string): number {
+    this.failure = reason
+    return -1
   }
 
   private grow(): number {
@@ -551,6 +638,7 @@ export class AdvertisementIndex {
     this.disk = widen(this.disk, (n) => new Float64Array(n))
     this.expires = widen(this.expires, (n) => new Float64Array(n))
     this.position = widen(this.position, (n) => new Int32Array(n))
+    this.bumped = widen(this.bumped, (n) => new Uint8Array(n))
     this.appCount = new Int32Array(capacity)
     this.candidates = new Int32Array(capacity)
     this.memories = new Float64Array(capacity)
@@ -612,21 +700,24 @@ export class AdvertisementIndex {
     pairs.push(slot, count)
   }
 
+  /** Takes every count of a slot out of byApp: those it was set with and, once bumped, those of its counts now. */
   private unlistCounts(slot: number): void {
-    const counts = this.counts[slot]
-    if (counts === undefined) return
-    for (const appGuid of counts.keys()) {
-      const pairs = this.byApp.get(appGuid)
-      if (pairs === undefined) continue
-      for (let k = 0; k < pairs.length; k += 2) {
-        if (pairs[k] !== slot) continue
-        pairs[k] = pairs[pairs.length - 2]!
-        pairs[k + 1] = pairs[pairs.length - 1]!
-        pairs.length -= 2
-        break
-      }
-      if (pairs.length === 0) this.byApp.delete(appGuid)
+    const counts = this.bumped[slot] === 1 ? this.ads[slot]?.appInstanceCounts : this.counts[slot]
+    if (counts !== undefined) for (const appGuid of counts.keys()) this.unlistCount(appGuid, slot)
+    this.bumped[slot] = 0
+  }
+
+  private unlistCount(appGuid: string, slot: number): void {
+    const pairs = this.byApp.get(appGuid)
+    if (pairs === undefined) return
+    for (let k = 0; k < pairs.length; k += 2) {
+      if (pairs[k] !== slot) continue
+      pairs[k] = pairs[pairs.length - 2]!
+      pairs[k + 1] = pairs[pairs.length - 1]!
+      pairs.length -= 2
+      break
     }
+    if (pairs.length === 0) this.byApp.delete(appGuid)
   }
 }
 

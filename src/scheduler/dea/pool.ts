@@ -7,6 +7,10 @@ import type { RouteTable } from '../routes.js'
 import { AppKeys, type DeaHeartbeat, type HeartbeatState, type LiveInstance } from './health.js'
 import { AdvertisementIndex, type DeaAdvertisement, type Placement, type PlacementNeed } from './placement.js'
 
+/** The character codes of an instance guid being made (see DeaFleet.nextInstanceGuid), and of the hex digits. */
+const GUID_CODES = Array.from('de000000-0000-4000-8000-000000000000', (c) => c.charCodeAt(0))
+const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0))
+
 /** The stack the DEA era ran on. */
 export const DEFAULT_STACK = 'cflinuxfs2'
 
@@ -83,8 +87,10 @@ export class Dea {
   instances: DeaInstance[] = []
   reservedMemoryMb = 0
   reservedDiskMb = 0
-  private readonly appCounts = new Map<string, number>()
-  /** The copy of appCounts its advertisements carry, made again only after the counts change. */
+  /**
+   * STARTING and RUNNING instances per app, as its advertisements carry them: counted from `instances` when the
+   * DEA next advertises after a change, and the same map again while nothing changes.
+   */
   private advertisedCounts: ReadonlyMap<string, number> | undefined
   private nextPort = 61_001
 
@@ -142,9 +148,6 @@ export class Dea {
     if (instance.state === 'CRASHED') return
     this.reservedMemoryMb -= instance.memoryMb
     this.reservedDiskMb -= instance.diskMb
-    const left = (this.appCounts.get(instance.appGuid) ?? 0) - 1
-    if (left > 0) this.appCounts.set(instance.appGuid, left)
-    else this.appCounts.delete(instance.appGuid)
     this.advertisedCounts = undefined
   }
 
@@ -158,16 +161,8 @@ export class Dea {
   }
 
   /** The `dea.advertise` message, as the CC stores it. */
-  advertise(expiresAt: number): DeaAdvertisement {
-    return {
-      deaId: this.id,
-      zone: this.zone,
-      stacks: this.stacks,
-      availableMemoryMb: this.availableMemoryMb,
-      availableDiskMb: this.availableDiskMb,
-      appInstanceCounts: (this.advertisedCounts ??= new Map(this.appCounts)),
-      expiresAt,
-    }
+  advertise(expiresAt: number): KeptAdvertisement {
+    return new KeptAdvertisement(this, (this.advertisedCounts ??= this.countInstances()), expiresAt)
   }
 
   heartbeat(at: number): DeaHeartbeat {
@@ -181,7 +176,6 @@ export class Dea {
     this.instances = []
     this.reservedMemoryMb = 0
     this.reservedDiskMb = 0
-    this.appCounts.clear()
     this.advertisedCounts = undefined
     return lost
   }
@@ -189,8 +183,62 @@ export class Dea {
   private hold(instance: DeaInstance): void {
     this.reservedMemoryMb += instance.memoryMb
     this.reservedDiskMb += instance.diskMb
-    this.appCounts.set(instance.appGuid, (this.appCounts.get(instance.appGuid) ?? 0) + 1)
     this.advertisedCounts = undefined
+  }
+
+  /** STARTING and RUNNING instances per app guid. */
+  private countInstances(): Map<string, number> {
+    const counts = new Map<string, number>()
+    for (const instance of this.instances) {
+      if (instance.state !== 'CRASHED') counts.set(instance.appGuid, (counts.get(instance.appGuid) ?? 0) + 1)
+    }
+    return counts
+  }
+}
+
+/**
+ * The CC's copy of one advertisement: what the DEA sent, then bumped by the CC's own starts (mark_app_started,
+ * reserve_app_memory) until the DEA's next one replaces it. A bump is noted, not applied: the counts with the
+ * bumps in are made when someone reads them (a report, a test's reference scan), since placement itself reads
+ * the index the fleet keeps of this table.
+ */
+export class KeptAdvertisement implements DeaAdvertisement {
+  readonly deaId: string
+  readonly zone: string
+  readonly stacks: readonly string[]
+  availableMemoryMb: number
+  readonly availableDiskMb: number
+  /** Apps started here since the advertisement (one entry a start), not yet in `bumped`. */
+  private pending: string[] | undefined
+  private bumped: Map<string, number> | undefined
+
+  constructor(
+    /** The DEA that sent it. */
+    readonly dea: Dea,
+    /** Its counts as the DEA sent them: shared with its other advertisements, never changed. */
+    private readonly advertised: ReadonlyMap<string, number>,
+    readonly expiresAt: number,
+  ) {
+    this.deaId = dea.id
+    this.zone = dea.zone
+    this.stacks = dea.stacks
+    this.availableMemoryMb = dea.availableMemoryMb
+    this.availableDiskMb = dea.availableDiskMb
+  }
+
+  get appInstanceCounts(): ReadonlyMap<string, number> {
+    if (this.pending === undefined) return this.bumped ?? this.advertised
+    const counts = (this.bumped ??= new Map(this.advertised))
+    for (const appGuid of this.pending) counts.set(appGuid, (counts.get(appGuid) ?? 0) + 1)
+    this.pending = undefined
+    return counts
+  }
+
+  /** The CC sent a start of the app here: one more instance of it, less free memory. */
+  bump(appGuid: string, memoryMb: number): void {
+    this.availableMemoryMb -= memoryMb
+    if (this.pending === undefined) this.pending = [appGuid]
+    else this.pending.push(appGuid)
   }
 }
 
@@ -217,7 +265,7 @@ export interface DeaFleetOptions {
  */
 export class DeaFleet {
   private readonly deas = new Map<string, Dea>()
-  private readonly ads = new Map<string, DeaAdvertisement>()
+  private readonly ads = new Map<string, KeptAdvertisement>()
   /** The same table, indexed for placement; every change to `ads` is mirrored there. */
   private readonly adIndex: AdvertisementIndex
   private adList: DeaAdvertisement[] = []
@@ -311,9 +359,8 @@ export class DeaFleet {
    * last round, every DEA that is up advertises again, as its loop would have. Without it a slow boot found
    * every advertisement stale part-way through and left the rest of the seed unplaced.
    */
-  private advertiseWithoutLoops(): void {
+  private advertiseWithoutLoops(now: number): void {
     if (this.timers.length > 0) return
-    const now = this.options.clock.now()
     if (now - this.lastAdvertisedWithoutLoops < this.options.advertiseIntervalMs) return
     this.lastAdvertisedWithoutLoops = now
     for (const dea of this.deas.values()) if (dea.alive && !dea.evacuating) this.advertise(dea)
@@ -321,17 +368,7 @@ export class DeaFleet {
 
   /** The CC's advertisement table, without the stale entries (prune_stale_deas). */
   advertisements(): readonly DeaAdvertisement[] {
-    const now = this.options.clock.now()
-    if (now >= this.earliestExpiry) {
-      this.earliestExpiry = Number.POSITIVE_INFINITY
-      for (const [id, ad] of this.ads) {
-        if (ad.expiresAt <= now) {
-          this.ads.delete(id)
-          this.adIndex.delete(id)
-        } else this.earliestExpiry = Math.min(this.earliestExpiry, ad.expiresAt)
-      }
-      this.adsChanged = true
-    }
+    this.prune(this.options.clock.now())
     if (this.adsChanged) {
       this.adList = [...this.ads.values()]
       this.adsChanged = false
@@ -339,15 +376,24 @@ export class DeaFleet {
     return this.adList
   }
 
+  /** Drops the advertisements that are stale at `now` (prune_stale_deas). */
+  private prune(now: number): void {
+    if (now < this.earliestExpiry) return
+    this.earliestExpiry = Number.POSITIVE_INFINITY
+    for (const [id, ad] of this.ads) {
+      if (ad.expiresAt <= now) {
+        this.ads.delete(id)
+        this.adIndex.delete(id)
+      } else this.earliestExpiry = Math.min(this.earliestExpiry, ad.expiresAt)
+    }
+    this.adsChanged = true
+  }
+
   /** What the CC does to its copy of an advertisement after sending a start there (mark_app_started, reserve_app_memory). */
   noteStartSent(deaId: string, appGuid: string, memoryMb: number): void {
     const ad = this.ads.get(deaId)
     if (!ad) return
-    ad.availableMemoryMb -= memoryMb
-    const counts = ad.countsCopied ? (ad.appInstanceCounts as Map<string, number>) : new Map(ad.appInstanceCounts)
-    counts.set(appGuid, (counts.get(appGuid) ?? 0) + 1)
-    ad.appInstanceCounts = counts
-    ad.countsCopied = true
+    ad.bump(appGuid, memoryMb)
     this.adIndex.noteStart(ad, appGuid)
   }
 
@@ -356,9 +402,29 @@ export class DeaFleet {
    * table: the same answer as chooseDea over advertisements() for the same random draw.
    */
   choose(need: PlacementNeed, random: () => number): Placement {
-    this.advertiseWithoutLoops()
-    this.advertisements() // drops the stale entries, as the CC's prune does before a placement
-    return this.adIndex.choose(need, this.options.clock.now(), random)
+    const now = this.options.clock.now()
+    this.advertiseWithoutLoops(now)
+    this.prune(now) // drops the stale entries, as the CC's prune does before a placement
+    return this.adIndex.choose(need, now, random)
+  }
+
+  /**
+   * The CC's placement of one instance of an app and the start it sends: choose, noteStartSent, then the DEA's
+   * startInstance, as one step that looks nothing up twice. Answers the instance started, why none could be
+   * placed or started, or undefined when the start went to a DEA that has died since it advertised (lost, as
+   * on NATS).
+   */
+  place(spec: AppSpec, index: number, appKey: number, random: () => number): DeaInstance | string | undefined {
+    const now = this.options.clock.now()
+    this.advertiseWithoutLoops(now)
+    this.prune(now)
+    const slot = this.adIndex.chooseSlot(spec, now, random)
+    if (slot < 0) return this.adIndex.failure
+    const ad = this.adIndex.adAt(slot) as KeptAdvertisement
+    ad.bump(spec.appGuid, spec.memoryMb)
+    this.adIndex.noteStartAt(slot, ad.availableMemoryMb, spec.appGuid)
+    if (!ad.dea.alive) return undefined
+    return this.startOn(ad.dea, spec, index, appKey, now)
   }
 
   /** Live instances of an app, on DEAs that are up (evacuating ones included), crashed ones included. */
@@ -375,23 +441,28 @@ export class DeaFleet {
    * delay, then registers its routes. Returns the instance, or why the DEA did not start it.
    */
   startInstance(dea: Dea, spec: AppSpec, index: number): DeaInstance | string {
+    return this.startOn(dea, spec, index, this.appKeys.keyOf(spec.appGuid), this.options.clock.now())
+  }
+
+  private startOn(dea: Dea, spec: AppSpec, index: number, appKey: number, now: number): DeaInstance | string {
     if (!dea.alive) return `DEA ${dea.id} is gone`
     const refusal = dea.refusal(spec)
     if (refusal !== undefined) return refusal
     // A crashed record at this index is superseded by the new instance (the DEA would reap it later). The list
     // is copied only when there is one to remove: a start of a 50-instance app would copy it 50 times.
-    const known = this.instancesOf(spec.appGuid)
-    if (known.some((old) => old.index === index && old.state === 'CRASHED')) {
+    let known = this.byApp.get(spec.appGuid)
+    if (known?.some((old) => old.index === index && old.state === 'CRASHED')) {
       for (const old of [...known]) if (old.index === index && old.state === 'CRASHED') this.removeInstance(old)
+      known = this.byApp.get(spec.appGuid)
     }
-    const { clock } = this.options
-    const instance = dea.admit(this.nextInstanceGuid(), spec, index, clock.now(), this.appKeys.keyOf(spec.appGuid))
-    this.index(instance)
+    const instance = dea.admit(this.nextInstanceGuid(), spec, index, now, appKey)
+    if (known !== undefined) known.push(instance)
+    else this.byApp.set(spec.appGuid, [instance])
     // Before start() (a foundation placing its seed) the DEAs boot what they were given once they are up: a
     // seed of thousands placed over more than a boot delay would otherwise be that many overdue timers, all
     // run before the API could answer its first request.
     if (this.timers.length === 0) this.bootOnStart.push(instance)
-    else instance.bootTimer = clock.after(dea.bootMs, () => this.finishBoot(dea, instance))
+    else instance.bootTimer = this.options.clock.after(dea.bootMs, () => this.finishBoot(dea, instance))
     return instance
   }
 
@@ -409,18 +480,28 @@ export class DeaFleet {
   private bootWaiting(): void {
     const waiting = this.bootOnStart
     this.bootOnStart = []
-    const byDelay = new Map<number, { dea: Dea; instance: DeaInstance }[]>()
-    for (const instance of waiting) {
-      const dea = this.deas.get(instance.deaId)
-      if (!dea) continue
-      let due = byDelay.get(dea.bootMs)
-      if (!due) byDelay.set(dea.bootMs, (due = []))
-      due.push({ dea, instance })
+    if (waiting.length === 0) return
+    const delays = new Set<number>()
+    for (const dea of this.deas.values()) delays.add(dea.bootMs)
+    // Most often every DEA boots in the same time: one timer for the whole list, as it is.
+    const byDelay = new Map<number, DeaInstance[]>()
+    if (delays.size === 1) byDelay.set(delays.values().next().value!, waiting)
+    else {
+      for (const instance of waiting) {
+        const ms = this.deas.get(instance.deaId)?.bootMs
+        if (ms === undefined) continue
+        const due = byDelay.get(ms)
+        if (due) due.push(instance)
+        else byDelay.set(ms, [instance])
+      }
     }
     for (const [ms, due] of byDelay) {
       const timer = this.options.clock.after(ms, () => {
         this.bootTimers.delete(timer)
-        for (const { dea, instance } of due) this.finishBoot(dea, instance)
+        for (const instance of due) {
+          const dea = this.deas.get(instance.deaId)
+          if (dea) this.finishBoot(dea, instance)
+        }
       })
       this.bootTimers.add(timer)
     }
@@ -527,12 +608,6 @@ export class DeaFleet {
     if (instance.state === 'RUNNING') this.register(instance)
   }
 
-  private index(instance: DeaInstance): void {
-    const list = this.byApp.get(instance.appGuid)
-    if (list) list.push(instance)
-    else this.byApp.set(instance.appGuid, [instance])
-  }
-
   private unindex(instance: DeaInstance): void {
     const list = this.byApp.get(instance.appGuid)
     if (!list) return
@@ -543,8 +618,13 @@ export class DeaFleet {
     if (list.length === 0) this.byApp.delete(instance.appGuid)
   }
 
+  /** `de000000-0000-4000-8000-` and the sequence number in 12 hex digits, as one flat string (not a rope of two). */
   private nextInstanceGuid(): string {
-    this.instanceSeq++
-    return `de000000-0000-4000-8000-${this.instanceSeq.toString(16).padStart(12, '0')}`
+    let n = ++this.instanceSeq
+    for (let i = GUID_CODES.length - 1; i >= GUID_CODES.length - 12; i--) {
+      GUID_CODES[i] = HEX_CODES[n % 16]!
+      n = Math.floor(n / 16)
+    }
+    return String.fromCharCode.apply(null, GUID_CODES)
   }
 }

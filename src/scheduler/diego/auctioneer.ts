@@ -4,6 +4,7 @@
 // Task is retried in the next batches up to maxTaskRetries times, then completed as failed.
 
 import type { Clock, Timer } from '../clock.js'
+import { NONE, ORDINARY, UNCLAIMED } from './actual-lrps.js'
 import {
   type AuctionCell,
   type AuctionResults,
@@ -12,7 +13,7 @@ import {
   runAuction,
   type TaskStartRequest,
 } from './auction.js'
-import type { ActualGroup, ActualLrp, Bbs, Cell, Task } from './bbs.js'
+import type { ActualLrp, Bbs, Cell, Task } from './bbs.js'
 import type { Rep } from './rep.js'
 
 export interface AuctioneerOptions {
@@ -23,7 +24,8 @@ export interface AuctioneerOptions {
 }
 
 export interface AuctioneerHooks {
-  lrpPlaced(lrp: ActualLrp): void
+  /** The record in this slot was placed (a slot, so that nothing is made per placement unless someone asks). */
+  lrpPlaced(slot: number): void
   lrpUnplaced(lrp: ActualLrp): void
   taskStarted(task: Task): void
   taskCompleted(task: Task): void
@@ -38,15 +40,14 @@ export interface AuctionReport {
   tasksFailed: number
 }
 
-/** A start request that carries its BBS record, so that applying the results needs no lookup. */
+/** A start request that carries its BBS record's slot, so that applying the results needs no lookup. */
 interface QueuedLrp extends LrpStartRequest {
-  record: ActualLrp
-  group: ActualGroup
+  slot: number
 }
 
 export class Auctioneer {
   /** The records to place; a record that is no longer current by its batch (retired, replaced) is skipped. */
-  private lrpQueue = new Set<ActualLrp>()
+  private lrpQueue = new Set<number>()
   private taskQueue = new Set<string>()
   private timer: Timer | undefined
   private started = false
@@ -60,7 +61,12 @@ export class Auctioneer {
   ) {}
 
   requestLrp(lrp: ActualLrp): void {
-    this.lrpQueue.add(lrp)
+    this.requestSlot(lrp.slot)
+  }
+
+  /** requestLrp() for a record's slot. */
+  requestSlot(slot: number): void {
+    this.lrpQueue.add(slot)
     this.schedule()
   }
 
@@ -101,30 +107,24 @@ export class Auctioneer {
     this.taskQueue = new Set()
 
     const lrps: QueuedLrp[] = []
-    // The requests of one process arrive together (desire asks for every missing index at once).
-    let group: ActualGroup | undefined
-    for (const record of lrpRequests) {
-      const { processGuid, index } = record
-      if (group?.processGuid !== processGuid) group = this.bbs.group(processGuid)
-      const desired = group?.desired
-      // The world moves between request and batch: skip what got placed, stopped, replaced or scaled away meanwhile.
-      if (
-        record.state !== 'UNCLAIMED' ||
-        !desired ||
-        group!.instances[index] !== record ||
-        index >= desired.instances
-      ) {
-        continue
-      }
+    const table = this.bbs.table
+    for (const slot of lrpRequests) {
+      const group = table.group[slot]
+      // The world moves between request and batch: skip what got placed, stopped, replaced or scaled away
+      // meanwhile. A slot given up and taken again holds another record; if that one is UNCLAIMED and
+      // current, placing it is what its own request asks.
+      if (group === undefined || table.flags[slot] !== UNCLAIMED_ORDINARY) continue
+      const index = table.index[slot]!
+      const desired = group.desired
+      if (!desired || group.instances[index] !== slot || index >= desired.instances) continue
       lrps.push({
-        processGuid,
+        processGuid: group.processGuid,
         index,
         memoryMb: desired.memoryMb,
         diskMb: desired.diskMb,
         rootfs: desired.rootfs,
         placementTags: desired.placementTags,
-        record,
-        group: group!,
+        slot,
       })
     }
     const tasks: TaskStartRequest[] = []
@@ -152,14 +152,19 @@ export class Auctioneer {
     const cells: AuctionCell[] = []
     for (const cell of this.bbs.cells()) if (cell.takesWork) cells.push(auctionCellOf(cell))
     const bbs = this.bbs
+    const table = bbs.table
+    const holding = (slot: number, ids: string[]) => {
+      const cell = slot === NONE ? undefined : table.cellOf(slot)
+      if (cell) ids.push(cell.id)
+    }
     return {
       cells,
       cellsHolding(processGuid: string): string[] {
         const group = bbs.group(processGuid)
         const ids: string[] = []
         if (!group) return ids
-        for (const lrp of group.instances) if (lrp && lrp.cellId !== '') ids.push(lrp.cellId)
-        if (group.copies) for (const copy of group.copies) ids.push(copy.cellId)
+        for (const slot of group.instances) holding(slot, ids)
+        if (group.copies) for (const slot of group.copies) holding(slot, ids)
         return ids
       },
     }
@@ -168,14 +173,13 @@ export class Auctioneer {
   private apply(results: AuctionResults<QueuedLrp>): AuctionReport {
     const now = this.clock.now()
     for (const { start, cellId } of results.placedLrps) {
-      const lrp = start.record
       const cell = this.bbs.cell(cellId)!
-      this.bbs.claim(lrp, cell, now, start.group)
-      this.rep.boot(lrp, cell)
-      this.hooks.lrpPlaced(lrp)
+      this.bbs.claimSlot(start.slot, cell, now)
+      this.rep.boot(start.slot)
+      this.hooks.lrpPlaced(start.slot)
     }
     for (const { start, error } of results.failedLrps) {
-      const lrp = start.record
+      const lrp = this.bbs.table.handle(start.slot)
       this.bbs.failPlacement(lrp, error)
       this.hooks.lrpUnplaced(lrp)
     }
@@ -208,6 +212,8 @@ export class Auctioneer {
     return report
   }
 }
+
+const UNCLAIMED_ORDINARY = UNCLAIMED + ORDINARY
 
 export function auctionCellOf(cell: Cell): AuctionCell {
   return {

@@ -4,14 +4,32 @@
 // (auctioneer, reps, converger) decide when; the BBS only records.
 
 import type { RouteEndpoint, RouteSource } from '../routes.js'
+import {
+  ACTUAL_LRP_STATES,
+  type ActualLrp,
+  type ActualLrpState,
+  CLAIMED,
+  CRASHED,
+  LrpTable,
+  NONE,
+  ORDINARY,
+  PRESENCE_CODE,
+  type Reservation,
+  RUNNING,
+  UNCLAIMED,
+} from './actual-lrps.js'
 import { matchesPlacementTags, matchesRootfs, type Resources } from './auction.js'
 import { type RestartPolicy, shouldRestartImmediately } from './restart-calculator.js'
 
-export type ActualLrpState = 'UNCLAIMED' | 'CLAIMED' | 'RUNNING' | 'CRASHED'
-export type ActualLrpPresence = 'ORDINARY' | 'EVACUATING' | 'SUSPECT'
+export {
+  ACTUAL_LRP_STATES,
+  ActualLrp,
+  type ActualLrpPresence,
+  type ActualLrpState,
+  formatInstanceGuid,
+  type Reservation,
+} from './actual-lrps.js'
 export type TaskState = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'RESOLVING'
-
-export const ACTUAL_LRP_STATES: readonly ActualLrpState[] = ['UNCLAIMED', 'CLAIMED', 'RUNNING', 'CRASHED']
 
 /** Diego's rep advertises 250 containers unless told otherwise. */
 export const DEFAULT_CELL_CONTAINERS = 250
@@ -30,92 +48,23 @@ export interface DesiredLrp {
   routes: readonly string[]
 }
 
-/**
- * One ActualLRP record. Kept small and of one shape: 250,000 of them must fit comfortably in one process.
- * Times are ms on the engine's clock; an empty cellId or a zero instanceId means "none".
- */
-export class ActualLrp {
-  cellId = ''
-  instanceId = 0
-  crashCount = 0
-  /** What the container reserved on its cell, so that releasing it gives back exactly that. */
-  memoryMb = 0
-  diskMb = 0
-  /** Where the record sits in its cell's CellLrps, or -1. */
-  cellSlot = -1
-  /** `since` as an offset from SINCE_BASE: a small integer V8 keeps in the field, where an epoch time is a boxed double. */
-  private sinceOffset: number
-  /** The placement error and the crash reason: most records never have either, so they share one holder made on first use. */
-  private notes: { placementError: string; crashReason: string } | undefined = undefined
-
-  constructor(
-    readonly processGuid: string,
-    readonly index: number,
-    public state: ActualLrpState,
-    public presence: ActualLrpPresence,
-    since: number,
-  ) {
-    this.sinceOffset = sinceOffsetOf(since)
-  }
-
-  get since(): number {
-    return this.sinceOffset + sinceBase
-  }
-
-  set since(at: number) {
-    this.sinceOffset = sinceOffsetOf(at)
-  }
-
-  get placementError(): string {
-    return this.notes?.placementError ?? ''
-  }
-
-  set placementError(error: string) {
-    if (this.notes) this.notes.placementError = error
-    else if (error !== '') this.notes = { placementError: error, crashReason: '' }
-  }
-
-  get crashReason(): string {
-    return this.notes?.crashReason ?? ''
-  }
-
-  set crashReason(reason: string) {
-    if (this.notes) this.notes.crashReason = reason
-    else if (reason !== '') this.notes = { placementError: '', crashReason: reason }
-  }
-
-  get instanceGuid(): string {
-    return this.instanceId === 0 ? '' : formatInstanceGuid(this.instanceId)
-  }
-}
-
-// The first time any record is given: every `since` is kept as its distance from it, which stays a small integer
-// (within about 24 days either way) and so costs no heap number per record. Past that it is a double again:
-// still exact, only bigger. Set once, never moved, so every offset keeps its meaning.
-let sinceBase = Number.NaN
-
-function sinceOffsetOf(at: number): number {
-  if (Number.isNaN(sinceBase)) sinceBase = at
-  return at - sinceBase
-}
-
-const INSTANCE_GUID_PREFIX = 'd1e90000-0000-4000-8000-'
-
-/** Instance guids are formatted on demand from a counter: a string per record would cost more than the record. */
-export function formatInstanceGuid(id: number): string {
-  // join() builds one flat string; a template literal would leave a rope of two, and the route table keeps
-  // one of these per running instance as a map key.
-  return [INSTANCE_GUID_PREFIX, id.toString(16).padStart(12, '0')].join('')
-}
+const NO_RESERVATION: Reservation = Object.freeze({ memoryMb: 0, diskMb: 0 })
 
 /**
  * Every ActualLRP of one process guid: the ORDINARY record per index, and any EVACUATING or SUSPECT copies.
  * It is also the route source of its running instances (the route emitter registers it under its routes).
  */
 export class ActualGroup implements RouteSource {
-  readonly instances: (ActualLrp | undefined)[] = []
-  copies: ActualLrp[] | undefined = undefined
+  /** The slot of the ORDINARY record of each index (NONE where there is none); only the BBS changes it. */
+  instances: number[] = []
+  /** The slots of its EVACUATING and SUSPECT copies. */
+  copies: number[] | undefined = undefined
   desired: DesiredLrp | undefined = undefined
+  /**
+   * What a container of this process reserves: its DesiredLRP's memory and disk (kept when the DesiredLRP goes,
+   * for the records still holding containers). A record claimed under other sizes keeps its own.
+   */
+  reservation: Reservation = NO_RESERVATION
   /** The routes running instances are registered under (the route emitter keeps this in step). */
   registeredRoutes: readonly string[] = []
   /** How many of its instances the route emitter counts as registered; the group is in the table while above 0. */
@@ -124,19 +73,29 @@ export class ActualGroup implements RouteSource {
   constructor(
     readonly processGuid: string,
     readonly appGuid: string,
+    private readonly table: LrpTable,
   ) {}
 
   get isEmpty(): boolean {
     return this.desired === undefined && this.instances.length === 0 && !this.copies?.length
   }
 
-  /** An endpoint for each RUNNING record, ordinary or copy: what the route emitter has registered. */
-  routeEndpoints(into: RouteEndpoint[]): void {
-    for (const lrp of this.instances) if (lrp?.state === 'RUNNING') into.push(this.endpoint(lrp))
-    if (this.copies) for (const copy of this.copies) if (copy.state === 'RUNNING') into.push(this.endpoint(copy))
+  /** The ORDINARY record of this index. */
+  instance(index: number): ActualLrp | undefined {
+    const slot = this.instances[index]
+    return slot === undefined || slot === NONE ? undefined : this.table.handle(slot)
   }
 
-  private endpoint(lrp: ActualLrp): RouteEndpoint {
+  /** An endpoint for each RUNNING record, ordinary or copy: what the route emitter has registered. */
+  routeEndpoints(into: RouteEndpoint[]): void {
+    for (const slot of this.instances)
+      if (slot !== NONE && this.table.state(slot) === RUNNING) into.push(this.endpoint(slot))
+    if (this.copies)
+      for (const slot of this.copies) if (this.table.state(slot) === RUNNING) into.push(this.endpoint(slot))
+  }
+
+  private endpoint(slot: number): RouteEndpoint {
+    const lrp = this.table.handle(slot)
     return {
       appGuid: this.appGuid,
       backend: 'diego',
@@ -146,10 +105,15 @@ export class ActualGroup implements RouteSource {
     }
   }
 
+  /** Its EVACUATING and SUSPECT copies. */
+  *copyRecords(): IterableIterator<ActualLrp> {
+    if (this.copies) for (const slot of this.copies) yield this.table.handle(slot)
+  }
+
   /** Every record, ordinary and copies. */
   *records(): IterableIterator<ActualLrp> {
-    for (const lrp of this.instances) if (lrp) yield lrp
-    if (this.copies) yield* this.copies
+    for (const slot of this.instances) if (slot !== NONE) yield this.table.handle(slot)
+    if (this.copies) for (const slot of this.copies) yield this.table.handle(slot)
   }
 }
 
@@ -167,46 +131,48 @@ export interface CellSpec {
 }
 
 /**
- * The ActualLRPs holding a container on one cell. An array, with each record's position kept on the record:
- * adding and removing cost no hashing, and a record costs one slot here instead of a hash-set entry, which
- * at 250,000 records is the difference that shows. Removal moves the last record into the gap, so the order
- * is not the order of arrival; callers that change the cell while walking it walk a copy.
+ * The ActualLRPs holding a container on one cell: their slots, in an array. A cell holds at most its
+ * containers (250 by default), so removal finds the slot by a scan and moves the last one into the gap: the
+ * order is not the order of arrival; callers that change the cell while walking it walk a copy.
  */
 export class CellLrps implements Iterable<ActualLrp> {
-  private readonly records: ActualLrp[] = []
+  readonly slots: number[] = []
+  /** The BBS's records, once the cell is in one. */
+  table: LrpTable | undefined = undefined
 
   get size(): number {
-    return this.records.length
+    return this.slots.length
   }
 
   has(lrp: ActualLrp): boolean {
-    return lrp.cellSlot >= 0 && this.records[lrp.cellSlot] === lrp
+    return lrp.exists && this.slots.includes(lrp.slot)
   }
 
-  add(lrp: ActualLrp): void {
-    if (this.has(lrp)) return
-    lrp.cellSlot = this.records.length
-    this.records.push(lrp)
-  }
-
-  delete(lrp: ActualLrp): boolean {
-    if (!this.has(lrp)) return false
-    const at = lrp.cellSlot
-    const last = this.records.pop()!
-    if (last !== lrp) {
-      this.records[at] = last
-      last.cellSlot = at
-    }
-    lrp.cellSlot = -1
-    return true
-  }
-
-  [Symbol.iterator](): IterableIterator<ActualLrp> {
-    return this.records.values()
+  *[Symbol.iterator](): IterableIterator<ActualLrp> {
+    const table = this.table
+    if (table) for (const slot of this.slots) yield table.handle(slot)
   }
 }
 
+const NO_TASKS: ReadonlySet<Task> = new Set()
+/** Shared by every cell and DesiredLRP without placement tags. */
+export const NO_TAGS: readonly string[] = Object.freeze([])
+// Cells of one size share one (frozen) capacity record.
+const capacities = new Map<string, Readonly<Resources>>()
+
+function capacityOf(memoryMb: number, diskMb: number, containers: number): Readonly<Resources> {
+  const key = `${memoryMb}/${diskMb}/${containers}`
+  let capacity = capacities.get(key)
+  if (capacity === undefined) {
+    capacity = Object.freeze({ memoryMb, diskMb, containers })
+    capacities.set(key, capacity)
+  }
+  return capacity
+}
+
 export class Cell {
+  /** Its number in the BBS that holds it (the records' cell column), or NONE before it is added. */
+  number = NONE
   alive = true
   evacuating = false
   usedMemoryMb = 0
@@ -214,7 +180,8 @@ export class Cell {
   usedContainers = 0
   startingContainers = 0
   readonly lrps = new CellLrps()
-  readonly tasks = new Set<Task>()
+  // Made on a cell's first Task: most cells never run one, and thousands of empty sets add up.
+  private taskSet: Set<Task> | undefined = undefined
 
   constructor(
     readonly id: string,
@@ -243,6 +210,22 @@ export class Cell {
     if (!matchesRootfs(this.rootfsProviders, rootfs) || !matchesPlacementTags(this, placementTags)) return false
     this.acceptedRootfs = rootfs
     this.acceptedTags = placementTags
+    return true
+  }
+
+  /** The Tasks running on the cell. */
+  get tasks(): ReadonlySet<Task> {
+    return this.taskSet ?? NO_TASKS
+  }
+
+  addTask(task: Task): void {
+    if (this.taskSet === undefined) this.taskSet = new Set()
+    this.taskSet.add(task)
+  }
+
+  deleteTask(task: Task): boolean {
+    if (this.taskSet?.delete(task) !== true) return false
+    if (this.taskSet.size === 0) this.taskSet = undefined
     return true
   }
 
@@ -307,8 +290,8 @@ export class Task {
 
 /** Told when an instance starts or stops being routable: the route emitter listens. */
 export interface BbsObserver {
-  lrpRunning(group: ActualGroup, lrp: ActualLrp): void
-  lrpNoLongerRunning(group: ActualGroup, lrp: ActualLrp): void
+  lrpRunning(group: ActualGroup, slot: number): void
+  lrpNoLongerRunning(group: ActualGroup, slot: number): void
 }
 
 /** What the converger reads. */
@@ -319,6 +302,8 @@ export interface BbsView {
   cells(): Iterable<Cell>
   tasks(): Iterable<Task>
   group(processGuid: string): ActualGroup | undefined
+  /** The record in this slot (one of a group's instances or copies). */
+  record(slot: number): ActualLrp
 }
 
 export function validateCellSpec(spec: CellSpec, defaultBootMs: number): Cell {
@@ -345,32 +330,35 @@ export function validateCellSpec(spec: CellSpec, defaultBootMs: number): Cell {
     if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === '')) {
       throw new TypeError(`${where}: ${name} must be a list of non-empty strings`)
     }
-    return [...value]
+    return value.length === 0 ? NO_TAGS : [...value]
   }
   return new Cell(
     spec.id,
     spec.zone,
-    { memoryMb: positive('memoryMb', spec.memoryMb), diskMb: positive('diskMb', spec.diskMb), containers },
+    capacityOf(positive('memoryMb', spec.memoryMb), positive('diskMb', spec.diskMb), containers),
     strings('rootfsProviders', spec.rootfsProviders, DEFAULT_ROOTFS_PROVIDERS),
-    strings('placementTags', spec.placementTags, []),
-    strings('optionalPlacementTags', spec.optionalPlacementTags, []),
+    strings('placementTags', spec.placementTags, NO_TAGS),
+    strings('optionalPlacementTags', spec.optionalPlacementTags, NO_TAGS),
     bootDelayMs,
   )
 }
 
 export class Bbs implements BbsView {
-  private readonly desiredByGuid = new Map<string, DesiredLrp>()
   private readonly groupByGuid = new Map<string, ActualGroup>()
   /** Process guids (desired or with records) of each app: an app has several while versions overlap. */
   // The group itself for an app's one process (nearly every app), an array while versions overlap: a Set of
   // process guids per app cost more than the app's DesiredLRP.
   private readonly processesByApp = new Map<string, ActualGroup | ActualGroup[]>()
   private readonly cellById = new Map<string, Cell>()
+  /** The cells by number (Cell.number), for the records' cell column. */
+  private readonly cellByNumber: (Cell | undefined)[] = []
   private readonly taskByGuid = new Map<string, Task>()
+  /** The ActualLRP records. */
+  readonly table = new LrpTable(this.cellByNumber)
   // By state: counts of every ordinary record, and the two sets the converger walks.
   private readonly stateCounts: Record<ActualLrpState, number> = { UNCLAIMED: 0, CLAIMED: 0, RUNNING: 0, CRASHED: 0 }
-  private readonly unclaimedSet = new Set<ActualLrp>()
-  private readonly crashedSet = new Set<ActualLrp>()
+  private readonly unclaimedSet = new Set<number>()
+  private readonly crashedSet = new Set<number>()
   private copyCount = 0
   private nextInstanceId = 1
   observer: BbsObserver | undefined
@@ -378,11 +366,12 @@ export class Bbs implements BbsView {
   // ---- queries -------------------------------------------------------------------------------------
 
   desiredLrp(processGuid: string): DesiredLrp | undefined {
-    return this.desiredByGuid.get(processGuid)
+    return this.groupByGuid.get(processGuid)?.desired
   }
 
-  desiredLrps(): IterableIterator<DesiredLrp> {
-    return this.desiredByGuid.values()
+  /** Every DesiredLRP, from its group: a group is kept while its process is desired. */
+  *desiredLrps(): IterableIterator<DesiredLrp> {
+    for (const group of this.groupByGuid.values()) if (group.desired) yield group.desired
   }
 
   /** The app's current DesiredLRP (an app has at most one desired version at a time). */
@@ -411,7 +400,27 @@ export class Bbs implements BbsView {
   }
 
   actual(processGuid: string, index: number): ActualLrp | undefined {
-    return this.groupByGuid.get(processGuid)?.instances[index]
+    return this.groupByGuid.get(processGuid)?.instance(index)
+  }
+
+  record(slot: number): ActualLrp {
+    return this.table.handle(slot)
+  }
+
+  /** Whether this is the current ORDINARY record of its index. */
+  isCurrent(lrp: ActualLrp): boolean {
+    return lrp.exists && this.isCurrentSlot(lrp.slot)
+  }
+
+  /** Whether the slot holds the current ORDINARY record of its index (a slot in use is its group's). */
+  isCurrentSlot(slot: number): boolean {
+    const group = this.table.group[slot]
+    return group !== undefined && group.instances[this.table.index[slot]!] === slot
+  }
+
+  /** Whether this is one of its process's current EVACUATING or SUSPECT copies. */
+  isCurrentCopy(lrp: ActualLrp): boolean {
+    return lrp.exists && lrp.presence !== 'ORDINARY' && this.groupByGuid.get(lrp.processGuid) === lrp.group
   }
 
   /** Ordinary records in this state. */
@@ -424,12 +433,12 @@ export class Bbs implements BbsView {
     return this.copyCount
   }
 
-  unclaimed(): IterableIterator<ActualLrp> {
-    return this.unclaimedSet.values()
+  *unclaimed(): IterableIterator<ActualLrp> {
+    for (const slot of this.unclaimedSet) yield this.table.handle(slot)
   }
 
-  crashed(): IterableIterator<ActualLrp> {
-    return this.crashedSet.values()
+  *crashed(): IterableIterator<ActualLrp> {
+    for (const slot of this.crashedSet) yield this.table.handle(slot)
   }
 
   cell(id: string): Cell | undefined {
@@ -452,6 +461,10 @@ export class Bbs implements BbsView {
 
   addCell(cell: Cell): void {
     if (this.cellById.has(cell.id)) throw new Error(`cell ${cell.id} already exists`)
+    if (cell.number !== NONE) throw new Error(`cell ${cell.id} is in a BBS already`)
+    cell.number = this.cellByNumber.length
+    cell.lrps.table = this.table
+    this.cellByNumber.push(cell)
     this.cellById.set(cell.id, cell)
   }
 
@@ -463,16 +476,19 @@ export class Bbs implements BbsView {
   }
 
   private forgetCellIfEmpty(cell: Cell): void {
-    if (!cell.alive && cell.lrps.size === 0 && cell.tasks.size === 0) this.cellById.delete(cell.id)
+    if (!cell.alive && cell.lrps.size === 0 && cell.tasks.size === 0 && this.cellById.get(cell.id) === cell) {
+      this.cellById.delete(cell.id)
+      // Its number is not given again; only the entry goes (the array keeps one slot per cell ever added).
+      this.cellByNumber[cell.number] = undefined
+    }
   }
 
   // ---- desired state -------------------------------------------------------------------------------
 
   desireLrp(desired: DesiredLrp): ActualGroup {
-    if (this.desiredByGuid.has(desired.processGuid)) throw new Error(`DesiredLRP ${desired.processGuid} already exists`)
-    this.desiredByGuid.set(desired.processGuid, desired)
+    if (this.desiredLrp(desired.processGuid)) throw new Error(`DesiredLRP ${desired.processGuid} already exists`)
     const group = this.ensureGroup(desired.processGuid, desired.appGuid)
-    group.desired = desired
+    this.setDesired(group, desired)
     return group
   }
 
@@ -480,14 +496,30 @@ export class Bbs implements BbsView {
   updateDesiredLrp(desired: DesiredLrp): void {
     const group = this.groupByGuid.get(desired.processGuid)
     if (!group?.desired) throw new Error(`DesiredLRP ${desired.processGuid} does not exist`)
-    this.desiredByGuid.set(desired.processGuid, desired)
+    this.setDesired(group, desired)
+  }
+
+  /**
+   * The group's DesiredLRP, and with it the reservation its claims make from now on. Records holding a
+   * container under other sizes keep theirs, so that releasing one gives back exactly what it took.
+   */
+  private setDesired(group: ActualGroup, desired: DesiredLrp): void {
+    const old = group.reservation
+    if (old.memoryMb !== desired.memoryMb || old.diskMb !== desired.diskMb) {
+      const { table } = this
+      const keep = (slot: number) => {
+        if (table.cell[slot] !== NONE && !table.reservations.has(slot)) table.reservations.set(slot, old)
+      }
+      for (const slot of group.instances) if (slot !== NONE) keep(slot)
+      if (group.copies) for (const slot of group.copies) keep(slot)
+    }
     group.desired = desired
+    group.reservation = desired
   }
 
   /** Forgets the DesiredLRP; its records stay until someone retires them. */
   removeDesiredLrp(processGuid: string): void {
     const group = this.groupByGuid.get(processGuid)
-    this.desiredByGuid.delete(processGuid)
     if (!group) return
     group.desired = undefined
     this.forgetGroupIfEmpty(group)
@@ -496,7 +528,7 @@ export class Bbs implements BbsView {
   private ensureGroup(processGuid: string, appGuid: string): ActualGroup {
     let group = this.groupByGuid.get(processGuid)
     if (!group) {
-      group = new ActualGroup(processGuid, appGuid)
+      group = new ActualGroup(processGuid, appGuid, this.table)
       this.groupByGuid.set(processGuid, group)
       const held = this.processesByApp.get(appGuid)
       if (held === undefined) this.processesByApp.set(appGuid, group)
@@ -522,62 +554,113 @@ export class Bbs implements BbsView {
 
   /** A new ORDINARY record in UNCLAIMED for a desired index that has none. */
   createUnclaimed(processGuid: string, index: number, now: number): ActualLrp {
+    return this.table.handle(this.createUnclaimedSlot(processGuid, index, now))
+  }
+
+  private createUnclaimedSlot(processGuid: string, index: number, now: number): number {
     const group = this.groupByGuid.get(processGuid)
     if (!group?.desired) throw new Error(`cannot create ActualLRP ${processGuid}/${index}: no such DesiredLRP`)
-    if (group.instances[index]) throw new Error(`ActualLRP ${processGuid}/${index} already exists`)
-    const lrp = new ActualLrp(processGuid, index, 'UNCLAIMED', 'ORDINARY', now)
-    while (group.instances.length < index) group.instances.push(undefined)
-    group.instances[index] = lrp
-    this.enterState(lrp)
-    return lrp
+    const held = group.instances[index]
+    if (held !== undefined && held !== NONE) throw new Error(`ActualLRP ${processGuid}/${index} already exists`)
+    const slot = this.table.take(group, index, UNCLAIMED_ORDINARY, now)
+    while (group.instances.length < index) group.instances.push(NONE)
+    group.instances[index] = slot
+    this.enterState(slot)
+    return slot
+  }
+
+  /**
+   * An UNCLAIMED record for every index of the group's DesiredLRP that has none; returns the slots of its
+   * records that are UNCLAIMED now, new or not. The group's array is then made exactly as long as its records:
+   * grown a push at a time it keeps up to 16 spare slots, 8 bytes each, which over 24,000 apps of a few
+   * instances each adds up.
+   */
+  createMissing(group: ActualGroup, now: number): number[] {
+    const desired = group.desired
+    if (!desired) throw new Error(`cannot create ActualLRPs of ${group.processGuid}: no such DesiredLRP`)
+    const before = group.instances.length
+    const unclaimed: number[] = []
+    for (let index = 0; index < desired.instances; index++) {
+      const held = group.instances[index]
+      const slot = held === undefined || held === NONE ? this.createUnclaimedSlot(group.processGuid, index, now) : held
+      if (this.table.state(slot) === UNCLAIMED) unclaimed.push(slot)
+    }
+    if (group.instances.length > before) group.instances = group.instances.slice()
+    return unclaimed
   }
 
   /** The auction's winner claims it: a container is reserved on the cell, and the instance is starting. */
-  claim(lrp: ActualLrp, cell: Cell, now: number, group = this.groupByGuid.get(lrp.processGuid)): void {
-    // A group that holds the record at its index is its current group: a group with records is never forgotten.
-    if (lrp.presence !== 'ORDINARY' || lrp.state !== 'UNCLAIMED' || group?.instances[lrp.index] !== lrp) {
-      this.expect(lrp, 'UNCLAIMED', 'claim') // throws, saying which
+  claim(lrp: ActualLrp, cell: Cell, now: number): void {
+    this.expect(lrp, 'UNCLAIMED', 'claim')
+    this.claimSlot(lrp.slot, cell, now)
+  }
+
+  /** claim() for a slot: the auctioneer's path, which checked the record is current and UNCLAIMED. */
+  claimSlot(slot: number, cell: Cell, now: number): void {
+    const { table } = this
+    const group = table.group[slot]
+    if (
+      group === undefined ||
+      table.flags[slot] !== UNCLAIMED_ORDINARY ||
+      group.instances[table.index[slot]!] !== slot
+    ) {
+      this.expect(table.handle(slot), 'UNCLAIMED', 'claim') // throws, saying which
     }
-    const desired = group?.desired
-    if (!desired) throw new Error(`cannot claim ${describe(lrp)}: its DesiredLRP is gone`)
-    if (!cell.takesWork) throw new Error(`cannot claim ${describe(lrp)} on cell ${cell.id}: it takes no work`)
+    const desired = group!.desired
+    if (!desired) throw new Error(`cannot claim ${this.describeSlot(slot)}: its DesiredLRP is gone`)
+    if (!cell.takesWork) throw new Error(`cannot claim ${this.describeSlot(slot)} on cell ${cell.id}: it takes no work`)
     if (!cell.accepts(desired.rootfs, desired.placementTags)) {
-      throw new Error(`cannot claim ${describe(lrp)} on cell ${cell.id}: rootfs or placement tags do not match`)
+      throw new Error(
+        `cannot claim ${this.describeSlot(slot)} on cell ${cell.id}: rootfs or placement tags do not match`,
+      )
     }
     if (!cell.fits(desired.memoryMb, desired.diskMb)) {
-      throw new Error(`cannot claim ${describe(lrp)} on cell ${cell.id}: not enough room`)
+      throw new Error(`cannot claim ${this.describeSlot(slot)} on cell ${cell.id}: not enough room`)
     }
-    this.leaveState(lrp)
-    lrp.state = 'CLAIMED'
-    lrp.since = now
-    lrp.cellId = cell.id
-    lrp.instanceId = this.nextInstanceId++
-    lrp.placementError = ''
-    lrp.memoryMb = desired.memoryMb
-    lrp.diskMb = desired.diskMb
-    this.occupy(cell, lrp)
+    if (cell.number === NONE || this.cellByNumber[cell.number] !== cell) {
+      throw new Error(`cannot claim ${this.describeSlot(slot)} on cell ${cell.id}: it is not in this BBS`)
+    }
+    this.leaveState(slot)
+    table.setState(slot, CLAIMED)
+    table.since[slot] = now
+    table.instanceId[slot] = this.nextInstanceId++
+    if (table.notes.size > 0) table.setNotes(slot, '', table.crashReason(slot))
+    // An UNCLAIMED record holds no reservation of its own: it takes its DesiredLRP's (the group's).
+    this.occupy(cell, slot)
     cell.startingContainers++
-    this.enterState(lrp)
+    this.enterState(slot)
   }
 
   /** The auction found no cell: the record stays UNCLAIMED with Diego's placement error. */
   failPlacement(lrp: ActualLrp, error: string): void {
     this.expect(lrp, 'UNCLAIMED', 'fail placement of')
-    lrp.placementError = error
+    this.table.setNotes(lrp.slot, error, this.table.crashReason(lrp.slot))
   }
 
   /** The rep reports the container running. Any EVACUATING or SUSPECT copy of this index has served its turn. */
   start(lrp: ActualLrp, now: number): void {
     this.expect(lrp, 'CLAIMED', 'start')
-    const cell = this.cellById.get(lrp.cellId)
+    this.startSlot(lrp.slot, now)
+  }
+
+  /** start() for a slot the caller found current and CLAIMED (the rep). */
+  startSlot(slot: number, now: number): void {
+    const { table } = this
+    if (table.flags[slot] !== CLAIMED_ORDINARY || !this.isCurrentSlot(slot)) {
+      this.expect(table.handle(slot), 'CLAIMED', 'start') // throws, saying which
+    }
+    const cell = table.cellOf(slot)
     if (cell) cell.startingContainers--
-    this.leaveState(lrp)
-    lrp.state = 'RUNNING'
-    lrp.since = now
-    this.enterState(lrp)
-    const group = this.groupByGuid.get(lrp.processGuid)!
-    this.observer?.lrpRunning(group, lrp)
-    for (const copy of [...(group.copies ?? [])]) if (copy.index === lrp.index) this.removeCopy(copy)
+    this.leaveState(slot)
+    table.setState(slot, RUNNING)
+    table.since[slot] = now
+    this.enterState(slot)
+    const group = table.group[slot]!
+    this.observer?.lrpRunning(group, slot)
+    if (group.copies) {
+      const index = table.index[slot]!
+      for (const copy of [...group.copies]) if (table.index[copy] === index) this.removeCopy(copy)
+    }
   }
 
   /**
@@ -590,43 +673,50 @@ export class Bbs implements BbsView {
     if (lrp.state !== 'CLAIMED' && lrp.state !== 'RUNNING') {
       throw new Error(`cannot crash ${describe(lrp)}: it is ${lrp.state}, not CLAIMED or RUNNING`)
     }
-    const ranLongEnough = lrp.state === 'RUNNING' && now - lrp.since > policy.crashResetMs
-    const crashCount = ranLongEnough ? 1 : lrp.crashCount + 1
-    this.releaseContainer(lrp)
-    this.leaveState(lrp)
-    lrp.crashCount = crashCount
-    lrp.crashReason = reason
-    lrp.since = now
+    if (!this.isCurrent(lrp)) throw new Error(`cannot crash ${describe(lrp)}: it is no longer the current record`)
+    const { table } = this
+    const slot = lrp.slot
+    const ranLongEnough = lrp.state === 'RUNNING' && now - table.since[slot]! > policy.crashResetMs
+    const crashCount = ranLongEnough ? 1 : table.crashCount(slot) + 1
+    this.releaseContainer(slot)
+    this.leaveState(slot)
+    table.setCrashCount(slot, crashCount)
+    table.setNotes(slot, table.placementError(slot), reason)
+    table.since[slot] = now
     const restartNow = shouldRestartImmediately(policy, crashCount)
-    lrp.state = restartNow ? 'UNCLAIMED' : 'CRASHED'
-    this.enterState(lrp)
+    table.setState(slot, restartNow ? UNCLAIMED : CRASHED)
+    this.enterState(slot)
     return restartNow
   }
 
   /** A CRASHED record whose backoff is over, or a CLAIMED one whose cell vanished, goes back to the auction. */
   unclaim(lrp: ActualLrp, now: number): void {
-    if (lrp.presence !== 'ORDINARY' || (lrp.state !== 'CRASHED' && lrp.state !== 'CLAIMED')) {
+    if (!lrp.exists || lrp.presence !== 'ORDINARY' || (lrp.state !== 'CRASHED' && lrp.state !== 'CLAIMED')) {
       throw new Error(`cannot unclaim ${describe(lrp)}`)
     }
-    if (lrp.state === 'CLAIMED') this.releaseContainer(lrp)
-    this.leaveState(lrp)
-    lrp.state = 'UNCLAIMED'
-    lrp.since = now
-    this.enterState(lrp)
+    const slot = lrp.slot
+    if (this.table.state(slot) === CLAIMED) this.releaseContainer(slot)
+    this.leaveState(slot)
+    this.table.setState(slot, UNCLAIMED)
+    this.table.since[slot] = now
+    this.enterState(slot)
   }
 
   /** Stops an instance and deletes its record (ordinary or copy). */
   retire(lrp: ActualLrp): void {
+    if (!lrp.exists) throw new Error(`${describe(lrp)} is not a current record`)
     if (lrp.presence !== 'ORDINARY') {
-      this.removeCopy(lrp)
+      this.removeCopy(lrp.slot)
       return
     }
+    const slot = lrp.slot
     const group = this.groupByGuid.get(lrp.processGuid)
-    if (group?.instances[lrp.index] !== lrp) throw new Error(`${describe(lrp)} is not a current record`)
-    this.releaseContainer(lrp)
-    this.leaveState(lrp)
-    group.instances[lrp.index] = undefined
-    while (group.instances.length > 0 && group.instances.at(-1) === undefined) group.instances.pop()
+    if (group?.instances[lrp.index] !== slot) throw new Error(`${describe(lrp)} is not a current record`)
+    this.releaseContainer(slot)
+    this.leaveState(slot)
+    group.instances[lrp.index] = NONE
+    while (group.instances.length > 0 && group.instances.at(-1) === NONE) group.instances.pop()
+    this.table.release(slot)
     this.forgetGroupIfEmpty(group)
   }
 
@@ -636,53 +726,56 @@ export class Bbs implements BbsView {
    */
   evacuate(lrp: ActualLrp, now: number): ActualLrp {
     this.expect(lrp, 'RUNNING', 'evacuate')
-    return this.splitOff(lrp, 'EVACUATING', now)
+    return this.splitOff(lrp.slot, PRESENCE_CODE.EVACUATING, now)
   }
 
   /** The cell vanished under a running instance: it lives on as SUSPECT until a replacement runs. */
   markSuspect(lrp: ActualLrp, now: number): ActualLrp {
     this.expect(lrp, 'RUNNING', 'mark suspect')
-    return this.splitOff(lrp, 'SUSPECT', now)
+    return this.splitOff(lrp.slot, PRESENCE_CODE.SUSPECT, now)
   }
 
-  private splitOff(lrp: ActualLrp, presence: 'EVACUATING' | 'SUSPECT', now: number): ActualLrp {
-    const group = this.groupByGuid.get(lrp.processGuid)!
-    const cell = this.cellById.get(lrp.cellId)
-    const copy = new ActualLrp(lrp.processGuid, lrp.index, 'RUNNING', presence, lrp.since)
-    copy.cellId = lrp.cellId
-    copy.instanceId = lrp.instanceId
-    copy.crashCount = lrp.crashCount
-    copy.memoryMb = lrp.memoryMb
-    copy.diskMb = lrp.diskMb
+  private splitOff(slot: number, presence: number, now: number): ActualLrp {
+    const { table } = this
+    const group = table.group[slot]!
+    const copy = table.take(group, table.index[slot]!, presence | RUNNING, table.since[slot]!)
+    table.instanceId[copy] = table.instanceId[slot]!
+    table.setCrashCount(copy, table.crashCount(slot))
+    const own = table.reservations.get(slot)
+    if (own !== undefined) table.reservations.set(copy, own)
     // The copy takes over the container; the ordinary record holds nothing until it is claimed again.
-    if (cell) {
-      cell.lrps.delete(lrp)
-      cell.lrps.add(copy)
+    const cell = table.cellOf(slot)
+    if (cell && removeSlot(cell.lrps.slots, slot)) {
+      cell.lrps.slots.push(copy)
+      table.cell[copy] = cell.number
     }
     if (!group.copies) group.copies = []
     group.copies.push(copy)
     this.copyCount++
-    this.leaveState(lrp)
-    lrp.state = 'UNCLAIMED'
-    lrp.since = now
-    lrp.cellId = ''
-    lrp.instanceId = 0
-    lrp.memoryMb = 0
-    lrp.diskMb = 0
-    this.enterState(lrp)
-    return copy
+    this.leaveState(slot)
+    table.setState(slot, UNCLAIMED)
+    table.since[slot] = now
+    table.cell[slot] = NONE
+    table.instanceId[slot] = 0
+    table.reservations.delete(slot)
+    this.enterState(slot)
+    return table.handle(copy)
   }
 
-  private removeCopy(copy: ActualLrp): void {
-    const group = this.groupByGuid.get(copy.processGuid)
+  private removeCopy(copy: number): void {
+    const { table } = this
+    const group = table.group[copy]
     const at = group?.copies?.indexOf(copy) ?? -1
-    if (!group || at < 0) throw new Error(`${describe(copy)} is not a current copy`)
+    if (!group || at < 0 || this.groupByGuid.get(group.processGuid) !== group) {
+      throw new Error(`${this.describeSlot(copy)} is not a current copy`)
+    }
     group.copies!.splice(at, 1)
     if (group.copies!.length === 0) group.copies = undefined
     this.copyCount--
     // Copies are always running; the emitter unregisters by instance guid, so tell it before the container goes.
     this.observer?.lrpNoLongerRunning(group, copy)
     this.releaseContainer(copy)
+    table.release(copy)
     this.forgetGroupIfEmpty(group)
   }
 
@@ -711,7 +804,7 @@ export class Bbs implements BbsView {
     cell.usedMemoryMb += def.memoryMb
     cell.usedDiskMb += def.diskMb
     cell.usedContainers++
-    cell.tasks.add(task)
+    cell.addTask(task)
   }
 
   completeTask(task: Task, now: number, outcome: { failed: boolean; failureReason: string; result: string }): void {
@@ -719,7 +812,7 @@ export class Bbs implements BbsView {
       throw new Error(`task ${task.taskGuid} cannot complete: ${task.state}`)
     }
     const cell = task.cellId ? this.cellById.get(task.cellId) : undefined
-    if (cell?.tasks.delete(task)) {
+    if (cell?.deleteTask(task)) {
       cell.usedMemoryMb -= task.definition.memoryMb
       cell.usedDiskMb -= task.definition.diskMb
       cell.usedContainers--
@@ -749,57 +842,80 @@ export class Bbs implements BbsView {
 
   // ---- bookkeeping -----------------------------------------------------------------------------------
 
-  private occupy(cell: Cell, lrp: ActualLrp): void {
-    cell.usedMemoryMb += lrp.memoryMb
-    cell.usedDiskMb += lrp.diskMb
+  private occupy(cell: Cell, slot: number): void {
+    const { memoryMb, diskMb } = this.table.reservation(slot)
+    cell.usedMemoryMb += memoryMb
+    cell.usedDiskMb += diskMb
     cell.usedContainers++
-    cell.lrps.add(lrp)
+    cell.lrps.slots.push(slot)
+    this.table.cell[slot] = cell.number
   }
 
   /** Frees the record's container (if it holds one) and clears its instance. */
-  private releaseContainer(lrp: ActualLrp): void {
-    if (lrp.cellId === '') return
-    const cell = this.cellById.get(lrp.cellId)
-    if (cell?.lrps.delete(lrp)) {
-      cell.usedMemoryMb -= lrp.memoryMb
-      cell.usedDiskMb -= lrp.diskMb
+  private releaseContainer(slot: number): void {
+    const { table } = this
+    const cell = table.cellOf(slot)
+    if (cell === undefined) return
+    if (removeSlot(cell.lrps.slots, slot)) {
+      const { memoryMb, diskMb } = table.reservation(slot)
+      cell.usedMemoryMb -= memoryMb
+      cell.usedDiskMb -= diskMb
       cell.usedContainers--
-      if (lrp.state === 'CLAIMED') cell.startingContainers--
+      if (table.state(slot) === CLAIMED) cell.startingContainers--
       this.forgetCellIfEmpty(cell)
     }
-    if (lrp.state === 'RUNNING' && lrp.presence === 'ORDINARY') {
-      this.observer?.lrpNoLongerRunning(this.groupByGuid.get(lrp.processGuid)!, lrp)
-    }
-    lrp.cellId = ''
-    lrp.instanceId = 0
-    lrp.memoryMb = 0
-    lrp.diskMb = 0
+    if (table.flags[slot] === RUNNING_ORDINARY) this.observer?.lrpNoLongerRunning(table.group[slot]!, slot)
+    table.cell[slot] = NONE
+    table.instanceId[slot] = 0
+    table.reservations.delete(slot)
   }
 
-  private enterState(lrp: ActualLrp): void {
-    if (lrp.presence !== 'ORDINARY') return
-    this.stateCounts[lrp.state]++
-    if (lrp.state === 'UNCLAIMED') this.unclaimedSet.add(lrp)
-    else if (lrp.state === 'CRASHED') this.crashedSet.add(lrp)
+  private enterState(slot: number): void {
+    const flags = this.table.flags[slot]!
+    if (!this.table.isOrdinary(slot)) return
+    this.stateCounts[ACTUAL_LRP_STATES[flags]!]++
+    if (flags === UNCLAIMED_ORDINARY) this.unclaimedSet.add(slot)
+    else if (flags === CRASHED_ORDINARY) this.crashedSet.add(slot)
   }
 
-  private leaveState(lrp: ActualLrp): void {
-    if (lrp.presence !== 'ORDINARY') return
-    this.stateCounts[lrp.state]--
-    if (lrp.state === 'UNCLAIMED') this.unclaimedSet.delete(lrp)
-    else if (lrp.state === 'CRASHED') this.crashedSet.delete(lrp)
+  private leaveState(slot: number): void {
+    const flags = this.table.flags[slot]!
+    if (!this.table.isOrdinary(slot)) return
+    this.stateCounts[ACTUAL_LRP_STATES[flags]!]--
+    if (flags === UNCLAIMED_ORDINARY) this.unclaimedSet.delete(slot)
+    else if (flags === CRASHED_ORDINARY) this.crashedSet.delete(slot)
   }
 
   private expect(lrp: ActualLrp, state: ActualLrpState, action: string): void {
-    if (lrp.presence !== 'ORDINARY' || lrp.state !== state) {
+    if (!lrp.exists || lrp.presence !== 'ORDINARY' || lrp.state !== state) {
       throw new Error(`cannot ${action} ${describe(lrp)}: expected an ORDINARY ${state} record`)
     }
-    if (this.groupByGuid.get(lrp.processGuid)?.instances[lrp.index] !== lrp) {
+    if (!this.isCurrentSlot(lrp.slot)) {
       throw new Error(`cannot ${action} ${describe(lrp)}: it is no longer the current record`)
     }
   }
+
+  private describeSlot(slot: number): string {
+    return describe(this.table.handle(slot))
+  }
+}
+
+const UNCLAIMED_ORDINARY = UNCLAIMED + ORDINARY
+const CLAIMED_ORDINARY = CLAIMED + ORDINARY
+const RUNNING_ORDINARY = RUNNING + ORDINARY
+const CRASHED_ORDINARY = CRASHED + ORDINARY
+
+/** Removes one slot from a cell's list, moving the last into its place. */
+function removeSlot(slots: number[], slot: number): boolean {
+  const at = slots.lastIndexOf(slot)
+  if (at < 0) return false
+  const last = slots.pop()!
+  if (last !== slot) slots[at] = last
+  return true
 }
 
 function describe(lrp: ActualLrp): string {
-  return `ActualLRP ${lrp.processGuid}/${lrp.index} (${lrp.state}, ${lrp.presence})`
+  return lrp.exists
+    ? `ActualLRP ${lrp.processGuid}/${lrp.index} (${lrp.state}, ${lrp.presence})`
+    : 'a removed ActualLRP'
 }

@@ -156,9 +156,10 @@ export class Diego implements RuntimeBackend {
     this.emitter = new RouteEmitter(options.routes)
     this.bbs.observer = this.emitter
     this.rep = new Rep(this.bbs, this.clock, {
-      lrpRunning: (lrp) => {
+      lrpRunning: (slot) => {
         // Events per instance are built only when someone listens: a batch places thousands.
         if (this.observe) {
+          const lrp = this.bbs.table.handle(slot)
           this.emit({
             type: 'lrp-running',
             at: this.clock.now(),
@@ -187,8 +188,10 @@ export class Diego implements RuntimeBackend {
         maxTaskRetries: nonNegative('maxTaskAuctionRetries', options.maxTaskAuctionRetries ?? 3),
       },
       {
-        lrpPlaced: (lrp) => {
-          if (this.observe) this.emit({ type: 'lrp-placed', at: this.clock.now(), ...keyOf(lrp), cellId: lrp.cellId })
+        lrpPlaced: (slot) => {
+          if (!this.observe) return
+          const lrp = this.bbs.table.handle(slot)
+          this.emit({ type: 'lrp-placed', at: this.clock.now(), ...keyOf(lrp), cellId: lrp.cellId })
         },
         lrpUnplaced: (lrp) =>
           this.emit({ type: 'lrp-unplaced', at: this.clock.now(), ...keyOf(lrp), error: lrp.placementError }),
@@ -299,7 +302,7 @@ export class Diego implements RuntimeBackend {
       throw new RangeError(`app ${appGuid} has no instance index ${index} (it has ${desired.instances})`)
     }
     const group = this.bbs.group(desired.processGuid)!
-    const lrp = group.instances[index]
+    const lrp = group.instance(index)
     if (lrp && (lrp.state === 'RUNNING' || lrp.state === 'CLAIMED')) {
       const instance = lrp.instanceGuid
       const restartsNow = this.bbs.crash(lrp, this.clock.now(), reason, this.restartPolicy)
@@ -310,7 +313,7 @@ export class Diego implements RuntimeBackend {
       return
     }
     // While its replacement is not yet running, the instance serving this index is an evacuating or suspect copy.
-    const copy = group.copies?.find((c) => c.index === index)
+    const copy = [...group.copyRecords()].find((c) => c.index === index)
     if (!copy) throw new Error(`app ${appGuid} instance ${index} is not running (${lrp?.state ?? 'no record'})`)
     this.bbs.retire(copy)
     this.retireDrainedCells()
@@ -390,7 +393,7 @@ export class Diego implements RuntimeBackend {
   /** CC's `stop_index` (BBS RetireActualLRP): the instance stops; convergence starts it again. */
   stopIndex(appGuid: string, index: number): void {
     const desired = this.bbs.desiredForApp(appGuid)
-    const lrp = desired ? this.bbs.group(desired.processGuid)?.instances[index] : undefined
+    const lrp = desired ? this.bbs.group(desired.processGuid)?.instance(index) : undefined
     if (!lrp) return
     this.bbs.retire(lrp)
     this.retireDrainedCells()
@@ -455,10 +458,10 @@ export class Diego implements RuntimeBackend {
   private applyConvergence(actions: ConvergeActions): void {
     const now = this.clock.now()
     const bbs = this.bbs
-    const isCurrent = (lrp: ActualLrp) => bbs.actual(lrp.processGuid, lrp.index) === lrp
+    const isCurrent = (lrp: ActualLrp) => bbs.isCurrent(lrp)
     for (const lrp of actions.retire) if (isCurrent(lrp)) bbs.retire(lrp)
     for (const copy of actions.removeCopies) {
-      if (bbs.group(copy.processGuid)?.copies?.includes(copy)) bbs.retire(copy)
+      if (bbs.isCurrentCopy(copy)) bbs.retire(copy)
     }
     for (const { processGuid, index } of actions.startMissing) {
       const desired = bbs.desiredLrp(processGuid)
@@ -509,12 +512,7 @@ export class Diego implements RuntimeBackend {
   }
 
   private requestMissing(group: ActualGroup): void {
-    const desired = group.desired!
-    const now = this.clock.now()
-    for (let index = 0; index < desired.instances; index++) {
-      const lrp = group.instances[index] ?? this.bbs.createUnclaimed(group.processGuid, index, now)
-      if (lrp.state === 'UNCLAIMED') this.auctioneer.requestLrp(lrp)
-    }
+    for (const slot of this.bbs.createMissing(group, this.clock.now())) this.auctioneer.requestSlot(slot)
   }
 
   private removeProcess(group: ActualGroup): void {
@@ -524,11 +522,13 @@ export class Diego implements RuntimeBackend {
   }
 
   private statusOf(group: ActualGroup | undefined, index: number, desired: DesiredLrp, now: number): InstanceStatus {
-    const lrp = group?.instances[index]
+    const lrp = group?.instance(index)
     const sizes = { memoryMb: desired.memoryMb, diskMb: desired.diskMb }
     if (lrp?.state === 'RUNNING') return { ...runningStatus(lrp, now), ...sizes }
     // Diego resolves an index to its evacuating or suspect copy while the replacement is not running yet.
-    const copy = group?.copies?.find((c) => c.index === index && c.state === 'RUNNING')
+    const copy = group?.copies
+      ? [...group.copyRecords()].find((c) => c.index === index && c.state === 'RUNNING')
+      : undefined
     if (copy) return { ...runningStatus(copy, now), ...sizes }
     if (!lrp) return { index, state: 'DOWN', since: now, backend: 'diego', ...sizes }
     const status: InstanceStatus = {

@@ -4,16 +4,18 @@
 // holds, since a cell can vanish, drain or lose the instance before the timer fires.
 
 import type { Clock, Timer } from '../clock.js'
-import type { ActualLrp, Bbs, Cell, Task } from './bbs.js'
+import { CLAIMED, ORDINARY } from './actual-lrps.js'
+import type { Bbs, Task } from './bbs.js'
 
 export interface RepHooks {
-  lrpRunning(lrp: ActualLrp): void
+  /** The record in this slot reported RUNNING. */
+  lrpRunning(slot: number): void
   taskCompleted(task: Task): void
 }
 
 /** Instances due to report RUNNING at one moment, each with the instance id it was claimed under. */
 interface BootGroup {
-  lrps: ActualLrp[]
+  slots: number[]
   instanceIds: number[]
 }
 
@@ -36,13 +38,15 @@ export class Rep {
   ) {}
 
   /** Starts the container of a freshly claimed instance; it reports RUNNING after the cell's boot delay. */
-  boot(lrp: ActualLrp, claimedOn?: Cell): void {
-    const cell = claimedOn?.id === lrp.cellId ? claimedOn : this.bbs.cell(lrp.cellId)
-    if (!cell) throw new Error(`cannot boot ${lrp.processGuid}/${lrp.index}: cell ${lrp.cellId} is unknown`)
+  boot(slot: number): void {
+    const table = this.bbs.table
+    const cell = table.cellOf(slot)
+    if (!cell)
+      throw new Error(`cannot boot ${table.handle(slot).processGuid}/${table.index[slot]}: it holds no container`)
     const due = this.clock.now() + cell.bootDelayMs
     let group = due === this.lastDue ? this.lastBoots : this.boots.get(due)
     if (group === undefined) {
-      const created: BootGroup = { lrps: [], instanceIds: [] }
+      const created: BootGroup = { slots: [], instanceIds: [] }
       this.boots.set(due, created)
       this.wait(cell.bootDelayMs, () => {
         this.boots.delete(due)
@@ -53,20 +57,21 @@ export class Rep {
     }
     this.lastDue = due
     this.lastBoots = group
-    group.lrps.push(lrp)
-    group.instanceIds.push(lrp.instanceId)
+    group.slots.push(slot)
+    group.instanceIds.push(table.instanceId[slot]!)
   }
 
   /** Each instance still claimed under the same instance id, on a cell still there, reports RUNNING. */
   private finishBoots(group: BootGroup): void {
-    const { lrps, instanceIds } = group
-    for (let k = 0; k < lrps.length; k++) {
-      const lrp = lrps[k]!
-      // The instance id is unique per claim, so a match also means the same cell.
-      if (lrp.state !== 'CLAIMED' || lrp.instanceId !== instanceIds[k]) continue
-      if (this.bbs.actual(lrp.processGuid, lrp.index) !== lrp || !this.bbs.cell(lrp.cellId)?.alive) continue
-      this.bbs.start(lrp, this.clock.now())
-      this.hooks.lrpRunning(lrp)
+    const { slots, instanceIds } = group
+    const table = this.bbs.table
+    for (let k = 0; k < slots.length; k++) {
+      const slot = slots[k]!
+      // The instance id is unique per claim, so a match also means the same record on the same cell.
+      if (table.flags[slot] !== CLAIMED + ORDINARY || table.instanceId[slot] !== instanceIds[k]) continue
+      if (!this.bbs.isCurrentSlot(slot) || !table.cellOf(slot)?.alive) continue
+      this.bbs.startSlot(slot, this.clock.now())
+      this.hooks.lrpRunning(slot)
     }
   }
 

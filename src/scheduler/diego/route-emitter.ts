@@ -5,17 +5,17 @@
 // running records when the router asks, so no endpoint is kept per instance.
 
 import type { RouteTable } from '../routes.js'
-import type { ActualGroup, ActualLrp, BbsObserver } from './bbs.js'
+import type { ActualGroup, BbsObserver } from './bbs.js'
 
 export class RouteEmitter implements BbsObserver {
   constructor(private readonly table: RouteTable) {}
 
-  lrpRunning(group: ActualGroup, _lrp: ActualLrp): void {
+  lrpRunning(group: ActualGroup, _slot: number): void {
     if (group.routedInstances++ === 0)
       for (const route of group.registeredRoutes) this.table.registerSource(route, group)
   }
 
-  lrpNoLongerRunning(group: ActualGroup, _lrp: ActualLrp): void {
+  lrpNoLongerRunning(group: ActualGroup, _slot: number): void {
     if (group.routedInstances === 0) return
     if (--group.routedInstances === 0) {
       for (const route of group.registeredRoutes) this.table.unregisterSource(route, group)

@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { openStore, type Store, StoreError } from '../../../src/scheduler/cc/index.js'
 
@@ -54,6 +56,33 @@ describe('the CC store', () => {
     expect(reopened.orgs()).toEqual([])
     expect(reopened.apps()).toEqual([])
     reopened.close()
+  })
+
+  it('rolls back creates, updates and deletes of apps together, in memory and on disk', () => {
+    for (const store of [openStore(), openStore({ path: join(dir, 'cc.db') })]) {
+      const { space, domain } = aSpace(store)
+      const [a, b] = ['a', 'b'].map((n) => anApp(store, space.guid, n, { host: n, domainGuid: domain.guid }))
+      const before = store.apps()
+      expect(() =>
+        store.transaction(() => {
+          anApp(store, space.guid, 'c', { host: 'c', domainGuid: domain.guid })
+          store.deleteApp(a!.guid)
+          anApp(store, space.guid, 'a', { host: 'a', domainGuid: domain.guid })
+          store.updateApp(b!.guid, { name: 'b2', instances: 9 }, AT + 1)
+          throw new Error('boom')
+        }),
+      ).toThrow('boom')
+      expect(store.apps()).toEqual(before)
+      expect(store.apps()[0]).toBe(a)
+      expect(store.appNamed(space.guid, 'a')).toBe(a)
+      expect(store.appNamed(space.guid, 'b')).toBe(b)
+      expect(store.appNamed(space.guid, 'b2')).toBeUndefined()
+      expect(store.appNamed(space.guid, 'c')).toBeUndefined()
+      expect(store.appByHostname('a.apps.test')).toBe(a)
+      expect(store.appByHostname('c.apps.test')).toBeUndefined()
+      expect(store.appsInSpace(space.guid)).toEqual(before)
+      store.close()
+    }
   })
 
   it('rolls back an app whose route is taken: the app row and its route go together', () => {
@@ -160,6 +189,68 @@ describe('the CC store', () => {
     expect(reopened.signingKey.equals(key)).toBe(true)
     expect(reopened.defaultStack.name).toBe('cflinuxfs2')
     reopened.close()
+  })
+
+  it('keeps an in-memory store in its index alone: SQLite holds no second copy of the rows', () => {
+    const store = openStore()
+    const { space, domain } = aSpace(store)
+    anApp(store, space.guid, 'web', { host: 'web', domainGuid: domain.guid })
+    const tables = store.database.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()
+    const names = tables.map((t) => t.name)
+    for (const table of ['orgs', 'spaces', 'apps', 'routes', 'users']) expect(names).not.toContain(table)
+    expect(store.appByHostname('web.apps.test')?.name).toBe('web')
+  })
+
+  it('refuses a guid that is taken, in memory and on disk, and writes nothing', () => {
+    for (const store of [openStore(), openStore({ path: join(dir, 'cc.db') })]) {
+      const { org, space } = aSpace(store)
+      const app = anApp(store, space.guid, 'web')
+      expect(() => store.createOrg({ name: 'other', at: AT, guid: org.guid })).toThrow(StoreError)
+      expect(() => store.createSpace({ orgGuid: org.guid, name: 'qa', at: AT, guid: space.guid })).toThrow(
+        `space guid ${space.guid} is taken`,
+      )
+      const taken = { spaceGuid: space.guid, name: 'api', instances: 1, memoryMb: 256, diskMb: 1024, guid: app.guid }
+      expect(() => store.createApp({ ...taken, state: 'STOPPED', diego: false, at: AT })).toThrow(StoreError)
+      expect(store.orgs().map((o) => o.name)).toEqual(['acme'])
+      expect(store.spaces().map((s) => s.name)).toEqual(['dev'])
+      expect(store.apps().map((a) => a.name)).toEqual(['web'])
+      store.close()
+    }
+  })
+
+  it('numbers rows in memory as SQLite does: a rolled-back insert takes no id', () => {
+    for (const store of [openStore(), openStore({ path: join(dir, 'cc.db') })]) {
+      const { space } = aSpace(store)
+      const first = anApp(store, space.guid, 'a')
+      expect(() =>
+        store.transaction(() => {
+          anApp(store, space.guid, 'b')
+          throw new Error('boom')
+        }),
+      ).toThrow('boom')
+      expect(anApp(store, space.guid, 'c').id).toBe(first.id + 1)
+      store.close()
+    }
+  })
+
+  it('holds an app with its route in under 1,000 bytes of heap, in memory', () => {
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    const store = openStore()
+    const { space, domain } = aSpace(store)
+    const spaces = Array.from({ length: 200 }, (_, i) =>
+      store.createSpace({ orgGuid: space.orgGuid, name: `s${i}`, at: AT }),
+    )
+    gc()
+    const before = process.memoryUsage().heapUsed
+    for (let i = 0; i < 10_000; i++) {
+      const name = `app-${i.toString(16).padStart(8, '0')}`
+      anApp(store, spaces[i % spaces.length]!.guid, name, { host: name, domainGuid: domain.guid })
+    }
+    gc()
+    const perApp = (process.memoryUsage().heapUsed - before) / store.apps().length
+    // About 800 now; a guid left as randomUUID()'s rope costs ~490 bytes, and each app has three.
+    expect(perApp).toBeLessThan(1_000)
   })
 
   it('gives an in-memory store its own signing key each time', () => {

@@ -71,6 +71,22 @@ describe('DeaPool: starting and stopping apps', () => {
     pool.shutdown()
   })
 
+  it("boots what it was given before start() after each DEA's own boot delay", async () => {
+    const clock = new FakeClock()
+    const cc = new CloudControllerDouble()
+    const deas = [aDea('dea-fast', { bootMs: BOOT }), aDea('dea-slow', { zone: 'z2', bootMs: 3 * BOOT })]
+    const pool = new DeaPool({ clock, source: cc, routes: new RouteTable(), deas })
+    cc.pool = pool
+    cc.start(anApp({ appGuid: 'web', instances: 2 })) // one in each zone: one on each DEA
+    const stateOn = (deaId: string) => pool.instancesOnDeas('web').find((i) => i.deaId === deaId)?.state
+    pool.start()
+    await clock.advance(BOOT)
+    expect([stateOn('dea-fast'), stateOn('dea-slow')]).toEqual(['RUNNING', 'STARTING'])
+    await clock.advance(2 * BOOT)
+    expect([stateOn('dea-fast'), stateOn('dea-slow')]).toEqual(['RUNNING', 'RUNNING'])
+    pool.shutdown()
+  })
+
   it('spreads an app across zones first, then across the DEAs of a zone', () => {
     const { cc, pool } = aFoundation() // dea-1 and dea-3 in z1, dea-2 alone in z2
     cc.start(anApp({ appGuid: 'web', instances: 4 }))

@@ -63,8 +63,12 @@ function aFleet(advertisementBlock: number) {
   return { clock, fleet }
 }
 
-/** Runs the commands on a fleet of the initial DEAs, comparing the index with the scan at every placement. */
-async function replay(initial: number[], block: number, sequence: Command[]): Promise<void> {
+/**
+ * Runs the commands on a fleet of the initial DEAs, comparing the index with the scan at every placement. A
+ * placement is made as choose, noteStartSent and startInstance one after the other, or with `oneStep` as
+ * DeaFleet.place, which the DEA backend uses.
+ */
+async function replay(initial: number[], block: number, sequence: Command[], oneStep = false): Promise<void> {
   const { clock, fleet } = aFleet(block)
   let added = 0
   const live = (): DeaInstance[] => [...fleet.all()].flatMap((d) => d.instances)
@@ -87,6 +91,17 @@ async function replay(initial: number[], block: number, sequence: Command[]): Pr
             memoryMb: c.memoryMb,
             diskMb: c.diskMb,
             stack: c.stack,
+          }
+          if (oneStep) {
+            const reference = chooseDea(fleet.advertisements(), wanted, clock.now(), () => c.draw)
+            const dea = reference.ok ? fleet.get(reference.deaId) : undefined
+            const app = anApp({ ...wanted, appGuid: wanted.appGuid })
+            const placed = fleet.place(app, live().length, fleet.appKeys.keyOf(app.appGuid), () => c.draw)
+            if (!reference.ok) expect(placed).toBe(reference.reason)
+            else if (!dea?.alive) expect(placed).toBeUndefined()
+            else if (typeof placed === 'string') expect(placed).toBe(dea.refusal(app) ?? 'a start the DEA takes')
+            else expect(placed?.deaId).toBe(reference.deaId)
+            break
           }
           const indexed = fleet.choose(wanted, () => c.draw)
           if (!indexed.ok) break
@@ -139,7 +154,19 @@ describe('DEA placement from the kept advertisement index', () => {
         fc.array(fc.constantFrom(2048, 4096, 8192), { minLength: 3, maxLength: 12 }),
         fc.integer({ min: 1, max: 5 }),
         fc.array(command, { minLength: 1, maxLength: 100 }),
-        replay,
+        (initial, block, sequence) => replay(initial, block, sequence),
+      ),
+      { numRuns: 400 },
+    )
+  })
+
+  it('places in one step (DeaFleet.place) on the DEA the scan chooses, and keeps choosing as the scan does', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom(2048, 4096, 8192), { minLength: 3, maxLength: 12 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(command, { minLength: 1, maxLength: 100 }),
+        (initial, block, sequence) => replay(initial, block, sequence, true),
       ),
       { numRuns: 400 },
     )

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatInstanceGuid, validateCellSpec } from '../../../src/scheduler/diego/bbs.js'
+import { type ActualLrp, formatInstanceGuid, validateCellSpec } from '../../../src/scheduler/diego/bbs.js'
 import { aBbs, aCellSpec, aDesiredLrp, restartPolicy, runningOn } from './builders.js'
 
 describe('Bbs', () => {
@@ -71,6 +71,68 @@ describe('Bbs', () => {
     bbs.start(lrp, 7)
     expect(bbs.copies).toBe(0)
     expect(bbs.cell('old')!.usedContainers).toBe(0)
+  })
+
+  it('gives back what each container took when its DesiredLRP is resized, or desired again at another size, meanwhile', () => {
+    const bbs = aBbs([aCellSpec('c', { memoryMb: 100_000, diskMb: 100_000 }), aCellSpec('d')])
+    const cell = bbs.cell('c')!
+    const web = aDesiredLrp('web', { instances: 3, memoryMb: 1000, diskMb: 2000 })
+    runningOn(bbs, web, 'c')
+    bbs.updateDesiredLrp({ ...web, memoryMb: 3000, diskMb: 4000 })
+    const [a, b, c] = [0, 1, 2].map((i) => bbs.actual(web.processGuid, i)!) as [ActualLrp, ActualLrp, ActualLrp]
+    expect([a.memoryMb, a.diskMb]).toEqual([1000, 2000])
+    bbs.retire(a)
+    expect([cell.usedMemoryMb, cell.usedDiskMb]).toEqual([2000, 4000])
+    // An EVACUATING copy holds the container it took over, at the size it was claimed.
+    const copy = bbs.evacuate(b, 1)
+    expect([copy.memoryMb, copy.diskMb, b.memoryMb]).toEqual([1000, 2000, 0])
+    bbs.claim(b, cell, 2)
+    expect([b.memoryMb, b.diskMb]).toEqual([3000, 4000])
+    expect([cell.usedMemoryMb, cell.usedDiskMb]).toEqual([5000, 8000])
+    bbs.retire(copy)
+    expect([cell.usedMemoryMb, cell.usedDiskMb]).toEqual([4000, 6000])
+    // The DesiredLRP goes and comes back smaller while its old instance still runs.
+    bbs.removeDesiredLrp(web.processGuid)
+    bbs.desireLrp({ ...web, memoryMb: 10, diskMb: 20 })
+    expect([c.memoryMb, b.memoryMb]).toEqual([1000, 3000])
+    bbs.retire(c)
+    bbs.retire(b)
+    expect([cell.usedMemoryMb, cell.usedDiskMb, cell.usedContainers]).toEqual([0, 0, 0])
+  })
+
+  it('keeps state, presence, crash count and notes of a record apart, and reads one record through any of its handles', () => {
+    const bbs = aBbs()
+    const web = aDesiredLrp('web')
+    bbs.desireLrp(web)
+    const lrp = bbs.createUnclaimed(web.processGuid, 0, 0)
+    bbs.failPlacement(lrp, 'no room')
+    lrp.crashCount = 2 ** 40 + 3
+    expect([lrp.state, lrp.presence, lrp.crashCount, lrp.placementError, lrp.crashReason]).toEqual([
+      'UNCLAIMED',
+      'ORDINARY',
+      2 ** 40 + 3,
+      'no room',
+      '',
+    ])
+    bbs.claim(lrp, bbs.cell('cell-1')!, 1)
+    bbs.start(lrp, 2)
+    bbs.crash(lrp, 3, 'boom', restartPolicy)
+    const again = bbs.actual(web.processGuid, 0)!
+    expect(again.is(lrp)).toBe(true)
+    expect([again.state, again.crashCount, again.placementError, again.crashReason, again.since]).toEqual([
+      'CRASHED',
+      2 ** 40 + 4,
+      '',
+      'boom',
+      3,
+    ])
+    bbs.retire(again)
+    expect([lrp.exists, lrp.crashCount, lrp.cellId, lrp.processGuid, lrp.index]).toEqual([false, 0, '', '', -1])
+    // The slot is taken again by the next record; the old handle does not read or act on it.
+    const next = bbs.createUnclaimed(web.processGuid, 0, 4)
+    expect(next.slot).toBe(lrp.slot)
+    expect([next.is(lrp), lrp.exists, bbs.isCurrent(lrp), bbs.isCurrent(next)]).toEqual([false, false, false, true])
+    expect(() => bbs.retire(lrp)).toThrow(/not a current record/)
   })
 
   it('never starts a task twice', () => {

@@ -176,8 +176,10 @@ class Run {
     const desired = this.f.diego.bbs.desiredForApp(guid)
     if (!desired || index >= desired.instances) return false
     const group = this.f.diego.bbs.group(desired.processGuid)!
-    const lrp = group.instances[index]
-    return lrp?.state === 'RUNNING' || lrp?.state === 'CLAIMED' || (group.copies ?? []).some((c) => c.index === index)
+    const lrp = group.instance(index)
+    return (
+      lrp?.state === 'RUNNING' || lrp?.state === 'CLAIMED' || [...group.copyRecords()].some((c) => c.index === index)
+    )
   }
 
   /** No cell holds more than it has, and what it holds is exactly what its containers reserved. */
