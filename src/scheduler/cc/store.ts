@@ -181,7 +181,7 @@ export class Store {
   private readonly db: DatabaseSync
   private readonly rows: StoreRows
   /** Undo steps of the in-memory index for the transaction in progress; null outside one. */
-  private undo: (() => void)[] | null = null
+  private undo: UndoStep[] | null = null
   private generationCounter = 0
 
   private readonly orgList: OrgRecord[] = []
@@ -388,7 +388,7 @@ export class Store {
     if (this.undo) return fn()
     this.db.exec('BEGIN IMMEDIATE')
     this.rows.begin()
-    const undo: (() => void)[] = []
+    const undo: UndoStep[] = []
     this.undo = undo
     try {
       const result = fn()
@@ -400,7 +400,11 @@ export class Store {
       this.undo = null
       if (this.db.isTransaction) this.db.exec('ROLLBACK')
       this.rows.rollback()
-      for (let i = undo.length - 1; i >= 0; i--) undo[i]!()
+      for (let i = undo.length - 1; i >= 0; i--) {
+        const step = undo[i]!
+        if (typeof step === 'function') step()
+        else this.unindexApp(step)
+      }
       throw error
     }
   }
@@ -528,7 +532,9 @@ export class Store {
       app.id = this.rows.insertApp(app, space.id, stack.id)
       if (input.routes && input.routes.length > 0) app.routes = input.routes.map((r) => this.insertRoute(app.id, r))
       this.indexApp(app)
-      this.onUndo(() => this.unindexApp(app))
+      // The record itself is the step (unindex it): a seed writes 50,000 apps in one transaction, and a
+      // closure for each, kept until the commit, was a third of the seed's time in young-generation GC.
+      this.onUndo(app)
       return app
     })
   }
@@ -612,7 +618,7 @@ export class Store {
     if (index.has(guid)) throw new StoreError(`${what} guid ${guid} is taken`)
   }
 
-  private onUndo(step: () => void): void {
+  private onUndo(step: UndoStep): void {
     if (!this.undo) throw new Error('index change outside a transaction')
     this.undo.push(step)
   }
@@ -782,6 +788,9 @@ export class Store {
     }
   }
 }
+
+/** A function to run, or an app this transaction created, to take out of the index. */
+type UndoStep = (() => void) | AppRecord
 
 const EMPTY: readonly never[] = Object.freeze([])
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }

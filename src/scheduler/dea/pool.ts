@@ -7,6 +7,10 @@ import type { RouteTable } from '../routes.js'
 import { AppKeys, type DeaHeartbeat, type HeartbeatState, type LiveInstance } from './health.js'
 import { AdvertisementIndex, type DeaAdvertisement, type Placement, type PlacementNeed } from './placement.js'
 
+/** The character codes of an instance guid being made (see DeaFleet.nextInstanceGuid), and of the hex digits. */
+const GUID_CODES = Array.from('de000000-0000-4000-8000-000000000000', (c) => c.charCodeAt(0))
+const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0))
+
 /** The stack the DEA era ran on. */
 export const DEFAULT_STACK = 'cflinuxfs2'
 
@@ -614,8 +618,13 @@ export class DeaFleet {
     if (list.length === 0) this.byApp.delete(instance.appGuid)
   }
 
+  /** `de000000-0000-4000-8000-` and the sequence number in 12 hex digits, as one flat string (not a rope of two). */
   private nextInstanceGuid(): string {
-    this.instanceSeq++
-    return `de000000-0000-4000-8000-${this.instanceSeq.toString(16).padStart(12, '0')}`
+    let n = ++this.instanceSeq
+    for (let i = GUID_CODES.length - 1; i >= GUID_CODES.length - 12; i--) {
+      GUID_CODES[i] = HEX_CODES[n % 16]!
+      n = Math.floor(n / 16)
+    }
+    return String.fromCharCode.apply(null, GUID_CODES)
   }
 }

@@ -58,6 +58,33 @@ describe('the CC store', () => {
     reopened.close()
   })
 
+  it('rolls back creates, updates and deletes of apps together, in memory and on disk', () => {
+    for (const store of [openStore(), openStore({ path: join(dir, 'cc.db') })]) {
+      const { space, domain } = aSpace(store)
+      const [a, b] = ['a', 'b'].map((n) => anApp(store, space.guid, n, { host: n, domainGuid: domain.guid }))
+      const before = store.apps()
+      expect(() =>
+        store.transaction(() => {
+          anApp(store, space.guid, 'c', { host: 'c', domainGuid: domain.guid })
+          store.deleteApp(a!.guid)
+          anApp(store, space.guid, 'a', { host: 'a', domainGuid: domain.guid })
+          store.updateApp(b!.guid, { name: 'b2', instances: 9 }, AT + 1)
+          throw new Error('boom')
+        }),
+      ).toThrow('boom')
+      expect(store.apps()).toEqual(before)
+      expect(store.apps()[0]).toBe(a)
+      expect(store.appNamed(space.guid, 'a')).toBe(a)
+      expect(store.appNamed(space.guid, 'b')).toBe(b)
+      expect(store.appNamed(space.guid, 'b2')).toBeUndefined()
+      expect(store.appNamed(space.guid, 'c')).toBeUndefined()
+      expect(store.appByHostname('a.apps.test')).toBe(a)
+      expect(store.appByHostname('c.apps.test')).toBeUndefined()
+      expect(store.appsInSpace(space.guid)).toEqual(before)
+      store.close()
+    }
+  })
+
   it('rolls back an app whose route is taken: the app row and its route go together', () => {
     const store = openStore()
     const { space, domain } = aSpace(store)
