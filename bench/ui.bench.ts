@@ -135,7 +135,7 @@ async function adminSession(apiUrl: string, username: string, password: string) 
 
 /**
  * This file bundled to plain JavaScript, so the child runs as the product does, and beside it the worker
- * that polls the apps, where the dashboard looks for it (`./poll-worker.js`).
+ * that reads a migration's step states, where the dashboard looks for it (`./poll-worker.js`).
  */
 async function bundledSelf(dir: string): Promise<string> {
   const { build } = await import('esbuild')
@@ -404,7 +404,7 @@ function lastRead(screen: string): string | undefined {
 async function child(apiUrl: string, journalPath: string, username: string, password: string): Promise<void> {
   const { Journal } = await import('../src/core/journal/journal.js')
   const { runDashboard } = await import('../src/ui/dashboard/index.js')
-  const { session, client } = await adminSession(apiUrl, username, password)
+  const { client } = await adminSession(apiUrl, username, password)
   const journal = Journal.open(journalPath)
   const terminal = new Terminal()
   const keyboard = new FakeKeyboard()
@@ -420,7 +420,6 @@ async function child(apiUrl: string, journalPath: string, username: string, pass
   const tracer = process.env.UI_BENCH_TRACE ? setInterval(() => trace('tick'), 500) : undefined
   const done = runDashboard({
     client,
-    auth: session,
     journal,
     target: apiUrl,
     readonly: true,

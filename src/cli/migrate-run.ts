@@ -98,8 +98,6 @@ export async function runInDashboard(
   const run = keepingAlive(runner.run())
   await runDashboard({
     client: connection.client,
-    auth: connection.session,
-    skipSslValidation: connection.session.target.skipSslValidation,
     journal,
     target: connection.session.target.api,
     runner,

@@ -31,8 +31,6 @@ plain-text snapshot instead.`
       const { runDashboard } = await import('../ui/dashboard/index.js')
       await runDashboard({
         client,
-        auth: session,
-        skipSslValidation: session.target.skipSslValidation,
         journal,
         target: session.target.api,
         readonly: flags.readonly,

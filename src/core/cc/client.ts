@@ -23,6 +23,7 @@ import {
   toOrg,
   toSpace,
 } from './model.js'
+import { type Pick, pickJson, pickOf } from './pick-json.js'
 import { type AppQuery, appFilters, filter, type ListQuery, matchesLocally, nameFilters, pagePath } from './query.js'
 import { excerpt, redact } from './redact.js'
 import {
@@ -103,6 +104,8 @@ interface CallOptions {
   auth?: boolean
   /** How the request is named in errors; default method and path. */
   label?: string
+  /** Read only these parts of the answer's JSON (see pick-json.ts); default all of it. */
+  pick?: Pick
 }
 
 export class CcClient {
@@ -274,10 +277,12 @@ export class CcClient {
 
   /**
    * `list`, each resource handed to `map` as its page arrives: what `map` returns is all of it that outlives
-   * its page, so a long list can be held as small records instead of parsed resources.
+   * its page, so a long list can be held as small records instead of parsed resources. Each page is read
+   * from its bytes keeping only the members `schema` looks at (pickOf), plus each resource's guid: nothing
+   * else of it is decoded, so a slim schema makes a cheap read of a long list.
    */
   listMapped<R, T>(path: string, schema: z.ZodType<R>, map: (resource: R) => T, query: ListQuery = {}): Promise<T[]> {
-    return this.read(path, { schema, map }, query)
+    return this.read(path, { schema, map, pick: pageOf(pickOf(schema)) }, query)
   }
 
   async close(): Promise<void> {
@@ -330,7 +335,10 @@ export class CcClient {
     n: number,
   ): Promise<PageResult<T>> {
     const label = `GET ${path} (page ${n})`
-    const envelope = await this.call('GET', pagePath(path, query, n, this.resultsPerPage), PageEnvelope, { label })
+    const envelope = await this.call('GET', pagePath(path, query, n, this.resultsPerPage), PageEnvelope, {
+      label,
+      pick: reader.pick,
+    })
     const { resources } = envelope
     const items: T[] = new Array(resources.length)
     const guids: (string | undefined)[] = new Array(resources.length)
@@ -352,14 +360,15 @@ export class CcClient {
     const body = options.body === undefined ? undefined : JSON.stringify(options.body)
     const useAuth = options.auth !== false && this.auth !== undefined
     let token = useAuth ? await this.auth!.accessToken() : undefined
-    let answer = await this.send(method, path, body, token)
+    const bytes = options.pick !== undefined
+    let answer = await this.send(method, path, body, token, bytes)
     let refreshed = false
     if (answer.status === 401 && useAuth) {
       const error = cfErrorOf(answer)
       if (error?.code === 1000) {
         token = await this.freshToken(token!)
         refreshed = true
-        answer = await this.send(method, path, body, token)
+        answer = await this.send(method, path, body, token, bytes)
       }
     }
     this.warnings(answer)
@@ -367,14 +376,17 @@ export class CcClient {
     if (answer.status < 200 || answer.status >= 300) throw apiError(answer, method, stripQuery(path))
     let json: unknown
     try {
-      json = JSON.parse(answer.text)
+      json = answer.bytes === undefined ? JSON.parse(answer.text) : pickJson(answer.bytes, options.pick ?? true)
     } catch {
+      const text = answer.bytes === undefined ? answer.text : answer.bytes.toString('utf8', 0, 200)
       throw new CfSchemaError({
         method,
         path: labelPath(label, method),
         field: '',
-        expected: `JSON, got ${answer.text === '' ? 'an empty body' : `"${excerpt(redact(answer.text), 80)}"`}`,
+        expected: `JSON, got ${text === '' ? 'an empty body' : `"${excerpt(redact(text), 80)}"`}`,
       })
+    } finally {
+      answer.release?.()
     }
     return parseBody(schema, json, method, labelPath(label, method))
   }
@@ -389,10 +401,10 @@ export class CcClient {
     }
   }
 
-  private send(method: HttpMethod, path: string, body: string | undefined, token: string | undefined) {
+  private send(method: HttpMethod, path: string, body: string | undefined, token: string | undefined, bytes: boolean) {
     const headers: Record<string, string> = {}
     if (token !== undefined) headers.authorization = `bearer ${token}`
-    return this.transport.send({ method, path, headers, body })
+    return this.transport.send({ method, path, headers, body, bytes })
   }
 
   /**
@@ -422,6 +434,8 @@ interface ResourceReader<R, T> {
   accepts?: (raw: unknown) => raw is R
   /** Applied as each page arrives, so that only what the caller keeps outlives its page. */
   map: (resource: R) => T
+  /** The parts of each page to read (see pick-json.ts); without it, the whole page is parsed. */
+  pick?: Pick
 }
 
 const APP_READER: ResourceReader<AppResource, App> = { schema: AppResource, accepts: isAppResource, map: toApp }
@@ -431,6 +445,20 @@ interface PageResult<T> {
   hasNext: boolean
   items: T[]
   guids: (string | undefined)[]
+}
+
+/** A page of a list, read as `resource` picks each of its resources (and every resource's guid, for dedupePages). */
+function pageOf(resource: Pick): Pick {
+  let withGuid = resource
+  if (resource !== true && !Array.isArray(resource)) {
+    const named = resource as { readonly [key: string]: Pick }
+    const metadata = named.metadata
+    if (metadata === undefined) withGuid = { ...named, metadata: { guid: true } }
+    else if (metadata !== true && !Array.isArray(metadata))
+      withGuid = { ...named, metadata: { ...metadata, guid: true } }
+  }
+  const envelope = pickOf(PageEnvelope) as { readonly [key: string]: Pick }
+  return { ...envelope, resources: [withGuid] }
 }
 
 function dedupePages<T>(pages: readonly PageResult<T>[]): T[] {

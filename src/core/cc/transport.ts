@@ -57,12 +57,21 @@ export interface HttpRequest {
   body?: string
   /** Safe to send twice (RFC 9110 §9.2.2). Defaults to true for GET, PUT and DELETE, false for POST. */
   idempotent?: boolean
+  /** Keep a 2xx answer's body as bytes (`HttpAnswer.bytes`) instead of decoding it to text. */
+  bytes?: boolean
 }
 
 export interface HttpAnswer {
   status: number
   headers: IncomingHttpHeaders
+  /** The body decoded as UTF-8; empty when it is in `bytes`. */
   text: string
+  /**
+   * The body of a 2xx answer to a request that asked for bytes: a view of a buffer the transport lends, valid
+   * until `release` is called, which the caller must do once it is done with them.
+   */
+  bytes?: Buffer
+  release?: () => void
   attempts: number
 }
 
@@ -90,6 +99,7 @@ export class Transport {
   private readonly userAgent: string
   private readonly maxRetryAfterMs: number
   private readonly onAttempt: ((event: AttemptEvent) => void) | undefined
+  private readonly bodies = new BodyBuffers()
 
   constructor(baseUrl: string, options: TransportOptions = {}) {
     const url = parseBaseUrl(baseUrl)
@@ -183,8 +193,13 @@ export class Transport {
       idempotent: request.idempotent ?? request.method !== 'POST',
     })
     // The body is read in full even for an answer that will be retried, so the connection can be reused.
+    const status = response.statusCode
+    if (request.bytes === true && status >= 200 && status < 300) {
+      const { bytes, release } = await this.bodies.read(response.body, Number(response.headers['content-length']))
+      return { status, headers: response.headers, text: '', bytes, release, attempts: attempt }
+    }
     const text = await response.body.text()
-    return { status: response.statusCode, headers: response.headers, text, attempts: attempt }
+    return { status, headers: response.headers, text, attempts: attempt }
   }
 
   private report(
@@ -270,4 +285,56 @@ function positive(value: number, name: string): number {
 function nonNegativeInteger(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name} must be an integer ≥ 0, got ${value}`)
   return value
+}
+
+/** Room kept for a body read as bytes: a page of 100 apps is about 146 KB. */
+const BODY_BUFFER_BYTES = 256 * 1024
+/** Buffers kept for reuse: as many bodies as a list reads at once, and some. */
+const BODY_BUFFERS_KEPT = 16
+
+/**
+ * The buffers bodies read as bytes are copied into, lent and given back. A long list read page by page
+ * then reuses a few buffers instead of leaving a new one per page (and the chunks it was read in) for the
+ * garbage collector, which lets hundreds pile up in the allocator before it frees them.
+ */
+class BodyBuffers {
+  private readonly free: Buffer[] = []
+
+  async read(body: AsyncIterable<Buffer>, declared: number): Promise<{ bytes: Buffer; release: () => void }> {
+    let buffer = this.take(Number.isInteger(declared) && declared > 0 ? declared : 0)
+    let length = 0
+    try {
+      for await (const chunk of body) {
+        if (length + chunk.length > buffer.length) {
+          const bigger = this.take(Math.max(buffer.length * 2, length + chunk.length))
+          buffer.copy(bigger, 0, 0, length)
+          this.give(buffer)
+          buffer = bigger
+        }
+        chunk.copy(buffer, length)
+        length += chunk.length
+      }
+    } catch (error) {
+      this.give(buffer)
+      throw error
+    }
+    const held = buffer
+    let released = false
+    const release = () => {
+      if (released) return
+      released = true
+      this.give(held)
+    }
+    return { bytes: buffer.subarray(0, length), release }
+  }
+
+  private take(size: number): Buffer {
+    const at = this.free.findIndex((buffer) => buffer.length >= size)
+    if (at >= 0) return this.free.splice(at, 1)[0]!
+    return Buffer.allocUnsafeSlow(Math.max(size, BODY_BUFFER_BYTES))
+  }
+
+  private give(buffer: Buffer): void {
+    if (this.free.length < BODY_BUFFERS_KEPT) this.free.push(buffer)
+  }
 }

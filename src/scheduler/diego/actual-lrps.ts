@@ -57,10 +57,19 @@ export class LrpTable {
   /** Reservations of records claimed under other sizes than their process's now (it was resized since). */
   readonly reservations = new Map<number, Reservation>()
 
+  /**
+   * One handle that lives as long as the table. Handles are short-lived (the converger makes thousands in a
+   * pass and drops them); when a full collection finds none alive, V8 forgets their shape and throws away the
+   * code compiled for it, and the next pass runs slow until it is compiled again.
+   */
+  readonly keepsShape: ActualLrp
+
   constructor(
     /** The cells by number, as the BBS keeps them. */
     readonly cells: (Cell | undefined)[],
-  ) {}
+  ) {
+    this.keepsShape = new ActualLrp(this, NONE, 0)
+  }
 
   /** Records in use. */
   get size(): number {

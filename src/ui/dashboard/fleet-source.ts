@@ -1,10 +1,11 @@
 // Where the dashboard's heavy reads happen: the apps and capacity of the target, and the step states of the
-// watched migration. On this thread for small fleets and tests; in a worker thread per read (poll-worker.ts)
-// for the real thing, so 50,000 apps or steps are read off the thread that draws.
+// watched migration. The apps are read on this thread: a page at a time, only the fields the table shows
+// (read-fleet.ts), each page a millisecond or two between frames. A worker thread would cost a second V8
+// heap with its own copy of the CC client's modules, more than the whole fleet. The step states of a
+// journal file (50,000 rows at once) are read in a worker thread per read (poll-worker.ts).
 import { Worker } from 'node:worker_threads'
-import type { BackendsCapacity, CcClient, TokenProvider } from '../../core/cc/index.js'
+import type { CcClient } from '../../core/cc/index.js'
 import type { Journal } from '../../core/journal/journal.js'
-import type { Fleet } from './fleet.js'
 import type { PollRequest } from './poll-worker.js'
 import { type FleetPoll, readFleet } from './read-fleet.js'
 import { type CompactSteps, compactSteps } from './steps.js'
@@ -44,11 +45,7 @@ const WORKER_EXEC_ARGV =
 /** The worker's young generation: small, since everything it makes dies with it. */
 const WORKER_YOUNG_GENERATION_MB = 8
 
-type FromWorker =
-  | { type: 'fleet'; fleet: Fleet; capacity: BackendsCapacity | undefined }
-  | { type: 'steps'; steps: CompactSteps }
-  | { type: 'failed'; message: string }
-  | { type: 'refresh' }
+type FromWorker = { type: 'steps'; steps: CompactSteps } | { type: 'failed'; message: string }
 
 /** Workers running a read, so closing ends them. */
 const running = new Set<Worker>()
@@ -59,8 +56,7 @@ let queue: Promise<unknown> = Promise.resolve()
 /**
  * The worker's old generation, in MB, for a read of about `rows` rows: tight, so the worker collects its
  * garbage early instead of growing (the process's peak is this worker on top of the dashboard), with room
- * for its modules and what it keeps (a poll folds each page into small records as it arrives: 50,000 apps
- * read in 28 MB, slowly; this gives them 45). A read that runs out is tried again with twice as much.
+ * for its modules and about 1 KB a row above 40,000. A read that runs out is tried again with twice as much.
  */
 export function oldGenerationFor(rows: number): number {
   return Math.max(40, Math.ceil(20 + rows / 2048))
@@ -72,10 +68,10 @@ const MAX_OLD_GENERATION_MB = 4096
  * Runs one request in a worker of its own, after the reads before it, and ends the worker with the
  * answer; once more, with twice the memory, when the worker ran out of it.
  */
-function inWorker(request: PollRequest, rows: number, auth?: TokenProvider): Promise<FromWorker> {
+function inWorker(request: PollRequest, rows: number): Promise<FromWorker> {
   const attempt = async (oldMb: number): Promise<FromWorker> => {
     try {
-      return await readInWorker(request, oldMb, auth)
+      return await readInWorker(request, oldMb)
     } catch (error) {
       const outOfMemory = (error as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY'
       if (!outOfMemory || oldMb * 2 > MAX_OLD_GENERATION_MB) throw error
@@ -87,7 +83,7 @@ function inWorker(request: PollRequest, rows: number, auth?: TokenProvider): Pro
   return turn
 }
 
-function readInWorker(request: PollRequest, oldMb: number, auth?: TokenProvider): Promise<FromWorker> {
+function readInWorker(request: PollRequest, oldMb: number): Promise<FromWorker> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_URL, {
       ...(WORKER_EXEC_ARGV ? { execArgv: WORKER_EXEC_ARGV } : {}),
@@ -104,14 +100,7 @@ function readInWorker(request: PollRequest, oldMb: number, auth?: TokenProvider)
     }
     worker.on('message', (message: FromWorker) => {
       if (message.type === 'failed') finish(() => reject(new Error(message.message)))
-      else if (message.type === 'refresh') {
-        if (!auth)
-          return finish(() => reject(new Error('the CC refused the token and there is no session to renew it')))
-        auth.refresh().then(
-          (token) => worker.postMessage({ type: 'token', token } satisfies PollRequest),
-          (error: unknown) => finish(() => reject(error)),
-        )
-      } else finish(() => resolve(message))
+      else finish(() => resolve(message))
     })
     worker.on('error', (error) => finish(() => reject(error)))
     worker.on('exit', (code) => finish(() => reject(new Error(`the read stopped (worker exit ${code})`))))
@@ -119,33 +108,9 @@ function readInWorker(request: PollRequest, oldMb: number, auth?: TokenProvider)
   })
 }
 
-async function closeWorkers(): Promise<void> {
+/** Ends the reads under way in workers (their promises reject): the dashboard is closing. */
+export async function stopWorkerReads(): Promise<void> {
   await Promise.all([...running].map((worker) => worker.terminate()))
-}
-
-export interface WorkerFleetOptions {
-  apiUrl: string
-  /** The session: the worker asks it for the access token, and for a new one when the CC refuses it. */
-  auth: TokenProvider
-  skipSslValidation?: boolean
-}
-
-export function fleetInWorker(options: WorkerFleetOptions): FleetSource {
-  let lastSize = 0
-  return {
-    poll: async () => {
-      const token = await options.auth.accessToken()
-      const answer = await inWorker(
-        { type: 'fleet', apiUrl: options.apiUrl, skipSslValidation: options.skipSslValidation ?? false, token },
-        lastSize,
-        options.auth,
-      )
-      if (answer.type !== 'fleet') throw new Error(`the poll answered ${answer.type}`)
-      lastSize = answer.fleet.size
-      return { fleet: answer.fleet, capacity: answer.capacity }
-    },
-    close: closeWorkers,
-  }
 }
 
 /** Step states read by a worker from the journal file (a journal in memory is read on this thread). */

@@ -1,24 +1,19 @@
 // runDashboard: what `cfctl dashboard` and `cfctl migrate --ui` call. On a terminal it draws the live
 // dashboard (ink and React load only then); otherwise it prints one plain-text snapshot and returns.
 import { type Clock, RealClock } from '../../clock.js'
-import type { CcClient, TokenProvider } from '../../core/cc/index.js'
+import type { CcClient } from '../../core/cc/index.js'
 import type { Journal } from '../../core/journal/journal.js'
 import type { MigrationRunner } from '../../core/migration/runner.js'
 import { colorEnabled } from '../text.js'
 import { MigrationControl } from './control.js'
-import { type FleetSource, fleetInWorker, fleetSourceOf, stepsInWorker } from './fleet-source.js'
+import { type FleetSource, fleetSourceOf, stepsInWorker, stopWorkerReads } from './fleet-source.js'
 import type { UiState } from './interaction.js'
 import { plainSnapshot } from './plain.js'
 import { DashboardStore } from './store.js'
 
 export interface DashboardOptions {
+  /** Polls the apps (read-fleet.ts), unless `source` is given. */
   client: CcClient
-  /**
-   * The session behind the client. Given, the apps are polled in a worker thread with a token from it (the
-   * way to go with thousands of apps); without it, through the client on this thread.
-   */
-  auth?: TokenProvider
-  skipSslValidation?: boolean
   journal: Journal
   /** The CC's URL, as migrations record it: the dashboard watches this target's running migration. */
   target: string
@@ -39,7 +34,7 @@ export interface DashboardOptions {
   stdout?: NodeJS.WriteStream
   stdin?: NodeJS.ReadStream
   env?: NodeJS.ProcessEnv
-  /** Where apps and capacity come from (default: a worker with `auth`, else the client). */
+  /** Where apps and capacity come from (default: the client). */
   source?: FleetSource
   /** Seconds between polls of the apps, at the least (default 5). */
   appsPollMs?: number
@@ -69,15 +64,7 @@ export async function runDashboard(options: DashboardOptions): Promise<void> {
     target: options.target,
     clock,
     control,
-    source:
-      options.source ??
-      (options.auth
-        ? fleetInWorker({
-            apiUrl: options.client.apiUrl,
-            auth: options.auth,
-            skipSslValidation: options.skipSslValidation,
-          })
-        : fleetSourceOf(options.client)),
+    source: options.source ?? fleetSourceOf(options.client),
     steps: stepsInWorker(options.journal),
     migrationId: options.runner?.migrationId ?? options.migrationId,
     appsPollMs: options.appsPollMs,
@@ -103,6 +90,7 @@ export async function runDashboard(options: DashboardOptions): Promise<void> {
     })
   } finally {
     store.stop()
+    await stopWorkerReads()
     await control.shutdown()
   }
 }

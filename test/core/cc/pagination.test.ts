@@ -142,6 +142,53 @@ describe('the paginated walk', () => {
     expect(error.field).toBe('total_pages')
   })
 
+  it('reads a mapped list from the bytes of each page, keeping only what its schema reads', async () => {
+    // Members the schema does not read are stepped over, so a page that the full read would parse the same
+    // way gives the same records, and a field the schema reads is checked as before.
+    const fleet = serveFleet(350)
+    const schema = z.object({ metadata: z.object({ guid: z.string() }), entity: z.object({ name: z.string() }) })
+    const seen: unknown[] = []
+    const names = await aClient({ pageConcurrency: 3 }).listMapped('/v2/apps', schema, (app) => {
+      seen.push(app)
+      return app.entity.name
+    })
+    expect(names).toEqual(fleet.names)
+    expect(Object.keys(seen[0] as object)).toEqual(['metadata', 'entity'])
+    expect((seen[0] as { metadata: object }).metadata).toEqual({ guid: expect.any(String) })
+  })
+
+  it('names the page, the index and the field when a resource of a mapped list fails its schema', async () => {
+    network.use(
+      http.get(`${API}/v2/apps`, ({ request }) => {
+        const page = Number(new URL(request.url).searchParams.get('page'))
+        const apps = Array.from({ length: page === 1 ? 100 : 5 }, () => appResource())
+        if (page === 2) apps[3] = appResource({ memory: '256' })
+        return HttpResponse.json(envelope(apps, page, 2, 105))
+      }),
+    )
+    const schema = z.object({ entity: z.object({ name: z.string(), memory: z.number() }) })
+    const error = (await aClient()
+      .listMapped('/v2/apps', schema, (app) => app.entity.memory)
+      .catch((e: unknown) => e)) as CfSchemaError
+    expect(error).toBeInstanceOf(CfSchemaError)
+    expect(error.field).toBe('resources[3].entity.memory')
+    expect(error.path).toBe('/v2/apps (page 2)')
+  })
+
+  it('refuses a page of a mapped list that is not JSON, quoting its start', async () => {
+    network.use(
+      http.get(
+        `${API}/v2/apps`,
+        () => new HttpResponse('{"total_pages":1,"resources":[{"entity":{"name":"web"}},', { status: 200 }),
+      ),
+    )
+    const error = (await aClient()
+      .listMapped('/v2/apps', z.object({ entity: z.object({ name: z.string() }) }), (app) => app.entity.name)
+      .catch((e: unknown) => e)) as CfSchemaError
+    expect(error).toBeInstanceOf(CfSchemaError)
+    expect(error.message).toMatch(/JSON, got "\{"total_pages":1/)
+  })
+
   it('stops asking for pages once one has failed, and reports that failure', async () => {
     const asked: number[] = []
     network.use(
