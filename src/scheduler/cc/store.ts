@@ -2,8 +2,9 @@
 // their space developer roles, in an in-memory index (apps in id order, by guid, by space) that every read
 // uses, so a listing of 50,000 apps costs no query and no COUNT(*). With a data file, each write goes to
 // SQLite (node:sqlite, a WAL-mode file that survives a restart) in the same transaction that updates the
-// index, and the index is read back from it at open; in memory the index is the only copy (store-rows.ts). Records are immutable: an update
-// replaces the record, so anything cached per record (its serialized JSON) is invalidated by identity.
+// index, and the index is read back from it at open; in memory the index is the only copy (store-rows.ts).
+// Records are immutable: an update replaces the record, so anything cached per record (its serialized
+// JSON) is invalidated by identity.
 import { randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto'
 import { chmodSync, closeSync, existsSync, fchmodSync, openSync } from 'node:fs'
 import { DatabaseSync } from 'node:sqlite'

@@ -102,16 +102,16 @@ export function converge(view: BbsView, now: number, config: ConvergeConfig): Co
     if (now - lrp.since >= config.staleUnclaimedMs) actions.reauctionUnclaimed.push(lrp)
   }
 
+  for (const lrp of view.lrpsOnLostCells()) {
+    // A copy of an index no longer wanted is on the list already, from its group.
+    if (lrp.presence === 'EVACUATING') {
+      if (isWanted(view, lrp)) actions.removeCopies.push(lrp)
+    } else if (lrp.presence === 'SUSPECT' || !isWanted(view, lrp)) continue
+    else if (lrp.state === 'RUNNING') actions.suspectLost.push(lrp)
+    else if (lrp.state === 'CLAIMED') actions.unclaimLost.push(lrp)
+  }
   for (const cell of view.cells()) {
     if (cell.alive) continue
-    for (const lrp of cell.lrps) {
-      // A copy of an index no longer wanted is on the list already, from its group.
-      if (lrp.presence === 'EVACUATING') {
-        if (isWanted(view, lrp)) actions.removeCopies.push(lrp)
-      } else if (lrp.presence === 'SUSPECT' || !isWanted(view, lrp)) continue
-      else if (lrp.state === 'RUNNING') actions.suspectLost.push(lrp)
-      else if (lrp.state === 'CLAIMED') actions.unclaimLost.push(lrp)
-    }
     for (const task of cell.tasks) if (task.state === 'RUNNING') actions.failTasks.push(task)
   }
 
