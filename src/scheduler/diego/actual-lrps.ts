@@ -93,6 +93,7 @@ export class LrpTable {
 
   release(slot: number): void {
     this.group[slot] = undefined
+    this.cell[slot] = NONE
     this.generation[slot] = (this.generation[slot]! + 1) | 0
     this.crashCounts.delete(slot)
     this.notes.delete(slot)
@@ -127,6 +128,21 @@ export class LrpTable {
 
   isOrdinary(slot: number): boolean {
     return (this.flags[slot]! & PRESENCE_BITS) === ORDINARY
+  }
+
+  /** The slots of the records holding a container on the cell of this number, in slot order. */
+  *slotsOn(cellNumber: number): IterableIterator<number> {
+    const { cell, group } = this
+    for (let slot = 0; slot < this.used; slot++) if (cell[slot] === cellNumber && group[slot] !== undefined) yield slot
+  }
+
+  /** The slots of the records holding a container on a cell that is no longer alive, in slot order. */
+  *slotsOnLostCells(): IterableIterator<number> {
+    const { cell, cells, group } = this
+    for (let slot = 0; slot < this.used; slot++) {
+      const number = cell[slot]!
+      if (number !== NONE && group[slot] !== undefined && cells[number]?.alive === false) yield slot
+    }
   }
 
   cellOf(slot: number): Cell | undefined {
