@@ -5,8 +5,10 @@
 // made, waits for the one it is making, or claims one it has not begun and hashes it here: with a small
 // fleet written before the worker is through, the two threads meet in the middle. Whatever goes wrong on the
 // worker's side (it does not start, a hash fails, it is slower than WAIT_MS), take() hashes on the caller's
-// thread, as createUser did before.
-import { randomBytes, scryptSync } from 'node:crypto'
+// thread, as createUser did before. takeLater() hands out a hash to come instead, for an in-memory store,
+// which has no row to write it into and so need not wait: the worker's when it is done (one thread hashing
+// beside the boot, not several), else scrypt on libuv's pool; its caller's thread never hashes or waits.
+import { randomBytes, scrypt, scryptSync } from 'node:crypto'
 import { Worker } from 'node:worker_threads'
 
 /** How long take() waits for one hash before the caller hashes on its own. */
@@ -44,6 +46,12 @@ export interface Secret {
   hash: Buffer
 }
 
+/** A salt and the hash to come under it; the promise never rejects (a failed hash is made again). */
+export interface LaterSecret {
+  salt: Buffer
+  hash: Promise<Buffer>
+}
+
 export class PreparedSecrets {
   private readonly passwords: string[]
   private readonly salts: Buffer[]
@@ -52,11 +60,20 @@ export class PreparedSecrets {
   private readonly states: Int32Array
   private readonly taken: boolean[]
   private worker: Worker | undefined
+  /** Hashes handed out by takeLater that the worker has yet to make: close() lets it make them first. */
+  private awaited = 0
+  private closing = false
+  /** The worker ended (its loop done, or it failed): what it has not made, it will not. */
+  private workerGone = false
 
-  /** Starts hashing each password (a list may repeat one: each use gets a salt of its own). */
+  /**
+   * Starts hashing each password (a list may repeat one: each use gets a salt of its own).
+   * @param waitMs how long take() or takeLater() waits for one of the worker's hashes before hashing it itself
+   */
   constructor(
     passwords: readonly string[],
     private readonly keylen: number,
+    private readonly waitMs = WAIT_MS,
   ) {
     this.passwords = [...passwords]
     this.salts = this.passwords.map(() => randomBytes(16))
@@ -72,8 +89,13 @@ export class PreparedSecrets {
         workerData: { passwords: this.passwords, salts: this.salts, keylen, out, flags },
       })
       this.worker.unref()
-      // A worker that fails leaves its flags at 0: take() times out and the caller hashes.
+      // A worker that fails leaves its flags at 0: take() times out and the caller hashes; takeLater's waits
+      // are woken to hash on their own.
       this.worker.on('error', () => {})
+      this.worker.on('exit', () => {
+        this.workerGone = true
+        for (let i = 0; i < this.passwords.length; i++) Atomics.notify(this.states, i)
+      })
     } catch {
       this.worker = undefined
     }
@@ -89,7 +111,7 @@ export class PreparedSecrets {
     this.taken[i] = true
     const salt = this.salts[i]!
     const state = this.worker === undefined ? FREE : Atomics.compareExchange(this.states, i, FREE, CLAIMED)
-    if (state === HASHING) Atomics.wait(this.states, i, HASHING, WAIT_MS)
+    if (state === HASHING) Atomics.wait(this.states, i, HASHING, this.waitMs)
     if (state !== FREE && Atomics.load(this.states, i) === DONE) {
       const start = i * this.keylen
       return { salt, hash: Buffer.from(this.hashes.slice(start, start + this.keylen)) }
@@ -97,9 +119,61 @@ export class PreparedSecrets {
     return { salt, hash: scryptSync(password, salt, this.keylen) }
   }
 
-  /** Stops the worker (what nobody took is dropped). */
+  /**
+   * As take(), but the hash may come later: the worker's once it has made it (one it has not begun is left to
+   * it), or scrypt's off this thread when there is no worker or it fails, ends or is more than waitMs from it.
+   * Undefined for a password not prepared (or not any more).
+   */
+  takeLater(password: string): LaterSecret | undefined {
+    const i = this.passwords.findIndex((p, k) => p === password && !this.taken[k])
+    if (i < 0) return undefined
+    this.taken[i] = true
+    const salt = this.salts[i]!
+    if (this.worker === undefined) return { salt, hash: hashLater(password, salt, this.keylen) }
+    // Left to the worker even when it has not begun it: claimed here, it would be hashed on libuv's pool
+    // beside the worker, and on two cores that is CPU taken from the boot that asked for it.
+    this.awaited++
+    const hash = this.workersHash(i).then((made) => {
+      if (--this.awaited === 0 && this.closing) this.close()
+      return made ?? hashLater(password, salt, this.keylen)
+    })
+    return { salt, hash }
+  }
+
+  /** Stops the worker (what nobody took is dropped), once it has made the hashes takeLater handed out. */
   close(): void {
+    this.closing = true
+    if (this.awaited > 0) return
     void this.worker?.terminate()
     this.worker = undefined
   }
+
+  /**
+   * The worker's hash of password i once it has made it; undefined (for the caller to hash) if it failed,
+   * ended without it, or is more than waitMs from it; one it has not begun is then claimed, so it is made once.
+   */
+  private async workersHash(i: number): Promise<Buffer | undefined> {
+    for (;;) {
+      const state = Atomics.load(this.states, i)
+      if (state === DONE) {
+        const start = i * this.keylen
+        return Buffer.from(this.hashes.slice(start, start + this.keylen))
+      }
+      if (state !== FREE && state !== HASHING) return undefined
+      const wait = this.workerGone ? undefined : Atomics.waitAsync(this.states, i, state, this.waitMs)
+      const outcome = wait === undefined ? 'timed-out' : wait.async ? await wait.value : wait.value
+      if (outcome === 'timed-out' || this.workerGone) {
+        if (Atomics.load(this.states, i) === DONE) continue
+        Atomics.compareExchange(this.states, i, FREE, CLAIMED)
+        return undefined
+      }
+    }
+  }
+}
+
+/** scrypt on libuv's pool; a failure is hashed again on this thread, so the promise never rejects. */
+function hashLater(password: string, salt: Buffer, keylen: number): Promise<Buffer> {
+  return new Promise((resolve) =>
+    scrypt(password, salt, keylen, (error, key) => resolve(error ? scryptSync(password, salt, keylen) : key)),
+  )
 }

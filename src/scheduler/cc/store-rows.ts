@@ -30,6 +30,8 @@ export interface AppColumns {
 
 /** What the store keeps of each table; ids come from here (SQLite's rowids, or counters in memory). */
 export interface StoreRows {
+  /** Whether rows are written (a data file): a user's row then needs its password hash when it is inserted. */
+  readonly written: boolean
   /** The value under `key`, made by `create` (and kept) the first time. */
   meta(key: string, create: () => string): string
   insertStack(guid: string, name: string, description: string): number
@@ -41,7 +43,15 @@ export interface StoreRows {
   /** Deletes the app and its routes. */
   deleteApp(id: number): void
   insertRoute(guid: string, host: string, domainId: number, appId: number): number
-  insertUser(guid: string, username: string, hash: Buffer, salt: Buffer, admin: boolean, at: number): number
+  /** `hash` is a Buffer wherever rows are written; in memory it may be one to come. */
+  insertUser(
+    guid: string,
+    username: string,
+    hash: Buffer | Promise<Buffer>,
+    salt: Buffer,
+    admin: boolean,
+    at: number,
+  ): number
   insertDeveloper(userId: number, spaceId: number): void
   /** A store transaction begins (the database's own BEGIN is the store's). */
   begin(): void
@@ -72,6 +82,7 @@ type Table = (typeof TABLES)[number]
  * when the app was the newest; order by id, all that ids are used for, is the same either way).
  */
 export class MemoryRows implements StoreRows {
+  readonly written = false
   private readonly last: Record<Table, number> = {
     stacks: 0,
     domains: 0,
@@ -156,6 +167,7 @@ CREATE TABLE IF NOT EXISTS space_developers (
 
 /** Rows of a data file: each write is a statement in the store's SQLite transaction. */
 export class SqliteRows implements StoreRows {
+  readonly written = true
   private readonly sql: Statements
 
   constructor(private readonly db: DatabaseSync) {
@@ -247,7 +259,15 @@ export class SqliteRows implements StoreRows {
     return Number(this.sql.insertRoute.run(guid, host, domainId, appId).lastInsertRowid)
   }
 
-  insertUser(guid: string, username: string, hash: Buffer, salt: Buffer, admin: boolean, at: number): number {
+  insertUser(
+    guid: string,
+    username: string,
+    hash: Buffer | Promise<Buffer>,
+    salt: Buffer,
+    admin: boolean,
+    at: number,
+  ): number {
+    if (!Buffer.isBuffer(hash)) throw new Error(`user ${username}: a data file's row needs the hash itself`)
     return Number(
       this.sql.insertUser.run(guid, username, hash.toString('hex'), salt.toString('hex'), admin ? 1 : 0, at)
         .lastInsertRowid,

@@ -2,8 +2,9 @@
 // their space developer roles, in an in-memory index (apps in id order, by guid, by space) that every read
 // uses, so a listing of 50,000 apps costs no query and no COUNT(*). With a data file, each write goes to
 // SQLite (node:sqlite, a WAL-mode file that survives a restart) in the same transaction that updates the
-// index, and the index is read back from it at open; in memory the index is the only copy (store-rows.ts). Records are immutable: an update
-// replaces the record, so anything cached per record (its serialized JSON) is invalidated by identity.
+// index, and the index is read back from it at open; in memory the index is the only copy (store-rows.ts).
+// Records are immutable: an update replaces the record, so anything cached per record (its serialized
+// JSON) is invalidated by identity.
 import { randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto'
 import { chmodSync, closeSync, existsSync, fchmodSync, openSync } from 'node:fs'
 import { DatabaseSync } from 'node:sqlite'
@@ -172,7 +173,8 @@ export const SCRYPT_KEYLEN = 32
 
 interface UserSecret {
   record: UserRecord
-  hash: Buffer
+  /** In memory, until scrypt is through (off the caller's thread), the hash to come. */
+  hash: Buffer | Promise<Buffer>
   salt: Buffer
 }
 
@@ -358,7 +360,7 @@ export class Store {
     const salt = secret?.salt ?? DUMMY_SALT
     const hash = await scryptAsync(password, salt)
     if (!secret) return undefined
-    return timingSafeEqual(hash, secret.hash) ? secret.record : undefined
+    return timingSafeEqual(hash, await secret.hash) ? secret.record : undefined
   }
 
   /**
@@ -580,9 +582,7 @@ export class Store {
       if (this.userByName.has(input.username)) throw new StoreError(`user "${input.username}" already exists`)
       const guid = input.guid ?? newGuid()
       this.requireNewGuid(this.userByGuid, guid, 'user')
-      const prepared = this.preparedSecrets?.take(input.password)
-      const salt = prepared?.salt ?? randomBytes(16)
-      const hash = prepared?.hash ?? scryptSync(input.password, salt, SCRYPT_KEYLEN)
+      const { salt, hash } = this.rows.written ? this.hashNow(input.password) : this.hashLater(input.password)
       const id = this.rows.insertUser(guid, input.username, hash, salt, input.admin, input.at)
       const record: UserRecord = { id, guid, username: input.username, admin: input.admin, createdAt: input.at }
       const secret = { record, hash, salt }
@@ -612,6 +612,24 @@ export class Store {
   }
 
   // ---- internals ----
+
+  /** A salted hash of the password, made (or taken from the prepared ones) before this returns. */
+  private hashNow(password: string): { salt: Buffer; hash: Buffer } {
+    const prepared = this.preparedSecrets?.take(password)
+    const salt = prepared?.salt ?? randomBytes(16)
+    return { salt, hash: prepared?.hash ?? scryptSync(password, salt, SCRYPT_KEYLEN) }
+  }
+
+  /**
+   * In memory there is no row to write the hash into, so a new user need not wait for it: a login awaits it.
+   * The seed's eight users then cost the boot no scrypt on its own thread and no waiting for the worker's.
+   */
+  private hashLater(password: string): { salt: Buffer; hash: Promise<Buffer> } {
+    const prepared = this.preparedSecrets?.takeLater(password)
+    if (prepared) return prepared
+    const salt = randomBytes(16)
+    return { salt, hash: scryptAsync(password, salt).catch(() => scryptSync(password, salt, SCRYPT_KEYLEN)) }
+  }
 
   /** A guid a caller gave must be new (the data file's UNIQUE says so too; in memory this is the check). */
   private requireNewGuid(index: ReadonlyMap<string, unknown>, guid: string, what: string): void {

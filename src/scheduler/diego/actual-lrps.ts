@@ -57,10 +57,19 @@ export class LrpTable {
   /** Reservations of records claimed under other sizes than their process's now (it was resized since). */
   readonly reservations = new Map<number, Reservation>()
 
+  /**
+   * One handle that lives as long as the table. Handles are short-lived (the converger makes thousands in a
+   * pass and drops them); when a full collection finds none alive, V8 forgets their shape and throws away the
+   * code compiled for it, and the next pass runs slow until it is compiled again.
+   */
+  readonly keepsShape: ActualLrp
+
   constructor(
     /** The cells by number, as the BBS keeps them. */
     readonly cells: (Cell | undefined)[],
-  ) {}
+  ) {
+    this.keepsShape = new ActualLrp(this, NONE, 0)
+  }
 
   /** Records in use. */
   get size(): number {
@@ -84,6 +93,7 @@ export class LrpTable {
 
   release(slot: number): void {
     this.group[slot] = undefined
+    this.cell[slot] = NONE
     this.generation[slot] = (this.generation[slot]! + 1) | 0
     this.crashCounts.delete(slot)
     this.notes.delete(slot)
@@ -118,6 +128,21 @@ export class LrpTable {
 
   isOrdinary(slot: number): boolean {
     return (this.flags[slot]! & PRESENCE_BITS) === ORDINARY
+  }
+
+  /** The slots of the records holding a container on the cell of this number, in slot order. */
+  *slotsOn(cellNumber: number): IterableIterator<number> {
+    const { cell, group } = this
+    for (let slot = 0; slot < this.used; slot++) if (cell[slot] === cellNumber && group[slot] !== undefined) yield slot
+  }
+
+  /** The slots of the records holding a container on a cell that is no longer alive, in slot order. */
+  *slotsOnLostCells(): IterableIterator<number> {
+    const { cell, cells, group } = this
+    for (let slot = 0; slot < this.used; slot++) {
+      const number = cell[slot]!
+      if (number !== NONE && group[slot] !== undefined && cells[number]?.alive === false) yield slot
+    }
   }
 
   cellOf(slot: number): Cell | undefined {

@@ -131,26 +131,26 @@ export interface CellSpec {
 }
 
 /**
- * The ActualLRPs holding a container on one cell: their slots, in an array. A cell holds at most its
- * containers (250 by default), so removal finds the slot by a scan and moves the last one into the gap: the
- * order is not the order of arrival; callers that change the cell while walking it walk a copy.
+ * The ActualLRPs holding a container on one cell. The records' cell column says where each is, so the cell
+ * keeps only their number; walking them reads that column (a drain, a lost cell: rare), which costs less than
+ * a list per cell at 250,000 records. Callers that change the cell while walking it walk a copy.
  */
 export class CellLrps implements Iterable<ActualLrp> {
-  readonly slots: number[] = []
+  /** How many records hold a container on the cell (the BBS keeps it in step). */
+  size = 0
   /** The BBS's records, once the cell is in one. */
   table: LrpTable | undefined = undefined
 
-  get size(): number {
-    return this.slots.length
-  }
+  constructor(private readonly cell: Cell) {}
 
   has(lrp: ActualLrp): boolean {
-    return lrp.exists && this.slots.includes(lrp.slot)
+    return lrp.exists && lrp.cell === this.cell
   }
 
   *[Symbol.iterator](): IterableIterator<ActualLrp> {
     const table = this.table
-    if (table) for (const slot of this.slots) yield table.handle(slot)
+    if (table === undefined || this.size === 0) return
+    for (const slot of table.slotsOn(this.cell.number)) yield table.handle(slot)
   }
 }
 
@@ -179,7 +179,7 @@ export class Cell {
   usedDiskMb = 0
   usedContainers = 0
   startingContainers = 0
-  readonly lrps = new CellLrps()
+  readonly lrps = new CellLrps(this)
   // Made on a cell's first Task: most cells never run one, and thousands of empty sets add up.
   private taskSet: Set<Task> | undefined = undefined
 
@@ -304,6 +304,8 @@ export interface BbsView {
   group(processGuid: string): ActualGroup | undefined
   /** The record in this slot (one of a group's instances or copies). */
   record(slot: number): ActualLrp
+  /** The records holding a container on a cell that is no longer alive. */
+  lrpsOnLostCells(): Iterable<ActualLrp>
 }
 
 export function validateCellSpec(spec: CellSpec, defaultBootMs: number): Cell {
@@ -405,6 +407,14 @@ export class Bbs implements BbsView {
 
   record(slot: number): ActualLrp {
     return this.table.handle(slot)
+  }
+
+  /** The records holding a container on a cell that is no longer alive: one walk of the records, when there is such a cell. */
+  *lrpsOnLostCells(): IterableIterator<ActualLrp> {
+    let lost = false
+    for (const cell of this.cellById.values()) if (!cell.alive && cell.lrps.size > 0) lost = true
+    if (!lost) return
+    for (const slot of this.table.slotsOnLostCells()) yield this.table.handle(slot)
   }
 
   /** Whether this is the current ORDINARY record of its index. */
@@ -745,10 +755,7 @@ export class Bbs implements BbsView {
     if (own !== undefined) table.reservations.set(copy, own)
     // The copy takes over the container; the ordinary record holds nothing until it is claimed again.
     const cell = table.cellOf(slot)
-    if (cell && removeSlot(cell.lrps.slots, slot)) {
-      cell.lrps.slots.push(copy)
-      table.cell[copy] = cell.number
-    }
+    if (cell) table.cell[copy] = cell.number
     if (!group.copies) group.copies = []
     group.copies.push(copy)
     this.copyCount++
@@ -847,7 +854,7 @@ export class Bbs implements BbsView {
     cell.usedMemoryMb += memoryMb
     cell.usedDiskMb += diskMb
     cell.usedContainers++
-    cell.lrps.slots.push(slot)
+    cell.lrps.size++
     this.table.cell[slot] = cell.number
   }
 
@@ -856,14 +863,13 @@ export class Bbs implements BbsView {
     const { table } = this
     const cell = table.cellOf(slot)
     if (cell === undefined) return
-    if (removeSlot(cell.lrps.slots, slot)) {
-      const { memoryMb, diskMb } = table.reservation(slot)
-      cell.usedMemoryMb -= memoryMb
-      cell.usedDiskMb -= diskMb
-      cell.usedContainers--
-      if (table.state(slot) === CLAIMED) cell.startingContainers--
-      this.forgetCellIfEmpty(cell)
-    }
+    cell.lrps.size--
+    const { memoryMb, diskMb } = table.reservation(slot)
+    cell.usedMemoryMb -= memoryMb
+    cell.usedDiskMb -= diskMb
+    cell.usedContainers--
+    if (table.state(slot) === CLAIMED) cell.startingContainers--
+    this.forgetCellIfEmpty(cell)
     if (table.flags[slot] === RUNNING_ORDINARY) this.observer?.lrpNoLongerRunning(table.group[slot]!, slot)
     table.cell[slot] = NONE
     table.instanceId[slot] = 0
@@ -904,15 +910,6 @@ const UNCLAIMED_ORDINARY = UNCLAIMED + ORDINARY
 const CLAIMED_ORDINARY = CLAIMED + ORDINARY
 const RUNNING_ORDINARY = RUNNING + ORDINARY
 const CRASHED_ORDINARY = CRASHED + ORDINARY
-
-/** Removes one slot from a cell's list, moving the last into its place. */
-function removeSlot(slots: number[], slot: number): boolean {
-  const at = slots.lastIndexOf(slot)
-  if (at < 0) return false
-  const last = slots.pop()!
-  if (last !== slot) slots[at] = last
-  return true
-}
 
 function describe(lrp: ActualLrp): string {
   return lrp.exists

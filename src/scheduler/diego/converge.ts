@@ -102,16 +102,16 @@ export function converge(view: BbsView, now: number, config: ConvergeConfig): Co
     if (now - lrp.since >= config.staleUnclaimedMs) actions.reauctionUnclaimed.push(lrp)
   }
 
+  for (const lrp of view.lrpsOnLostCells()) {
+    // A copy of an index no longer wanted is on the list already, from its group.
+    if (lrp.presence === 'EVACUATING') {
+      if (isWanted(view, lrp)) actions.removeCopies.push(lrp)
+    } else if (lrp.presence === 'SUSPECT' || !isWanted(view, lrp)) continue
+    else if (lrp.state === 'RUNNING') actions.suspectLost.push(lrp)
+    else if (lrp.state === 'CLAIMED') actions.unclaimLost.push(lrp)
+  }
   for (const cell of view.cells()) {
     if (cell.alive) continue
-    for (const lrp of cell.lrps) {
-      // A copy of an index no longer wanted is on the list already, from its group.
-      if (lrp.presence === 'EVACUATING') {
-        if (isWanted(view, lrp)) actions.removeCopies.push(lrp)
-      } else if (lrp.presence === 'SUSPECT' || !isWanted(view, lrp)) continue
-      else if (lrp.state === 'RUNNING') actions.suspectLost.push(lrp)
-      else if (lrp.state === 'CLAIMED') actions.unclaimLost.push(lrp)
-    }
     for (const task of cell.tasks) if (task.state === 'RUNNING') actions.failTasks.push(task)
   }
 
@@ -139,7 +139,13 @@ export function processGuidFor(appGuid: string, version: string): string {
   return `${appGuid}-${version}`
 }
 
+/**
+ * The DesiredLRP of an app spec. A frozen spec (the CC hands the backends frozen specs, cached per app record,
+ * and never changes one or its lists) is kept rather than copied: a copy of every started app's spec, routes
+ * included, was ~150 bytes an app beside the CC's own. Any other spec is copied, lists and all.
+ */
 export function desiredLrpFrom(spec: AppSpec): DesiredLrp {
+  if (Object.isFrozen(spec)) return new SpecDesiredLrp(spec, processGuidFor(spec.appGuid, spec.version))
   return {
     processGuid: processGuidFor(spec.appGuid, spec.version),
     appGuid: spec.appGuid,
@@ -150,6 +156,46 @@ export function desiredLrpFrom(spec: AppSpec): DesiredLrp {
     rootfs: spec.stack,
     placementTags: spec.placementTags?.length ? [...spec.placementTags] : NO_TAGS,
     routes: [...spec.routes],
+  }
+}
+
+/** A DesiredLRP that reads a frozen AppSpec. */
+class SpecDesiredLrp implements DesiredLrp {
+  constructor(
+    private readonly spec: AppSpec,
+    readonly processGuid: string,
+  ) {}
+
+  get appGuid(): string {
+    return this.spec.appGuid
+  }
+
+  get version(): string {
+    return this.spec.version
+  }
+
+  get instances(): number {
+    return this.spec.instances
+  }
+
+  get memoryMb(): number {
+    return this.spec.memoryMb
+  }
+
+  get diskMb(): number {
+    return this.spec.diskMb
+  }
+
+  get rootfs(): string {
+    return this.spec.stack
+  }
+
+  get placementTags(): readonly string[] {
+    return this.spec.placementTags?.length ? this.spec.placementTags : NO_TAGS
+  }
+
+  get routes(): readonly string[] {
+    return this.spec.routes
   }
 }
 
@@ -236,5 +282,5 @@ export function sameDesire(a: DesiredLrp, b: DesiredLrp): boolean {
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i])
+  return a === b || (a.length === b.length && a.every((v, i) => v === b[i]))
 }

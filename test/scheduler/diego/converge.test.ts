@@ -4,9 +4,11 @@ import {
   type ConvergeConfig,
   converge,
   type DesiredChanges,
+  desiredLrpFrom,
   diffDesired,
   diffDesiredApps,
   processGuidFor,
+  sameDesire,
 } from '../../../src/scheduler/diego/converge.js'
 import { aBbs, aCellSpec, aDesiredLrp, anApp, restartPolicy, runningOn } from './builders.js'
 
@@ -162,6 +164,34 @@ describe('converge', () => {
     runningOn(bbs, aDesiredLrp('web', { instances: 3 }), 'cell-1')
     const actions = converge(bbs, 3_600_000, config)
     expect(Object.values(actions).every((list) => list.length === 0)).toBe(true)
+  })
+})
+
+describe('desiredLrpFrom', () => {
+  it("keeps a frozen spec (the CC's) rather than copying it, and copies any other, lists and all", () => {
+    const routes = ['web.apps.internal']
+    const open = anApp('web', { routes })
+    const copied = desiredLrpFrom(open)
+    routes.push('more.apps.internal')
+    open.instances = 5
+    expect([copied.routes, copied.instances, copied.placementTags]).toEqual([['web.apps.internal'], 1, []])
+
+    const frozen = Object.freeze(anApp('api', { instances: 3, memoryMb: 256, placementTags: ['gpu'] }))
+    const kept = desiredLrpFrom(frozen)
+    expect(kept.routes).toBe(frozen.routes)
+    const plain = desiredLrpFrom({ ...frozen })
+    expect(sameDesire(kept, plain)).toBe(true)
+    const fields = (d: typeof kept) => [
+      d.processGuid,
+      d.appGuid,
+      d.version,
+      d.instances,
+      d.memoryMb,
+      d.diskMb,
+      d.rootfs,
+    ]
+    expect(fields(kept)).toEqual(fields(plain))
+    expect([kept.placementTags, desiredLrpFrom(Object.freeze(anApp('x'))).placementTags]).toEqual([['gpu'], []])
   })
 })
 
