@@ -4,8 +4,9 @@
 //                     `cfctl login`) on a 120×40 pseudo-terminal (util-linux `script`), the same keys typed,
 //                     until it has drawn a second poll of the apps: the peak RSS (VmHWM) of the process that
 //                     holds the fleet, read just before `q` (median of the runs)
-//   ui.frame_ms_p95   `runDashboard` in a child process (this file bundled by esbuild and run by plain node,
-//                     no TypeScript loader in its memory) drawing on a stand-in 120×40 terminal, polling the
+//   ui.frame_ms_p95   `runDashboard` in a child process (this file bundled by esbuild and run by node with the
+//                     flags and environment bin/run.js gives `cfctl dashboard`, no TypeScript loader in its
+//                     memory) drawing on a stand-in 120×40 terminal, polling the
 //                     apps over HTTP as `cfctl dashboard` does; per key: from the key arriving on stdin to its frame written to the terminal (React,
 //                     the table's filter and sort over 50,000 rows, ink's layout and output), p95 over a mix
 //                     of moves, pages, filter typing, sorts and view changes (median of the runs)
@@ -15,6 +16,7 @@ import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { childEnv, HEAP_FLAGS } from '../bin/heap-flags.js'
 import { FakeKeyboard } from '../test/ui/dashboard/fake-keyboard.js'
 import { cannotMeasureRss, childrenOf, RUN_JS, startCfctl } from './cfctl-process.js'
 import { median, percentile, type Results, round } from './lib.js'
@@ -176,9 +178,10 @@ async function bundledSelf(dir: string): Promise<string> {
 
 function runChild(script: string, args: string[]): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const flags = process.env.UI_BENCH_TRACE === 'gc' ? ['--expose-gc'] : []
-    const child = spawn(process.execPath, [...flags, script, CHILD_FLAG, ...args], {
+    // Node as bin/run.js starts it for `cfctl dashboard`: its heap flags and environment (bin/heap-flags.js).
+    const child = spawn(process.execPath, [...HEAP_FLAGS, script, CHILD_FLAG, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: childEnv(process.env),
     })
     let out = ''
     let err = ''
