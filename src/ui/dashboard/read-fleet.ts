@@ -4,6 +4,7 @@
 import { z } from 'zod'
 import type { BackendsCapacity, CcClient } from '../../core/cc/index.js'
 import { type Fleet, FleetColumns } from './fleet.js'
+import { exposedGc } from './heap.js'
 
 /** An app as the table needs it; zod drops every other field of the CC's resource. */
 const TableApp = z.object({
@@ -123,11 +124,4 @@ function rowOf(fleet: Fleet, name: string, guid: string): number {
     else high = mid - 1
   }
   return -1
-}
-
-type Gc = (options: { type: 'major' | 'minor'; execution?: 'sync' | 'async' }) => void
-
-function exposedGc(): (() => void) | undefined {
-  const gc = (globalThis as { gc?: Gc }).gc
-  return gc && (() => gc({ type: 'major' }))
 }

@@ -1,12 +1,13 @@
 // runDashboard: what `cfctl dashboard` and `cfctl migrate --ui` call. On a terminal it draws the live
 // dashboard (ink and React load only then); otherwise it prints one plain-text snapshot and returns.
-import { type Clock, RealClock } from '../../clock.js'
+import { type Clock, RealClock, type Timer } from '../../clock.js'
 import type { CcClient } from '../../core/cc/index.js'
 import type { Journal } from '../../core/journal/journal.js'
 import type { MigrationRunner } from '../../core/migration/runner.js'
 import { colorEnabled } from '../text.js'
 import { MigrationControl } from './control.js'
 import { type FleetSource, fleetSourceOf, stepsInWorker, stopWorkerReads } from './fleet-source.js'
+import { keepHeapSmall } from './heap.js'
 import type { UiState } from './interaction.js'
 import { plainSnapshot } from './plain.js'
 import { DashboardStore } from './store.js'
@@ -69,6 +70,7 @@ export async function runDashboard(options: DashboardOptions): Promise<void> {
     migrationId: options.runner?.migrationId ?? options.migrationId,
     appsPollMs: options.appsPollMs,
   })
+  let heapKeeper: Timer | undefined
   try {
     store.start()
     if (!stdout.isTTY) {
@@ -79,6 +81,7 @@ export async function runDashboard(options: DashboardOptions): Promise<void> {
     // React's development build checks every element it makes and is several times slower; a CLI runs
     // the production build unless someone asked otherwise. Set before React loads, which is just below.
     process.env.NODE_ENV ??= 'production'
+    heapKeeper = keepHeapSmall({ clock })
     const { renderDashboard } = await import('./app.js')
     await renderDashboard(store, {
       readonly: options.readonly ?? false,
@@ -89,6 +92,7 @@ export async function runDashboard(options: DashboardOptions): Promise<void> {
       initial: options.initial,
     })
   } finally {
+    heapKeeper?.cancel()
     store.stop()
     await stopWorkerReads()
     await control.shutdown()

@@ -73,7 +73,15 @@ describe('a poll of the apps', () => {
     // The client, counting the apps it hands over.
     const counting = Object.create(client) as CcClient
     counting.listMapped = (path, schema, map, query) =>
-      client.listMapped(path, schema, (resource) => (read++, map(resource)), query)
+      client.listMapped(
+        path,
+        schema,
+        (resource) => {
+          read++
+          return map(resource)
+        },
+        query,
+      )
     const { fleet } = await readFleet(counting, { collect: () => collectedAt.push(read), collectEvery: 500 })
     expect(collectedAt[0]).toBe(0)
     expect(collectedAt.slice(1)).toEqual(Array.from({ length: Math.floor(fleet.size / 500) }, (_, i) => (i + 1) * 500))
