@@ -120,8 +120,9 @@ export class PreparedSecrets {
   }
 
   /**
-   * As take(), but the hash may come later: the worker's once it has made it, or scrypt's off this thread for
-   * one the worker has not begun. Undefined for a password not prepared (or not any more).
+   * As take(), but the hash may come later: the worker's once it has made it (one it has not begun is left to
+   * it), or scrypt's off this thread when there is no worker or it fails, ends or is more than waitMs from it.
+   * Undefined for a password not prepared (or not any more).
    */
   takeLater(password: string): LaterSecret | undefined {
     const i = this.passwords.findIndex((p, k) => p === password && !this.taken[k])

@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads'
 import type { CcClient } from '../../core/cc/index.js'
 import type { Journal } from '../../core/journal/journal.js'
+import type { Fleet } from './fleet.js'
 import type { PollRequest } from './poll-worker.js'
 import { type FleetPoll, readFleet } from './read-fleet.js'
 import { type CompactSteps, compactSteps } from './steps.js'
@@ -22,8 +23,13 @@ export interface FleetSource {
 export type StepsSource = (migrationId: string) => Promise<CompactSteps>
 
 export function fleetSourceOf(client: CcClient): FleetSource {
+  let previous: Fleet | undefined
   return {
-    poll: () => readFleet(client),
+    poll: async () => {
+      const poll = await readFleet(client, { previous })
+      previous = poll.fleet
+      return poll
+    },
   }
 }
 
