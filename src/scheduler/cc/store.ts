@@ -651,31 +651,33 @@ export class Store {
   }
 
   /**
-   * An app's routes, each new: its hostname and a guid the caller gives taken by no other route, this app's
-   * earlier ones included (they are indexed with the app, after all of them are written).
+   * An app's routes, each new: its host on its domain, and a guid the caller gives, taken by no other route,
+   * this app's others included (they are indexed with the app, after all of them are written).
    */
   private insertRoutes(appId: number, routes: readonly RouteInput[]): RouteRecord[] {
-    const records: RouteRecord[] = []
-    for (const route of routes) {
-      const record = this.insertRoute(appId, route, records)
-      records.push(record)
+    for (let i = 1; i < routes.length; i++) {
+      const route = routes[i]!
+      for (let j = 0; j < i; j++) {
+        const other = routes[j]!
+        if (other.host === route.host && other.domainGuid === route.domainGuid) {
+          throw new StoreError(`route host "${route.host}" is given twice on domain ${route.domainGuid}`)
+        }
+        if (route.guid !== undefined && other.guid === route.guid) {
+          throw new StoreError(`route guid ${route.guid} is given twice`)
+        }
+      }
     }
-    return records
+    // map() makes the array exactly as long as the routes: pushed one by one it would keep spare room, per app.
+    return routes.map((route) => this.insertRoute(appId, route))
   }
 
-  private insertRoute(appId: number, route: RouteInput, earlier: readonly RouteRecord[]): RouteRecord {
+  private insertRoute(appId: number, route: RouteInput): RouteRecord {
     const domain = this.domainByGuid.get(route.domainGuid)
     if (!domain) throw new StoreError(`domain ${route.domainGuid} does not exist`)
     if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(route.host)) {
       throw new StoreError(`route host "${route.host}" must be a lower-case DNS label`)
     }
     const hostname = hostnameOf(route.host, domain.name)
-    for (const other of earlier) {
-      if (other.hostname === hostname) throw new StoreError(`route ${hostname} is given twice`)
-      if (route.guid !== undefined && other.guid === route.guid) {
-        throw new StoreError(`route guid ${route.guid} is given twice`)
-      }
-    }
     if (this.appGuidByHostname.has(hostname)) throw new StoreError(`route ${hostname} is taken`)
     if (route.guid !== undefined && this.routeGuids.has(route.guid)) {
       throw new StoreError(`route guid ${route.guid} is taken`)
