@@ -223,7 +223,8 @@ describe('the BBS, property: slots freed and taken again', () => {
       }),
       { numRuns: 100 },
     )
-    // Slots were taken again by other records along the way (else this says nothing of reuse).
-    expect(reused).toBeGreaterThan(50)
+    // Slots were taken again by other records along the way (else this says nothing of reuse). 100 runs
+    // reuse 40 to 100 times (seen over 25 runs); 20 leaves room for chance and still proves the reuse.
+    expect(reused).toBeGreaterThan(20)
   })
 })
