@@ -32,12 +32,15 @@ const NINE = 0x39
 
 /**
  * The parts of the JSON document in `bytes` that `pick` names, as JSON.parse would give them. Throws a
- * SyntaxError when the document is not JSON (a value that is only stepped over is checked for its
- * structure, its strings only for where they end).
+ * SyntaxError when the document is not JSON, wherever the fault is (a value that is only stepped over is
+ * checked as JSON.parse would check it, without being built).
  */
 export function pickJson(bytes: Uint8Array, pick: Pick): unknown {
   return new Reader(toBuffer(bytes)).document(pick)
 }
+
+/** A UTF-8 byte order mark, which a text read of the body (the Fetch standard's UTF-8 decode) drops too. */
+const BOM = [0xef, 0xbb, 0xbf]
 
 /**
  * The pick that keeps what `schema` reads: an object schema's own keys (a zod object drops the others
@@ -78,6 +81,20 @@ interface SchemaDef {
   in?: z.ZodType
 }
 
+/** The characters after a backslash that JSON knows, but for u: " \\ / b f n r t. */
+const SIMPLE_ESCAPES = new Uint8Array(256)
+for (const c of '"\\/bfnrt') SIMPLE_ESCAPES[c.charCodeAt(0)] = 1
+
+/** Whether the four bytes from `at` are hex digits (a \\u escape's). */
+function fourHexDigits(bytes: Buffer, at: number): boolean {
+  for (let i = at; i < at + 4; i++) {
+    const b = bytes[i]
+    if (b === undefined || !((b >= ZERO && b <= NINE) || (b >= 0x61 && b <= 0x66) || (b >= 0x41 && b <= 0x46)))
+      return false
+  }
+  return true
+}
+
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
@@ -107,6 +124,7 @@ class Reader {
   constructor(private readonly bytes: Buffer) {}
 
   document(pick: Pick): unknown {
+    if (this.bytes[0] === BOM[0] && this.bytes[1] === BOM[1] && this.bytes[2] === BOM[2]) this.pos = 3
     const value = this.value(pick, 0)
     this.space()
     if (this.pos !== this.bytes.length) this.fail('unexpected data after the JSON value')
@@ -282,19 +300,31 @@ class Reader {
     }
   }
 
-  /** `pos` at an opening quote: moves past the closing one and answers where that is. */
+  /**
+   * `pos` at an opening quote: moves past the closing one and answers where that is. Checks the string as
+   * JSON.parse would (no raw control character, only JSON's escapes), so that a string stepped over is
+   * refused where a parse of it would have been.
+   */
   private stringEnd(): number {
     // A loop over the bytes rather than Buffer.indexOf: the strings are short, and a call into C++ per
     // string costs more than scanning it here.
     const bytes = this.bytes
     const length = bytes.length
     for (let i = this.pos + 1; i < length; i++) {
-      const b = bytes[i]
+      const b = bytes[i]!
+      // Most bytes of a CC's strings (lower-case letters, UTF-8's multi-byte characters) are past '\\'.
+      if (b > BACKSLASH) continue
       if (b === QUOTE) {
         this.pos = i + 1
         return i
       }
-      if (b === BACKSLASH) i++
+      if (b === BACKSLASH) {
+        const e = bytes[++i]!
+        if (e === 0x75) {
+          if (!fourHexDigits(bytes, i + 1)) this.fail('a bad \\u escape', i - 1)
+          i += 4
+        } else if (SIMPLE_ESCAPES[e] !== 1) this.fail('a bad escape', i - 1)
+      } else if (b < 0x20) this.fail('a control character in a string', i)
     }
     this.fail('unterminated string')
   }

@@ -61,6 +61,12 @@ export function isPostgresUrl(location: string): boolean {
   return /^postgres(ql)?:\/\//i.test(location)
 }
 
+/** How long a statement waits for another cfctl's lock on the journal file. */
+const BUSY_TIMEOUT_MS = 5_000
+const SQLITE_BUSY = 5
+/** Something to wait on for a synchronous pause. */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4))
+
 export class SqliteStore implements SqlStore {
   readonly kind = 'sqlite'
   readonly location: string
@@ -85,18 +91,34 @@ export class SqliteStore implements SqlStore {
     this.location = path
     this.db = new DatabaseSync(path)
     try {
-      // Another cfctl (a `migrations pause` in a second terminal) may hold the write lock for a moment. Set
-      // first: switching a new file to WAL takes that lock too, and two cfctl starting on a fresh journal at
-      // once would otherwise have one fail at once with "database is locked".
-      this.db.exec('PRAGMA busy_timeout = 5000')
+      // Another cfctl (a `migrations pause` in a second terminal) may hold the write lock for a moment.
+      this.db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
       if (path !== ':memory:') {
-        this.db.exec('PRAGMA journal_mode = WAL')
+        this.switchToWal()
         this.db.exec('PRAGMA synchronous = NORMAL')
       }
       this.db.exec('PRAGMA foreign_keys = ON')
     } catch (error) {
       this.db.close()
       throw error
+    }
+  }
+
+  /**
+   * Switches a new file to WAL (a no-op once it is). The switch takes the file's exclusive lock, and two cfctl
+   * starting on a fresh journal at once each hold a read lock while they ask for it: SQLite answers one of them
+   * "database is locked" at once rather than wait (waiting could never end). That one tries again shortly.
+   */
+  private switchToWal(): void {
+    const deadline = Date.now() + BUSY_TIMEOUT_MS
+    for (;;) {
+      try {
+        this.db.exec('PRAGMA journal_mode = WAL')
+        return
+      } catch (error) {
+        if ((error as { errcode?: number }).errcode !== SQLITE_BUSY || Date.now() > deadline) throw error
+        Atomics.wait(PAUSE, 0, 0, 5 + Math.random() * 20)
+      }
     }
   }
 

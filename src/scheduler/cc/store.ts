@@ -128,7 +128,14 @@ export interface NewApp {
   detectedBuildpack?: string | null
   detectedStartCommand?: string
   /** Hosts on a domain; the pair must be unique across the foundation. */
-  routes?: { host: string; domainGuid: string; guid?: string }[]
+  routes?: RouteInput[]
+}
+
+export interface RouteInput {
+  host: string
+  domainGuid: string
+  /** Unique across the foundation's routes; a new one if not given. */
+  guid?: string
 }
 
 export interface AppPatch {
@@ -200,6 +207,8 @@ export class Store {
   /** Per space, its apps by name (a key of space and name joined would be a string per app). */
   private readonly appsBySpaceAndName = new Map<string, Map<string, AppRecord>>()
   private readonly appGuidByHostname = new Map<string, string>()
+  /** Every route's guid: a guid a caller gives must be new (in memory there is no UNIQUE behind the check). */
+  private readonly routeGuids = new Set<string>()
   private readonly userByGuid = new Map<string, UserSecret>()
   private readonly userByName = new Map<string, UserSecret>()
   private readonly developerSpaces = new Map<string, Set<string>>()
@@ -532,7 +541,7 @@ export class Store {
         routes: EMPTY,
       }
       app.id = this.rows.insertApp(app, space.id, stack.id)
-      if (input.routes && input.routes.length > 0) app.routes = input.routes.map((r) => this.insertRoute(app.id, r))
+      if (input.routes && input.routes.length > 0) app.routes = this.insertRoutes(app.id, input.routes)
       this.indexApp(app)
       // The record itself is the step (unindex it): a seed writes 50,000 apps in one transaction, and a
       // closure for each, kept until the commit, was a third of the seed's time in young-generation GC.
@@ -641,7 +650,28 @@ export class Store {
     this.undo.push(step)
   }
 
-  private insertRoute(appId: number, route: { host: string; domainGuid: string; guid?: string }): RouteRecord {
+  /**
+   * An app's routes, each new: its host on its domain, and a guid the caller gives, taken by no other route,
+   * this app's others included (they are indexed with the app, after all of them are written).
+   */
+  private insertRoutes(appId: number, routes: readonly RouteInput[]): RouteRecord[] {
+    for (let i = 1; i < routes.length; i++) {
+      const route = routes[i]!
+      for (let j = 0; j < i; j++) {
+        const other = routes[j]!
+        if (other.host === route.host && other.domainGuid === route.domainGuid) {
+          throw new StoreError(`route host "${route.host}" is given twice on domain ${route.domainGuid}`)
+        }
+        if (route.guid !== undefined && other.guid === route.guid) {
+          throw new StoreError(`route guid ${route.guid} is given twice`)
+        }
+      }
+    }
+    // map() makes the array exactly as long as the routes: pushed one by one it would keep spare room, per app.
+    return routes.map((route) => this.insertRoute(appId, route))
+  }
+
+  private insertRoute(appId: number, route: RouteInput): RouteRecord {
     const domain = this.domainByGuid.get(route.domainGuid)
     if (!domain) throw new StoreError(`domain ${route.domainGuid} does not exist`)
     if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(route.host)) {
@@ -649,6 +679,9 @@ export class Store {
     }
     const hostname = hostnameOf(route.host, domain.name)
     if (this.appGuidByHostname.has(hostname)) throw new StoreError(`route ${hostname} is taken`)
+    if (route.guid !== undefined && this.routeGuids.has(route.guid)) {
+      throw new StoreError(`route guid ${route.guid} is taken`)
+    }
     const guid = route.guid ?? newGuid()
     const id = this.rows.insertRoute(guid, route.host, domain.id, appId)
     return { id, guid, host: route.host, domainGuid: domain.guid, domainName: domain.name, hostname }
@@ -677,7 +710,10 @@ export class Store {
     let byName = this.appsBySpaceAndName.get(app.spaceGuid)
     if (!byName) this.appsBySpaceAndName.set(app.spaceGuid, (byName = new Map()))
     byName.set(app.name, app)
-    for (const route of app.routes) this.appGuidByHostname.set(route.hostname, app.guid)
+    for (const route of app.routes) {
+      this.appGuidByHostname.set(route.hostname, app.guid)
+      this.routeGuids.add(route.guid)
+    }
   }
 
   /** Swaps an app's record for its update in place (same id, space and routes). */
@@ -696,7 +732,10 @@ export class Store {
     const list = this.appsBySpace.get(app.spaceGuid)
     if (list) removeById(list, app.id)
     this.appsBySpaceAndName.get(app.spaceGuid)?.delete(app.name)
-    for (const route of app.routes) this.appGuidByHostname.delete(route.hostname)
+    for (const route of app.routes) {
+      this.appGuidByHostname.delete(route.hostname)
+      this.routeGuids.delete(route.guid)
+    }
   }
 
   /** Reads every table into the in-memory index (once, at open). */

@@ -188,9 +188,8 @@ export class LrpTable {
  * One ActualLRP record, as the BBS hands it out: a handle on its slot, three fields, nothing read until asked
  * (the converger makes thousands in a pass). Two handles on one record are two objects that read and write the
  * same record (compare them with `is`). Once the record is gone (retired, or a copy removed) its handle says
- * so (`exists`) and reads as nothing: no process, index -1, no cell or instance, no crashes or notes; its
- * state, presence and since then say nothing (its slot may hold another record by then). The BBS refuses
- * to act on it.
+ * so (`exists`) and reads as nothing: no process, index -1, no state or presence (''), since 0, no cell or
+ * instance, no crashes or notes, whatever record its slot holds by then. The BBS refuses to act on it.
  */
 export class ActualLrp {
   constructor(
@@ -222,12 +221,14 @@ export class ActualLrp {
     return this.group?.processGuid ?? ''
   }
 
-  get state(): ActualLrpState {
-    return ACTUAL_LRP_STATES[this.table.state(this.slot)]!
+  /** Its state; '' once it is gone. */
+  get state(): ActualLrpState | '' {
+    return this.exists ? ACTUAL_LRP_STATES[this.table.state(this.slot)]! : ''
   }
 
-  get presence(): ActualLrpPresence {
-    return PRESENCES[(this.table.flags[this.slot]! & PRESENCE_BITS) >> 2]!
+  /** Its presence; '' once it is gone. */
+  get presence(): ActualLrpPresence | '' {
+    return this.exists ? PRESENCES[(this.table.flags[this.slot]! & PRESENCE_BITS) >> 2]! : ''
   }
 
   get crashCount(): number {
@@ -264,8 +265,9 @@ export class ActualLrp {
     return this.cell === undefined ? 0 : this.table.reservation(this.slot).diskMb
   }
 
+  /** When it last changed state; 0 once it is gone. */
   get since(): number {
-    return this.table.since[this.slot]!
+    return this.exists ? this.table.since[this.slot]! : 0
   }
 
   get placementError(): string {

@@ -46,8 +46,12 @@ interface QueuedLrp extends LrpStartRequest {
 }
 
 export class Auctioneer {
-  /** The records to place; a record that is no longer current by its batch (retired, replaced) is skipped. */
-  private lrpQueue = new Set<number>()
+  /**
+   * The records to place, as slot -> the slot's generation when its record was requested, in request order. A
+   * record that is no longer current by its batch (retired, replaced) is skipped; a new record requested in a
+   * slot whose queued record is gone goes to the end of the queue, not to the place of the one it replaced.
+   */
+  private lrpQueue = new Map<number, number>()
   private taskQueue = new Set<string>()
   private timer: Timer | undefined
   private started = false
@@ -60,13 +64,21 @@ export class Auctioneer {
     private readonly hooks: AuctioneerHooks,
   ) {}
 
+  /** Queues the record for the next batch; a record already gone is not queued (its slot may hold another). */
   requestLrp(lrp: ActualLrp): void {
-    this.requestSlot(lrp.slot)
+    if (lrp.exists) this.requestSlot(lrp.slot)
   }
 
-  /** requestLrp() for a record's slot. */
+  /** requestLrp() for the record in this slot now. */
   requestSlot(slot: number): void {
-    this.lrpQueue.add(slot)
+    const queue = this.lrpQueue
+    const generation = this.bbs.table.generation[slot]!
+    const queued = queue.get(slot)
+    if (queued !== generation) {
+      // A Map keeps a key at its first insertion: deleting first puts the slot's new record at the end.
+      if (queued !== undefined) queue.delete(slot)
+      queue.set(slot, generation)
+    }
     this.schedule()
   }
 
@@ -103,17 +115,19 @@ export class Auctioneer {
   runBatch(): AuctionReport {
     const lrpRequests = this.lrpQueue
     const taskRequests = this.taskQueue
-    this.lrpQueue = new Set()
+    this.lrpQueue = new Map()
     this.taskQueue = new Set()
 
     const lrps: QueuedLrp[] = []
     const table = this.bbs.table
-    for (const slot of lrpRequests) {
+    const generations = table.generation
+    for (const [slot, generation] of lrpRequests) {
       const group = table.group[slot]
       // The world moves between request and batch: skip what got placed, stopped, replaced or scaled away
-      // meanwhile. A slot given up and taken again holds another record; if that one is UNCLAIMED and
-      // current, placing it is what its own request asks.
-      if (group === undefined || table.flags[slot] !== UNCLAIMED_ORDINARY) continue
+      // meanwhile, and a record gone whose slot another record took (that one is queued by its own request).
+      if (group === undefined || generations[slot] !== generation || table.flags[slot] !== UNCLAIMED_ORDINARY) {
+        continue
+      }
       const index = table.index[slot]!
       const desired = group.desired
       if (!desired || group.instances[index] !== slot || index >= desired.instances) continue

@@ -679,6 +679,8 @@ export class Bbs implements BbsView {
    * in CRASHED for the converger. Returns whether it restarts at once.
    */
   crash(lrp: ActualLrp, now: number, reason: string, policy: RestartPolicy): boolean {
+    // Gone first: a removed record's slot may hold another record, and its presence and state say nothing.
+    if (!lrp.exists) throw new Error(`cannot crash ${describe(lrp)}: it is no longer in the BBS`)
     if (lrp.presence !== 'ORDINARY') throw new Error(`crash of a ${lrp.presence} copy: remove it instead`)
     if (lrp.state !== 'CLAIMED' && lrp.state !== 'RUNNING') {
       throw new Error(`cannot crash ${describe(lrp)}: it is ${lrp.state}, not CLAIMED or RUNNING`)

@@ -2,18 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { type Pick, pickJson, pickOf } from '../../../src/core/cc/pick-json.js'
-
-/** What pickJson must answer: JSON.parse, then the picked parts. */
-function reference(value: unknown, pick: Pick): unknown {
-  if (pick === true) return value
-  if (Array.isArray(pick)) return Array.isArray(value) ? value.map((v) => reference(v, pick[0] as Pick)) : value
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value
-  const out: Record<string, unknown> = {}
-  for (const [key, sub] of Object.entries(pick as Record<string, Pick>)) {
-    if (Object.hasOwn(value, key)) out[key] = reference((value as Record<string, unknown>)[key], sub)
-  }
-  return out
-}
+import { reference } from './pick-reference.js'
 
 const bytes = (text: string) => Buffer.from(text, 'utf8')
 

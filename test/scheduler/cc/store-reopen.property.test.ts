@@ -202,7 +202,7 @@ describe('the CC store, property: in memory and on disk alike, and the same once
           memory.store.close()
         }
       }),
-      { numRuns: 80 },
+      { numRuns: 50 },
     )
   })
 })
