@@ -4,16 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { openStore, type Store } from '../../../src/scheduler/cc/index.js'
+import { openStore } from '../../../src/scheduler/cc/index.js'
+import { aSpace } from './support.js'
 
 const AT = Date.UTC(2026, 0, 1)
-
-function aSpace(store: Store) {
-  const org = store.createOrg({ name: 'acme', at: AT })
-  const space = store.createSpace({ orgGuid: org.guid, name: 'dev', at: AT })
-  const domain = store.createDomain('apps.test')
-  return { org, space, domain }
-}
 
 const app = (spaceGuid: string, name: string, routes: { host: string; domainGuid: string; guid?: string }[]) => ({
   spaceGuid,

@@ -5,15 +5,9 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { openStore, type Store, StoreError } from '../../../src/scheduler/cc/index.js'
+import { aSpace } from './support.js'
 
 const AT = Date.UTC(2026, 0, 1)
-
-function aSpace(store: Store) {
-  const org = store.createOrg({ name: 'acme', at: AT })
-  const space = store.createSpace({ orgGuid: org.guid, name: 'dev', at: AT })
-  const domain = store.createDomain('apps.test')
-  return { org, space, domain }
-}
 
 function anApp(store: Store, spaceGuid: string, name: string, extra: { host?: string; domainGuid?: string } = {}) {
   return store.createApp({

@@ -248,3 +248,11 @@ export function orgsOf(store: Store) {
   const appsOf = (orgGuid: string) => store.apps().filter((a) => a.orgGuid === orgGuid)
   return { first, second, firstApps: appsOf(first.guid), secondApps: appsOf(second.guid) }
 }
+
+/** An org `acme` with a space `dev`, and a domain `apps.test`, made in `store` at `at`. */
+export function aSpace(store: Store, at = Date.UTC(2026, 0, 1)) {
+  const org = store.createOrg({ name: 'acme', at })
+  const space = store.createSpace({ orgGuid: org.guid, name: 'dev', at })
+  const domain = store.createDomain('apps.test')
+  return { org, space, domain }
+}
